@@ -1,0 +1,42 @@
+# The two commands a new user runs: `make lab` (the runbook in JupyterLab, sandbox by default)
+# and `make test` (every test, browser tests included). Both create .venv when needed.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_PORT ?= 8888
+PYTEST_ARGS ?=
+
+.PHONY: lab test venv browser emulator bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV) || { \
+	  echo "python3 -m venv failed; trying virtualenv"; \
+	  python3 -m pip install --user --break-system-packages virtualenv 2>/dev/null || python3 -m pip install --user virtualenv; \
+	  python3 -m virtualenv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+## Debian's chromium for the browser tests (Playwright's own download cannot work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks/create_image.ipynb --ServerApp.root_dir=notebooks/.. \
+	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
+
+test: venv browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+emulator: venv
+	$(PY) -m zenlayer_widgets.emulator --port 8800
+
+bench: venv browser
+	$(PY) -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info
