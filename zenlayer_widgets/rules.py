@@ -84,7 +84,15 @@ MESSAGES = {
     "space": "a space",
     "visible": '"{char}" ({code})',
     "invisible": "an invisible character ({code})",
+    "one_character": "character",
+    "many_characters": "characters",
+    "description_prefix": "Description: ",
+    "description_bad_char": "{char} at position {position} is not allowed in a description.",
 }
+
+#: Characters a description refuses: these general categories, except the listed controls.
+DESCRIPTION_FORBIDDEN_CATEGORIES = ("Cc", "Cs")
+DESCRIPTION_ALLOWED_CONTROLS = "\t\n"
 
 
 def describe_character(char: str) -> str:
@@ -99,8 +107,12 @@ def describe_character(char: str) -> str:
 
 def _too_long(length: int, limit: int) -> str:
     over = length - limit
-    noun = "character" if over == 1 else "characters"
+    noun = MESSAGES["one_character"] if over == 1 else MESSAGES["many_characters"]
     return MESSAGES["too_long"].format(length=length, over=over, noun=noun, limit=limit)
+
+
+def _capitalised(text: str) -> str:
+    return text[0].upper() + text[1:]
 
 
 def first_disallowed_character(name: str) -> tuple[int, str] | None:
@@ -125,7 +137,7 @@ def validate_image_name(name: str) -> Verdict:
         text = MESSAGES["bad_char"].format(
             char=describe_character(char), position=position, allowed=ALLOWED_CHARACTERS_TEXT
         )
-        problems.append(text[0].upper() + text[1:])
+        problems.append(_capitalised(text))
     ok = not problems and bool(_NAME.fullmatch(name))
     return Verdict(ok=ok, problems=tuple(problems), length=length, limit=IMAGE_NAME_MAX_LENGTH)
 
@@ -136,10 +148,11 @@ def validate_image_description(description: str | None) -> Verdict:
     length = len(text)
     problems: list[str] = []
     if length > IMAGE_DESCRIPTION_MAX_LENGTH:
-        problems.append("Description: " + _too_long(length, IMAGE_DESCRIPTION_MAX_LENGTH))
+        problems.append(MESSAGES["description_prefix"] + _too_long(length, IMAGE_DESCRIPTION_MAX_LENGTH))
     for index, char in enumerate(text):
-        if unicodedata.category(char) in {"Cc", "Cs"} and char not in "\t\n":
-            problems.append(f"{describe_character(char)} at position {index + 1} is not allowed in a description.")
+        if unicodedata.category(char) in DESCRIPTION_FORBIDDEN_CATEGORIES and char not in DESCRIPTION_ALLOWED_CONTROLS:
+            bad = MESSAGES["description_bad_char"].format(char=describe_character(char), position=index + 1)
+            problems.append(_capitalised(bad))
             break
     return Verdict(ok=not problems, problems=tuple(problems), length=length, limit=IMAGE_DESCRIPTION_MAX_LENGTH)
 
@@ -156,6 +169,17 @@ def browser_rule() -> dict[str, object]:
         "char_class": IMAGE_NAME_CHAR_CLASS,
         "max_length": IMAGE_NAME_MAX_LENGTH,
         "allowed_text": ALLOWED_CHARACTERS_TEXT,
+        "invisible_categories": list(INVISIBLE_CATEGORIES),
+        "messages": dict(MESSAGES),
+    }
+
+
+def browser_description_rule() -> dict[str, object]:
+    """The description rule as data for the browser-side validator (one source of truth)."""
+    return {
+        "max_length": IMAGE_DESCRIPTION_MAX_LENGTH,
+        "forbidden_categories": list(DESCRIPTION_FORBIDDEN_CATEGORIES),
+        "allowed_controls": DESCRIPTION_ALLOWED_CONTROLS,
         "invisible_categories": list(INVISIBLE_CATEGORIES),
         "messages": dict(MESSAGES),
     }
