@@ -1,0 +1,79 @@
+"""Get a client: the real API when credentials are configured, else the sandbox emulator.
+
+Sandbox mode starts the package's own emulator (demo fleet) on a free loopback port inside this
+process, once, and returns a client that says so (``client.sandbox is True``).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from typing import Any
+
+from .api.client import AsyncZenlayerClient, ZenlayerClient
+from .api.credentials import Credentials
+
+#: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
+SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
+#: Environment variable: "1" forces sandbox mode even when credentials are configured.
+SANDBOX_ENV = "ZENLAYER_SANDBOX"
+
+_sandbox_lock = threading.Lock()
+_sandbox: Any = None
+_async_twins: "weakref.WeakKeyDictionary[ZenlayerClient, AsyncZenlayerClient]" = weakref.WeakKeyDictionary()
+
+
+def sandbox_emulator() -> Any:
+    """The process-wide sandbox emulator (started on first use, demo fleet)."""
+    global _sandbox
+    with _sandbox_lock:
+        if _sandbox is None:
+            from .emulator import start_emulator
+
+            seconds = float(os.environ.get(SANDBOX_TRANSITION_ENV, "3"))
+            _sandbox = start_emulator(seed="demo", transition_seconds=seconds)
+        return _sandbox
+
+
+def connect(
+    credentials: Credentials | None = None,
+    *,
+    sandbox: bool | None = None,
+    base_url: str | None = None,
+    **client_options: Any,
+) -> ZenlayerClient:
+    """A client for the real API if credentials are given or configured, else for the sandbox.
+
+    ``sandbox=True`` forces the emulator; ``sandbox=False`` refuses to fall back to it (a
+    :class:`~zenlayer_widgets.api.errors.CredentialsError` is raised when nothing is configured).
+    Credentials come from ``credentials``, then ``ZENLAYER_ACCESS_KEY_ID`` /
+    ``ZENLAYER_ACCESS_KEY_PASSWORD`` or ``ZENLAYER_TOKEN``, then the profile file.
+    """
+    if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
+        sandbox = True
+    if sandbox is not True:
+        found = credentials or Credentials.discover()
+        if found is not None:
+            return ZenlayerClient(found, base_url=base_url, **client_options)
+        if sandbox is False:
+            return ZenlayerClient(None, base_url=base_url, **client_options)  # raises CredentialsError
+    emulator = sandbox_emulator()
+    demo = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
+    return ZenlayerClient(demo, base_url=emulator.url, sandbox=True, **client_options)
+
+
+def async_twin(client: ZenlayerClient) -> AsyncZenlayerClient:
+    """The async client with ``client``'s settings that lives on the background loop (cached)."""
+    twin = _async_twins.get(client)
+    if twin is None:
+        twin = client.to_async()
+        _async_twins[client] = twin
+    return twin
+
+
+def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:
+    """One line for the screen: sandbox or real, and where."""
+    if client.sandbox:
+        return f"Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real is changed)"
+    return f"Zenlayer Cloud API at {client.base_url}"

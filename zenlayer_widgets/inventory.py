@@ -1,0 +1,190 @@
+"""The account's instances, custom images and image quota as pandas DataFrames.
+
+:func:`load_inventory_async` fetches everything in two rounds of concurrent requests, the floor
+the API allows: first the zones and the first page of instances, then every other instance page,
+the images of every zone and the quota of all zones at once. The DataFrame builders are pure
+functions of the typed models, so they are tested without any network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from .api.client import AsyncZenlayerClient, ZenlayerClient
+from .api.models import Image, ImageQuota, Instance, Zone
+from .rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
+
+MAX_PAGE_SIZE = 1000
+
+INSTANCE_COLUMNS = [
+    "instance_id",
+    "name",
+    "zone",
+    "power_state",
+    "system_disk_gb",
+    "zone_supports_images",
+    "instance_type",
+    "cpu",
+    "memory_gb",
+    "public_ip",
+    "created",
+]
+IMAGE_COLUMNS = ["zone", "image_id", "name", "type", "status", "size_gb", "description"]
+QUOTA_COLUMNS = ["zone", "used", "max", "free", "supports_images"]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """A snapshot of the account: ``instances``, ``images`` (all zones) and ``quota`` per zone."""
+
+    zones: tuple[Zone, ...]
+    instances: pd.DataFrame
+    images: pd.DataFrame
+    quota: pd.DataFrame
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    requests: int = 0
+
+    @property
+    def zone_ids(self) -> list[str]:
+        return [zone.zone_id for zone in self.zones]
+
+    def images_in(self, zone_id: str) -> pd.DataFrame:
+        """The images of one zone (without the zone column), in the order the API listed them."""
+        frame = self.images[self.images["zone"] == zone_id]
+        return frame.drop(columns=["zone"]).reset_index(drop=True)
+
+    def images_by_zone(self) -> dict[str, pd.DataFrame]:
+        """Every zone's image table, zones in DescribeZones order (empty tables included)."""
+        return {zone_id: self.images_in(zone_id) for zone_id in self.zone_ids}
+
+    def quota_for(self, zone_id: str) -> ImageQuota:
+        """The quota of one zone (0 of 5 when the API did not report it)."""
+        rows = self.quota[self.quota["zone"] == zone_id]
+        if rows.empty:
+            return ImageQuota(zone_id=zone_id, count=0, max_count=IMAGE_QUOTA_PER_ZONE)
+        row = rows.iloc[0]
+        return ImageQuota(zone_id=zone_id, count=int(row["used"]), max_count=int(row["max"]))
+
+
+def instances_frame(instances: Iterable[Instance]) -> pd.DataFrame:
+    """One row per instance with its power state and whether its zone can hold images."""
+    rows = [
+        {
+            "instance_id": i.instance_id,
+            "name": i.instance_name,
+            "zone": i.zone_id,
+            "power_state": i.instance_status,
+            "system_disk_gb": i.system_disk_size,
+            "zone_supports_images": zone_supports_images(i.zone_id),
+            "instance_type": i.instance_type,
+            "cpu": i.cpu_count,
+            "memory_gb": i.memory,
+            "public_ip": ", ".join(i.public_ip_addresses),
+            "created": i.create_time,
+        }
+        for i in instances
+    ]
+    frame = pd.DataFrame(rows, columns=INSTANCE_COLUMNS)
+    return frame.astype({"system_disk_gb": "Int64", "cpu": "Int64", "memory_gb": "Int64"})
+
+
+def images_frame(images: Iterable[Image]) -> pd.DataFrame:
+    """One row per image, tagged with its zone."""
+    rows = [
+        {
+            "zone": image.zone_id,
+            "image_id": image.image_id,
+            "name": image.image_name,
+            "type": image.image_type,
+            "status": image.image_status,
+            "size_gb": image.image_size,
+            "description": image.image_description or "",
+        }
+        for image in images
+    ]
+    return pd.DataFrame(rows, columns=IMAGE_COLUMNS).astype({"size_gb": "Int64"})
+
+
+def quota_frame(quotas: Iterable[ImageQuota], zones: Sequence[Zone]) -> pd.DataFrame:
+    """Used / max / free per zone, in zone order; a zone the API did not report shows 0 of 5."""
+    by_zone = {quota.zone_id: quota for quota in quotas}
+    rows = []
+    for zone in zones:
+        quota = by_zone.get(zone.zone_id, ImageQuota(zone.zone_id, 0, IMAGE_QUOTA_PER_ZONE))
+        rows.append(
+            {
+                "zone": zone.zone_id,
+                "used": quota.count,
+                "max": quota.max_count,
+                "free": quota.free,
+                "supports_images": zone.supports_images,
+            }
+        )
+    return pd.DataFrame(rows, columns=QUOTA_COLUMNS)
+
+
+def _remaining_pages(total: int, page_size: int) -> range:
+    return range(2, math.ceil(total / page_size) + 1)
+
+
+async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
+    """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds."""
+    before = client.request_count
+    zones, first = await asyncio.gather(
+        client.describe_zones(), client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE)
+    )
+    zone_ids = [zone.zone_id for zone in zones]
+    more_pages = [
+        client.describe_instances(page_num=page, page_size=MAX_PAGE_SIZE)
+        for page in _remaining_pages(first.total_count, MAX_PAGE_SIZE)
+    ]
+    image_lists = [client.list_images(zone_id, image_type=image_type) for zone_id in zone_ids]
+    results = await asyncio.gather(client.describe_image_quota(zone_ids), *image_lists, *more_pages)
+    quotas = results[0]
+    images = [image for batch in results[1 : 1 + len(zone_ids)] for image in batch]
+    instances = list(first.items) + [i for page in results[1 + len(zone_ids) :] for i in page.items]
+    return Inventory(
+        zones=tuple(zones),
+        instances=instances_frame(instances),
+        images=images_frame(images),
+        quota=quota_frame(quotas, zones),
+        requests=client.request_count - before,
+    )
+
+
+def load_inventory(client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
+    """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
+    from ._runner import run_sync
+    from .connection import async_twin
+
+    return run_sync(load_inventory_async(async_twin(client), image_type=image_type))
+
+
+def filter_instances(
+    frame: pd.DataFrame, *, zone: str | None = None, state: str | None = None, name: str = ""
+) -> pd.DataFrame:
+    """The instances in ``zone`` with power ``state`` whose name or id contains ``name`` (case-insensitive)."""
+    mask = pd.Series(True, index=frame.index)
+    if zone:
+        mask &= frame["zone"] == zone
+    if state:
+        mask &= frame["power_state"] == state
+    text = name.strip().lower()
+    if text:
+        mask &= frame["name"].str.lower().str.contains(text, regex=False) | frame["instance_id"].str.lower().str.contains(
+            text, regex=False
+        )
+    return frame[mask]
+
+
+def page_of(frame: pd.DataFrame, page: int, size: int) -> tuple[pd.DataFrame, int]:
+    """Rows of 0-based ``page`` (clamped) and the number of pages (at least 1)."""
+    pages = max(1, math.ceil(len(frame) / size))
+    page = min(max(page, 0), pages - 1)
+    return frame.iloc[page * size : (page + 1) * size], pages

@@ -1,0 +1,304 @@
+"""The create-image workflow in plain Python: preflight, submit exactly once, wait; and stop-and-wait.
+
+CreateImage is not idempotent and the API has no client token. When its outcome is unknown
+(timeout, dropped connection, 5xx, garbled answer) :func:`submit_image` first looks the name up
+in the zone (preflight made it unique there): it adopts the image it finds, and sends the
+request again only once it is sure none was made. It never retries blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from .api.client import AsyncZenlayerClient, ZenlayerClient
+from .api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
+from .api.models import Image, Instance
+from .preflight import Preflight, fetch_instance, preflight_async
+from .rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+
+Sleep = Callable[[float], Awaitable[None]]
+ProgressCallback = Callable[["ImageProgress"], None]
+
+#: How many times CreateImage may be sent for one intent (each after a reconcile proved no image exists).
+MAX_CREATE_ATTEMPTS = 3
+#: How many times the reconcile lookup is tried before the outcome is declared unknown.
+RECONCILE_LOOKUPS = 4
+
+
+class CreateImageError(ZenlayerError):
+    """Base of the workflow's own errors."""
+
+
+class PreflightFailed(CreateImageError):
+    """A check failed; nothing was sent. ``preflight`` holds every check and its reason."""
+
+    def __init__(self, preflight: Preflight) -> None:
+        self.preflight = preflight
+        super().__init__("CreateImage refused before sending:\n" + preflight.summary())
+
+
+class ImageCreationFailed(CreateImageError):
+    """The image became UNAVAILABLE."""
+
+    def __init__(self, progress: "ImageProgress") -> None:
+        self.progress = progress
+        super().__init__(f"Image {progress.image_id} ({progress.image_name}) became {progress.status}.")
+
+
+class ImageWaitTimeout(CreateImageError):
+    """The image did not reach a final state in time; it still exists and keeps its id."""
+
+    def __init__(self, progress: "ImageProgress", timeout: float) -> None:
+        self.progress = progress
+        self.image_id = progress.image_id
+        self.last_status = progress.status
+        super().__init__(
+            f"Image {progress.image_id} ({progress.image_name}) was still {progress.status} after {timeout:g} s; "
+            f"it was created (request id {progress.request_id or 'unknown'}) and may still become AVAILABLE: "
+            "follow it with wait_for_image() instead of creating it again."
+        )
+
+
+class CreateOutcomeUnknown(CreateImageError):
+    """CreateImage may or may not have made an image, and the lookup could not tell."""
+
+    def __init__(self, zone_id: str, image_name: str, cause: BaseException) -> None:
+        self.zone_id = zone_id
+        self.image_name = image_name
+        super().__init__(
+            f"Could not confirm whether image {image_name!r} was created in {zone_id} ({cause}). "
+            f"Look for it in {zone_id} before trying again."
+        )
+
+
+@dataclass(frozen=True)
+class ImageProgress:
+    """Where an image create stands: ids, status and elapsed time (what the form and runbook show)."""
+
+    phase: str  # "submitting", "reconciling", "submitted", "waiting", "done", "failed", "timeout"
+    instance_id: str
+    zone_id: str
+    image_name: str
+    image_id: str | None = None
+    request_id: str | None = None
+    status: str | None = None
+    elapsed: float = 0.0
+    adopted: bool = False
+    attempts: int = 0
+    image: Image | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (AVAILABLE, UNAVAILABLE)
+
+
+def _outcome_unknown(error: BaseException) -> bool:
+    return isinstance(error, (TransportError, APIError)) and bool(getattr(error, "outcome_unknown", False))
+
+
+async def find_custom_image(client: AsyncZenlayerClient, zone_id: str, image_name: str) -> Image | None:
+    """The zone's custom image with exactly this name, if there is one."""
+    images = await client.list_images(zone_id, image_name=image_name, image_type=CUSTOM_IMAGE)
+    return next((image for image in images if image.image_name == image_name), None)
+
+
+async def _reconcile(client: AsyncZenlayerClient, zone_id: str, image_name: str, cause: BaseException, sleep: Sleep) -> Image | None:
+    """Look the name up until the answer is certain; raise CreateOutcomeUnknown when it never is."""
+    last: BaseException = cause
+    for attempt in range(RECONCILE_LOOKUPS):
+        try:
+            return await find_custom_image(client, zone_id, image_name)
+        except (TransportError, APIError) as error:
+            last = error
+            await sleep(min(0.5 * 2**attempt, 4.0))
+    raise CreateOutcomeUnknown(zone_id, image_name, last)
+
+
+async def submit_image(
+    client: AsyncZenlayerClient,
+    instance: Instance,
+    image_name: str,
+    description: str | None = None,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    on_progress: ProgressCallback | None = None,
+) -> ImageProgress:
+    """Send CreateImage once per intent: reconcile every unknown outcome before any resend."""
+    progress = ImageProgress("submitting", instance.instance_id, instance.zone_id, image_name)
+    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+        progress = replace(progress, phase="submitting", attempts=attempt)
+        _notify(on_progress, progress)
+        try:
+            result = await client.create_image(instance.instance_id, image_name, description)
+        except ConnectError:
+            if attempt == MAX_CREATE_ATTEMPTS:
+                raise
+            await sleep(0.5 * attempt)  # nothing was sent: safe to send again
+            continue
+        except (TransportError, APIError) as error:
+            if not _outcome_unknown(error):
+                raise
+            _notify(on_progress, replace(progress, phase="reconciling"))
+            found = await _reconcile(client, instance.zone_id, image_name, error, sleep)
+            if found is not None:
+                return replace(
+                    progress, phase="submitted", image_id=found.image_id, status=found.image_status, adopted=True, image=found
+                )
+            if attempt == MAX_CREATE_ATTEMPTS:
+                raise
+            continue
+        return replace(progress, phase="submitted", image_id=result.image_id, request_id=result.request_id, status=CREATING)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def wait_for_image(
+    client: AsyncZenlayerClient,
+    progress: ImageProgress,
+    *,
+    timeout: float = 1800.0,
+    poll_interval: float = 2.0,
+    sleep: Sleep = asyncio.sleep,
+    on_progress: ProgressCallback | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> ImageProgress:
+    """Poll the image until AVAILABLE (returned) or UNAVAILABLE / timeout (raised, with its id)."""
+    started = clock() - progress.elapsed
+    while True:
+        try:
+            page = await client.describe_images(progress.zone_id, image_ids=[progress.image_id])
+            image = next((i for i in page.items if i.image_id == progress.image_id), None)
+            if image is not None:
+                progress = replace(progress, status=image.image_status, image=image)
+        except (TransportError, APIError) as error:
+            if not (_outcome_unknown(error) or isinstance(error, (ConnectError, RateLimited))):
+                raise  # a definite refusal; passing hiccups only delay the next poll
+        progress = replace(progress, phase="waiting", elapsed=clock() - started)
+        if progress.status == AVAILABLE:
+            progress = replace(progress, phase="done")
+            _notify(on_progress, progress)
+            return progress
+        if progress.status == UNAVAILABLE:
+            progress = replace(progress, phase="failed")
+            _notify(on_progress, progress)
+            raise ImageCreationFailed(progress)
+        if progress.elapsed >= timeout:
+            progress = replace(progress, phase="timeout")
+            _notify(on_progress, progress)
+            raise ImageWaitTimeout(progress, timeout)
+        _notify(on_progress, progress)
+        await sleep(min(poll_interval, max(timeout - progress.elapsed, 0.0)))
+
+
+async def create_image_async(
+    client: AsyncZenlayerClient,
+    instance_id: str,
+    image_name: str,
+    description: str | None = None,
+    *,
+    wait: bool = True,
+    timeout: float = 1800.0,
+    poll_interval: float = 2.0,
+    sleep: Sleep = asyncio.sleep,
+    on_progress: ProgressCallback | None = None,
+) -> ImageProgress:
+    """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
+
+    Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
+    :class:`ImageWaitTimeout` (with the image id and last status) or :class:`CreateOutcomeUnknown`.
+    """
+    checks = await preflight_async(client, instance_id, image_name, description)
+    if not checks.ok or checks.instance is None:
+        raise PreflightFailed(checks)
+    started = time.monotonic()
+    progress = await submit_image(client, checks.instance, image_name, description, sleep=sleep, on_progress=on_progress)
+    progress = replace(progress, elapsed=time.monotonic() - started)
+    _notify(on_progress, progress)
+    if not wait:
+        return progress
+    return await wait_for_image(
+        client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
+    )
+
+
+def create_image(
+    client: ZenlayerClient,
+    instance_id: str,
+    image_name: str,
+    description: str | None = None,
+    *,
+    wait: bool = True,
+    timeout: float = 1800.0,
+    poll_interval: float = 2.0,
+    on_progress: ProgressCallback | None = None,
+) -> ImageProgress:
+    """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
+    from ._runner import run_sync
+    from .connection import async_twin
+
+    return run_sync(
+        create_image_async(
+            async_twin(client),
+            instance_id,
+            image_name,
+            description,
+            wait=wait,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=on_progress,
+        )
+    )
+
+
+async def wait_for_power_state(
+    client: AsyncZenlayerClient,
+    instance_id: str,
+    target: str,
+    *,
+    timeout: float = 600.0,
+    poll_interval: float = 1.0,
+    sleep: Sleep = asyncio.sleep,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
+    """Poll DescribeInstancesStatus until the instance reaches ``target``; return it or raise TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        statuses = await client.describe_instances_status([instance_id])
+        status = next((s.instance_status for s in statuses.items if s.instance_id == instance_id), "")
+        if on_status is not None:
+            on_status(status)
+        if status == target:
+            return status
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"Instance {instance_id} is still {status or 'unknown'} after {timeout:g} s (waiting for {target}).")
+        await sleep(poll_interval)
+
+
+async def stop_instance_async(
+    client: AsyncZenlayerClient,
+    instance_id: str,
+    *,
+    wait: bool = True,
+    timeout: float = 600.0,
+    poll_interval: float = 1.0,
+    sleep: Sleep = asyncio.sleep,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
+    """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED."""
+    instance = await fetch_instance(client, instance_id)
+    if instance is None:
+        raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action="StopInstances")
+    if instance.instance_status not in (STOPPING, STOPPED):
+        await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
+    if not wait:
+        return STOPPED
+    return await wait_for_power_state(
+        client, instance_id, STOPPED, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_status=on_status
+    )
+
+
+def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
+    if callback is not None:
+        callback(progress)

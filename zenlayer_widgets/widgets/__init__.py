@@ -1,0 +1,17 @@
+"""Thin ipywidgets views over :class:`~zenlayer_widgets.controller.StudioController`."""
+
+from .create_form import CreateForm
+from .instances import InstancePicker, InstanceTable
+from .inventory_view import InventoryView
+from .name_field import ImageDescriptionField, ImageNameField
+from .studio import ImageStudio
+
+__all__ = [
+    "CreateForm",
+    "ImageDescriptionField",
+    "ImageNameField",
+    "ImageStudio",
+    "InstancePicker",
+    "InstanceTable",
+    "InventoryView",
+]

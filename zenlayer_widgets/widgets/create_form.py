@@ -1,0 +1,92 @@
+"""The create form: instance picker, name and description, preflight checks, stop fix, submit, progress."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from ..controller import StudioController
+from ..preflight import FIX_STOP_INSTANCE
+from .instances import InstancePicker, InstanceTable
+from .name_field import ImageDescriptionField, ImageNameField
+from .render import error_html, preflight_list, progress_html
+
+
+class CreateForm(W.VBox):
+    """Everything between choosing an instance and a ready image; state lives in the controller."""
+
+    def __init__(self, controller: StudioController, table: InstanceTable | None = None) -> None:
+        self.controller = controller
+        self.picker = InstancePicker(controller, table)
+        self.name = ImageNameField()
+        self.description = ImageDescriptionField()
+        self.checks = W.HTML()
+        self.stop_button = W.Button(description="Stop instance", icon="stop", button_style="warning")
+        self.confirm_text = W.HTML()
+        self.confirm_button = W.Button(description="Yes, stop it", button_style="danger")
+        self.cancel_button = W.Button(description="Cancel")
+        self.confirm_box = W.HBox([self.confirm_text, self.confirm_button, self.cancel_button])
+        self.submit = W.Button(description="Create image", button_style="primary", icon="camera", disabled=True)
+        self.progress = W.HTML()
+        self.error = W.HTML()
+        for widget, css in [
+            (self.checks, "zw-preflight"), (self.stop_button, "zw-stop-instance"), (self.confirm_box, "zw-confirm"),
+            (self.confirm_button, "zw-confirm-stop"), (self.cancel_button, "zw-cancel-stop"), (self.submit, "zw-submit"),
+            (self.progress, "zw-progress"), (self.error, "zw-error"),
+        ]:
+            widget.add_class(css)
+        super().__init__(
+            [
+                W.HTML("<h4 style='margin:4px 0'>Create a custom image</h4>"),
+                self.picker,
+                self.name,
+                self.description,
+                self.checks,
+                self.stop_button,
+                self.confirm_box,
+                self.submit,
+                self.progress,
+                self.error,
+            ],
+            layout=W.Layout(min_width="460px"),
+        )
+        self.add_class("zw-create-form")
+        self.name.observe(lambda change: controller.set_name(change["new"]), "value")
+        self.description.observe(lambda change: controller.set_description(change["new"]), "value")
+        self.stop_button.on_click(lambda _: controller.request_stop())
+        self.cancel_button.on_click(lambda _: controller.cancel_stop())
+        self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_stop()))
+        self.submit.on_click(self._submit_clicked)
+        controller.subscribe(self._on_change)
+        self.render()
+
+    def _submit_clicked(self, _button: W.Button) -> None:
+        if self.controller.can_submit:
+            self.submit.disabled = True  # at once, before the task even starts: no double submit
+            self.controller.tasks.spawn(self.controller.submit())
+
+    def _on_change(self, topic: str) -> None:
+        if topic in ("form", "selection", "busy", "inventory", "instances", "stop"):
+            self.render()
+        if topic in ("progress", "busy"):
+            self.progress.value = progress_html(self.controller.progress, self.controller.notice)
+        if topic == "error":
+            self.error.value = error_html(self.controller.error)
+
+    def render(self) -> None:
+        controller = self.controller
+        preflight = controller.preflight
+        with self.hold_sync():
+            self.checks.value = preflight_list(preflight)
+            power = preflight.check("power_state")
+            can_stop = power is not None and power.fix == FIX_STOP_INSTANCE and "stop" not in controller.busy
+            self.stop_button.layout.display = "" if can_stop and not controller.confirming_stop else "none"
+            self.confirm_box.layout.display = "" if controller.confirming_stop else "none"
+            instance = controller.selected_instance
+            if instance is not None:
+                self.confirm_text.value = (
+                    f"Stop <b>{instance.instance_name or instance.instance_id}</b> ({instance.zone_id})? "
+                    "It will shut down.&nbsp;"
+                )
+            self.submit.disabled = not controller.can_submit
+            self.progress.value = progress_html(controller.progress, controller.notice)
+            self.error.value = error_html(controller.error)

@@ -1,0 +1,161 @@
+"""The instance list: filters, a paged table with power-state badges, refresh and auto-refresh."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import pandas as pd
+
+from ..controller import StudioController
+from ..inventory import filter_instances, page_of
+from .render import instance_table
+
+ALL = ""
+PAGE_SIZE = 25
+#: A Dropdown with tens of thousands of options is slow to send and to use: filter to narrow it.
+PICKER_LIMIT = 500
+
+
+def picker_label(name: str, zone: str, state: str) -> str:
+    """What the picker shows for an instance: name, zone and power state."""
+    return f"{name} · {zone} · {state}"
+
+
+class InstanceTable(W.VBox):
+    """Filter by zone / state / name, page through the instances, refresh by hand or automatically."""
+
+    def __init__(self, controller: StudioController, *, page_size: int = PAGE_SIZE, auto_refresh: bool = True) -> None:
+        self.controller = controller
+        self.page_size = page_size
+        self.page = 0
+        self.zone = W.Dropdown(options=[("All zones", ALL)], value=ALL, description="Zone", layout=W.Layout(width="180px"))
+        self.state = W.Dropdown(options=[("All states", ALL)], value=ALL, description="State", layout=W.Layout(width="190px"))
+        self.name = W.Text(placeholder="name or id contains…", description="Find", continuous_update=True, layout=W.Layout(width="240px"))
+        self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Reload instances, images and quota")
+        self.auto = W.Checkbox(value=auto_refresh, description="Auto-refresh power states", indent=False)
+        self.table = W.HTML()
+        self.previous_button = W.Button(description="‹ Previous", layout=W.Layout(width="100px"))
+        self.next_button = W.Button(description="Next ›", layout=W.Layout(width="100px"))
+        self.page_label = W.HTML()
+        for widget, css in [
+            (self.zone, "zw-filter-zone"), (self.state, "zw-filter-state"), (self.name, "zw-filter-name"),
+            (self.refresh_button, "zw-refresh"), (self.auto, "zw-auto-refresh"), (self.table, "zw-instance-table"),
+            (self.previous_button, "zw-page-previous"), (self.next_button, "zw-page-next"), (self.page_label, "zw-page-label"),
+        ]:
+            widget.add_class(css)
+        super().__init__(
+            [
+                W.HBox([self.zone, self.state, self.name]),
+                W.HBox([self.refresh_button, self.auto]),
+                self.table,
+                W.HBox([self.previous_button, self.page_label, self.next_button]),
+            ]
+        )
+        self.add_class("zw-instances")
+        for widget in (self.zone, self.state, self.name):
+            widget.observe(self._filters_changed, "value")
+        self.refresh_button.on_click(lambda _: controller.tasks.spawn(controller.refresh()))
+        self.auto.observe(lambda change: controller.set_auto_refresh(change["new"]), "value")
+        self.previous_button.on_click(lambda _: self._turn(-1))
+        self.next_button.on_click(lambda _: self._turn(+1))
+        controller.subscribe(self._on_change)
+        self.render()
+        if auto_refresh:
+            controller.set_auto_refresh(True)
+
+    def filtered(self) -> pd.DataFrame:
+        """The instances that pass the filters (also what the picker offers)."""
+        frame = self.controller.instances
+        if frame.empty:
+            return frame
+        return filter_instances(frame, zone=self.zone.value, state=self.state.value, name=self.name.value)
+
+    def _filters_changed(self, _change: object) -> None:
+        self.page = 0
+        self.render()
+        self.controller._emit("filters")
+
+    def _turn(self, step: int) -> None:
+        self.page += step
+        self.render()
+
+    def _on_change(self, topic: str) -> None:
+        if topic == "instances":
+            self._update_filter_options()
+            self.render()
+        elif topic == "busy":
+            self.refresh_button.disabled = "refresh" in self.controller.busy
+
+    def _update_filter_options(self) -> None:
+        frame = self.controller.instances
+        if frame.empty:
+            return
+        zones = [("All zones", ALL)] + [(z, z) for z in sorted(frame["zone"].unique())]
+        states = [("All states", ALL)] + [(s, s) for s in sorted(frame["power_state"].unique())]
+        for dropdown, options in ((self.zone, zones), (self.state, states)):
+            if list(dropdown.options) != options:
+                keep = dropdown.value
+                with dropdown.hold_trait_notifications():
+                    dropdown.options = options
+                    dropdown.value = keep if keep in dict(options).values() else ALL
+
+    def render(self) -> None:
+        frame = self.filtered()
+        rows, pages = page_of(frame, self.page, self.page_size)
+        self.page = min(self.page, pages - 1)
+        self.table.value = instance_table(rows) if not self.controller.instances.empty else '<p class="zw-empty">Loading instances…</p>'
+        first = self.page * self.page_size + 1 if len(frame) else 0
+        last = self.page * self.page_size + len(rows)
+        self.page_label.value = f"&nbsp;{first}–{last} of {len(frame)} instances&nbsp;"
+        self.previous_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
+
+
+class InstancePicker(W.Dropdown):
+    """Choose the instance to image; labels show name, zone and power state (class ``zw-instance-picker``)."""
+
+    def __init__(self, controller: StudioController, table: InstanceTable | None = None) -> None:
+        super().__init__(description="Instance", layout=W.Layout(width="420px"), style={"description_width": "90px"})
+        self.add_class("zw-instance-picker")
+        self.controller = controller
+        self.instance_table = table
+        self._syncing = False
+        self.observe(self._picked, "value")
+        controller.subscribe(self._on_change)
+        self.render()
+
+    def _picked(self, change: dict) -> None:
+        if not self._syncing and change["new"]:
+            self.controller.select(change["new"])
+
+    def _on_change(self, topic: str) -> None:
+        if topic in ("instances", "selection", "filters"):
+            self.render()
+
+    def render(self) -> None:
+        controller = self.controller
+        frame = self.instance_table.filtered() if self.instance_table is not None else controller.instances
+        if frame.empty:
+            frame = controller.instances
+        if frame.empty:
+            options: list[tuple[str, str]] = []
+        else:
+            shown = frame.head(PICKER_LIMIT)
+            if controller.selected_id and controller.selected_id not in set(shown["instance_id"]):
+                chosen = controller.instances[controller.instances["instance_id"] == controller.selected_id]
+                shown = pd.concat([shown, chosen])
+            options = [
+                (picker_label(r.name, r.zone, r.power_state), r.instance_id)
+                for r in shown[["name", "zone", "power_state", "instance_id"]].itertuples(index=False)
+            ]
+        self._syncing = True
+        try:
+            with self.hold_sync():
+                if list(self.options) != options:
+                    self.options = options
+                values = [value for _, value in options]
+                self.value = controller.selected_id if controller.selected_id in values else None
+        finally:
+            self._syncing = False
+
+
+__all__ = ["InstanceTable", "InstancePicker", "picker_label"]

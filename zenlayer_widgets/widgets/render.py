@@ -1,0 +1,161 @@
+"""HTML for the studio's read-only parts, as pure functions (pandas Styler for the tables).
+
+Everything user-supplied is escaped; nothing here touches a widget.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from ..api.models import ImageQuota
+from ..explain import Explanation
+from ..operations import ImageProgress
+from ..preflight import Preflight
+from ..rules import AVAILABLE, UNAVAILABLE
+
+STATE_COLOURS = {
+    "RUNNING": "#1a7f37",
+    "STOPPED": "#57606a",
+    "STOPPING": "#bf8700",
+    "BOOTING": "#bf8700",
+    "IMAGING": "#0969da",
+    "CREATING": "#0969da",
+    "AVAILABLE": "#1a7f37",
+    "UNAVAILABLE": "#cf222e",
+    "CREATE_FAILED": "#cf222e",
+}
+
+INSTANCE_TABLE_COLUMNS = {
+    "name": "Name",
+    "instance_id": "Instance ID",
+    "zone": "Zone",
+    "power_state": "Power state",
+    "system_disk_gb": "System disk (GB)",
+    "zone_supports_images": "Images in zone",
+}
+IMAGE_TABLE_COLUMNS = {
+    "name": "Name",
+    "image_id": "Image ID",
+    "status": "Status",
+    "size_gb": "Size (GB)",
+    "description": "Description",
+}
+
+
+def badge(state: str) -> str:
+    """A coloured pill for a power or image state."""
+    colour = STATE_COLOURS.get(state, "#8250df")
+    text = html.escape(state or "UNKNOWN")
+    return (
+        f'<span class="zw-badge zw-state-{text}" style="background:{colour};color:#fff;border-radius:9px;'
+        f'padding:1px 8px;font-size:11px;font-weight:600;letter-spacing:.3px">{text}</span>'
+    )
+
+
+def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str, css_class: str) -> str:
+    shown = frame[list(columns)].rename(columns=columns)
+    badge_label = columns[badge_column]
+    styler = (
+        shown.style.hide(axis="index")
+        .format(badge, subset=[badge_label])
+        .format(lambda v: html.escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)),
+                subset=[c for c in shown.columns if c != badge_label])
+        .format(na_rep="")
+        .set_table_attributes(f'class="dataframe {css_class}"')
+        .set_table_styles(
+            [
+                {"selector": "th", "props": "text-align:left;padding:4px 10px;border-bottom:1px solid #d0d7de"},
+                {"selector": "td", "props": "padding:3px 10px;border-bottom:1px solid #eaeef2"},
+            ]
+        )
+    )
+    return styler.to_html()
+
+
+def instance_table(frame: pd.DataFrame) -> str:
+    """The instance table (one page of it) with power-state badges."""
+    if frame.empty:
+        return '<p class="zw-empty">No instances match.</p>'
+    shown = frame.assign(zone_supports_images=frame["zone_supports_images"].map({True: "yes", False: "no (zone refuses)"}))
+    return _table_html(shown, INSTANCE_TABLE_COLUMNS, "power_state", "zw-instance-rows")
+
+
+def image_table(frame: pd.DataFrame) -> str:
+    """One zone's images with status badges."""
+    if frame.empty:
+        return '<p class="zw-empty">No custom images.</p>'
+    return _table_html(frame, IMAGE_TABLE_COLUMNS, "status", "zw-image-rows")
+
+
+def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
+    """``used / max`` with a bar; red when full."""
+    if not supports_images:
+        return '<div class="zw-quota-text zw-refuses">Custom images are not supported in this zone.</div>'
+    full = quota.count >= quota.max_count
+    colour = "#cf222e" if full else ("#bf8700" if quota.free == 1 else "#1a7f37")
+    width = 0 if quota.max_count <= 0 else min(100, round(100 * quota.count / quota.max_count))
+    state = "zw-quota-full" if full else "zw-quota-ok"
+    return (
+        f'<div class="zw-quota-text {state}"><b>{quota.count} / {quota.max_count}</b> custom images'
+        f'{" — full" if full else f" — {quota.free} free"}</div>'
+        f'<div style="background:#eaeef2;border-radius:4px;height:10px;width:180px">'
+        f'<div class="zw-quota-fill" style="background:{colour};width:{width}%;height:10px;border-radius:4px"></div></div>'
+    )
+
+
+def preflight_list(preflight: Preflight) -> str:
+    """Every check with a tick or a cross and its reason."""
+    items = []
+    for check in preflight.checks:
+        mark, colour = ("✓", "#1a7f37") if check.ok else ("✗", "#cf222e")
+        items.append(
+            f'<li class="zw-check zw-check-{check.key} {"zw-ok" if check.ok else "zw-fail"}">'
+            f'<span style="color:{colour};font-weight:700">{mark}</span> <b>{html.escape(check.label)}</b>: '
+            f"{html.escape(check.reason)}</li>"
+        )
+    return '<ul style="list-style:none;padding-left:0;margin:4px 0">' + "".join(items) + "</ul>"
+
+
+def progress_html(progress: ImageProgress | None, notice: str = "") -> str:
+    """The create's progress: image id, request id, status and elapsed time."""
+    parts = []
+    if notice:
+        parts.append(f'<div class="zw-notice">{html.escape(notice)}</div>')
+    if progress is not None:
+        status = progress.status or ("reconciling" if progress.phase == "reconciling" else "submitting")
+        line = [f"Image <b>{html.escape(progress.image_name)}</b>"]
+        line.append(f"id <code>{html.escape(progress.image_id or '…')}</code>")
+        line.append(f"request <code>{html.escape(progress.request_id or ('adopted after reconcile' if progress.adopted else '…'))}</code>")
+        line.append(badge(status.upper()) if progress.status else html.escape(status + "…"))
+        line.append(f"{progress.elapsed:.0f} s")
+        if progress.status == AVAILABLE:
+            line.append("✓ ready")
+        elif progress.status == UNAVAILABLE:
+            line.append("✗ failed")
+        parts.append('<div class="zw-progress-line">' + " · ".join(line) + "</div>")
+    return "".join(parts)
+
+
+def error_html(error: Explanation | None) -> str:
+    """The error box ("" when there is none)."""
+    if error is None:
+        return ""
+    return (
+        '<div class="zw-error-box" style="border-left:4px solid #cf222e;background:#ffebe9;padding:6px 10px">'
+        f"{html.escape(error.text())}</div>"
+    )
+
+
+def banner_html(sandbox: bool, where: str) -> str:
+    """The connection banner: loud in sandbox mode."""
+    if sandbox:
+        return (
+            '<div style="background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px">'
+            "<b>SANDBOX MODE</b> — using the built-in Zenlayer API emulator with demo data; nothing real is "
+            "changed. Set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD to use your account. "
+            f'<span style="color:#57606a">({html.escape(where)})</span></div>'
+        )
+    return f'<div style="color:#57606a">Connected to {html.escape(where)}</div>'

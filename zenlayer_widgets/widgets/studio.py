@@ -1,0 +1,52 @@
+"""``ImageStudio``: the whole form — instances, create form, inventory — over one controller."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+
+from ..api.client import AsyncZenlayerClient, ZenlayerClient
+from ..connection import connect, describe_connection
+from ..controller import StudioController
+from .create_form import CreateForm
+from .instances import InstanceTable
+from .inventory_view import InventoryView
+from .render import banner_html
+
+
+class ImageStudio(W.VBox):
+    """Instances with power state, live name validation, CreateImage with progress, inventory and quota.
+
+    ``ImageStudio()`` connects by itself (the sandbox emulator when no credentials are set). Its
+    parts are usable alone: ``InstanceTable``, ``ImageNameField``, ``CreateForm``, ``InventoryView``,
+    each over a :class:`~zenlayer_widgets.controller.StudioController`.
+    """
+
+    def __init__(
+        self,
+        client: ZenlayerClient | AsyncZenlayerClient | None = None,
+        *,
+        auto_refresh: bool = True,
+        controller: StudioController | None = None,
+        load: bool = True,
+    ) -> None:
+        if controller is None:
+            client = client if client is not None else connect()
+            aclient = client.to_async() if isinstance(client, ZenlayerClient) else client
+            controller = StudioController(aclient)
+        self.controller = controller
+        self.banner = W.HTML(banner_html(controller.sandbox, describe_connection(controller.client)))
+        self.banner.add_class("zw-sandbox-banner" if controller.sandbox else "zw-connection")
+        self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
+        self.form = CreateForm(controller, self.instances)
+        self.inventory = InventoryView(controller)
+        left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances], layout=W.Layout(flex="1 1 55%"))
+        super().__init__(
+            [self.banner, W.HBox([left, self.form], layout=W.Layout(gap="24px")), self.inventory],
+        )
+        self.add_class("zw-studio")
+        if load:
+            controller.tasks.spawn(controller.refresh())
+
+    def close(self) -> None:
+        self.controller.close()
+        super().close()
