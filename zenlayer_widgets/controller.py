@@ -16,7 +16,6 @@ from typing import Any
 
 import pandas as pd
 
-from .api.client import AsyncZenlayerClient
 from .api.models import ImageQuota, Instance
 from .explain import Explanation, explain
 from .inventory import Inventory, load_inventory_async
@@ -24,6 +23,11 @@ from .operations import ImageProgress, create_image_async, stop_instance_async
 from .preflight import Preflight, evaluate_preflight
 from .rules import AVAILABLE, CREATING, STOPPED, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .tasks import Freshness, TaskRunner, current_loop
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api.client import AsyncZenlayerClient
 
 Listener = Callable[[str], None]
 

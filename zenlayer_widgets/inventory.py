@@ -16,9 +16,13 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.models import Image, ImageQuota, Instance, Zone
 from .rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api.client import AsyncZenlayerClient, ZenlayerClient
 
 MAX_PAGE_SIZE = 1000
 

@@ -13,11 +13,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from .api.models import Image, Instance
 from .preflight import Preflight, fetch_instance, preflight_async
 from .rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api.client import AsyncZenlayerClient, ZenlayerClient
 
 Sleep = Callable[[float], Awaitable[None]]
 ProgressCallback = Callable[["ImageProgress"], None]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.errors import NotFound
 from .api.models import ImageQuota, Instance
 from .rules import (
@@ -24,6 +24,10 @@ from .rules import (
     validate_image_name,
     zone_supports_images,
 )
+
+if TYPE_CHECKING:
+    from .api.client import AsyncZenlayerClient, ZenlayerClient
+    import pandas as pd
 
 #: The ``fix`` of a running instance: the form offers a "Stop instance" button for it.
 FIX_STOP_INSTANCE = "stop_instance"
@@ -58,6 +62,14 @@ class Preflight:
 
     def check(self, key: str) -> Check | None:
         return next((check for check in self.checks if check.key == key), None)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """The checks as a table (check, ok, reason) for runbook outputs."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [{"check": c.label, "ok": c.ok, "reason": c.reason} for c in self.checks], columns=["check", "ok", "reason"]
+        )
 
     def summary(self) -> str:
         """The reasons that block the create, one per line ("" when ok)."""
