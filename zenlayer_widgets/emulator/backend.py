@@ -1,0 +1,427 @@
+"""The emulator's state and rules, moto-style: plain Python methods, no HTTP.
+
+Lifecycles run on an injectable monotonic clock (``advance(seconds)`` moves it forward):
+StopInstances puts an instance in STOPPING for ``transition_seconds``, then STOPPED;
+StartInstances: BOOTING, then RUNNING; CreateImage: the image is CREATING and its instance
+IMAGING, then AVAILABLE and STOPPED. Due transitions are applied lazily (a heap of deadlines)
+at the start of every call, so nothing runs in the background.
+
+Every public method takes the backend's lock: tests may call it from any thread while the
+HTTP app serves requests.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import threading
+import time
+from typing import Callable, Iterable, Sequence, TypeVar
+
+from .. import rules
+from ..api import errors
+from .exceptions import ApiFailure
+from .faults import FaultInjector, FaultRule
+from .records import ImageRecord, InstanceRecord, ZoneRecord
+from .seed import IdFactory, build_fleet, custom_image
+
+Clock = Callable[[], float]
+T = TypeVar("T")
+
+
+def _not_found_instance(instance_id: str) -> ApiFailure:
+    return ApiFailure(404, errors.INVALID_INSTANCE_NOT_FOUND, f"The instance `{instance_id}` is not found.")
+
+
+def _not_found_image(image_id: str) -> ApiFailure:
+    return ApiFailure(404, errors.INVALID_IMAGE_NOT_FOUND, f"The image `{image_id}` is not found.")
+
+
+def _page(items: Sequence, page_num: int, page_size: int) -> list:
+    start = (page_num - 1) * page_size
+    return list(items[start:start + page_size])
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    """``web*`` matches names starting with ``web``; anything else must match exactly."""
+    if pattern.endswith("*"):
+        return name.startswith(pattern[:-1])
+    return name == pattern
+
+
+class EmulatorBackend:
+    """Zones, instances, images and quotas of one emulated account."""
+
+    def __init__(
+        self,
+        *,
+        seed: str = "demo",
+        instances: int | None = None,
+        transition_seconds: float = 3.0,
+        latency_ms: float = 0.0,
+        faults: Iterable[str | FaultRule] = (),
+        clock: Clock = time.monotonic,
+    ) -> None:
+        if transition_seconds < 0 or latency_ms < 0:
+            raise ValueError("transition_seconds and latency_ms must be >= 0")
+        self._lock = threading.RLock()
+        self._seed = seed
+        self._instance_count = instances
+        self._clock = clock
+        self._offset = 0.0
+        self.transition_seconds = float(transition_seconds)
+        self.latency_ms = float(latency_ms)
+        self._initial_faults = tuple(faults)
+        self._faults = FaultInjector(self._initial_faults, seed=seed)
+        self.reset()
+
+    # ----------------------------------------------------------------- state and clock
+
+    def reset(self) -> None:
+        """Back to the seeded fleet, with the faults given at start (the clock keeps running)."""
+        with self._lock:
+            self._ids = IdFactory(self._seed)
+            fleet = build_fleet(self._ids, self._seed, self._instance_count)
+            self._zones: dict[str, ZoneRecord] = {z.zone_id: z for z in fleet.zones}
+            self._instances: dict[str, InstanceRecord] = {i.instance_id: i for i in fleet.instances}
+            self._instance_order: list[str] = list(self._instances)
+            self._by_zone: dict[str, list[str]] = {zone_id: [] for zone_id in self._zones}
+            for record in fleet.instances:
+                self._by_zone[record.zone_id].append(record.instance_id)
+            self._public: dict[str, ImageRecord] = {i.image_id: i for i in fleet.public_images}
+            self._custom: dict[str, ImageRecord] = {i.image_id: i for i in fleet.custom_images}
+            self._pending: list[tuple[float, int, str, str, int]] = []
+            self._sequence = itertools.count()
+            self._faults.set_rules(self._initial_faults)
+
+    def now(self) -> float:
+        """The backend's clock (monotonic seconds plus everything ``advance`` added)."""
+        return self._clock() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward (tests: finish STOPPING / BOOTING / CREATING without waiting)."""
+        with self._lock:
+            self._offset += seconds
+            self._settle()
+
+    def _settle(self) -> None:
+        now = self.now()
+        while self._pending and self._pending[0][0] <= now:
+            _, _, kind, target, generation = heapq.heappop(self._pending)
+            if kind == "image":
+                self._finish_image(target)
+            else:
+                instance = self._instances.get(target)
+                if instance is not None and instance.generation == generation:
+                    self._set_status(instance, kind)
+
+    def _schedule(self, kind: str, target: str, generation: int = 0) -> None:
+        deadline = self.now() + self.transition_seconds
+        heapq.heappush(self._pending, (deadline, next(self._sequence), kind, target, generation))
+
+    def _set_status(self, instance: InstanceRecord, status: str, then: str | None = None) -> None:
+        instance.status = status
+        instance.generation += 1
+        instance.cached_json = None
+        if then is not None:
+            self._schedule(then, instance.instance_id, instance.generation)
+
+    def _finish_image(self, image_id: str) -> None:
+        image = self._custom.get(image_id)
+        if image is None or image.status != rules.CREATING:
+            return
+        image.status = rules.AVAILABLE
+        source = self._instances.get(image.source_instance_id or "")
+        if source is not None and source.status == rules.IMAGING:
+            self._set_status(source, rules.STOPPED)
+
+    # ------------------------------------------------------ direct access (tests, seeding)
+
+    @property
+    def zones(self) -> dict[str, ZoneRecord]:
+        """A snapshot of the zones by id."""
+        with self._lock:
+            return {k: copy.copy(v) for k, v in self._zones.items()}
+
+    @property
+    def instances(self) -> dict[str, InstanceRecord]:
+        """A snapshot of every instance by id (copies: changing them changes nothing)."""
+        with self._lock:
+            self._settle()
+            return {k: copy.copy(v) for k, v in self._instances.items()}
+
+    @property
+    def images(self) -> dict[str, ImageRecord]:
+        """A snapshot of every image by id, public ones (``zone_id`` None) included."""
+        with self._lock:
+            self._settle()
+            return {k: copy.copy(v) for k, v in itertools.chain(self._public.items(), self._custom.items())}
+
+    def instance_named(self, name: str) -> InstanceRecord:
+        """The (first) instance called ``name``: a copy; KeyError if none."""
+        with self._lock:
+            self._settle()
+            for record in self._instances.values():
+                if record.instance_name == name:
+                    return copy.copy(record)
+        raise KeyError(name)
+
+    def custom_image_count(self, zone_id: str) -> int:
+        """Custom images in a zone, CREATING ones included (what the quota counts)."""
+        with self._lock:
+            return sum(1 for image in self._custom.values() if image.zone_id == zone_id)
+
+    # ---------------------------------------------------------------------------- faults
+
+    @property
+    def faults(self) -> tuple[FaultRule, ...]:
+        return self._faults.rules
+
+    def set_faults(self, faults: Iterable[str | FaultRule]) -> None:
+        """Replace the fault rules (``["CreateImage:lost_response:1"]``); ValueError when malformed."""
+        self._faults.set_rules(faults)
+
+    def draw_fault(self, action: str) -> str | None:
+        """The fault kind that hits this request of ``action``, or None."""
+        return self._faults.draw(action)
+
+    # ------------------------------------------------------------------------ zones
+
+    def describe_zones(self, zone_ids: Sequence[str] | None = None) -> list[ZoneRecord]:
+        """Zones in a fixed order; unknown ids in ``zone_ids`` are skipped (a filter)."""
+        with self._lock:
+            if not zone_ids:
+                return list(self._zones.values())
+            wanted = set(zone_ids)
+            return [zone for zone in self._zones.values() if zone.zone_id in wanted]
+
+    def _require_zone(self, zone_id: str, code: str = errors.INVALID_ZONE_NOT_FOUND) -> ZoneRecord:
+        zone = self._zones.get(zone_id)
+        if zone is None:
+            raise ApiFailure(404, code, f"The zone `{zone_id}` is not found.")
+        return zone
+
+    # -------------------------------------------------------------------- instances
+
+    def describe_instances(
+        self, filters: dict | None = None, page_num: int = 1, page_size: int = 20,
+        render: Callable[[InstanceRecord], T] = copy.copy,  # type: ignore[assignment]
+    ) -> tuple[int, list[T]]:
+        """``(totalCount, page)`` of instances matching the DescribeInstances filters (wire names).
+
+        Each instance of the page is passed through ``render`` under the lock (default: a copy).
+        A zone filter uses the per-zone index; without filters only the page is touched.
+        """
+        filters = filters or {}
+        with self._lock:
+            self._settle()
+            ids = filters.get("instanceIds")
+            zone_id = filters.get("zoneId")
+            if ids:
+                order: Sequence[str] = [i for i in ids if i in self._instances]
+            elif zone_id is not None:
+                order = self._by_zone.get(zone_id, [])
+            else:
+                order = self._instance_order
+            checks = self._instance_checks({k: v for k, v in filters.items() if k != "zoneId" or ids})
+            if not checks:
+                return len(order), [render(self._instances[i]) for i in _page(order, page_num, page_size)]
+            candidates = list(map(self._instances.__getitem__, order))
+            for check in checks:  # one pass per filter: cheaper than all() over a generator
+                candidates = [r for r in candidates if check(r)]
+            return len(candidates), [render(r) for r in _page(candidates, page_num, page_size)]
+
+    @staticmethod
+    def _instance_checks(filters: dict) -> list[Callable[[InstanceRecord], bool]]:
+        checks: list[Callable[[InstanceRecord], bool]] = []
+        simple = {
+            "zoneId": "zone_id", "instanceStatus": "status", "instanceType": "instance_type", "imageId": "image_id",
+            "keyId": "key_id", "subnetId": "subnet_id", "resourceGroupId": "resource_group_id",
+            "internetChargeType": "internet_charge_type",
+        }
+        for wire, attr in simple.items():
+            if wire in filters:
+                value = filters[wire]
+                checks.append(lambda r, a=attr, v=value: getattr(r, a) == v)
+        if "instanceName" in filters:
+            pattern = filters["instanceName"]
+            checks.append(lambda r: _name_matches(pattern, r.instance_name))
+        if "securityGroupId" in filters:
+            group = filters["securityGroupId"]
+            checks.append(lambda r: group in r.security_group_ids)
+        for wire, attr in (("publicIpAddresses", "public_ips"), ("privateIpAddresses", "private_ips")):
+            if filters.get(wire):
+                wanted = set(filters[wire])
+                checks.append(lambda r, a=attr, w=wanted: bool(w.intersection(getattr(r, a))))
+        if filters.get("tagKeys"):
+            keys = set(filters["tagKeys"])
+            checks.append(lambda r: bool(keys.intersection(k for k, _ in r.tags)))
+        if filters.get("tags"):
+            pairs = set(filters["tags"])
+            checks.append(lambda r: bool(pairs.intersection(r.tags)))
+        return checks
+
+    def _require_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+        missing = [i for i in instance_ids if i not in self._instances]
+        if missing:
+            raise _not_found_instance(missing[0])
+        return [self._instances[i] for i in instance_ids]
+
+    def start_instances(self, instance_ids: Sequence[str]) -> None:
+        """STOPPED -> BOOTING -> RUNNING; all or nothing (every id is checked first)."""
+        with self._lock:
+            self._settle()
+            records = self._require_instances(instance_ids)
+            for record in records:
+                if record.status != rules.STOPPED:
+                    raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_NOT_STOPPED,
+                                     f"The instance `{record.instance_id}` is {record.status}; only STOPPED instances can be started.")
+            for record in records:
+                self._set_status(record, rules.BOOTING, then=rules.RUNNING)
+
+    def stop_instances(self, instance_ids: Sequence[str], force_shutdown: bool = True) -> None:
+        """RUNNING -> STOPPING -> STOPPED; all or nothing. ``force_shutdown`` changes nothing here."""
+        with self._lock:
+            self._settle()
+            records = self._require_instances(instance_ids)
+            for record in records:
+                if record.status != rules.RUNNING:
+                    raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_NOT_RUNNING,
+                                     f"The instance `{record.instance_id}` is {record.status}; only RUNNING instances can be stopped.")
+            for record in records:
+                self._set_status(record, rules.STOPPING, then=rules.STOPPED)
+
+    # ----------------------------------------------------------------------- images
+
+    def _zone_images(self, zone_id: str) -> list[ImageRecord]:
+        return [image for image in self._custom.values() if image.zone_id == zone_id]
+
+    def describe_images(self, zone_id: str, filters: dict | None = None, page_num: int = 1, page_size: int = 20) -> tuple[int, list[ImageRecord]]:
+        """Public images (in every zone) then the zone's custom images, filtered; 404 for an unknown zone."""
+        filters = filters or {}
+        with self._lock:
+            self._settle()
+            self._require_zone(zone_id)
+            images = list(self._public.values()) + self._zone_images(zone_id)
+            if filters.get("imageIds"):
+                wanted = set(filters["imageIds"])
+                images = [i for i in images if i.image_id in wanted]
+            if "imageName" in filters:
+                images = [i for i in images if _name_matches(filters["imageName"], i.image_name)]
+            for wire, attr in (("category", "category"), ("imageType", "image_type"), ("imageStatus", "status")):
+                if wire in filters:
+                    images = [i for i in images if getattr(i, attr) == filters[wire]]
+            if "osType" in filters:
+                images = [i for i in images if i.os_type.lower() == filters["osType"].lower()]
+            return len(images), [copy.copy(i) for i in _page(images, page_num, page_size)]
+
+    def image_quota(self, zone_ids: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
+        """``(zoneId, count, maxCount)``: every zone that supports images when ``zone_ids`` is empty.
+
+        A zone that refuses images (SIN-E, LAX-A) reports ``maxCount`` 0 when asked by name;
+        an unknown zone is 404 ``INVALID_REGION_NOT_FOUND`` (as the reference documents).
+        """
+        with self._lock:
+            if zone_ids:
+                for zone_id in zone_ids:
+                    self._require_zone(zone_id, errors.INVALID_REGION_NOT_FOUND)
+                chosen = list(zone_ids)
+            else:
+                chosen = [z for z in self._zones if rules.zone_supports_images(z)]
+            counts: dict[str, int] = {}
+            for image in self._custom.values():
+                counts[image.zone_id or ""] = counts.get(image.zone_id or "", 0) + 1
+            return [
+                (zone_id, counts.get(zone_id, 0), rules.IMAGE_QUOTA_PER_ZONE if rules.zone_supports_images(zone_id) else 0)
+                for zone_id in chosen
+            ]
+
+    @staticmethod
+    def _check_name_and_description(name: str | None, description: str | None) -> None:
+        if name is not None:
+            verdict = rules.validate_image_name(name)
+            if not verdict.ok:
+                raise ApiFailure(400, errors.INVALID_IMAGE_NAME, verdict.message)
+        if description is not None:
+            verdict = rules.validate_image_description(description)
+            if not verdict.ok:
+                raise ApiFailure(400, errors.INVALID_IMAGE_DESCRIPTION, verdict.message)
+
+    def _name_taken(self, zone_id: str, name: str, ignore: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+        return any(i.image_name == name and i.image_id not in ignore for i in self._zone_images(zone_id))
+
+    def create_image(self, instance_id: str, image_name: str, image_description: str | None = None) -> ImageRecord:
+        """Image an instance's system disk. Checks, in order: name and description rules, the
+        instance exists, the zone supports images, the disk is not being imaged already, the
+        instance is STOPPED, the zone's quota (CREATING images count), the name is unused in the zone."""
+        with self._lock:
+            self._settle()
+            self._check_name_and_description(image_name, image_description)
+            instance = self._instances.get(instance_id)
+            if instance is None:
+                raise _not_found_instance(instance_id)
+            zone_id = instance.zone_id
+            if not rules.zone_supports_images(zone_id):
+                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_ZONE_NOT_SUPPORT,
+                                 f"Creating images is not supported in zone {zone_id}.")
+            if instance.status == rules.IMAGING:
+                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_DISK_MAKING_IMAGE,
+                                 f"The system disk of instance `{instance_id}` is already being imaged.")
+            if instance.status != rules.STOPPED:
+                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_INSTANCE_STATE_STARTING,
+                                 f"The instance `{instance_id}` is {instance.status}; shut it down before creating an image.")
+            used = len(self._zone_images(zone_id))
+            if used >= rules.IMAGE_QUOTA_PER_ZONE:
+                raise ApiFailure(400, errors.LIMIT_EXCEEDED_IMAGE_QUOTA,
+                                 f"Zone {zone_id} already has {used} of {rules.IMAGE_QUOTA_PER_ZONE} custom images.")
+            if self._name_taken(zone_id, image_name):
+                raise ApiFailure(400, errors.IMAGE_NAME_DUPLICATE,
+                                 f"An image named `{image_name}` already exists in zone {zone_id}.")
+            image = custom_image(self._ids, image_name, instance, self._public.get(instance.image_id),
+                                 image_description, rules.CREATING)
+            self._custom[image.image_id] = image
+            self._set_status(instance, rules.IMAGING)
+            self._schedule("image", image.image_id)
+            return copy.copy(image)
+
+    def _require_custom_images(self, image_ids: Sequence[str]) -> list[ImageRecord]:
+        """Every id must be a custom image that is not CREATING (checked for all before any change)."""
+        records = []
+        for image_id in image_ids:
+            public = self._public.get(image_id)
+            if public is not None:
+                raise ApiFailure(400, errors.INVALID_IMAGE_STATUS, f"The image `{image_id}` is a public image and cannot be changed.")
+            record = self._custom.get(image_id)
+            if record is None:
+                raise _not_found_image(image_id)
+            if record.status == rules.CREATING:
+                raise ApiFailure(400, errors.INVALID_IMAGE_STATUS,
+                                 f"The image `{image_id}` is still CREATING; wait until it is AVAILABLE.")
+            records.append(record)
+        return records
+
+    def delete_images(self, image_ids: Sequence[str]) -> None:
+        """Delete custom images (frees quota); all or nothing."""
+        with self._lock:
+            self._settle()
+            for record in self._require_custom_images(image_ids):
+                del self._custom[record.image_id]
+
+    def modify_images(self, image_ids: Sequence[str], image_name: str | None = None, image_description: str | None = None) -> None:
+        """Give every listed custom image this name and/or description; all or nothing."""
+        with self._lock:
+            self._settle()
+            self._check_name_and_description(image_name, image_description)
+            records = self._require_custom_images(image_ids)
+            if image_name is not None:
+                zones = [r.zone_id or "" for r in records]
+                for zone_id in zones:
+                    if zones.count(zone_id) > 1 or self._name_taken(zone_id, image_name, ignore=set(image_ids)):
+                        raise ApiFailure(400, errors.IMAGE_NAME_DUPLICATE,
+                                         f"An image named `{image_name}` would exist twice in zone {zone_id}.")
+            for record in records:
+                if image_name is not None:
+                    record.image_name = image_name
+                if image_description is not None:
+                    record.description = image_description

@@ -1,0 +1,102 @@
+"""Fault injection: ``ACTION:KIND:PROBABILITY`` rules drawn from a seeded (deterministic) RNG.
+
+Kinds, applied per request after authentication:
+
+* ``throttle``: 429 ``REQUEST_LIMIT_EXCEEDED``; the action is not applied.
+* ``error``: 500 ``INTERNAL_SERVER_ERROR``; the action is not applied (our choice: a clean
+  failure, so a client may retry; ``lost_response`` is the "did it happen?" case).
+* ``lost_response``: the action is applied, then the connection is closed without a single
+  byte of response.
+
+``ACTION`` is one of the emulated action names or ``*`` (every action).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Iterable
+
+THROTTLE = "throttle"
+ERROR = "error"
+LOST_RESPONSE = "lost_response"
+KINDS = (THROTTLE, ERROR, LOST_RESPONSE)
+
+#: The ten actions the emulator answers (a fault may name any of them, or ``*``).
+ACTIONS = (
+    "DescribeZones",
+    "DescribeInstances",
+    "DescribeInstancesStatus",
+    "StartInstances",
+    "StopInstances",
+    "DescribeImages",
+    "DescribeImageQuota",
+    "CreateImage",
+    "DeleteImages",
+    "ModifyImagesAttributes",
+)
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """Fail ``action`` (or ``*``) with ``kind`` on a fraction ``probability`` of requests."""
+
+    action: str
+    kind: str
+    probability: float
+
+    def matches(self, action: str) -> bool:
+        return self.action in ("*", action)
+
+
+def parse_fault(text: str) -> FaultRule:
+    """Parse ``ACTION:KIND:PROBABILITY`` (e.g. ``CreateImage:lost_response:1``); ValueError when malformed."""
+    parts = text.strip().split(":")
+    if len(parts) != 3:
+        raise ValueError(f"fault {text!r}: expected ACTION:KIND:PROBABILITY, e.g. CreateImage:throttle:0.5")
+    action, kind, raw = (part.strip() for part in parts)
+    if action != "*" and action not in ACTIONS:
+        raise ValueError(f"fault {text!r}: unknown action {action!r}; use * or one of {', '.join(ACTIONS)}")
+    if kind not in KINDS:
+        raise ValueError(f"fault {text!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    try:
+        probability = float(raw)
+    except ValueError:
+        raise ValueError(f"fault {text!r}: probability {raw!r} is not a number") from None
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"fault {text!r}: probability must be between 0 and 1")
+    return FaultRule(action, kind, probability)
+
+
+def parse_faults(items: Iterable[str | FaultRule]) -> tuple[FaultRule, ...]:
+    """Parse several faults (rules pass through unchanged)."""
+    return tuple(item if isinstance(item, FaultRule) else parse_fault(item) for item in items)
+
+
+class FaultInjector:
+    """Decides, per request, which fault (if any) hits it; deterministic for a given seed."""
+
+    def __init__(self, rules: Iterable[str | FaultRule] = (), *, seed: int | str = 0) -> None:
+        self._lock = threading.Lock()
+        self._seed = seed
+        self.set_rules(rules)
+
+    @property
+    def rules(self) -> tuple[FaultRule, ...]:
+        return self._rules
+
+    def set_rules(self, rules: Iterable[str | FaultRule]) -> None:
+        """Replace the rules and restart the random sequence (so runs stay reproducible)."""
+        parsed = parse_faults(rules)
+        with self._lock:
+            self._rules = parsed
+            self._rng = random.Random(f"faults:{self._seed}")
+
+    def draw(self, action: str) -> str | None:
+        """The fault kind for one request of ``action``, or None. The first matching rule that fires wins."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(action) and self._rng.random() < rule.probability:
+                    return rule.kind
+        return None

@@ -1,0 +1,69 @@
+"""The emulator's state records: plain mutable dataclasses owned (and locked) by the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ZoneRecord:
+    """A zone (DescribeZones)."""
+
+    zone_id: str
+    zone_name: str
+    network_line_type: str = "BGP"
+    support_security_group: bool = True
+    support_network_type: str = "VPC"
+    support_ipv6: bool = True
+    support_cpu_pass_through: bool = False
+
+
+@dataclass
+class InstanceRecord:
+    """A VM instance; ``status`` moves on the backend's clock (see ``backend.py``)."""
+
+    instance_id: str
+    instance_name: str
+    zone_id: str
+    status: str
+    instance_type: str
+    cpu_count: int
+    memory: int
+    image_id: str
+    image_name: str
+    system_disk_id: str
+    system_disk_size: int
+    system_disk_category: str = "SSD"
+    public_ips: list[str] = field(default_factory=list)
+    private_ips: list[str] = field(default_factory=list)
+    subnet_id: str = ""
+    security_group_ids: list[str] = field(default_factory=list)
+    key_id: str | None = None
+    create_time: str = "2025-01-06T08:00:00Z"
+    instance_charge_type: str = "POSTPAID"
+    internet_charge_type: str = "ByBandwidth"
+    internet_max_bandwidth_out: int = 100
+    resource_group_id: str = "rg-default"
+    resource_group_name: str = "Default Resource Group"
+    tags: list[tuple[str, str]] = field(default_factory=list)
+    #: Bumped on every change of state, so stale lifecycle events are ignored.
+    generation: int = 0
+    #: The rendered wire JSON, kept until the next change of state (fast large pages).
+    cached_json: str | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class ImageRecord:
+    """An image. Public images have ``zone_id=None`` (they exist in every zone)."""
+
+    image_id: str
+    image_name: str
+    image_type: str
+    status: str
+    size_gb: int
+    category: str
+    os_type: str
+    image_version: str
+    description: str | None = None
+    zone_id: str | None = None
+    source_instance_id: str | None = None

@@ -1,0 +1,224 @@
+"""The responses layer: parse each action's parameters, call the backend, render wire objects.
+
+``dispatch(backend, action, version, body)`` returns the inner ``response`` object without its
+``requestId`` (the app adds the envelope) or raises :class:`ApiFailure`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from ..api import errors
+from .backend import EmulatorBackend
+from .exceptions import ApiFailure
+from .params import PAGE, Param, page_of, parse_params
+from .records import ImageRecord, InstanceRecord, ZoneRecord
+
+VERSION_2023 = "2023-03-13"
+VERSION_2026 = "2026-04-01"
+VERSIONS = (VERSION_2023, VERSION_2026)
+#: The version assumed when X-ZC-Version is absent (the bearer-token curl example sends none).
+DEFAULT_VERSION = VERSION_2026
+
+
+def zone_wire(zone: ZoneRecord, version: str) -> dict[str, Any]:
+    wire: dict[str, Any] = {
+        "zoneId": zone.zone_id,
+        "zoneName": zone.zone_name,
+        "supportSecurityGroup": zone.support_security_group,
+        "supportNetworkType": zone.support_network_type,
+        "supportIpv6": zone.support_ipv6,
+        "supportCpuPassThrough": zone.support_cpu_pass_through,
+    }
+    if version != VERSION_2023:
+        wire["networkLineType"] = zone.network_line_type
+    return wire
+
+
+def instance_wire(record: InstanceRecord) -> dict[str, Any]:
+    return {
+        "instanceId": record.instance_id,
+        "zoneId": record.zone_id,
+        "instanceName": record.instance_name,
+        "instanceType": record.instance_type,
+        "cpuCount": record.cpu_count,
+        "memory": record.memory,
+        "imageId": record.image_id,
+        "imageName": record.image_name,
+        "instanceChargeType": record.instance_charge_type,
+        "internetMaxBandwidthOut": record.internet_max_bandwidth_out,
+        "internetChargeType": record.internet_charge_type,
+        "period": None,
+        "publicIpAddresses": list(record.public_ips),
+        "publicIpv6Addresses": [],
+        "privateIpAddresses": list(record.private_ips),
+        "subnetId": record.subnet_id,
+        "createTime": record.create_time,
+        "expiredTime": None,
+        "resourceGroupId": record.resource_group_id,
+        "resourceGroupName": record.resource_group_name,
+        "instanceStatus": record.status,
+        "trafficPackageSize": None,
+        "securityGroupIds": list(record.security_group_ids),
+        "systemDisk": {"diskId": record.system_disk_id, "diskSize": record.system_disk_size, "diskCategory": record.system_disk_category},
+        "dataDisks": [],
+        "autoRenew": False,
+        "keyId": record.key_id,
+        "nic": {"wanName": "eth0", "lanName": "eth1"},
+        "tags": {"tags": [{"key": k, "value": v} for k, v in record.tags]},
+    }
+
+
+def instance_json(record: InstanceRecord) -> str:
+    """An instance as compact JSON text, cached on the record until its next change of state."""
+    if record.cached_json is None:
+        record.cached_json = compact_json(instance_wire(record))
+    return record.cached_json
+
+
+class RawJsonArray(list):
+    """A list of already-serialized JSON values, spliced into the response as an array."""
+
+
+def compact_json(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=True, separators=(",", ":"))
+
+
+def render_success(request_id: str, fields: dict[str, Any]) -> bytes:
+    """``{"requestId": id, "response": {"requestId": id, ...fields}}`` as ASCII JSON bytes."""
+    raw = {key: value for key, value in fields.items() if isinstance(value, RawJsonArray)}
+    inner = compact_json({"requestId": request_id, **{k: v for k, v in fields.items() if k not in raw}})
+    if raw:
+        inner = inner[:-1] + "".join(f',{compact_json(key)}:[{",".join(value)}]' for key, value in raw.items()) + "}"
+    return f'{{"requestId":{compact_json(request_id)},"response":{inner}}}'.encode("ascii")
+
+
+def render_failure(request_id: str, failure: ApiFailure) -> bytes:
+    """The flat error body ``{requestId, code, message}``."""
+    return compact_json({"requestId": request_id, "code": failure.code, "message": failure.message}).encode("ascii")
+
+
+def image_wire(image: ImageRecord) -> dict[str, Any]:
+    return {
+        "imageId": image.image_id,
+        "imageName": image.image_name,
+        "imageType": image.image_type,
+        "imageSize": str(image.size_gb),
+        "imageDescription": image.description,
+        "imageVersion": image.image_version,
+        "imageStatus": image.status,
+        "category": image.category,
+        "osType": image.os_type,
+    }
+
+
+IDS = Param("instanceIds", "str_list")
+REQUIRED_IDS = Param("instanceIds", "str_list", required=True, nonempty=True)
+REQUIRED_IMAGE_IDS = Param("imageIds", "str_list", required=True, nonempty=True)
+INSTANCE_FILTERS = (
+    IDS, Param("zoneId"), Param("resourceGroupId"), Param("instanceType"), Param("internetChargeType"),
+    Param("imageId"), Param("keyId"), Param("subnetId"), Param("instanceStatus"), Param("instanceName"),
+    Param("securityGroupId"), Param("publicIpAddresses", "str_list"), Param("privateIpAddresses", "str_list"),
+    Param("tagKeys", "str_list", max_items=20), Param("tags", "tags", max_items=20),
+)
+IMAGE_FILTERS = (
+    Param("imageIds", "str_list"), Param("imageName"), Param("category"), Param("imageType"),
+    Param("osType"), Param("imageStatus"),
+)
+
+
+def _describe_zones(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (Param("zoneIds", "str_list"),))
+    return {"zoneSet": [zone_wire(z, version) for z in backend.describe_zones(params.get("zoneIds"))]}
+
+
+def _describe_instances(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, INSTANCE_FILTERS + PAGE)
+    page_num, page_size = page_of(params)
+    total, rendered = backend.describe_instances(params, page_num, page_size, render=instance_json)
+    return {"totalCount": total, "dataSet": RawJsonArray(rendered)}
+
+
+def _describe_instances_status(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (IDS,) + PAGE)
+    page_num, page_size = page_of(params)
+    filters = {"instanceIds": params["instanceIds"]} if params.get("instanceIds") else {}
+    total, rows = backend.describe_instances(filters, page_num, page_size, render=_status_row)
+    return {"totalCount": total, "dataSet": rows}
+
+
+def _status_row(record: InstanceRecord) -> dict[str, str]:
+    return {"instanceId": record.instance_id, "instanceStatus": record.status}
+
+
+def _start_instances(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    backend.start_instances(parse_params(body, (REQUIRED_IDS,))["instanceIds"])
+    return {}
+
+
+def _stop_instances(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (REQUIRED_IDS, Param("forceShutdown", "bool")))
+    backend.stop_instances(params["instanceIds"], params.get("forceShutdown", True))
+    return {}
+
+
+def _describe_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (Param("zoneId", required=True, nonempty=True),) + IMAGE_FILTERS + PAGE)
+    page_num, page_size = page_of(params)
+    total, images = backend.describe_images(params["zoneId"], params, page_num, page_size)
+    return {"totalCount": total, "dataSet": [image_wire(i) for i in images]}
+
+
+def _describe_image_quota(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (Param("zoneIds", "str_list"),))
+    quotas = backend.image_quota(params.get("zoneIds"))
+    return {"images": [{"zoneId": z, "count": c, "maxCount": m} for z, c, m in quotas]}
+
+
+def _create_image(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (Param("instanceId", required=True), Param("imageName", required=True), Param("imageDescription")))
+    image = backend.create_image(params["instanceId"], params["imageName"], params.get("imageDescription"))
+    return {"imageId": image.image_id}
+
+
+def _delete_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    backend.delete_images(parse_params(body, (REQUIRED_IMAGE_IDS,))["imageIds"])
+    return {}
+
+
+def _modify_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    params = parse_params(body, (REQUIRED_IMAGE_IDS, Param("imageName"), Param("imageDescription")))
+    if "imageName" not in params and "imageDescription" not in params:
+        raise ApiFailure(400, errors.MISSING_PARAMETER, "Give `imageName`, `imageDescription` or both.")
+    backend.modify_images(params["imageIds"], params.get("imageName"), params.get("imageDescription"))
+    return {}
+
+
+Handler = Callable[[EmulatorBackend, dict, str], dict]
+
+ACTIONS: dict[str, Handler] = {
+    "DescribeZones": _describe_zones,
+    "DescribeInstances": _describe_instances,
+    "DescribeInstancesStatus": _describe_instances_status,
+    "StartInstances": _start_instances,
+    "StopInstances": _stop_instances,
+    "DescribeImages": _describe_images,
+    "DescribeImageQuota": _describe_image_quota,
+    "CreateImage": _create_image,
+    "DeleteImages": _delete_images,
+    "ModifyImagesAttributes": _modify_images,
+}
+
+
+def resolve(action: str | None, version: str | None) -> tuple[Handler, str]:
+    """The handler and the API version for these headers; 400 INVALID_ACTION / INVALID_VERSION."""
+    version = version or DEFAULT_VERSION
+    if version not in VERSIONS:
+        raise ApiFailure(400, errors.INVALID_VERSION, f"X-ZC-Version must be one of {', '.join(VERSIONS)}.")
+    if not action:
+        raise ApiFailure(400, errors.INVALID_ACTION, "The header X-ZC-Action is missing.")
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise ApiFailure(400, errors.INVALID_ACTION, "The action in X-ZC-Action is not supported by the vm service emulator.")
+    return handler, version
