@@ -1,0 +1,159 @@
+"""The image-name and description fields without a browser: kernel verdict, traits, classes, JS rule use."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zenlayer_widgets import rules
+from zenlayer_widgets.widgets.name_field import (
+    DESCRIPTION_OK_TEXT,
+    NAME_OK_TEXT,
+    ImageDescriptionField,
+    ImageNameField,
+)
+
+JS = Path(rules.__file__).parent / "widgets" / "name_field.js"
+ALLOWED = "use only Chinese characters, letters, digits, - and _."
+
+# name, counter shown, feedback an operator should read (None: the OK text).
+NAMES = [
+    ("web-server_01", "13/24", None),
+    ("网站备份", "4/24", None),
+    ("web备份-2024_v1", "13/24", None),
+    ("a" * 24, "24/24", None),
+    ("备" * 24, "24/24", None),
+    ("a" * 25, "25/24", "Too long: 25 characters, 1 character over the limit of 24."),
+    ("备" * 26, "26/24", "Too long: 26 characters, 2 characters over the limit of 24."),
+    ("", "0/24", "Enter an image name (1 to 24 characters)."),
+    ("my image", "8/24", f"A space at position 3 is not allowed; {ALLOWED}"),
+    ("web ", "4/24", f"A space at position 4 is not allowed; {ALLOWED}"),
+    ("web😀01", "6/24", f'"😀" (U+1F600) at position 4 is not allowed; {ALLOWED}'),
+    ("v1.0", "4/24", f'"." (U+002E) at position 3 is not allowed; {ALLOWED}'),
+    ("备份！", "3/24", f'"！" (U+FF01) at position 3 is not allowed; {ALLOWED}'),
+    ("Ｗeb", "3/24", f'"Ｗ" (U+FF37) at position 1 is not allowed; {ALLOWED}'),
+    ("café", "4/24", f'"é" (U+00E9) at position 4 is not allowed; {ALLOWED}'),
+    ("ab\u200bcd", "5/24", f"An invisible character (U+200B) at position 3 is not allowed; {ALLOWED}"),
+    ("cafe\u0301", "5/24", f"An invisible character (U+0301) at position 5 is not allowed; {ALLOWED}"),
+    (
+        "ab c" * 7,
+        "28/24",
+        f"Too long: 28 characters, 4 characters over the limit of 24. A space at position 3 is not allowed; {ALLOWED}",
+    ),
+]
+
+DESCRIPTIONS = [
+    ("", "0/255", None),
+    ("Nightly backup of web-01, before the 2.3 upgrade.\nSecond line\tindented", "70/255", None),
+    ("夜间备份 😀", "6/255", None),
+    ("x" * 255, "255/255", None),
+    ("x" * 256, "256/255", "Description: Too long: 256 characters, 1 character over the limit of 255."),
+    ("备" * 300, "300/255", "Description: Too long: 300 characters, 45 characters over the limit of 255."),
+    ("bad\x00byte", "8/255", "An invisible character (U+0000) at position 4 is not allowed in a description."),
+    ("\x1b[31mred", "8/255", "An invisible character (U+001B) at position 1 is not allowed in a description."),
+]
+
+
+@pytest.mark.parametrize(("name", "counter", "expected"), NAMES, ids=[repr(row[0])[:30] for row in NAMES])
+def test_name_field_shows_what_an_operator_should_see(name: str, counter: str, expected: str | None) -> None:
+    field = ImageNameField()
+    field.value = name
+    valid = expected is None
+    assert field.valid is valid
+    assert field.verdict.ok is valid
+    assert field.message == (expected or "")
+    assert field.feedback == (expected or NAME_OK_TEXT)
+    assert field.counter == counter
+    assert ("zw-invalid" in field._dom_classes) is not valid
+    assert "zw-image-name" in field._dom_classes
+
+
+@pytest.mark.parametrize(("text", "counter", "expected"), DESCRIPTIONS, ids=[repr(r[0])[:30] for r in DESCRIPTIONS])
+def test_description_field_shows_what_an_operator_should_see(text: str, counter: str, expected: str | None) -> None:
+    field = ImageDescriptionField()
+    field.value = text
+    valid = expected is None
+    assert field.valid is valid
+    assert field.message == (expected or "")
+    assert field.feedback == (expected or DESCRIPTION_OK_TEXT)
+    assert field.counter == counter
+    assert ("zw-invalid" in field._dom_classes) is not valid
+    assert "zw-image-description" in field._dom_classes
+
+
+def test_a_new_name_field_asks_for_a_name_and_a_preset_one_is_checked() -> None:
+    empty = ImageNameField()
+    assert (empty.label, empty.value, empty.valid) == ("Image name", "", False)
+    assert empty.message == "Enter an image name (1 to 24 characters)."
+    assert "zw-invalid" in empty._dom_classes
+    preset = ImageNameField("网站备份", label="Name")
+    assert (preset.label, preset.valid, preset.counter) == ("Name", True, "4/24")
+    assert "zw-invalid" not in preset._dom_classes
+    assert ImageDescriptionField().label == "Description (optional)"
+
+
+def test_keystrokes_from_the_browser_reach_the_kernel_verdict() -> None:
+    """The view syncs `value` on each input event; the kernel re-judges it and updates its traits."""
+    field = ImageNameField()
+    seen: list[tuple[str, bool]] = []
+    field.observe(lambda change: seen.append((change["new"], field.valid)), "value")
+    for typed in ("w", "we", "we ", "we b"):
+        field.set_state({"value": typed})  # what the comm does with the browser's update message
+    assert seen == [("w", True), ("we", True), ("we ", False), ("we b", False)]
+    assert field.message == f"A space at position 3 is not allowed; {ALLOWED}"
+    assert "zw-invalid" in field._dom_classes
+
+
+def test_a_kernel_reset_clears_the_invalid_state() -> None:
+    field = ImageNameField("bad name!")
+    assert "zw-invalid" in field._dom_classes
+    field.value = "good_name"
+    assert field.valid and field.message == ""
+    assert field._dom_classes == ("zw-image-name",)
+
+
+def test_the_view_gets_the_rule_as_data() -> None:
+    name, description = ImageNameField(), ImageDescriptionField()
+    assert name.rule == rules.browser_rule()
+    assert description.rule == rules.browser_description_rule()
+    state = name.get_state()
+    assert state["rule"] == rules.browser_rule()
+    assert (state["kind"], state["ok_text"], state["valid"]) == ("name", NAME_OK_TEXT, False)
+    assert "zw-invalid" in state["_dom_classes"]
+    assert description.get_state()["kind"] == "description"
+
+
+def test_the_js_hard_codes_no_rule() -> None:
+    source = JS.read_text()
+    assert not re.search(r"\b(24|255)\b", source), "limits must come from the rule trait"
+    for fragment in ("not allowed", "Too long", "Chinese", "invisible character", "Description:", "\\u4e00"):
+        assert fragment not in source, f"{fragment!r} belongs in rules.py, not in the JS"
+
+
+def test_every_rule_key_the_js_reads_exists() -> None:
+    """A renamed template in rules.py would show 'undefined' in the browser; catch it here."""
+    source = JS.read_text()
+    message_keys = set(re.findall(r"messages\.(\w+)", source))
+    rule_keys = set(re.findall(r"\brule\.(\w+)", source)) - {"messages"}
+    assert {"too_long", "bad_char", "empty", "description_bad_char"} <= message_keys
+    assert message_keys <= set(rules.MESSAGES)
+    assert rule_keys <= set(rules.browser_rule()) | set(rules.browser_description_rule())
+    assert "pattern" in rule_keys and "forbidden_categories" in rule_keys
+
+
+def test_disabled_and_placeholder_are_synced() -> None:
+    field = ImageNameField(placeholder="name it", disabled=True)
+    state = field.get_state()
+    assert (state["placeholder"], state["disabled"]) == ("name it", True)
+
+
+@given(st.text(max_size=40))
+def test_kernel_verdict_follows_the_rule_for_any_text(text: str) -> None:
+    field = ImageNameField(text)
+    verdict = rules.validate_image_name(text)
+    assert (field.valid, field.message, field.counter) == (verdict.ok, verdict.message, verdict.counter)
+    assert ("zw-invalid" in field._dom_classes) is not verdict.ok
