@@ -27,6 +27,9 @@ from .records import ImageRecord, InstanceRecord, ZoneRecord
 from .seed import IdFactory, build_fleet, custom_image
 
 Clock = Callable[[], float]
+#: States in which an instance's system disk cannot be imaged (UNSUPPORTED_OPERATION_DISK_UNAVAILABLE).
+DISK_UNAVAILABLE_STATES = frozenset({"RECYCLE", "RECYCLING", "RELEASING", "CREATE_FAILED"})
+RECYCLED_STATES = frozenset({"RECYCLE", "RECYCLING"})
 T = TypeVar("T")
 
 
@@ -263,10 +266,16 @@ class EmulatorBackend:
         return checks
 
     def _require_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+        """Every id must exist and be out of the recycle bin (checked for all before any change)."""
         missing = [i for i in instance_ids if i not in self._instances]
         if missing:
             raise _not_found_instance(missing[0])
-        return [self._instances[i] for i in instance_ids]
+        records = [self._instances[i] for i in instance_ids]
+        for record in records:
+            if record.status in RECYCLED_STATES:
+                raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_RECYCLED,
+                                 f"The instance `{record.instance_id}` is in the recycle bin.")
+        return records
 
     def start_instances(self, instance_ids: Sequence[str]) -> None:
         """STOPPED -> BOOTING -> RUNNING; all or nothing (every id is checked first)."""
@@ -353,8 +362,9 @@ class EmulatorBackend:
 
     def create_image(self, instance_id: str, image_name: str, image_description: str | None = None) -> ImageRecord:
         """Image an instance's system disk. Checks, in order: name and description rules, the
-        instance exists, the zone supports images, the disk is not being imaged already, the
-        instance is STOPPED, the zone's quota (CREATING images count), the name is unused in the zone."""
+        instance exists, the zone supports images, the disk is available (not in the recycle
+        bin), it is not being imaged already, the instance is STOPPED, the zone's quota
+        (CREATING images count), the name is unused in the zone."""
         with self._lock:
             self._settle()
             self._check_name_and_description(image_name, image_description)
@@ -365,6 +375,9 @@ class EmulatorBackend:
             if not rules.zone_supports_images(zone_id):
                 raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_ZONE_NOT_SUPPORT,
                                  f"Creating images is not supported in zone {zone_id}.")
+            if instance.status in DISK_UNAVAILABLE_STATES:
+                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_DISK_UNAVAILABLE,
+                                 f"The system disk of instance `{instance_id}` is unavailable ({instance.status}).")
             if instance.status == rules.IMAGING:
                 raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_DISK_MAKING_IMAGE,
                                  f"The system disk of instance `{instance_id}` is already being imaged.")

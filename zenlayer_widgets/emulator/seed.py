@@ -16,7 +16,8 @@ LAX-A     media-lax-01 RUNNING, media-lax-02      0                  images refu
           STOPPED
 TYO-A     game-tyo-01 RUNNING, game-tyo-02        0 of 5
           STOPPED
-NYC-A     ci-nyc-01 STOPPED                       2 of 5
+NYC-A     ci-nyc-01 STOPPED, old-nyc-01 in the    2 of 5             RECYCLE: start/stop
+          recycle bin (RECYCLE)                                      and images refused
 ========  ======================================  =================  ====================
 """
 
@@ -80,6 +81,7 @@ DEMO_INSTANCES = (
     ("game-tyo-01", "TYO-A", rules.RUNNING, 4, 60, 4, 8),
     ("game-tyo-02", "TYO-A", rules.STOPPED, 0, 60, 4, 8),
     ("ci-nyc-01", "NYC-A", rules.STOPPED, 1, 40, 2, 4),
+    ("old-nyc-01", "NYC-A", "RECYCLE", 1, 40, 2, 4),
 )
 
 #: (image name, source instance name, description)
