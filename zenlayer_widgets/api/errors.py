@@ -57,7 +57,9 @@ INVALID_IMAGE_DESCRIPTION = "INVALID_PARAMETER_IMAGE_DESCRIPTION"  # 400: the de
 IMAGE_NAME_DUPLICATE = "INVALID_PARAMETER_IMAGE_NAME_DUPLICATE"  # 400: name already used in the zone
 
 # Client-side codes (never sent by a server).
-UNEXPECTED_RESPONSE = "UNEXPECTED_RESPONSE"
+UNEXPECTED_RESPONSE = "UNEXPECTED_RESPONSE"  # the answer is not the API's JSON (HTML 502, empty body...)
+SECURITY_CHALLENGE = "SECURITY_CHALLENGE"  # HTTP 403 + cf-mitigated: challenge (a CDN/WAF, as in the SDK)
+REQUEST_BLOCKED = "REQUEST_BLOCKED"  # HTTP 451 (a network-layer block, as in the SDK)
 
 
 class ZenlayerError(Exception):
@@ -170,6 +172,9 @@ _BY_CODE: dict[str, type[APIError]] = {
     REQUEST_LIMIT_EXCEEDED: RateLimited,
     INVALID_IMAGE_STATUS: InvalidState,
     REQUEST_TOO_LARGE: InvalidParameter,
+    UNEXPECTED_RESPONSE: UnexpectedResponse,
+    SECURITY_CHALLENGE: UnexpectedResponse,
+    REQUEST_BLOCKED: UnexpectedResponse,
 }
 
 

@@ -1,0 +1,176 @@
+"""The wire format, without I/O: request building, response parsing and error mapping.
+
+Shared by :class:`~zenlayer_widgets.api.client.ZenlayerClient` and its async twin. A response's
+status and content type are checked before any JSON is parsed, so a gateway's HTML page, an
+empty body or a malformed envelope becomes :class:`UnexpectedResponse` (with the HTTP status and
+a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+
+from .. import __version__
+from . import errors
+from .auth import JSON_CONTENT_TYPE
+
+logger = logging.getLogger("zenlayer_widgets.api")
+
+SERVICE = "vm"
+SERVICE_PATH = "/api/v2/vm"
+API_VERSIONS = ("2023-03-13", "2026-04-01")
+DEFAULT_API_VERSION = "2023-03-13"
+DEFAULT_BASE_URL = "https://console.zenlayer.com"
+ENV_BASE_URL = "ZENLAYER_BASE_URL"
+USER_AGENT = f"zenlayer-widgets/{__version__} httpx/{httpx.__version__}"
+EXCERPT_LIMIT = 160
+
+#: httpx errors raised before any byte of the request left: nothing can have changed.
+_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
+
+
+class Redactor:
+    """Replaces known secrets in text that may reach an error message or a log."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``base_url`` without a trailing slash; ValueError unless it is an http(s) URL with a host."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except (httpx.InvalidURL, TypeError) as error:
+        raise ValueError(f"base_url {base_url!r} is not a URL: {error}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must look like https://console.zenlayer.com, not {base_url!r}")
+    if url.query or url.fragment:
+        raise ValueError(f"base_url must not carry a query or fragment: {base_url!r}")
+    return str(url).rstrip("/")
+
+
+def encode_body(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON (what the Go SDK sends); the signature covers exactly these bytes."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def build_request(url: str, action: str, api_version: str, payload: Mapping[str, Any] | None) -> httpx.Request:
+    """The POST for ``action``; authentication is added by the client's :class:`httpx.Auth` when it is sent."""
+    headers = {
+        "Content-Type": JSON_CONTENT_TYPE,
+        "Accept": JSON_CONTENT_TYPE,
+        "X-ZC-Action": action,
+        "X-ZC-Version": api_version,
+        "X-ZC-Service": SERVICE,
+        "User-Agent": USER_AGENT,
+    }
+    return httpx.Request("POST", url, headers=headers, content=encode_body(payload or {}))
+
+
+def excerpt(body: bytes, redact: Redactor, limit: int = EXCERPT_LIMIT) -> str:
+    """The start of a body as one printable line, secrets redacted, at most ``limit`` characters."""
+    text = redact(body[: limit * 4].decode("utf-8", "replace"))
+    text = redact(" ".join("".join(ch if ch.isprintable() else " " for ch in text).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _NotApiJson(Exception):
+    """The body is not a JSON object; the argument says what it is instead."""
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
+    content = response.content
+    if not content.strip():
+        raise _NotApiJson("an empty body")
+    media_type = _media_type(response)
+    shown = f"({len(content)} bytes): {excerpt(content, redact)!r}"
+    if media_type and media_type != JSON_CONTENT_TYPE and not media_type.endswith("+json"):
+        raise _NotApiJson(f"a {media_type} body {shown}")
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError):
+        raise _NotApiJson(f"a body that is not valid JSON {shown}") from None
+    if not isinstance(data, dict):
+        raise _NotApiJson(f"JSON that is not an object {shown}")
+    return data
+
+
+def unexpected(action: str, status: int, what: str, request_id: str | None = None) -> errors.APIError:
+    message = f"not the Zenlayer API's JSON envelope: {what}"
+    return errors.api_error(errors.UNEXPECTED_RESPONSE, message, request_id, status, action=action)
+
+
+def parse_response(response: httpx.Response, action: str, redact: Redactor) -> dict[str, Any]:
+    """The inner ``response`` object of a 200, else raise the matching :class:`~errors.APIError`."""
+    status = response.status_code
+    if status == 403 and response.headers.get("cf-mitigated", "").lower() == "challenge":
+        raise errors.api_error(errors.SECURITY_CHALLENGE, "HTTP 403 security challenge from the network in front of the API",
+                               None, status, action=action)
+    if status == 451:
+        raise errors.api_error(errors.REQUEST_BLOCKED, "HTTP 451: blocked by a security policy in front of the API",
+                               None, status, action=action)
+    try:
+        body = _json_object(response, redact)
+    except _NotApiJson as problem:
+        if status == 429:  # throttled by something in front of the API: still nothing was applied
+            message = f"throttled, with {problem} instead of the API's error body"
+            raise errors.api_error(errors.REQUEST_LIMIT_EXCEEDED, message, None, status, action=action) from None
+        raise unexpected(action, status, str(problem)) from None
+    request_id = body.get("requestId") if isinstance(body.get("requestId"), str) else None
+    if status == 200:
+        inner = body.get("response")
+        if not isinstance(inner, dict):
+            raise unexpected(action, status, f"no `response` object: {excerpt(response.content, redact)!r}", request_id)
+        return inner
+    code = body.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise unexpected(action, status, f"an error body without a `code`: {excerpt(response.content, redact)!r}", request_id)
+    message = body.get("message")
+    text = redact(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)) if message is not None else ""
+    raise errors.api_error(code.strip(), text, request_id, status, action=action)
+
+
+def nothing_sent(error: httpx.HTTPError) -> bool:
+    """True when httpx failed before any byte of the request was sent."""
+    return isinstance(error, _NOTHING_SENT)
+
+
+def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: Redactor) -> errors.TransportError:
+    """httpx's exception as :class:`~errors.ConnectError` (nothing sent) or :class:`~errors.OutcomeUnknown`."""
+    detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if nothing_sent(error):
+        return errors.ConnectError(f"{action}: could not connect to {url}; nothing was sent ({detail})", action=action)
+    if isinstance(error, httpx.TimeoutException):
+        what = "no answer in time"
+    else:
+        what = "the connection failed before a complete answer"
+    return errors.OutcomeUnknown(
+        f"{action}: {what} from {url}; the request may or may not have been applied ({detail})", action=action
+    )
+
+
+def retry_after(response: httpx.Response | None) -> float | None:
+    """A numeric ``Retry-After`` header in seconds (undocumented for Zenlayer, honoured if present)."""
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < 3600 else None
