@@ -58,6 +58,7 @@ class InstanceTable(W.VBox):
         self.previous_button.on_click(lambda _: self._turn(-1))
         self.next_button.on_click(lambda _: self._turn(+1))
         controller.subscribe(self._on_change)
+        self._update_filter_options()
         self.render()
         if auto_refresh:
             controller.set_auto_refresh(True)

@@ -55,15 +55,18 @@ def badge(state: str) -> str:
     )
 
 
+def _cell(value: object) -> str:
+    """A table cell's text: escaped, empty for missing values."""
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else html.escape(str(value))
+
+
 def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str, css_class: str) -> str:
     shown = frame[list(columns)].rename(columns=columns)
     badge_label = columns[badge_column]
     styler = (
         shown.style.hide(axis="index")
         .format(badge, subset=[badge_label])
-        .format(lambda v: html.escape("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)),
-                subset=[c for c in shown.columns if c != badge_label])
-        .format(na_rep="")
+        .format(_cell, subset=[c for c in shown.columns if c != badge_label])
         .set_table_attributes(f'class="dataframe {css_class}"')
         .set_table_styles(
             [

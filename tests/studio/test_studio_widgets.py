@@ -1,0 +1,88 @@
+"""The widgets as views: what each part shows for the controller's state (no browser)."""
+
+from __future__ import annotations
+
+from zenlayer_widgets.widgets import ImageStudio
+from zenlayer_widgets.widgets.instances import picker_label
+
+from .conftest import ids_by_name
+
+
+async def studio_for(controller) -> ImageStudio:
+    studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
+    return studio
+
+
+async def test_parts_carry_the_documented_classes(controller):
+    studio = await studio_for(controller)
+    form = studio.form
+    assert "zw-instance-picker" in form.picker._dom_classes
+    assert "zw-image-name" in form.name._dom_classes
+    assert "zw-image-description" in form.description._dom_classes
+    assert "zw-preflight" in form.checks._dom_classes
+    assert "zw-submit" in form.submit._dom_classes
+    assert "zw-progress" in form.progress._dom_classes
+    assert "zw-inventory" in studio.inventory._dom_classes
+    assert "zw-sandbox-banner" in studio.banner._dom_classes
+    assert "SANDBOX MODE" in studio.banner.value
+
+
+async def test_picker_labels_show_name_zone_and_power_state(controller, emulator):
+    studio = await studio_for(controller)
+    labels = dict((value, label) for label, value in studio.form.picker.options)
+    web = ids_by_name(emulator)["web-hkg-01"]
+    assert labels[web] == picker_label("web-hkg-01", "HKG-A", "RUNNING") == "web-hkg-01 · HKG-A · RUNNING"
+
+
+async def test_submit_disabled_for_a_running_instance_and_stop_offered(controller, emulator):
+    studio = await studio_for(controller)
+    form = studio.form
+    form.picker.value = ids_by_name(emulator)["web-hkg-01"]
+    form.name.value = "web-backup"
+    assert form.submit.disabled
+    assert "stop the instance first" in form.checks.value
+    assert form.stop_button.layout.display == ""
+    form.stop_button.click()
+    assert form.confirm_box.layout.display == "" and form.stop_button.layout.display == "none"
+    form.cancel_button.click()
+    assert form.confirm_box.layout.display == "none"
+
+
+async def test_valid_choice_enables_submit_and_invalid_name_disables_it(controller, emulator):
+    studio = await studio_for(controller)
+    form = studio.form
+    form.picker.value = ids_by_name(emulator)["build-hkg-01"]
+    form.name.value = "镜像-ok"
+    assert not form.submit.disabled
+    form.name.value = "a" * 25
+    assert form.submit.disabled
+    assert "Too long: 25 characters, 1 character over the limit of 24." in form.checks.value
+
+
+async def test_inventory_shows_each_zone_with_quota_and_marks_refusing_zones(controller):
+    studio = await studio_for(controller)
+    zones = {box._dom_classes[1]: box for box in studio.inventory.children[1:]}
+    assert set(zones) >= {"zw-zone-HKG-A", "zw-zone-FRA-A", "zw-zone-SIN-E", "zw-zone-LAX-A"}
+    fra_quota = zones["zw-zone-FRA-A"].children[1].children[1]
+    assert "zw-quota" in fra_quota._dom_classes and "5 / 5" in fra_quota.value and "zw-quota-full" in fra_quota.value
+    assert "zw-zone-refuses" in zones["zw-zone-SIN-E"]._dom_classes
+    assert "not supported" in zones["zw-zone-SIN-E"].children[1].children[1].value
+    hkg_table = zones["zw-zone-HKG-A"].children[1].children[0].value
+    assert "web-golden-2025" in hkg_table and "<table" in hkg_table
+
+
+async def test_instance_table_filters_and_pages(controller):
+    studio = await studio_for(controller)
+    table = studio.instances
+    table.page_size = 5
+    table.render()
+    assert "1–5 of 16 instances" in table.page_label.value
+    table.next_button.click()
+    assert "6–10 of 16" in table.page_label.value
+    table.zone.value = "HKG-A"
+    assert "1–4 of 4" in table.page_label.value
+    table.state.value = "RUNNING"
+    assert "web-hkg-01" in table.table.value and "db-hkg-01" not in table.table.value
+    assert "zw-state-RUNNING" in table.table.value
+    # the picker offers what the filters let through
+    assert {label.split(" · ")[0] for label, _ in studio.form.picker.options} == {"web-hkg-01", "cache-hkg-01"}
