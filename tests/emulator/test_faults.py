@@ -1,0 +1,132 @@
+"""Injected faults: throttle, error, lost_response, latency; parsing and determinism."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import time
+
+import httpx
+import pytest
+
+from zenlayer_widgets.api import errors
+from zenlayer_widgets.emulator import FaultInjector, FaultRule, parse_fault, start_emulator
+
+from .helpers import bearer_post, call, instance_id, sdk, sdk_error, snapshot
+
+
+def test_parse_fault():
+    assert parse_fault("CreateImage:lost_response:0.5") == FaultRule("CreateImage", "lost_response", 0.5)
+    assert parse_fault(" * : throttle : 1 ") == FaultRule("*", "throttle", 1.0)
+    for bad in ("CreateImage:throttle", "Nope:throttle:1", "CreateImage:explode:1", "CreateImage:error:2", "CreateImage:error:x"):
+        with pytest.raises(ValueError):
+            parse_fault(bad)
+
+
+def test_draws_are_deterministic_for_a_seed():
+    first = FaultInjector(["*:throttle:0.5"], seed="s")
+    second = FaultInjector(["*:throttle:0.5"], seed="s")
+    draws = [first.draw("DescribeZones") for _ in range(200)]
+    assert draws == [second.draw("DescribeZones") for _ in range(200)]
+    assert 60 < draws.count("throttle") < 140
+    assert FaultInjector(["CreateImage:error:1"]).draw("DescribeZones") is None
+
+
+def test_throttle_refuses_and_changes_nothing(emulator):
+    emulator.backend.set_faults(["StopInstances:throttle:1"])
+    client, models = sdk(emulator)
+    before = snapshot(emulator)
+    error = sdk_error(lambda: call(client, models, "StopInstances", instanceIds=[instance_id(emulator, "web-hkg-01")]))
+    assert error.code == errors.REQUEST_LIMIT_EXCEEDED
+    assert snapshot(emulator) == before
+    assert call(client, models, "DescribeZones").zoneSet  # other actions unaffected
+    response = bearer_post(emulator, "StopInstances", {"instanceIds": [instance_id(emulator, "web-hkg-01")]})
+    assert (response.status_code, response.json()["code"]) == (429, errors.REQUEST_LIMIT_EXCEEDED)
+
+
+def test_sdk_retries_through_occasional_throttling():
+    with start_emulator(faults=["*:throttle:0.5"]) as emulator:
+        client, models = sdk(emulator, retries=8)
+        for _ in range(10):
+            assert call(client, models, "DescribeImageQuota", zoneIds=["HKG-A"]).images[0].count == 1
+
+
+def test_error_is_500_and_changes_nothing(emulator):
+    emulator.backend.set_faults(["CreateImage:error:1"])
+    client, models = sdk(emulator)
+    before = snapshot(emulator)
+    error = sdk_error(lambda: call(client, models, "CreateImage", instanceId=instance_id(emulator, "build-hkg-01"), imageName="x"))
+    assert error.code == errors.INTERNAL_SERVER_ERROR
+    assert snapshot(emulator) == before
+    response = bearer_post(emulator, "CreateImage", {"instanceId": instance_id(emulator, "build-hkg-01"), "imageName": "x"})
+    assert response.status_code == 500 and response.json()["code"] == errors.INTERNAL_SERVER_ERROR
+
+
+def _raw_request(emulator, action: str, body: bytes) -> bytes:
+    """Send one request on a raw socket and return every byte the server sent before closing."""
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as sock:
+        head = (f"POST /api/v2/vm HTTP/1.1\r\nHost: {emulator.host_port}\r\nAuthorization: Bearer {emulator.token}\r\n"
+                f"X-ZC-Action: {action}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+        sock.sendall(head.encode() + body)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+def test_lost_response_applies_then_closes_without_a_byte(emulator):
+    emulator.backend.set_faults(["StopInstances:lost_response:1"])
+    web = instance_id(emulator, "web-hkg-01")
+    received = _raw_request(emulator, "StopInstances", f'{{"instanceIds": ["{web}"]}}'.encode())
+    assert received == b""
+    assert emulator.backend.instances[web].status == "STOPPING"
+
+
+def test_lost_response_with_httpx_and_the_sdk(emulator):
+    emulator.backend.set_faults(["CreateImage:lost_response:1"])
+    build = instance_id(emulator, "build-hkg-01")
+    with pytest.raises(httpx.RemoteProtocolError):
+        bearer_post(emulator, "CreateImage", {"instanceId": build, "imageName": "lost-but-made"})
+    made = [i for i in emulator.backend.images.values() if i.image_name == "lost-but-made"]
+    assert len(made) == 1 and made[0].status == "CREATING"
+    client, models = sdk(emulator)
+    error = sdk_error(lambda: call(client, models, "CreateImage", instanceId=instance_id(emulator, "db-hkg-01"), imageName="sdk-lost"))
+    assert error.code == "NETWORK_ERROR"
+    assert any(i.image_name == "sdk-lost" for i in emulator.backend.images.values())
+
+
+def test_lost_response_of_a_refused_request_is_lost_too(emulator):
+    emulator.backend.set_faults(["*:lost_response:1"])
+    assert _raw_request(emulator, "StartInstances", b'{"instanceIds": ["999"]}') == b""
+
+
+def test_keep_alive_connection_survives_other_requests_faults(emulator):
+    emulator.backend.set_faults(["CreateImage:lost_response:1"])
+    with httpx.Client() as client:
+        for _ in range(3):
+            assert bearer_post(emulator, "DescribeZones", client=client).status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            bearer_post(emulator, "CreateImage", {"instanceId": "999", "imageName": "x"}, client=client)
+        assert bearer_post(emulator, "DescribeZones", client=client).status_code == 200
+
+
+def test_latency_is_added_and_concurrent_requests_overlap():
+    with start_emulator(latency_ms=300) as emulator:
+        started = time.perf_counter()
+        assert bearer_post(emulator, "DescribeZones").status_code == 200
+        assert time.perf_counter() - started >= 0.3
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: bearer_post(emulator, "DescribeZones").status_code, range(8)))
+        elapsed = time.perf_counter() - started
+        assert statuses == [200] * 8
+        assert elapsed < 8 * 0.3 / 2, f"8 requests with 300 ms latency took {elapsed:.2f} s: they did not overlap"
+
+
+def test_faults_given_at_start_and_reset(emulator):
+    with start_emulator(faults=["DescribeZones:throttle:1"]) as faulty:
+        assert bearer_post(faulty, "DescribeZones").status_code == 429
+        faulty.backend.set_faults([])
+        assert bearer_post(faulty, "DescribeZones").status_code == 200
+        faulty.backend.reset()
+        assert bearer_post(faulty, "DescribeZones").status_code == 429
