@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,8 +35,11 @@ EXCERPT_LIMIT = 160
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
 
 
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"'<>,;]+")
+
+
 class Redactor:
-    """Replaces known secrets in text that may reach an error message or a log."""
+    """Replaces known secrets, and anything shaped like a bearer token, in text bound for an error or a log."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -43,7 +47,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, "<redacted>")
-        return text
+        return _BEARER.sub(r"\1 <redacted>", text)
 
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
