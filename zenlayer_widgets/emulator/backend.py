@@ -23,6 +23,7 @@ from .. import rules
 from ..api import errors
 from .exceptions import ApiFailure
 from .faults import FaultInjector, FaultRule
+from .filters import instance_checks, name_matches, page
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 from .seed import IdFactory, build_fleet, custom_image
 
@@ -39,18 +40,6 @@ def _not_found_instance(instance_id: str) -> ApiFailure:
 
 def _not_found_image(image_id: str) -> ApiFailure:
     return ApiFailure(404, errors.INVALID_IMAGE_NOT_FOUND, f"The image `{image_id}` is not found.")
-
-
-def _page(items: Sequence, page_num: int, page_size: int) -> list:
-    start = (page_num - 1) * page_size
-    return list(items[start:start + page_size])
-
-
-def _name_matches(pattern: str, name: str) -> bool:
-    """``web*`` matches names starting with ``web``; anything else must match exactly."""
-    if pattern.endswith("*"):
-        return name.startswith(pattern[:-1])
-    return name == pattern
 
 
 class EmulatorBackend:
@@ -227,43 +216,13 @@ class EmulatorBackend:
                 order = self._by_zone.get(zone_id, [])
             else:
                 order = self._instance_order
-            checks = self._instance_checks({k: v for k, v in filters.items() if k != "zoneId" or ids})
+            checks = instance_checks({k: v for k, v in filters.items() if k != "zoneId" or ids})
             if not checks:
-                return len(order), [render(self._instances[i]) for i in _page(order, page_num, page_size)]
+                return len(order), [render(self._instances[i]) for i in page(order, page_num, page_size)]
             candidates = list(map(self._instances.__getitem__, order))
             for check in checks:  # one pass per filter: cheaper than all() over a generator
                 candidates = [r for r in candidates if check(r)]
-            return len(candidates), [render(r) for r in _page(candidates, page_num, page_size)]
-
-    @staticmethod
-    def _instance_checks(filters: dict) -> list[Callable[[InstanceRecord], bool]]:
-        checks: list[Callable[[InstanceRecord], bool]] = []
-        simple = {
-            "zoneId": "zone_id", "instanceStatus": "status", "instanceType": "instance_type", "imageId": "image_id",
-            "keyId": "key_id", "subnetId": "subnet_id", "resourceGroupId": "resource_group_id",
-            "internetChargeType": "internet_charge_type",
-        }
-        for wire, attr in simple.items():
-            if wire in filters:
-                value = filters[wire]
-                checks.append(lambda r, a=attr, v=value: getattr(r, a) == v)
-        if "instanceName" in filters:
-            pattern = filters["instanceName"]
-            checks.append(lambda r: _name_matches(pattern, r.instance_name))
-        if "securityGroupId" in filters:
-            group = filters["securityGroupId"]
-            checks.append(lambda r: group in r.security_group_ids)
-        for wire, attr in (("publicIpAddresses", "public_ips"), ("privateIpAddresses", "private_ips")):
-            if filters.get(wire):
-                wanted = set(filters[wire])
-                checks.append(lambda r, a=attr, w=wanted: bool(w.intersection(getattr(r, a))))
-        if filters.get("tagKeys"):
-            keys = set(filters["tagKeys"])
-            checks.append(lambda r: bool(keys.intersection(k for k, _ in r.tags)))
-        if filters.get("tags"):
-            pairs = set(filters["tags"])
-            checks.append(lambda r: bool(pairs.intersection(r.tags)))
-        return checks
+            return len(candidates), [render(r) for r in page(candidates, page_num, page_size)]
 
     def _require_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
         """Every id must exist and be out of the recycle bin (checked for all before any change)."""
@@ -277,29 +236,25 @@ class EmulatorBackend:
                                  f"The instance `{record.instance_id}` is in the recycle bin.")
         return records
 
-    def start_instances(self, instance_ids: Sequence[str]) -> None:
-        """STOPPED -> BOOTING -> RUNNING; all or nothing (every id is checked first)."""
+    def _power(self, instance_ids: Sequence[str], needed: str, denied_code: str, verb: str, during: str, after: str) -> None:
+        """Move every instance from ``needed`` through ``during`` to ``after``; all or nothing."""
         with self._lock:
             self._settle()
             records = self._require_instances(instance_ids)
             for record in records:
-                if record.status != rules.STOPPED:
-                    raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_NOT_STOPPED,
-                                     f"The instance `{record.instance_id}` is {record.status}; only STOPPED instances can be started.")
+                if record.status != needed:
+                    raise ApiFailure(403, denied_code,
+                                     f"The instance `{record.instance_id}` is {record.status}; only {needed} instances can be {verb}.")
             for record in records:
-                self._set_status(record, rules.BOOTING, then=rules.RUNNING)
+                self._set_status(record, during, then=after)
+
+    def start_instances(self, instance_ids: Sequence[str]) -> None:
+        """STOPPED -> BOOTING -> RUNNING; all or nothing (every id is checked first)."""
+        self._power(instance_ids, rules.STOPPED, errors.OPERATION_DENIED_INSTANCE_NOT_STOPPED, "started", rules.BOOTING, rules.RUNNING)
 
     def stop_instances(self, instance_ids: Sequence[str], force_shutdown: bool = True) -> None:
         """RUNNING -> STOPPING -> STOPPED; all or nothing. ``force_shutdown`` changes nothing here."""
-        with self._lock:
-            self._settle()
-            records = self._require_instances(instance_ids)
-            for record in records:
-                if record.status != rules.RUNNING:
-                    raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_NOT_RUNNING,
-                                     f"The instance `{record.instance_id}` is {record.status}; only RUNNING instances can be stopped.")
-            for record in records:
-                self._set_status(record, rules.STOPPING, then=rules.STOPPED)
+        self._power(instance_ids, rules.RUNNING, errors.OPERATION_DENIED_INSTANCE_NOT_RUNNING, "stopped", rules.STOPPING, rules.STOPPED)
 
     # ----------------------------------------------------------------------- images
 
@@ -317,13 +272,13 @@ class EmulatorBackend:
                 wanted = set(filters["imageIds"])
                 images = [i for i in images if i.image_id in wanted]
             if "imageName" in filters:
-                images = [i for i in images if _name_matches(filters["imageName"], i.image_name)]
+                images = [i for i in images if name_matches(filters["imageName"], i.image_name)]
             for wire, attr in (("category", "category"), ("imageType", "image_type"), ("imageStatus", "status")):
                 if wire in filters:
                     images = [i for i in images if getattr(i, attr) == filters[wire]]
             if "osType" in filters:
                 images = [i for i in images if i.os_type.lower() == filters["osType"].lower()]
-            return len(images), [copy.copy(i) for i in _page(images, page_num, page_size)]
+            return len(images), [copy.copy(i) for i in page(images, page_num, page_size)]
 
     def image_quota(self, zone_ids: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
         """``(zoneId, count, maxCount)``: every zone that supports images when ``zone_ids`` is empty.
