@@ -59,4 +59,5 @@ __all__ = [
     "ZC2Auth",
     "ZenlayerClient",
     "ZenlayerError",
+    "Zone",
 ]
