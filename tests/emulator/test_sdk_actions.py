@@ -195,3 +195,20 @@ def test_sdk_sends_unicode_names_escaped_and_they_round_trip(emulator):
     found = call(client, models, "DescribeImages", zoneId="HKG-A", imageIds=[created.imageId]).dataSet[0]
     assert found.imageName == "镜像-备份_01"
     assert rules.validate_image_name(found.imageName).ok
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_describe_instances_tag_and_address_filters(emulator, version):
+    client, models = sdk(emulator, version)
+    everything = call(client, models, "DescribeInstances", pageSize=100)
+    tagged = call(client, models, "DescribeInstances", tagKeys=["env"], pageSize=100)
+    assert tagged.totalCount == everything.totalCount
+    prod = models.Tag()
+    prod.key, prod.value = "env", "prod"
+    production = call(client, models, "DescribeInstances", tags=[prod], pageSize=100)
+    assert 0 < production.totalCount < everything.totalCount
+    assert all({"key": "env", "value": "prod"} in [vars(t) for t in i.tags.tags] for i in production.dataSet)
+    target = everything.dataSet[3]
+    by_ip = call(client, models, "DescribeInstances", privateIpAddresses=target.privateIpAddresses)
+    assert [i.instanceId for i in by_ip.dataSet] == [target.instanceId]
+    assert call(client, models, "DescribeInstances", tagKeys=["no-such-key"]).totalCount == 0
