@@ -214,3 +214,9 @@ async def test_create_image_without_an_image_id_is_unexpected(make_client, stub)
     with pytest.raises(UnexpectedResponse) as caught:
         await client.create_image("i-1", "x")
     assert caught.value.outcome_unknown and caught.value.request_id == "T-CreateImage-OK"
+
+
+async def test_list_images_refuses_an_unknown_filter(make_client, stub) -> None:
+    with pytest.raises(TypeError, match="image_status"):
+        await make_client(stub).list_images("FRA-A", status="AVAILABLE")
+    assert stub.requests == []

@@ -338,10 +338,17 @@ def stop_instances(ctx: Context, instance_ids: Sequence[str], force_shutdown: bo
     return (yield from batched(ctx, "StopInstances", "instanceIds", instance_ids, payload(force_shutdown=force_shutdown)))
 
 
-def _image_fields(zone_id: str, **filters: Any) -> dict[str, Any]:
+#: The DescribeImages filters besides ``zone_id`` and ``image_ids`` (snake_case).
+IMAGE_FILTERS = ("image_name", "image_type", "image_status", "category", "os_type")
+
+
+def _image_fields(zone_id: str, image_ids: list[str] | None, filters: Mapping[str, str | None]) -> dict[str, Any]:
     if not isinstance(zone_id, str) or not zone_id:
         raise ValueError("zone_id is required for images (DescribeImages)")
-    return payload(zone_id=zone_id, **filters)
+    unknown = set(filters) - set(IMAGE_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown image filter(s) {sorted(unknown)}; the filters are {', '.join(IMAGE_FILTERS)}")
+    return payload(zone_id=zone_id, image_ids=image_ids, **filters)
 
 
 def describe_images(
@@ -357,31 +364,27 @@ def describe_images(
     page_num: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> Flow[Page[Image]]:
-    """One page of a zone's images (DescribeImages); each :class:`Image` carries ``zone_id``."""
+    """One page of a zone's images (DescribeImages); each :class:`Image` carries ``zone_id``.
+
+    ``image_type`` is ``PUBLIC_IMAGE`` or ``CUSTOM_IMAGE``; ``image_status`` ``CREATING``,
+    ``AVAILABLE`` or ``UNAVAILABLE``; ``os_type`` ``linux`` or ``windows``.
+    """
     ids = _id_filter(image_ids, "image_ids")
-    fields = _image_fields(
-        zone_id, image_ids=ids, image_name=image_name, image_type=image_type, image_status=image_status, category=category, os_type=os_type
-    )
+    filters = {"image_name": image_name, "image_type": image_type, "image_status": image_status, "category": category,
+               "os_type": os_type}
+    fields = _image_fields(zone_id, ids, filters)
     if ids == []:
         return _empty_page(page_num, page_size)
     return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
 
 
-def list_images(
-    ctx: Context,
-    zone_id: str,
-    *,
-    image_ids: Sequence[str] | None = None,
-    image_name: str | None = None,
-    image_type: str | None = None,
-    image_status: str | None = None,
-    category: str | None = None,
-    os_type: str | None = None,
-) -> Flow[list[Image]]:
-    """Every image of a zone matching the filters (all pages of 1000; ``image_ids`` 100 per request)."""
-    fields = _image_fields(
-        zone_id, image_name=image_name, image_type=image_type, image_status=image_status, category=category, os_type=os_type
-    )
+def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
+    """Every image of a zone (all pages of 1000; any number of ``image_ids``, 100 per request).
+
+    ``filters`` are those of :meth:`describe_images`: image_name, image_type, image_status,
+    category, os_type.
+    """
+    fields = _image_fields(zone_id, None, filters)
     return (
         yield from listing(ctx, "DescribeImages", fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
     )
