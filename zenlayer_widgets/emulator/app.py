@@ -112,7 +112,7 @@ class ApiHandler(_JsonHandler):
         backend = self.context.backend
         if backend.latency_ms:
             await asyncio.sleep(backend.latency_ms / 1000)
-        lost = False
+        fault = None
         try:
             if self._size > MAX_BODY_BYTES:
                 raise ApiFailure(413, errors.REQUEST_TOO_LARGE, f"The request body is over {MAX_BODY_BYTES} bytes.")
@@ -126,16 +126,13 @@ class ApiHandler(_JsonHandler):
                 raise ApiFailure(429, errors.REQUEST_LIMIT_EXCEEDED, "Request limit exceeded (injected fault).")
             if fault == fault_kinds.ERROR:
                 raise ApiFailure(500, errors.INTERNAL_SERVER_ERROR, "Internal server error (injected fault); nothing was changed.")
-            lost = fault == fault_kinds.LOST_RESPONSE
-            response = handler(backend, parse_body(body), version)
+            status, answer = 200, render_success(self.request_id, handler(backend, parse_body(body), version))
         except ApiFailure as failure:
-            if not lost:
-                self.send_failure(failure)
-                return
-        if lost:
-            self._drop_connection()
-            return
-        self.send_body(200, render_success(self.request_id, response))
+            status, answer = failure.status, render_failure(self.request_id, failure)
+        if fault == fault_kinds.LOST_RESPONSE:
+            self._drop_connection()  # applied (or refused) all the same; the answer never leaves
+        else:
+            self.send_body(status, answer)
 
     def _drop_connection(self) -> None:
         """Close the socket without sending a single byte (the action has been applied)."""
