@@ -37,7 +37,11 @@ def test_advance_moves_the_clock(slow_emulator):
     assert slow_emulator.backend.instances[web].status == "STOPPING"
     assert control(slow_emulator, "advance", {"seconds": 3600}).status_code == 200
     assert slow_emulator.backend.instances[web].status == "STOPPED"
-    assert control(slow_emulator, "advance", {"seconds": -1}).status_code == 400
+    for bad in (-1, "10", True, None):
+        assert control(slow_emulator, "advance", {"seconds": bad}).status_code == 400
+    infinite = httpx.post(f"{slow_emulator.url}/_emulator/advance", content=b'{"seconds": Infinity}')
+    assert infinite.status_code == 400
+    assert control(slow_emulator, "faults", {"latencyMs": -5}).status_code == 400
     assert control(slow_emulator, "nope").status_code == 404
 
 
@@ -67,8 +71,9 @@ def test_bad_arguments_raise():
         start_emulator(seed="production")
     with pytest.raises(ValueError):
         start_emulator(faults=["CreateImage:explode:1"])
-    with pytest.raises(ValueError):
-        start_emulator(transition_seconds=-1)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            start_emulator(transition_seconds=bad)
 
 
 def test_exports_are_honest():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -22,8 +23,8 @@ TOKEN_ENV = "ZENLAYER_EMULATOR_TOKEN"
 
 def _non_negative(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError("must be a finite number >= 0")
     return value
 
 

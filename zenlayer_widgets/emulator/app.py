@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass
@@ -140,6 +141,12 @@ class ApiHandler(_JsonHandler):
         self.request.connection.detach().close()
 
 
+def _finite_non_negative(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ApiFailure(400, errors.INVALID_PARAMETER, f"`{name}` must be a finite number >= 0.")
+    return float(value)
+
+
 class ControlHandler(_JsonHandler):
     """Loopback-only test controls: ``reset``, ``faults`` (``{"faults": [...], "latencyMs": n}``), ``advance`` (``{"seconds": n}``)."""
 
@@ -154,12 +161,9 @@ class ControlHandler(_JsonHandler):
             elif command == "faults":
                 self._set_faults(backend, body)
             elif command == "advance":
-                seconds = body.get("seconds")
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-                    raise ApiFailure(400, errors.INVALID_PARAMETER, "`seconds` must be a number >= 0.")
-                backend.advance(float(seconds))
+                backend.advance(_finite_non_negative(body.get("seconds"), "seconds"))
             else:
-                raise ApiFailure(404, errors.INVALID_ACTION, f"Unknown control command; use reset, faults or advance.")
+                raise ApiFailure(404, errors.INVALID_ACTION, "Unknown control command; use reset, faults or advance.")
         except ApiFailure as failure:
             self.send_failure(failure)
             return
@@ -172,14 +176,14 @@ class ControlHandler(_JsonHandler):
         latency = body.get("latencyMs")
         if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
             raise ApiFailure(400, errors.INVALID_PARAMETER, "`faults` must be an array of ACTION:KIND:PROBABILITY strings.")
-        if latency is not None and (isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0):
-            raise ApiFailure(400, errors.INVALID_PARAMETER, "`latencyMs` must be a number >= 0.")
+        if latency is not None:
+            latency = _finite_non_negative(latency, "latencyMs")
         try:
             backend.set_faults(rules)
         except ValueError as exc:
             raise ApiFailure(400, errors.INVALID_PARAMETER, str(exc)) from None
         if latency is not None:
-            backend.latency_ms = float(latency)
+            backend.latency_ms = latency
 
 
 class FallbackHandler(_JsonHandler):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
+import math
 import threading
 import time
 from typing import Callable, Iterable, Sequence, TypeVar
@@ -55,8 +56,8 @@ class EmulatorBackend:
         faults: Iterable[str | FaultRule] = (),
         clock: Clock = time.monotonic,
     ) -> None:
-        if transition_seconds < 0 or latency_ms < 0:
-            raise ValueError("transition_seconds and latency_ms must be >= 0")
+        if not (0 <= transition_seconds < math.inf and 0 <= latency_ms < math.inf):
+            raise ValueError("transition_seconds and latency_ms must be finite numbers >= 0")
         self._lock = threading.RLock()
         self._seed = seed
         self._instance_count = instances
