@@ -113,7 +113,8 @@ def test_cli_synthetic_fleet_banner():
 @pytest.mark.parametrize("args, message", [
     (["--fault", "CreateImage:explode:1"], "unknown kind"),
     (["--seed", "prod"], "invalid choice"),
-    (["--transition-seconds", "-1"], "must be >= 0"),
+    (["--transition-seconds", "-1"], "must be a finite number >= 0"),
+    (["--latency-ms", "nan"], "must be a finite number >= 0"),
     (["--seed", "demo", "--instances", "5"], "not allowed with"),
 ])
 def test_cli_refuses_bad_options(args, message):
