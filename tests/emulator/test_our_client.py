@@ -61,6 +61,9 @@ def test_sync_client_full_image_cycle(emulator):
         client.delete_images([created.image_id])
         assert client.describe_images("HKG-A", image_ids=[created.image_id]).total_count == 0
         assert client.describe_image_quota(["HKG-A"])[0].count == 1
+        # raw UTF-8 bodies (not \u escapes) verify too
+        chinese = client.create_image(hkg["db-hkg-01"].instance_id, "镜像-备份", "数据库 备份")
+        assert client.describe_images("HKG-A", image_ids=[chinese.image_id]).items[0].image_name == "镜像-备份"
 
 
 def test_sync_client_maps_every_rule_to_its_error_class(emulator):
