@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient
+from zenlayer_widgets.api import AsyncZenlayerClient, ZenlayerClient
 
 KEY_ID = "AKID-TEST-0001"
 PASSWORD = "pw-Sup3rS3cret-do-not-leak"

@@ -18,7 +18,6 @@ from zenlayer_widgets.api import (
     NotFound,
     OutcomeUnknown,
     QuotaExceeded,
-    RateLimited,
     ServerError,
     UnexpectedResponse,
     ZenlayerClient,

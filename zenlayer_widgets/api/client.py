@@ -1,7 +1,7 @@
 """``ZenlayerClient`` and ``AsyncZenlayerClient``: the Zenlayer Cloud API v2 (vm) over one keep-alive pool.
 
 Both share :class:`_BaseClient` (settings, credentials, the retry policy) and every operation,
-which is written once as a flow in :mod:`._flows`; they differ only in how a flow's effects are
+which is written once as a flow in :mod:`._actions`; they differ only in how a flow's effects are
 carried out (blocking ``httpx.Client`` / ``time.sleep`` vs ``httpx.AsyncClient`` / ``asyncio.sleep``)::
 
     with ZenlayerClient() as client:              # credentials from the environment or profile
@@ -25,7 +25,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 
-from . import _flows
+from . import _actions, _flows
 from ._flows import Flow, Sleep
 from ._wire import (
     API_VERSIONS,
@@ -157,19 +157,19 @@ class _BaseClient:
         return f"{type(self).__name__}({self.credentials!r}, base_url={self.base_url!r}, api_version={self.api_version!r}{sandbox})"
 
     call = _Operation(_flows.call)
-    describe_zones = _Operation(_flows.describe_zones)
-    describe_instances = _Operation(_flows.describe_instances)
-    list_instances = _Operation(_flows.list_instances)
-    describe_instances_status = _Operation(_flows.describe_instances_status)
-    list_instance_statuses = _Operation(_flows.list_instance_statuses)
-    start_instances = _Operation(_flows.start_instances)
-    stop_instances = _Operation(_flows.stop_instances)
-    describe_images = _Operation(_flows.describe_images)
-    list_images = _Operation(_flows.list_images)
-    describe_image_quota = _Operation(_flows.describe_image_quota)
-    create_image = _Operation(_flows.create_image)
-    delete_images = _Operation(_flows.delete_images)
-    modify_images_attributes = _Operation(_flows.modify_images_attributes)
+    describe_zones = _Operation(_actions.describe_zones)
+    describe_instances = _Operation(_actions.describe_instances)
+    list_instances = _Operation(_actions.list_instances)
+    describe_instances_status = _Operation(_actions.describe_instances_status)
+    list_instance_statuses = _Operation(_actions.list_instance_statuses)
+    start_instances = _Operation(_actions.start_instances)
+    stop_instances = _Operation(_actions.stop_instances)
+    describe_images = _Operation(_actions.describe_images)
+    list_images = _Operation(_actions.list_images)
+    describe_image_quota = _Operation(_actions.describe_image_quota)
+    create_image = _Operation(_actions.create_image)
+    delete_images = _Operation(_actions.delete_images)
+    modify_images_attributes = _Operation(_actions.modify_images_attributes)
 
 
 class ZenlayerClient(_BaseClient):

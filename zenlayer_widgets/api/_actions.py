@@ -1,0 +1,210 @@
+"""Each API action as a flow (see :mod:`._flows`): payload in snake_case, typed models out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ._flows import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    Context,
+    Flow,
+    batched,
+    call,
+    empty_page,
+    id_filter,
+    id_list,
+    listing,
+    page,
+    payload,
+    records,
+)
+from ._wire import unexpected
+from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
+
+
+def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[list[Zone]]:
+    """Zones (DescribeZones), all of them or those in ``zone_ids``."""
+    ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
+    if ids == []:
+        return []
+    response = yield from call(ctx, "DescribeZones", payload(zone_ids=ids))
+    return [Zone.from_wire(item) for item in records(response, "zoneSet", "DescribeZones")]
+
+
+def describe_instances(
+    ctx: Context,
+    *,
+    instance_ids: Sequence[str] | None = None,
+    zone_id: str | None = None,
+    instance_status: str | None = None,
+    instance_name: str | None = None,
+    page_num: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    **filters: Any,
+) -> Flow[Page[Instance]]:
+    """One page of instances (DescribeInstances). Other filters in snake_case, e.g. ``image_id=...``.
+
+    ``instance_name`` ending in ``*`` is a prefix match on the server. At most 100 ``instance_ids``;
+    an empty list answers an empty page without a request.
+    """
+    ids = id_filter(instance_ids, "instance_ids")
+    if ids == []:
+        return empty_page(page_num, page_size)
+    fields = payload(instance_ids=ids, zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
+    return (yield from page(ctx, "DescribeInstances", fields, Instance.from_wire, page_num, page_size))
+
+
+def list_instances(
+    ctx: Context,
+    *,
+    instance_ids: Sequence[str] | None = None,
+    zone_id: str | None = None,
+    instance_status: str | None = None,
+    instance_name: str | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+    **filters: Any,
+) -> Flow[list[Instance]]:
+    """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
+    fields = payload(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
+    return (
+        yield from listing(ctx, "DescribeInstances", fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
+    )
+
+
+def _instance_key(item: Instance | InstanceStatus) -> str:
+    return item.instance_id
+
+
+def describe_instances_status(
+    ctx: Context, instance_ids: Sequence[str] | None = None, page_num: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+) -> Flow[Page[InstanceStatus]]:
+    """One page of power states (DescribeInstancesStatus); at most 100 ``instance_ids``."""
+    ids = id_filter(instance_ids, "instance_ids")
+    if ids == []:
+        return empty_page(page_num, page_size)
+    return (yield from page(ctx, "DescribeInstancesStatus", payload(instance_ids=ids), InstanceStatus.from_wire, page_num, page_size))
+
+
+def list_instance_statuses(ctx: Context, instance_ids: Sequence[str] | None = None) -> Flow[list[InstanceStatus]]:
+    """Every instance's power state (all pages), or those of ``instance_ids`` (100 per request)."""
+    return (
+        yield from listing(
+            ctx, "DescribeInstancesStatus", {}, InstanceStatus.from_wire, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
+        )
+    )
+
+
+def start_instances(ctx: Context, instance_ids: Sequence[str]) -> Flow[list[str]]:
+    """Power on STOPPED instances (StartInstances); one request id per chunk of 100 ids.
+
+    Not retried on 5xx or timeouts. If a later chunk fails, the earlier ones were still sent.
+    """
+    return (yield from batched(ctx, "StartInstances", "instanceIds", instance_ids, {}))
+
+
+def stop_instances(ctx: Context, instance_ids: Sequence[str], force_shutdown: bool | None = None) -> Flow[list[str]]:
+    """Power off RUNNING instances (StopInstances); ``force_shutdown`` left out means the API default.
+
+    One request id per chunk of 100 ids; not retried on 5xx or timeouts.
+    """
+    return (yield from batched(ctx, "StopInstances", "instanceIds", instance_ids, payload(force_shutdown=force_shutdown)))
+
+
+#: The DescribeImages filters besides ``zone_id`` and ``image_ids`` (snake_case).
+IMAGE_FILTERS = ("image_name", "image_type", "image_status", "category", "os_type")
+
+
+def _image_fields(zone_id: str, image_ids: list[str] | None, filters: Mapping[str, str | None]) -> dict[str, Any]:
+    if not isinstance(zone_id, str) or not zone_id:
+        raise ValueError("zone_id is required for images (DescribeImages)")
+    unknown = set(filters) - set(IMAGE_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown image filter(s) {sorted(unknown)}; the filters are {', '.join(IMAGE_FILTERS)}")
+    return payload(zone_id=zone_id, image_ids=image_ids, **filters)
+
+
+def describe_images(
+    ctx: Context,
+    zone_id: str,
+    *,
+    image_ids: Sequence[str] | None = None,
+    image_name: str | None = None,
+    image_type: str | None = None,
+    image_status: str | None = None,
+    category: str | None = None,
+    os_type: str | None = None,
+    page_num: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Flow[Page[Image]]:
+    """One page of a zone's images (DescribeImages); each :class:`Image` carries ``zone_id``.
+
+    ``image_type`` is ``PUBLIC_IMAGE`` or ``CUSTOM_IMAGE``; ``image_status`` ``CREATING``,
+    ``AVAILABLE`` or ``UNAVAILABLE``; ``os_type`` ``linux`` or ``windows``.
+    """
+    ids = id_filter(image_ids, "image_ids")
+    filters = {"image_name": image_name, "image_type": image_type, "image_status": image_status, "category": category,
+               "os_type": os_type}
+    fields = _image_fields(zone_id, ids, filters)
+    if ids == []:
+        return empty_page(page_num, page_size)
+    return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
+
+
+def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
+    """Every image of a zone (all pages of 1000; any number of ``image_ids``, 100 per request).
+
+    ``filters`` are those of :meth:`describe_images`: image_name, image_type, image_status,
+    category, os_type.
+    """
+    fields = _image_fields(zone_id, None, filters)
+    return (
+        yield from listing(ctx, "DescribeImages", fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
+    )
+
+
+def _image_parser(zone_id: str) -> Callable[[Mapping[str, Any]], Image]:
+    return lambda item: Image.from_wire(item, zone_id=zone_id)
+
+
+def _image_key(image: Image) -> str:
+    return image.image_id
+
+
+def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[list[ImageQuota]]:
+    """Custom-image quota per zone (DescribeImageQuota): ``count`` of ``max_count``."""
+    ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
+    if ids == []:
+        return []
+    response = yield from call(ctx, "DescribeImageQuota", payload(zone_ids=ids))
+    return [ImageQuota.from_wire(item) for item in records(response, "images", "DescribeImageQuota")]
+
+
+def create_image(ctx: Context, instance_id: str, image_name: str, image_description: str | None = None) -> Flow[CreateImageResult]:
+    """Image a STOPPED instance's system disk (CreateImage). Never retried but for throttling:
+    after a timeout or 5xx the image may exist, so the caller reconciles (see ``operations``)."""
+    if not instance_id or not isinstance(instance_id, str):
+        raise ValueError("instance_id is required")
+    response = yield from call(
+        ctx, "CreateImage", payload(instance_id=instance_id, image_name=image_name, image_description=image_description)
+    )
+    image_id = response.get("imageId")
+    if not isinstance(image_id, str) or not image_id:
+        raise unexpected("CreateImage", 200, "no `imageId` in the response", response.get("requestId"))
+    return CreateImageResult(image_id=image_id, request_id=response.get("requestId"))
+
+
+def delete_images(ctx: Context, image_ids: Sequence[str]) -> Flow[list[str]]:
+    """Delete custom images (DeleteImages), 100 per request; one request id per request."""
+    return (yield from batched(ctx, "DeleteImages", "imageIds", image_ids, {}))
+
+
+def modify_images_attributes(
+    ctx: Context, image_ids: Sequence[str], image_name: str | None = None, image_description: str | None = None
+) -> Flow[list[str]]:
+    """Give custom images a new name and/or description (ModifyImagesAttributes), 100 per request."""
+    if image_name is None and image_description is None:
+        raise ValueError("give image_name and/or image_description")
+    fields = payload(image_name=image_name, image_description=image_description)
+    return (yield from batched(ctx, "ModifyImagesAttributes", "imageIds", image_ids, fields))
