@@ -47,7 +47,7 @@ class CreateForm(W.VBox):
                 self.progress,
                 self.error,
             ],
-            layout=W.Layout(min_width="460px"),
+            layout=W.Layout(flex="0 0 470px", width="470px"),
         )
         self.add_class("zw-create-form")
         self.name.observe(lambda change: controller.set_name(change["new"]), "value")

@@ -10,7 +10,7 @@ from ..inventory import filter_instances, page_of
 from .render import instance_table
 
 ALL = ""
-PAGE_SIZE = 25
+PAGE_SIZE = 12
 #: A Dropdown with tens of thousands of options is slow to send and to use: filter to narrow it.
 PICKER_LIMIT = 500
 

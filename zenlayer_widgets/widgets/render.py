@@ -70,8 +70,9 @@ def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str,
         .set_table_attributes(f'class="dataframe {css_class}"')
         .set_table_styles(
             [
-                {"selector": "th", "props": "text-align:left;padding:4px 10px;border-bottom:1px solid #d0d7de"},
-                {"selector": "td", "props": "padding:3px 10px;border-bottom:1px solid #eaeef2"},
+                {"selector": "", "props": "border-collapse:collapse;font-size:12px"},
+                {"selector": "th", "props": "text-align:left;padding:4px 10px;border-bottom:1px solid #d0d7de;white-space:nowrap"},
+                {"selector": "td", "props": "padding:3px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap"},
             ]
         )
     )

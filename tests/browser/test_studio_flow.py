@@ -1,0 +1,125 @@
+"""The runbook in a real JupyterLab (and once in Voila) in headless Chromium, used as an operator would.
+
+Each test opens a fresh copy of notebooks/create_image.ipynb, so each kernel starts its own
+sandbox emulator with the demo fleet; transitions last 1 s so the flows stay quick.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from zenlayer_widgets.rules import validate_image_name
+
+from .lab import open_notebook, open_voila, run_all, screenshot
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
+FAST = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1"}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def pick(page: Page, label_start: str) -> None:
+    """Choose the instance whose picker label starts with ``label_start`` (name · zone)."""
+    select = page.locator(".zw-instance-picker select")
+    label = next(o for o in select.locator("option").all_inner_texts() if o.startswith(label_start))
+    select.select_option(label=label)
+
+
+def quota_of(page: Page, zone: str):
+    return page.locator(f".zw-zone-{zone} .zw-quota")
+
+
+def submit_and_wait_available(page: Page, name: str) -> None:
+    submit = page.locator("button.zw-submit")
+    expect(submit).to_be_enabled()
+    submit.click()
+    progress = page.locator(".zw-progress")
+    expect(progress).to_contain_text(re.compile(r"img-\w+"))
+    expect(progress).to_contain_text("AVAILABLE", timeout=30_000)
+    expect(progress).to_contain_text(name)
+
+
+@pytest.fixture
+def studio(page: Page, lab_server_factory) -> Page:
+    server = lab_server_factory(FAST)
+    open_notebook(page, server, RUNBOOK)
+    run_all(page)
+    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
+    expect(quota_of(page, "HKG-A")).to_contain_text("1 / 5")
+    return page
+
+
+def test_stop_a_running_instance_then_create_a_chinese_named_image(studio: Page):
+    page = studio
+    pick(page, "web-hkg-01 · HKG-A")
+    name = page.locator(".zw-image-name input")
+    name.fill("web-golden")
+    submit = page.locator("button.zw-submit")
+    expect(submit).to_be_disabled()
+    expect(page.locator(".zw-preflight")).to_contain_text("The instance is RUNNING; Zenlayer copies the system disk")
+
+    # stop it through the form, with a confirmation, and follow STOPPING -> STOPPED
+    page.locator("button.zw-stop-instance").click()
+    expect(page.locator(".zw-confirm")).to_contain_text("Stop web-hkg-01 (HKG-A)?")
+    page.locator("button.zw-confirm-stop").click()
+    picker = page.locator(".zw-instance-picker select")
+    expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · STOPPING")
+    expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · STOPPED", timeout=15_000)
+    expect(page.locator(".zw-instance-table")).to_contain_text("STOPPED")
+
+    # an invalid name: the exact message, the zw-invalid class, submit refused
+    name.fill("")
+    name.press_sequentially("nightly build!")
+    feedback = page.locator(".zw-name-feedback")
+    expect(feedback).to_have_text(validate_image_name("nightly build!").message)
+    expect(page.locator(".zw-image-name")).to_have_class(re.compile(r"\bzw-invalid\b"))
+    expect(submit).to_be_disabled()
+
+    # a valid Chinese name
+    name.fill("镜像备份-2026")
+    expect(page.locator(".zw-image-name")).not_to_have_class(re.compile(r"\bzw-invalid\b"))
+    screenshot(page.locator(".zw-studio"), "studio-ready")
+    submit_and_wait_available(page, "镜像备份-2026")
+    expect(page.locator(".zw-progress")).to_contain_text(re.compile(r"request T[0-9A-F-]{36}"))
+    hkg = page.locator(".zw-zone-HKG-A")
+    expect(hkg.locator("table.dataframe tbody tr", has_text="镜像备份-2026")).to_contain_text("AVAILABLE")
+    expect(quota_of(page, "HKG-A")).to_contain_text("2 / 5")
+    screenshot(page.locator(".zw-studio"), "studio-created")
+
+
+def test_refusing_zone_and_full_quota_are_refused_with_reasons(studio: Page):
+    page = studio
+    submit = page.locator("button.zw-submit")
+    page.locator(".zw-image-name input").fill("edge-base")
+    pick(page, "edge-sin-01 · SIN-E")
+    expect(page.locator(".zw-preflight")).to_contain_text("Zone SIN-E does not support custom images")
+    expect(submit).to_be_disabled()
+    expect(page.locator(".zw-zone-SIN-E")).to_contain_text("images not supported")
+
+    # SEL-A is at 4 of 5: one more image fills it, the next is refused
+    pick(page, "app-sel-02 · SEL-A")
+    page.locator(".zw-image-name input").fill("app-base-v4")
+    submit_and_wait_available(page, "app-base-v4")
+    expect(quota_of(page, "SEL-A")).to_contain_text("5 / 5")
+    expect(quota_of(page, "SEL-A").locator(".zw-quota-full")).to_be_visible()
+    page.locator(".zw-image-name input").fill("app-base-v5")
+    expect(page.locator(".zw-preflight")).to_contain_text("SEL-A already has 5 of 5 custom images")
+    expect(submit).to_be_disabled()
+
+
+def test_the_same_flow_under_voila(page: Page, voila_server):
+    server = voila_server(RUNBOOK, env=FAST)
+    open_voila(page, server)
+    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE", timeout=60_000)
+    expect(quota_of(page, "HKG-A")).to_contain_text("1 / 5")
+    pick(page, "build-hkg-01 · HKG-A")
+    name = page.locator(".zw-image-name input")
+    name.press_sequentially("bad name")
+    expect(page.locator(".zw-name-feedback")).to_have_text(validate_image_name("bad name").message)
+    name.fill("build-base-1")
+    submit_and_wait_available(page, "build-base-1")
+    expect(quota_of(page, "HKG-A")).to_contain_text("2 / 5")
+    screenshot(page.locator(".zw-studio"), "studio-voila")
