@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures
-import statistics
-import time
 
 import httpx
 import pytest
 
 from zenlayer_widgets.emulator import EmulatorBackend, start_emulator
-from zenlayer_widgets.emulator.responses import ACTIONS, render_success
 
 from .helpers import bearer_post
 
@@ -27,32 +24,16 @@ def test_synthetic_fleet_is_deterministic_and_spread():
 
 
 @pytest.mark.parametrize("count", [2000, 10_000])
-def test_large_fleets_build_fast_and_page_completely(count):
-    started = time.perf_counter()
+def test_large_fleets_page_completely(count):
+    """Speed is measured in benchmarks/ (emulator throughput), not asserted here."""
     with start_emulator(instances=count) as emulator:
-        assert time.perf_counter() - started < 5
         seen: list[str] = []
-        started = time.perf_counter()
         with httpx.Client() as client:
             for page in range(1, count // 1000 + 2):
                 answer = bearer_post(emulator, "DescribeInstances", {"pageSize": 1000, "pageNum": page}, client=client).json()
                 assert answer["response"]["totalCount"] == count
                 seen += [i["instanceId"] for i in answer["response"]["dataSet"]]
         assert len(seen) == len(set(seen)) == count
-        assert time.perf_counter() - started < 10
-
-
-def test_a_page_of_1000_out_of_10000_is_served_in_milliseconds():
-    backend = EmulatorBackend(instances=10_000)
-    handler = ACTIONS["DescribeInstances"]
-    for body in ({"pageSize": 1000}, {"pageSize": 1000, "pageNum": 7}, {"pageSize": 1000, "zoneId": "HKG-A"}):
-        handler(backend, body, "2026-04-01")  # the first rendering fills the per-instance cache
-        timings = []
-        for _ in range(7):
-            started = time.perf_counter()
-            render_success("T0", handler(backend, body, "2026-04-01"))
-            timings.append(time.perf_counter() - started)
-        assert statistics.median(timings) < 0.03, f"{body}: median {statistics.median(timings) * 1000:.1f} ms"
 
 
 def test_status_changes_show_in_cached_pages(slow_emulator):
