@@ -19,16 +19,22 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KERNEL_TIMEOUT_MS = 60_000
 RUN_TIMEOUT_MS = 120_000
 
-IDLE = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
+# The status bar's kernel item ("Python 3 (ipykernel) | Idle"). The toolbar's execution
+# indicator is not enough: it says idle while the status bar still reads "No Kernel |
+# Initializing", and a Run All then runs nothing.
+_KERNEL_IDLE = """(() => {
+    const item = document.querySelector("#jp-main-statusbar [title^='Change kernel for']");
+    const text = item ? item.textContent.trim() : '';
+    return !text.startsWith('No Kernel') && text.endsWith('| Idle');
+})()"""
 _PROMPTS = ".jp-NotebookPanel .jp-CodeCell .jp-InputPrompt"
-
+_SETTLED_JS = f"""() => {_KERNEL_IDLE}
+    && ![...document.querySelectorAll('{_PROMPTS}')].some(p => p.textContent.includes('*'))"""
 # State of the notebook's code cells: prompt text and whether the cell has any code.
 _CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')].map(c => ({
     prompt: (c.querySelector('.jp-InputPrompt')?.textContent ?? '').trim(),
     code: (c.querySelector('.cm-content')?.textContent ?? '').trim() !== '',
 }))"""
-_SETTLED_JS = f"""() => document.querySelector("{IDLE}") !== null
-    && ![...document.querySelectorAll('{_PROMPTS}')].some(p => p.textContent.includes('*'))"""
 _VOILA_CDN_CSS = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@*/css/*.css"
 _EXECUTED = re.compile(r"^\[\d+\]:$")
 
@@ -57,7 +63,7 @@ def open_notebook(
         use_kernel(nb, add_kernelspec(lab_server.env, env))
     nbformat.write(nb, dest)
     page.goto(lab_server.url(f"/lab/tree/{quote(dest.name)}?reset"))
-    expect(page.locator(IDLE)).to_be_attached(timeout=KERNEL_TIMEOUT_MS)
+    page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT_MS)
     return dest
 
 
