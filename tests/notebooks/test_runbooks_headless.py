@@ -1,0 +1,108 @@
+"""The runbooks run headless with papermill, as a colleague or a scheduler would run them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from zenlayer_widgets.emulator import EmulatorBackend
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch, tmp_path):
+    """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials."""
+    for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
+    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def demo_id(name: str) -> str:
+    """Demo-fleet ids are deterministic: the kernel's sandbox has the same ones."""
+    return EmulatorBackend().instance_named(name).instance_id
+
+
+def outputs_text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            data = output.get("data", {})
+            parts.append(data.get("text/plain", ""))
+            parts.append(data.get("text/html", ""))
+            parts.append(data.get("text/markdown", ""))
+            parts.append(output.get("evalue", ""))
+    return "\n".join(map(str, parts))
+
+
+def test_create_image_runbook_headless_success(sandbox_env):
+    out = sandbox_env / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "create_image.ipynb"),
+        str(out),
+        parameters={"interactive": False, "instance_id": demo_id("build-hkg-01"), "image_name": "镜像-nightly", "wait": True},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(sandbox_env),
+    )
+    nb = nbformat.read(out, as_version=4)
+    text = outputs_text(nb)
+    assert "Sandbox: the built-in Zenlayer API emulator" in text
+    assert "镜像-nightly" in text and "AVAILABLE" in text
+    # the inventory and quota are left as plain tables, readable in the saved notebook
+    assert "HKG-A: 2 / 5 custom images" in text
+    assert "<table" in text and "web-golden-2025" in text
+
+
+def test_create_image_runbook_fails_with_the_preflight_reason(sandbox_env):
+    out = sandbox_env / "refused.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / "create_image.ipynb"),
+            str(out),
+            parameters={"interactive": False, "instance_id": demo_id("web-hkg-01"), "image_name": "web-backup"},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(sandbox_env),
+        )
+    assert failure.value.ename == "PreflightFailed"
+    assert "The instance is RUNNING" in failure.value.evalue
+    text = outputs_text(nbformat.read(out, as_version=4))
+    assert "stop the instance first" in text
+    assert "AVAILABLE" not in text.split("PreflightFailed")[0].split("Headless")[-1]
+
+
+def test_inventory_runbook_tables_chart_and_csv(sandbox_env):
+    out = sandbox_env / "inventory.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "inventory.ipynb"),
+        str(out),
+        parameters={"export_dir": str(sandbox_env / "exports")},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(sandbox_env),
+    )
+    text = outputs_text(nbformat.read(out, as_version=4))
+    assert "16 instances, 12 custom images in 7 zones" in text
+    assert "FRA-A: 5 / 5" in text and "SEL-A: 4 / 5" in text
+    assert "Custom images used per zone" in text  # the quota chart (a Styler bar chart)
+    exported = sorted(p.name for p in (sandbox_env / "exports").glob("*.csv"))
+    assert exported == ["images.csv", "instances.csv", "quota.csv"]
+    quota = (sandbox_env / "exports" / "quota.csv").read_text().splitlines()
+    assert quota[0] == "zone,used,max,free,supports_images" and any(line.startswith("FRA-A,5,5,0") for line in quota)
+
+
+def test_committed_notebooks_have_no_outputs():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [] and cell.get("execution_count") is None, path.name
