@@ -24,8 +24,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def pick(page: Page, label_start: str) -> None:
     """Choose the instance whose picker label starts with ``label_start`` (name · zone)."""
     select = page.locator(".zw-instance-picker select")
-    label = next(o for o in select.locator("option").all_inner_texts() if o.startswith(label_start))
-    select.select_option(label=label)
+    option = select.locator("option", has_text=label_start)
+    expect(option).to_have_count(1)
+    select.select_option(label=option.evaluate("o => o.text"))
 
 
 def quota_of(page: Page, zone: str):
