@@ -21,7 +21,7 @@ from .explain import Explanation, explain
 from .inventory import Inventory, load_inventory_async
 from .operations import ImageProgress, create_image_async, stop_instance_async
 from .preflight import Preflight, evaluate_preflight
-from .rules import AVAILABLE, CREATING, STOPPED, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
+from .rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .tasks import Freshness, TaskRunner, current_loop
 
 from typing import TYPE_CHECKING
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 Listener = Callable[[str], None]
 
-#: Topics a view can listen to.
-TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop")
+#: Topics a view can listen to ("reset": the name and description were cleared after a create).
+TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop", "reset", "filters")
 
 
 class StudioController:
@@ -300,6 +300,8 @@ class StudioController:
                 on_progress=on_progress,
             )
             self.progress = replace(result, elapsed=time.monotonic() - started)
+            self.image_name = self.description = ""  # ready for the next image; the progress line stays
+            self._emit("reset", "form")
             return self.progress
         except Exception as error:  # noqa: BLE001
             self.report(error, "Creating the image")
@@ -321,4 +323,4 @@ class StudioController:
         self.tasks.cancel_all()
 
 
-__all__ = ["StudioController", "TOPICS", "CREATING", "STOPPED"]
+__all__ = ["StudioController", "TOPICS"]

@@ -86,3 +86,18 @@ async def test_instance_table_filters_and_pages(controller):
     assert "zw-state-RUNNING" in table.table.value
     # the picker offers what the filters let through
     assert {label.split(" · ")[0] for label, _ in studio.form.picker.options} == {"web-hkg-01", "cache-hkg-01"}
+
+
+async def test_submit_button_creates_shows_progress_and_clears_the_name(controller, emulator):
+    studio = await studio_for(controller)
+    form = studio.form
+    form.picker.value = ids_by_name(emulator)["db-hkg-01"]
+    form.name.value = "db-snapshot"
+    form.submit.click()
+    assert form.submit.disabled  # at once: no second click gets through
+    await controller.tasks.drain()
+    assert "db-snapshot" in form.progress.value and "AVAILABLE" in form.progress.value
+    assert "img-" in form.progress.value and "request <code>T" in form.progress.value
+    assert form.name.value == "" and form.submit.disabled
+    hkg = next(box for box in studio.inventory.children[1:] if "zw-zone-HKG-A" in box._dom_classes)
+    assert "db-snapshot" in hkg.children[1].children[0].value and "2 / 5" in hkg.children[1].children[1].value

@@ -65,6 +65,9 @@ class CreateForm(W.VBox):
             self.controller.tasks.spawn(self.controller.submit())
 
     def _on_change(self, topic: str) -> None:
+        if topic == "reset":
+            self.name.value = self.controller.image_name
+            self.description.value = self.controller.description
         if topic in ("form", "selection", "busy", "inventory", "instances", "stop"):
             self.render()
         if topic in ("progress", "busy"):

@@ -27,9 +27,10 @@ class InstanceTable(W.VBox):
         self.controller = controller
         self.page_size = page_size
         self.page = 0
-        self.zone = W.Dropdown(options=[("All zones", ALL)], value=ALL, description="Zone", layout=W.Layout(width="180px"))
-        self.state = W.Dropdown(options=[("All states", ALL)], value=ALL, description="State", layout=W.Layout(width="190px"))
-        self.name = W.Text(placeholder="name or id contains…", description="Find", continuous_update=True, layout=W.Layout(width="240px"))
+        narrow = {"description_width": "36px"}
+        self.zone = W.Dropdown(options=[("All zones", ALL)], value=ALL, description="Zone", style=narrow, layout=W.Layout(width="150px"))
+        self.state = W.Dropdown(options=[("All states", ALL)], value=ALL, description="State", style=narrow, layout=W.Layout(width="170px"))
+        self.name = W.Text(placeholder="name or id contains…", description="Find", style=narrow, continuous_update=True, layout=W.Layout(width="210px"))
         self.refresh_button = W.Button(description="Refresh", icon="refresh", tooltip="Reload instances, images and quota")
         self.auto = W.Checkbox(value=auto_refresh, description="Auto-refresh power states", indent=False)
         self.table = W.HTML()

@@ -83,7 +83,7 @@ def instance_table(frame: pd.DataFrame) -> str:
     """The instance table (one page of it) with power-state badges."""
     if frame.empty:
         return '<p class="zw-empty">No instances match.</p>'
-    shown = frame.assign(zone_supports_images=frame["zone_supports_images"].map({True: "yes", False: "no (zone refuses)"}))
+    shown = frame.assign(zone_supports_images=frame["zone_supports_images"].map({True: "yes", False: "no"}))
     return _table_html(shown, INSTANCE_TABLE_COLUMNS, "power_state", "zw-instance-rows")
 
 
@@ -153,13 +153,13 @@ def error_html(error: Explanation | None) -> str:
     )
 
 
-def banner_html(sandbox: bool, where: str) -> str:
+def banner_html(sandbox: bool, base_url: str) -> str:
     """The connection banner: loud in sandbox mode."""
     if sandbox:
         return (
             '<div style="background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px">'
-            "<b>SANDBOX MODE</b> — using the built-in Zenlayer API emulator with demo data; nothing real is "
-            "changed. Set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD to use your account. "
-            f'<span style="color:#57606a">({html.escape(where)})</span></div>'
+            "<b>SANDBOX MODE</b> — the built-in Zenlayer API emulator with demo data "
+            f"(<code>{html.escape(base_url)}</code>); nothing real is changed. Set ZENLAYER_ACCESS_KEY_ID and "
+            "ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN) to use your account.</div>"
         )
-    return f'<div style="color:#57606a">Connected to {html.escape(where)}</div>'
+    return f'<div style="color:#57606a">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code></div>'

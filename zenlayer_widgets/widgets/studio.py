@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
-from ..connection import connect, describe_connection
+from ..connection import connect
 from ..controller import StudioController
 from .create_form import CreateForm
 from .instances import InstanceTable
@@ -34,7 +34,7 @@ class ImageStudio(W.VBox):
             aclient = client.to_async() if isinstance(client, ZenlayerClient) else client
             controller = StudioController(aclient)
         self.controller = controller
-        self.banner = W.HTML(banner_html(controller.sandbox, describe_connection(controller.client)))
+        self.banner = W.HTML(banner_html(controller.sandbox, str(controller.client.base_url)))
         self.banner.add_class("zw-sandbox-banner" if controller.sandbox else "zw-connection")
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller, self.instances)
