@@ -16,6 +16,8 @@ from .api.credentials import Credentials
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
+#: Environment variable: latency added to every sandbox response (milliseconds), to try slow links.
+SANDBOX_LATENCY_ENV = "ZENLAYER_SANDBOX_LATENCY_MS"
 #: Environment variable: "1" forces sandbox mode even when credentials are configured.
 SANDBOX_ENV = "ZENLAYER_SANDBOX"
 
@@ -32,7 +34,8 @@ def sandbox_emulator() -> Any:
             from .emulator import start_emulator
 
             seconds = float(os.environ.get(SANDBOX_TRANSITION_ENV, "3"))
-            _sandbox = start_emulator(seed="demo", transition_seconds=seconds)
+            latency = float(os.environ.get(SANDBOX_LATENCY_ENV, "0"))
+            _sandbox = start_emulator(seed="demo", transition_seconds=seconds, latency_ms=latency)
         return _sandbox
 
 

@@ -124,3 +124,20 @@ def test_the_same_flow_under_voila(page: Page, voila_server):
     submit_and_wait_available(page, "build-base-1")
     expect(quota_of(page, "HKG-A")).to_contain_text("2 / 5")
     screenshot(page.locator(".zw-studio"), "studio-voila")
+
+
+def test_slow_calls_never_freeze_the_form(page: Page, lab_server_factory):
+    """With 1.5 s per API call, the form keeps validating and the kernel keeps answering mid-refresh."""
+    server = lab_server_factory({**FAST, "ZENLAYER_SANDBOX_LATENCY_MS": "1500"})
+    open_notebook(page, server, RUNBOOK)
+    run_all(page)
+    expect(quota_of(page, "HKG-A")).to_contain_text("1 / 5", timeout=30_000)
+    refresh = page.locator("button.zw-refresh")
+    refresh.click()
+    expect(refresh).to_be_disabled()  # the refresh is in flight...
+    page.locator(".zw-image-name input").fill("way-too-long-name-for-zenlayer")
+    expect(page.locator(".zw-name-feedback")).to_have_text(validate_image_name("way-too-long-name-for-zenlayer").message)
+    # ...and the kernel is not blocked by it: the preflight list follows the name at once
+    expect(page.locator(".zw-preflight")).to_contain_text("6 characters over the limit", timeout=1_000)
+    expect(refresh).to_be_disabled()
+    expect(refresh).to_be_enabled(timeout=15_000)
