@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 
 ## Debian's chromium for the browser tests (Playwright's own download cannot work offline).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@test -x /usr/bin/chromium || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 

@@ -126,6 +126,13 @@ def browser_type_launch_args(
 
 
 @pytest.fixture(scope="session")
+def base_url() -> None:
+    """No base URL: tests navigate to the servers' full URLs. (Overriding pytest-playwright's
+    fallback fixture also silences its deprecation warning under pytest 9.)"""
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": VIEWPORT}
 

@@ -1,0 +1,31 @@
+"""For every test: the developer's own Zenlayer setup is invisible.
+
+A ZENLAYER_* variable or a ~/.zenlayer/credentials file on the machine running the tests would
+switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
+no ZENLAYER_* variables and HOME pointing at an empty temporary directory; tests set what they
+need themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+_ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    patch, home = pytest.MonkeyPatch(), tempfile.mkdtemp(prefix="zw-test-home-")
+    for name in [name for name in os.environ if name.startswith("ZENLAYER_")]:
+        patch.delenv(name)
+    patch.setenv("HOME", home)
+    config.stash[_ENV] = (patch, home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    patch, home = config.stash[_ENV]
+    patch.undo()
+    shutil.rmtree(home, ignore_errors=True)
