@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 Listener = Callable[[str], None]
 
 #: Topics a view can listen to ("reset": the name and description were cleared after a create).
-TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop", "reset", "filters")
+TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop", "reset", "filters", "delete")
 
 
 class StudioController:
@@ -62,6 +62,7 @@ class StudioController:
         self.error: Explanation | None = None
         self.notice = ""
         self.confirming_stop = False
+        self.delete_candidate: str | None = None  # image id awaiting confirmation
         self.loaded_at: float | None = None
         self._listeners: list[Listener] = []
         self._freshness = Freshness()
@@ -264,6 +265,42 @@ class StudioController:
             self.instances = frame
             self._freshness.accept(self._freshness.ticket())  # newer than any fetch still in flight
             self._emit("instances", "selection", "form")
+
+    # -- deleting ---------------------------------------------------------------------------
+    def deletable_images(self) -> list[tuple[str, str]]:
+        """(label, image id) of the custom images that can be deleted (not while CREATING)."""
+        if self.inventory is None:
+            return []
+        frame = self.inventory.images
+        frame = frame[frame["status"] != "CREATING"]
+        return [(f"{row.zone} · {row.name} · {row.image_id}", row.image_id) for row in frame.itertuples(index=False)]
+
+    def request_delete(self, image_id: str | None) -> None:
+        """First click of "Delete image": ask for confirmation."""
+        self.delete_candidate = image_id
+        self._emit("delete")
+
+    def cancel_delete(self) -> None:
+        self.delete_candidate = None
+        self._emit("delete")
+
+    async def confirm_delete(self) -> None:
+        """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
+        image_id, self.delete_candidate = self.delete_candidate, None
+        self._emit("delete")
+        if image_id is None or "delete" in self.busy:
+            return
+        self._set_busy("delete", True)
+        try:
+            await self.client.delete_images([image_id])
+            self.notice = f"Image {image_id} deleted."
+            self.report(None)
+        except Exception as error:  # noqa: BLE001
+            self.report(error, f"Deleting image {image_id}")
+        finally:
+            self._set_busy("delete", False)
+            self._emit("progress")
+        await self.refresh()
 
     # -- creating ----------------------------------------------------------------------------
     async def submit(self) -> ImageProgress | None:

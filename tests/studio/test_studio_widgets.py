@@ -61,7 +61,7 @@ async def test_valid_choice_enables_submit_and_invalid_name_disables_it(controll
 
 async def test_inventory_shows_each_zone_with_quota_and_marks_refusing_zones(controller):
     studio = await studio_for(controller)
-    zones = {box._dom_classes[1]: box for box in studio.inventory.children[1:]}
+    zones = {box._dom_classes[1]: box for box in studio.inventory.children[2:]}
     assert set(zones) >= {"zw-zone-HKG-A", "zw-zone-FRA-A", "zw-zone-SIN-E", "zw-zone-LAX-A"}
     fra_quota = zones["zw-zone-FRA-A"].children[1].children[1]
     assert "zw-quota" in fra_quota._dom_classes and "5 / 5" in fra_quota.value and "zw-quota-full" in fra_quota.value
@@ -99,5 +99,25 @@ async def test_submit_button_creates_shows_progress_and_clears_the_name(controll
     assert "db-snapshot" in form.progress.value and "AVAILABLE" in form.progress.value
     assert "img-" in form.progress.value and "request <code>T" in form.progress.value
     assert form.name.value == "" and form.submit.disabled
-    hkg = next(box for box in studio.inventory.children[1:] if "zw-zone-HKG-A" in box._dom_classes)
+    hkg = next(box for box in studio.inventory.children[2:] if "zw-zone-HKG-A" in box._dom_classes)
     assert "db-snapshot" in hkg.children[1].children[0].value and "2 / 5" in hkg.children[1].children[1].value
+
+
+async def test_delete_an_image_after_confirmation_frees_quota(controller, emulator):
+    studio = await studio_for(controller)
+    bar = studio.inventory.delete_bar
+    labels = [label for label, _ in bar.picker.options]
+    assert any(label.startswith("FRA-A · api-release-1 · img-") for label in labels)
+    bar.picker.value = next(v for label, v in bar.picker.options if label.startswith("FRA-A · api-release-1"))
+    bar.delete_button.click()
+    assert "api-release-1" in bar.confirm_text.value and bar.confirm_button.layout.display == ""
+    bar.cancel_button.click()
+    assert controller.inventory.quota_for("FRA-A").count == 5
+    bar.delete_button.click()
+    bar.confirm_button.click()
+    await controller.tasks.drain()
+    assert controller.inventory.quota_for("FRA-A").count == 4
+    assert "api-release-1" not in {i.image_name for i in emulator.backend.images.values()}
+    assert not any(label.startswith("FRA-A · api-release-1") for label, _ in bar.picker.options)
+    fra = next(box for box in studio.inventory.children[2:] if "zw-zone-FRA-A" in box._dom_classes)
+    assert "4 / 5" in fra.children[1].children[1].value

@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as W
 
 from ..controller import StudioController
 from .render import image_table, quota_bar
+
+
+class DeleteImageBar(W.HBox):
+    """Pick a custom image and delete it after a confirmation (frees its zone's quota slot)."""
+
+    def __init__(self, controller: StudioController) -> None:
+        self.controller = controller
+        self.picker = W.Dropdown(description="Delete", style={"description_width": "50px"}, layout=W.Layout(width="460px"))
+        self.delete_button = W.Button(description="Delete image…", icon="trash")
+        self.confirm_text = W.HTML()
+        self.confirm_button = W.Button(description="Yes, delete it", button_style="danger")
+        self.cancel_button = W.Button(description="Cancel")
+        for widget, css in [
+            (self.picker, "zw-delete-picker"), (self.delete_button, "zw-delete-image"),
+            (self.confirm_button, "zw-confirm-delete"), (self.cancel_button, "zw-cancel-delete"),
+        ]:
+            widget.add_class(css)
+        super().__init__([self.picker, self.delete_button, self.confirm_text, self.confirm_button, self.cancel_button])
+        self.delete_button.on_click(lambda _: controller.request_delete(self.picker.value))
+        self.cancel_button.on_click(lambda _: controller.cancel_delete())
+        self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete()))
+        controller.subscribe(lambda topic: self.render() if topic in ("inventory", "delete", "busy") else None)
+        self.render()
+
+    def render(self) -> None:
+        controller = self.controller
+        options = controller.deletable_images()
+        with self.hold_sync():
+            if list(self.picker.options) != options:
+                keep = self.picker.value
+                self.picker.options = options
+                self.picker.value = keep if keep in dict(options).values() else None
+            confirming = controller.delete_candidate is not None
+            self.delete_button.disabled = not options or "delete" in controller.busy
+            self.delete_button.layout.display = "none" if confirming else ""
+            for widget in (self.confirm_text, self.confirm_button, self.cancel_button):
+                widget.layout.display = "" if confirming else "none"
+            label = dict((v, k) for k, v in options).get(controller.delete_candidate or "", "")
+            self.confirm_text.value = f"&nbsp;Delete <b>{html.escape(label)}</b> for good?&nbsp;" if confirming else ""
 
 
 class InventoryView(W.VBox):
@@ -15,6 +56,7 @@ class InventoryView(W.VBox):
         super().__init__()
         self.add_class("zw-inventory")
         self.controller = controller
+        self.delete_bar = DeleteImageBar(controller)
         controller.subscribe(lambda topic: self.render() if topic == "inventory" else None)
         self.render()
 
@@ -23,7 +65,7 @@ class InventoryView(W.VBox):
         if inventory is None:
             self.children = [W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")]
             return
-        rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")]
+        rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), self.delete_bar]
         for zone in inventory.zones:
             supports = zone.supports_images
             title = f"<b>{zone.zone_id}</b> {zone.zone_name}" + ("" if supports else " <i>(images not supported)</i>")
