@@ -152,3 +152,9 @@ def page(
     request.node.stash[_WATCHER] = watcher
     yield page
     watcher.raise_if_any()  # anything that arrived after the test body
+
+
+@pytest.fixture
+def console_watcher(page: Page, request: pytest.FixtureRequest) -> ConsoleWatcher:
+    """The watcher of this test's `page`: `take_new()` consumes errors a test provoked on purpose."""
+    return request.node.stash[_WATCHER]

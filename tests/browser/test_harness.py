@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell
 from playwright.sync_api import Page, expect
 
 from .jupyter_env import execute_notebook
-from .lab import open_notebook, open_voila, run_all, screenshot
+from .lab import ConsoleWatcher, open_notebook, open_voila, run_all, screenshot
 from .servers import LabServer, VoilaServer
 
 ECHO = Path(__file__).parent / "fixtures" / "echo.ipynb"
@@ -59,6 +59,30 @@ def test_run_all_reports_the_failing_cell(page: Page, lab_server: LabServer, tmp
     open_notebook(page, lab_server, path)
     with pytest.raises(AssertionError, match="boom from the fixture"):
         run_all(page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("console_allowlist", [[r"harmless noise"]])
+def test_page_collects_console_and_page_errors_except_allowlisted(
+    page: Page, console_watcher: ConsoleWatcher
+) -> None:
+    page.set_content(
+        "<script>console.error('harmless noise'); console.error('real problem')</script>"
+        "<script>throw new Error('kaboom')</script>"
+    )
+    expect(page.locator("script")).to_have_count(2)
+
+    problems = console_watcher.take_new()  # consumed here, so this test itself passes
+
+    assert sorted(p.split(" (at ")[0] for p in problems) == [
+        "console error: real problem",
+        "page error: Error: kaboom",
+    ]
+    with page.expect_console_message():
+        page.evaluate("console.error('real problem again')")
+    with pytest.raises(AssertionError, match=r"(?s)1 browser console error.*real problem again"):
+        console_watcher.raise_if_any()
+    assert console_watcher.take_new() == []
 
 
 @pytest.mark.browser
