@@ -142,7 +142,9 @@ def evaluate_preflight(
         )
     else:
         checks.append(Check("quota", "Image quota", True, f"{quota.count} of {quota.max_count} used in {zone}; {quota.free} free."))
-    if image_name and image_name in zone_image_names:
+    if not image_name:
+        checks.append(Check("unique_name", "Name not used in zone", True, "Checked once a name is entered."))
+    elif image_name in zone_image_names:
         checks.append(Check("unique_name", "Name not used in zone", False, f"{zone} already has an image named {image_name!r}."))
     else:
         checks.append(Check("unique_name", "Name not used in zone", True, f"No image named {image_name!r} in {zone} yet."))

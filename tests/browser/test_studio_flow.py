@@ -89,6 +89,10 @@ def test_stop_a_running_instance_then_create_a_chinese_named_image(studio: Page)
     expect(hkg.locator("table.dataframe tbody tr", has_text="镜像备份-2026")).to_contain_text("AVAILABLE")
     expect(quota_of(page, "HKG-A")).to_contain_text("2 / 5")
     screenshot(page.locator(".zw-studio"), "studio-created")
+    # the README's picture: the whole studio, in a window tall enough to hold it
+    page.set_viewport_size({"width": 1500, "height": 2300})
+    page.locator(".zw-sandbox-banner").scroll_into_view_if_needed()
+    screenshot(page.locator(".zw-studio"), "studio-readme")
 
 
 def test_refusing_zone_and_full_quota_are_refused_with_reasons(studio: Page):

@@ -33,8 +33,7 @@ INSTANCE_TABLE_COLUMNS = {
     "instance_id": "Instance ID",
     "zone": "Zone",
     "power_state": "Power state",
-    "system_disk_gb": "System disk (GB)",
-    "zone_supports_images": "Images in zone",
+    "system_disk_gb": "Disk (GB)",
 }
 IMAGE_TABLE_COLUMNS = {
     "name": "Name",
@@ -83,8 +82,7 @@ def instance_table(frame: pd.DataFrame) -> str:
     """The instance table (one page of it) with power-state badges."""
     if frame.empty:
         return '<p class="zw-empty">No instances match.</p>'
-    shown = frame.assign(zone_supports_images=frame["zone_supports_images"].map({True: "yes", False: "no"}))
-    return _table_html(shown, INSTANCE_TABLE_COLUMNS, "power_state", "zw-instance-rows")
+    return _table_html(frame, INSTANCE_TABLE_COLUMNS, "power_state", "zw-instance-rows")
 
 
 def image_table(frame: pd.DataFrame) -> str:
