@@ -20,7 +20,7 @@ from .api.models import ImageQuota, Instance
 from .explain import Explanation, explain
 from .inventory import Inventory, load_inventory_async
 from .operations import ImageProgress, create_image_async, stop_instance_async
-from .preflight import Preflight, evaluate_preflight
+from .checks import Preflight, evaluate_preflight
 from .rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .tasks import Freshness, TaskRunner, current_loop
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from .api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from .api.models import Image, Instance
-from .preflight import Preflight, fetch_instance, preflight_async
+from .checks import Preflight, fetch_instance, preflight_async
 from .rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
 
 from typing import TYPE_CHECKING

@@ -13,7 +13,7 @@ import pandas as pd
 from ..api.models import ImageQuota
 from ..explain import Explanation
 from ..operations import ImageProgress
-from ..preflight import Preflight
+from ..checks import Preflight
 from ..rules import AVAILABLE, UNAVAILABLE
 
 STATE_COLOURS = {

@@ -1,4 +1,4 @@
-"""The checks CreateImage must pass, as data: the form shows them, the runbook enforces them.
+"""The checks CreateImage must pass (``preflight``), as data: the form shows them, the runbook enforces them.
 
 :func:`evaluate_preflight` is a pure function of what is known (the name, the description, the
 instance, its zone's quota and image names); :func:`preflight_async` fetches those in two rounds.
@@ -128,7 +128,9 @@ def evaluate_preflight(
         checks.append(
             Check("zone", "Zone supports images", False, f"Zone {zone} does not support custom images (SIN-E and LAX-A do not).")
         )
-    if quota is None:
+    if not zone_supports_images(zone):
+        pass  # no quota to speak of: the zone check already says why
+    elif quota is None:
         checks.append(Check("quota", "Image quota", False, f"The image quota of {zone} is unknown."))
     elif quota.count >= quota.max_count:
         checks.append(

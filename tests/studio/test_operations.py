@@ -1,0 +1,85 @@
+"""The plain-Python workflow a runbook calls: preflight, create exactly once, wait, stop."""
+
+from __future__ import annotations
+
+import pytest
+
+import zenlayer_widgets as zw
+from zenlayer_widgets.api.client import ZenlayerClient
+from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.operations import stop_instance_async
+
+from .conftest import credentials_for, ids_by_name
+
+
+def names_in(emulator, zone: str) -> list[str]:
+    return sorted(i.image_name for i in emulator.backend.images.values() if i.zone_id == zone and i.image_type == "CUSTOM_IMAGE")
+
+
+def test_sync_create_image_waits_until_available(client, emulator):
+    seen: list[str] = []
+    result = zw.create_image(
+        client, ids_by_name(emulator)["build-hkg-01"], "nightly-1", "from the runbook", poll_interval=0.05,
+        on_progress=lambda p: seen.append(p.phase),
+    )
+    assert result.status == "AVAILABLE" and result.image.image_size == 60
+    assert result.request_id.startswith("T") and not result.adopted
+    assert "submitting" in seen and "done" in seen
+    assert names_in(emulator, "HKG-A") == ["nightly-1", "web-golden-2025"]
+
+
+def test_sync_preflight_reports_every_reason(client, emulator):
+    checks = zw.preflight(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
+    assert not checks.ok
+    assert {c.key for c in checks.failures} == {"name", "power_state", "zone"}
+    with pytest.raises(zw.PreflightFailed) as refused:
+        zw.create_image(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
+    assert "LAX-A does not support custom images" in str(refused.value)
+    assert names_in(emulator, "LAX-A") == []
+
+
+def test_unknown_instance_is_a_preflight_failure(client):
+    with pytest.raises(zw.PreflightFailed, match="Instance 404404 was not found"):
+        zw.create_image(client, "404404", "x1")
+
+
+def test_wait_timeout_reports_the_image_id_and_last_status():
+    with start_emulator(transition_seconds=3600) as slow:
+        with ZenlayerClient(credentials_for(slow), base_url=slow.url) as client:
+            with pytest.raises(zw.ImageWaitTimeout) as timed_out:
+                zw.create_image(client, ids_by_name(slow)["build-hkg-01"], "slow-one", timeout=0.3, poll_interval=0.05)
+            error = timed_out.value
+            assert error.image_id.startswith("img-") and error.last_status == "CREATING"
+            assert error.image_id in str(error) and "wait_for_image" in str(error)
+            assert names_in(slow, "HKG-A") == ["slow-one", "web-golden-2025"]  # not lost, not duplicated
+
+
+@pytest.mark.parametrize("fault", ["lost_response", "error"])
+def test_unknown_outcome_is_reconciled_never_duplicated(client, emulator, fault):
+    """lost_response: the image was made and is adopted; error (nothing applied): it is sent again once."""
+    emulator.backend.set_faults([f"CreateImage:{fault}:1"])
+    build = ids_by_name(emulator)["build-hkg-01"]
+    with pytest.raises(Exception) if fault == "error" else _no_error():
+        result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
+    if fault == "lost_response":
+        assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
+    assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
+    emulator.backend.set_faults([])
+    if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
+        assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
+        assert names_in(emulator, "HKG-A").count("exactly-once") == 1
+
+
+async def test_stop_instance_follows_stopping_to_stopped(aclient, emulator):
+    web = ids_by_name(emulator)["web-hkg-01"]
+    states: list[str] = []
+    assert await stop_instance_async(aclient, web, poll_interval=0.05, on_status=states.append) == "STOPPED"
+    assert states[0] == "STOPPING" and states[-1] == "STOPPED"
+
+
+class _no_error:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
