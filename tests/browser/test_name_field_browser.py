@@ -85,6 +85,7 @@ def test_typing_shows_exact_feedback_and_reaches_the_kernel(page: Page, lab_serv
     expect(page.locator(NAME)).to_have_class(INVALID)
 
     box.press_sequentially("my image!")
+    expect(box).to_have_value("my image!")  # late kernel echoes never overwrite what is being typed
     _expect_exact(
         feedback,
         "A space at position 3 is not allowed; use only Chinese characters, letters, digits, - and _.",
