@@ -1,21 +1,36 @@
-"""Fixtures for real-browser tests: JupyterLab / Voila servers and Debian's headless Chromium.
+"""Real-browser tests: JupyterLab and Voila servers, and Debian's headless Chromium.
 
-Browser, context and page come from pytest-playwright, configured here for /usr/bin/chromium
-(its `--headed`, `--slowmo`, `--tracing`, `--screenshot` options work). Every `page` fails its
-test on any browser console error or uncaught page error unless a test overrides the
-`console_allowlist` fixture. See tests/browser/README.md for the API.
+Fixtures (every test using one is marked `browser` automatically; mark it explicitly too):
+
+- `jupyter_env` (session) -> dict: the environment servers, kernels and Chromium run with:
+  Jupyter/IPython/XDG dirs, HOME and TMPDIR in temp; no ZENLAYER_* (see tests/conftest.py).
+- `lab_server` (session) -> LabServer: JupyterLab on a free loopback port (`.url(path)` adds the
+  token, `.root_dir`, `.env`, `.log_tail()`). Its kernels inherit `jupyter_env`.
+- `lab_server_factory` (session) -> `start(env=None) -> LabServer`: a JupyterLab whose kernels
+  also see `env` (e.g. ZENLAYER_SANDBOX_TRANSITION_SECONDS); one per distinct env, reused.
+  For one notebook only, prefer `open_notebook(..., env=...)`.
+- `voila_server` -> `start(notebook, *, env=None) -> VoilaServer` (`.url`); stopped after the test.
+- `browser` (package) -> playwright Browser; `context` -> fresh BrowserContext (1400x1000);
+  `page` -> Page in it. A test FAILS if its page logged a console error or threw an uncaught
+  error; override `console_allowlist` (list of regexes, empty by default) for known-harmless
+  messages, or consume provoked ones with `console_watcher.take_new()`. A failed test leaves a
+  full-page screenshot in test-artifacts/failures/.
+
+Helpers in .lab: open_notebook, run_all, wait_idle, open_voila, screenshot; headless runs with
+.jupyter_env.execute_notebook (or papermill inside `.jupyter_env.environ(jupyter_env)`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from .jupyter_env import isolated_env
-from .lab import ConsoleWatcher
+from .lab import ARTIFACTS, ConsoleWatcher
 from .servers import LabServer, VoilaServer, start_lab, start_voila
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +49,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 expect.set_options(timeout=20_000)
 
 _WATCHER = pytest.StashKey[ConsoleWatcher]()
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
 _BROWSER_FIXTURES = {"page", "context", "browser", "lab_server", "lab_server_factory", "voila_server"}
 
 
@@ -42,6 +58,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    """Keep the call phase's report, so `page` can screenshot a failed test at teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
 
 
 @pytest.hookimpl(wrapper=True)
@@ -110,31 +137,33 @@ def voila_server(
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(
-    browser_type_launch_args: dict, jupyter_env: dict[str, str]
-) -> dict:
-    """pytest-playwright's launch options, pointed at Debian's Chromium (offline-safe flags)."""
+@pytest.fixture(scope="package")
+def browser(jupyter_env: dict[str, str]) -> Iterator[Browser]:
+    """Debian's Chromium, headless, with the offline-safe flags.
+
+    Package scope on purpose: Playwright's sync API marks its asyncio loop as running between
+    calls, which breaks every pytest-asyncio test run after it, so Playwright lives only while
+    the tests in tests/browser run (keep asyncio tests out of this package).
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": CHROMIUM_ARGS,
-        "env": jupyter_env,  # its profile, caches and ~/.pki stay in temp too
-    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            env=jupyter_env,  # its caches and ~/.pki stay in temp too
+        )
+        yield browser
+        browser.close()
 
 
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """No base URL: tests navigate to the servers' full URLs. (Overriding pytest-playwright's
-    fallback fixture also silences its deprecation warning under pytest 9.)"""
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict) -> dict:
-    return {**browser_context_args, "viewport": VIEWPORT}
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser context (no cookies, storage or cache shared between tests)."""
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
 
 
 @pytest.fixture
@@ -145,12 +174,20 @@ def console_allowlist() -> list[str]:
 
 @pytest.fixture
 def page(
-    page: Page, console_allowlist: list[str], request: pytest.FixtureRequest
+    context: BrowserContext, console_allowlist: list[str], request: pytest.FixtureRequest
 ) -> Iterator[Page]:
-    """pytest-playwright's fresh page (own context, 1400x1000) that fails on console errors."""
+    """A page in its own context, 1400x1000, that fails its test on console or page errors.
+
+    If the test failed, a full-page screenshot goes to test-artifacts/failures/.
+    """
+    page = context.new_page()
     watcher = ConsoleWatcher(page, console_allowlist)
     request.node.stash[_WATCHER] = watcher
     yield page
+    call = request.node.stash.get(_CALL_REPORT, None)
+    if call is not None and call.failed:
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
+        page.screenshot(path=ARTIFACTS / "failures" / f"{name}.png", full_page=True)
     watcher.raise_if_any()  # anything that arrived after the test body
 
 
