@@ -23,6 +23,7 @@ Helpers in .lab: open_notebook, run_all, wait_idle, open_voila, screenshot; head
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def pytest_runtest_makereport(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Fail a passing test that produced console errors; attach them to a failing one."""
+    __tracebackhide__ = True
     watcher = item.stash.get(_WATCHER, None)
     try:
         result = yield
@@ -84,6 +86,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if watcher is not None:
         watcher.raise_if_any()
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_failure_screenshots() -> None:
+    """test-artifacts/failures/ shows this run's failures only."""
+    shutil.rmtree(ARTIFACTS / "failures", ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -150,6 +150,7 @@ class ConsoleWatcher:
 
     def raise_if_any(self) -> None:
         """Fail with every new console error / page error listed."""
+        __tracebackhide__ = True
         new = self.take_new()
         if new:
             raise AssertionError(
