@@ -65,15 +65,20 @@ def _expect_exact(locator: Locator, text: str) -> None:
     assert locator.text_content() == text  # to_have_text normalises whitespace; this does not
 
 
-def _expect_name_feedback(page: Page, name: str) -> None:
-    verdict = rules.validate_image_name(name)
-    _expect_exact(page.locator(f"{NAME} .zw-name-feedback"), verdict.message or NAME_OK_TEXT)
-    _expect_exact(page.locator(f"{NAME} .zw-name-counter"), verdict.counter)
-    field = page.locator(NAME)
+def _expect_feedback(page: Page, kind: str, verdict: rules.Verdict) -> None:
+    """The field of this kind ('name' or 'description') shows `verdict` exactly as Python words it."""
+    field = page.locator(NAME if kind == "name" else DESCRIPTION)
+    ok_text = NAME_OK_TEXT if kind == "name" else DESCRIPTION_OK_TEXT
+    _expect_exact(field.locator(f".zw-{kind}-feedback"), verdict.message or ok_text)
+    _expect_exact(field.locator(f".zw-{kind}-counter"), verdict.counter)
     if verdict.ok:
         expect(field).not_to_have_class(INVALID)
     else:
         expect(field).to_have_class(INVALID)
+
+
+def _expect_name_feedback(page: Page, name: str) -> None:
+    _expect_feedback(page, "name", rules.validate_image_name(name))
 
 
 @pytest.mark.browser
@@ -127,13 +132,7 @@ def test_description_feedback_kernel_reset_and_disable(page: Page, lab_server: L
     expect(page.locator(DESCRIPTION)).not_to_have_class(INVALID)
     for text in ("备" * 256, "colour \x1b[31mred", "line one\nline two\ttabbed"):
         area.fill(text)
-        verdict = rules.validate_image_description(text)
-        _expect_exact(feedback, verdict.message or DESCRIPTION_OK_TEXT)
-        _expect_exact(counter, verdict.counter)
-        if verdict.ok:
-            expect(page.locator(DESCRIPTION)).not_to_have_class(INVALID)
-        else:
-            expect(page.locator(DESCRIPTION)).to_have_class(INVALID)
+        _expect_feedback(page, "description", rules.validate_image_description(text))
     assert "Description: Too long: 256 characters" in rules.validate_image_description("备" * 256).message
 
     page.locator(f"{NAME} input").fill("web 01")

@@ -58,17 +58,22 @@ DESCRIPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "counter", "expected"), NAMES, ids=[repr(row[0])[:30] for row in NAMES])
-def test_name_field_shows_what_an_operator_should_see(name: str, counter: str, expected: str | None) -> None:
-    field = ImageNameField()
-    field.value = name
+def _assert_shows(field: ImageNameField | ImageDescriptionField, counter: str, expected: str | None, ok_text: str) -> None:
+    """The kernel's view of the field: verdict, traits, feedback text, counter and classes."""
     valid = expected is None
     assert field.valid is valid
     assert field.verdict.ok is valid
     assert field.message == (expected or "")
-    assert field.feedback == (expected or NAME_OK_TEXT)
+    assert field.feedback == (expected or ok_text)
     assert field.counter == counter
     assert ("zw-invalid" in field._dom_classes) is not valid
+
+
+@pytest.mark.parametrize(("name", "counter", "expected"), NAMES, ids=[repr(row[0])[:30] for row in NAMES])
+def test_name_field_shows_what_an_operator_should_see(name: str, counter: str, expected: str | None) -> None:
+    field = ImageNameField()
+    field.value = name
+    _assert_shows(field, counter, expected, NAME_OK_TEXT)
     assert "zw-image-name" in field._dom_classes
 
 
@@ -76,12 +81,7 @@ def test_name_field_shows_what_an_operator_should_see(name: str, counter: str, e
 def test_description_field_shows_what_an_operator_should_see(text: str, counter: str, expected: str | None) -> None:
     field = ImageDescriptionField()
     field.value = text
-    valid = expected is None
-    assert field.valid is valid
-    assert field.message == (expected or "")
-    assert field.feedback == (expected or DESCRIPTION_OK_TEXT)
-    assert field.counter == counter
-    assert ("zw-invalid" in field._dom_classes) is not valid
+    _assert_shows(field, counter, expected, DESCRIPTION_OK_TEXT)
     assert "zw-image-description" in field._dom_classes
 
 
