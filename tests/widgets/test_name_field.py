@@ -58,8 +58,18 @@ DESCRIPTIONS = [
 ]
 
 
-def _assert_shows(field: ImageNameField | ImageDescriptionField, counter: str, expected: str | None, ok_text: str) -> None:
-    """The kernel's view of the field: verdict, traits, feedback text, counter and classes."""
+FIELDS = {
+    "name": (ImageNameField, NAME_OK_TEXT, "zw-image-name"),
+    "description": (ImageDescriptionField, DESCRIPTION_OK_TEXT, "zw-image-description"),
+}
+CASES = [("name", *row) for row in NAMES] + [("description", *row) for row in DESCRIPTIONS]
+
+
+@pytest.mark.parametrize(("kind", "text", "counter", "expected"), CASES, ids=[f"{c[0]}-{c[1]!r:.30}" for c in CASES])
+def test_field_shows_what_an_operator_should_see(kind: str, text: str, counter: str, expected: str | None) -> None:
+    widget_class, ok_text, css_class = FIELDS[kind]
+    field = widget_class()
+    field.value = text
     valid = expected is None
     assert field.valid is valid
     assert field.verdict.ok is valid
@@ -67,22 +77,7 @@ def _assert_shows(field: ImageNameField | ImageDescriptionField, counter: str, e
     assert field.feedback == (expected or ok_text)
     assert field.counter == counter
     assert ("zw-invalid" in field._dom_classes) is not valid
-
-
-@pytest.mark.parametrize(("name", "counter", "expected"), NAMES, ids=[repr(row[0])[:30] for row in NAMES])
-def test_name_field_shows_what_an_operator_should_see(name: str, counter: str, expected: str | None) -> None:
-    field = ImageNameField()
-    field.value = name
-    _assert_shows(field, counter, expected, NAME_OK_TEXT)
-    assert "zw-image-name" in field._dom_classes
-
-
-@pytest.mark.parametrize(("text", "counter", "expected"), DESCRIPTIONS, ids=[repr(r[0])[:30] for r in DESCRIPTIONS])
-def test_description_field_shows_what_an_operator_should_see(text: str, counter: str, expected: str | None) -> None:
-    field = ImageDescriptionField()
-    field.value = text
-    _assert_shows(field, counter, expected, DESCRIPTION_OK_TEXT)
-    assert "zw-image-description" in field._dom_classes
+    assert css_class in field._dom_classes
 
 
 def test_a_new_name_field_asks_for_a_name_and_a_preset_one_is_checked() -> None:
