@@ -94,14 +94,25 @@ class _Process:
 
 
 @dataclass
-class LabServer:
+class _Server:
+    port: int
+    process: _Process
+
+    def log_tail(self) -> str:
+        """The end of the server's log (stdout and stderr)."""
+        return self.process.log_tail()
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+@dataclass
+class LabServer(_Server):
     """A running JupyterLab. `env` is the full environment its kernels inherit."""
 
-    port: int
     token: str
     root_dir: Path
     env: Mapping[str, str]
-    process: _Process
 
     @property
     def base_url(self) -> str:
@@ -111,12 +122,6 @@ class LabServer:
         """`path` (starting with /) on this server, with the token; `path` may carry a query."""
         sep = "&" if "?" in path else "?"
         return f"{self.base_url}{path}{sep}token={self.token}"
-
-    def log_tail(self) -> str:
-        return self.process.log_tail()
-
-    def stop(self) -> None:
-        self.process.stop()
 
 
 def start_lab(root_dir: Path, env: Mapping[str, str], log_path: Path) -> LabServer:
@@ -131,28 +136,20 @@ def start_lab(root_dir: Path, env: Mapping[str, str], log_path: Path) -> LabServ
         "--LabApp.extension_manager=readonly",  # no PyPI queries from the tests
     ]  # fmt: skip
     process = _Process(argv, env, log_path, cwd=root_dir)
-    server = LabServer(port, token, root_dir, env, process)
+    server = LabServer(port, process, token, root_dir, env)
     process.wait_until_answers(server.url("/api/status"), "JupyterLab")
     return server
 
 
 @dataclass
-class VoilaServer:
+class VoilaServer(_Server):
     """A running Voila rendering one notebook at `url`."""
 
-    port: int
     notebook: Path
-    process: _Process
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
-
-    def log_tail(self) -> str:
-        return self.process.log_tail()
-
-    def stop(self) -> None:
-        self.process.stop()
 
 
 def start_voila(notebook: Path, env: Mapping[str, str], log_path: Path) -> VoilaServer:
@@ -163,6 +160,6 @@ def start_voila(notebook: Path, env: Mapping[str, str], log_path: Path) -> Voila
         "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
     ]  # fmt: skip
     process = _Process(argv, env, log_path, cwd=notebook.parent)
-    server = VoilaServer(port, notebook, process)
+    server = VoilaServer(port, process, notebook)
     process.wait_until_answers(f"{server.url}voila/static/voila.js", "Voila")
     return server
