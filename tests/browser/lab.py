@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import nbformat
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .jupyter_env import add_kernelspec, use_kernel
 from .servers import LabServer, VoilaServer
@@ -63,7 +64,14 @@ def open_notebook(
         use_kernel(nb, add_kernelspec(lab_server.env, env))
     nbformat.write(nb, dest)
     page.goto(lab_server.url(f"/lab/tree/{quote(dest.name)}?reset"))
-    page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT_MS)
+    try:
+        page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        status = page.locator("#jp-main-statusbar").inner_text()
+        raise AssertionError(
+            f"{dest.name}: no idle kernel after {KERNEL_TIMEOUT_MS // 1000}s (status bar: "
+            f"{' '.join(status.split())!r}); server log:\n{lab_server.log_tail()}"
+        ) from None
     return dest
 
 
