@@ -1,0 +1,126 @@
+"""Run every benchmark side by side and rewrite benchmarks/README.md with the results.
+
+``python -m benchmarks.run_all`` (``make bench``): the four benchmarks in order, each after waiting
+(up to two minutes) for the load average to drop to 1.5, then README.md from README.in.md.
+``--quick`` runs each once with small sizes (a smoke test; the README is left alone);
+``--only inventory,emulator`` picks benchmarks; ``--json PATH`` writes the raw numbers.
+Exits 1 if a benchmark crashed (a missed target is reported, not an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .common import Result, load_average, machine_info, wait_for_quiet
+
+HERE = Path(__file__).parent
+TEMPLATE = HERE / "README.in.md"
+README = HERE / "README.md"
+
+
+def _benchmarks() -> dict[str, Callable[..., Result]]:
+    """Imported lazily: the browser benchmarks need playwright, the others do not."""
+
+    def inventory(**kw: object) -> Result:
+        from .inventory_load import run
+
+        return run(**kw)
+
+    def keystroke(**kw: object) -> Result:
+        from .keystroke import run
+
+        return run(**kw)
+
+    def fleet(**kw: object) -> Result:
+        from .large_fleet import run
+
+        return run(**kw)
+
+    def emulator(**kw: object) -> Result:
+        from .emulator_throughput import run
+
+        return run(**kw)
+
+    return {"inventory": inventory, "keystroke": keystroke, "fleet": fleet, "emulator": emulator}
+
+
+def run_benchmark(key: str, bench: Callable[..., Result], *, quick: bool, quiet_wait: float) -> Result:
+    """Run one benchmark; a crash becomes a result that says so."""
+    print(f"\n== {key}", flush=True)
+    load_before = wait_for_quiet(timeout=quiet_wait) if quiet_wait else load_average()
+    started = time.monotonic()
+    try:
+        result = bench(quick=quick)
+    except Exception:  # noqa: BLE001 - reported in the README, the other benchmarks still run
+        text = traceback.format_exc()
+        print(text, flush=True)
+        result = Result(key, f"{key}: CRASHED")
+        result.data["error"] = text
+        result.note("The benchmark crashed: " + text.strip().splitlines()[-1])
+    result.load_before, result.load_after = load_before, load_average()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def summary(results: list[Result]) -> str:
+    lines = ["| benchmark | target | met | this run |", "| --- | --- | --- | --- |"]
+    for result in results:
+        for target in result.targets:
+            lines.append(f"| {result.title.split(':')[0]} | {target.goal} | {'yes' if target.met else '**no**'} | {target.detail} |")
+    return "\n".join(lines)
+
+
+def render_readme(results: list[Result], machine: dict[str, str], started: datetime) -> str:
+    machine_table = "\n".join(["| | |", "| --- | --- |"] + [f"| {key} | {value} |" for key, value in machine.items()])
+    loads = ", ".join(f"{r.key} {r.load_before:.2f}" for r in results)
+    return TEMPLATE.read_text().format(
+        date=started.strftime("%Y-%m-%d %H:%M UTC"),
+        machine=machine_table,
+        loads=loads,
+        summary=summary(results),
+        results="\n".join(result.markdown() for result in results),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="each benchmark once, small sizes; README untouched")
+    parser.add_argument("--only", default="", help="comma-separated: inventory, keystroke, fleet, emulator")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw numbers here")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
+    parser.add_argument("--quiet-wait", type=float, default=None,
+                        help="seconds to wait for load average <= 1.5 before each benchmark (default 120, 0 with --quick)")
+    args = parser.parse_args(argv)
+    available = _benchmarks()
+    chosen = [key.strip() for key in args.only.split(",") if key.strip()] or list(available)
+    unknown = [key for key in chosen if key not in available]
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(available)}")
+    quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0 if args.quick else 120)
+    started = datetime.now(timezone.utc)
+    machine = machine_info()
+    print("machine: " + "; ".join(f"{k} {v}" for k, v in machine.items()), flush=True)
+    results = [run_benchmark(key, available[key], quick=args.quick, quiet_wait=quiet_wait) for key in chosen]
+    print("\n== summary")
+    for result in results:
+        for target in result.targets:
+            print(f"  [{result.key}] {target.line()}")
+    if args.json:
+        raw = {"date": started.isoformat(), "quick": args.quick, "machine": machine,
+               "results": {r.key: {"title": r.title, "figures": r.figures, "data": r.data, "load_before": r.load_before,
+                                   "targets": [vars(t) for t in r.targets]} for r in results}}  # fmt: skip
+        args.json.write_text(json.dumps(raw, indent=1, default=str))
+    if not args.quick and not args.no_readme and set(chosen) == set(available):
+        README.write_text(render_readme(results, machine, started))
+        print(f"wrote {README}")
+    return 1 if any("error" in r.data for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

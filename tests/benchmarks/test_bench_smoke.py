@@ -1,0 +1,43 @@
+"""The benchmark scripts work: ``run_all --quick`` for the inventory (ours vs the SDK) and the emulator.
+
+Only that they run and agree with themselves is asserted; speed is measured by ``make bench``,
+never asserted in a test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_quick_inventory_and_emulator_benchmarks_run(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    readme = (REPO / "benchmarks" / "README.md").read_bytes() if (REPO / "benchmarks" / "README.md").exists() else None
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run_all", "--quick", "--only", "inventory,emulator", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text())["results"]
+
+    inventory = results["inventory"]["data"]
+    assert inventory["equal"], results["inventory"]["targets"]
+    assert (inventory["instances"], inventory["zones"]) == (300, 12)
+    # ours: zones + first page, then quota + one DescribeImages per zone; the SDK: the same, one by one
+    assert inventory["requests_ours"] == 2 + 1 + 12
+    assert inventory["requests_sdk"] == 1 + 1 + 12 + 1
+    assert all(t > 0 for t in inventory["warm_s"] + inventory["cold_s"] + inventory["sdk_s"] + inventory["floor_pairs_s"])
+    assert "ours (warm) at least 6x faster than the SDK loop" in done.stdout
+
+    emulator = results["emulator"]["data"]
+    assert set(emulator) == {"DescribeInstances pageSize 20", "DescribeInstances pageSize 1000", "DescribeInstancesStatus pageSize 1000"}
+    for label, figures in emulator.items():
+        assert figures["requests"] > 0 and figures["failures"] == 0, label
+        assert figures["p99_s"] >= figures["p50_s"] > 0, label
+    # a quick run never rewrites the README's results
+    after = (REPO / "benchmarks" / "README.md").read_bytes() if (REPO / "benchmarks" / "README.md").exists() else None
+    assert after == readme
