@@ -125,7 +125,7 @@ def test_refusing_zone_and_full_quota_are_refused_with_reasons(studio: Page):
     expect(submit).to_be_enabled()
 
 
-def test_the_same_flow_under_voila(page: Page, voila_server):
+def test_the_same_flow_under_voila(voila_server, page: Page):  # the server outlives the page
     server = voila_server(RUNBOOK, env=FAST)
     open_voila(page, server)
     expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE", timeout=60_000)
