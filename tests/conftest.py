@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     patch, home = config.stash[_ENV]
     patch.undo()
     shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own CreateImage journal (the default file and the in-memory one), so an
+    intent a test leaves open is never resumed by a later test whose emulator reuses the port."""
+    from zenlayer_widgets import journal
+
+    path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
+    monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
+    monkeypatch.setattr(journal, "default_journal_path", lambda: path)

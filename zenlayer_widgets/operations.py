@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from .api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from .api.models import Image, Instance
 from .checks import Preflight, fetch_instance, preflight_async
+from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
 from .rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
 
 from typing import TYPE_CHECKING
@@ -196,6 +197,55 @@ async def wait_for_image(
         await sleep(min(poll_interval, max(timeout - progress.elapsed, 0.0)))
 
 
+async def resume_intent(
+    client: AsyncZenlayerClient,
+    journal: Journal,
+    instance_id: str,
+    image_name: str,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[str, ImageProgress] | None:
+    """Adopt the image of an intent an earlier run left open in ``journal`` (same endpoint, instance, name).
+
+    Open means no final outcome: a crash or interrupt after the intent was written, an unknown
+    outcome, a wait that timed out. The zone is looked up by name (:class:`CreateOutcomeUnknown`
+    when the lookup keeps failing, never a blind resend). Found: ``(intent id, adopted progress)``.
+    Not found (or another image has taken the name since): the intent is closed and None returned.
+    """
+    entry = journal.open_intent(client.base_url, instance_id, image_name)
+    if entry is None:
+        return None
+    progress = ImageProgress("reconciling", instance_id, entry.zone_id, image_name, request_id=entry.request_id)
+    _notify(on_progress, progress)
+    cause = RuntimeError("an earlier run left this create unfinished")
+    found = await _reconcile(client, entry.zone_id, image_name, cause, sleep)
+    if found is None or (entry.image_id is not None and found.image_id != entry.image_id):
+        journal.record(entry.intent_id, GONE if entry.image_id else NOT_MADE, image_id=entry.image_id)
+        return None
+    progress = replace(progress, phase="submitted", image_id=found.image_id, status=found.image_status, adopted=True, image=found)
+    journal.record_progress(entry.intent_id, progress)
+    return entry.intent_id, progress
+
+
+async def _submit_journaled(
+    client: AsyncZenlayerClient, journal: Journal, instance: Instance, image_name: str, description: str | None,
+    sleep: Sleep, on_progress: ProgressCallback | None,
+) -> tuple[str, ImageProgress]:
+    """:func:`submit_image` between an intent written first and its outcome written after."""
+    intent = journal.begin(client.base_url, instance.instance_id, instance.zone_id, image_name, description)
+    try:
+        progress = await submit_image(client, instance, image_name, description, sleep=sleep, on_progress=on_progress)
+    except CreateOutcomeUnknown as error:
+        journal.record(intent.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
+        raise
+    except Exception as error:  # submit_image raises nothing else unless it is sure no image was made
+        journal.record(intent.intent_id, NOT_MADE, error=error)
+        raise
+    journal.record_progress(intent.intent_id, progress)
+    return intent.intent_id, progress
+
+
 async def create_image_async(
     client: AsyncZenlayerClient,
     instance_id: str,
@@ -207,24 +257,41 @@ async def create_image_async(
     poll_interval: float = 2.0,
     sleep: Sleep = asyncio.sleep,
     on_progress: ProgressCallback | None = None,
+    journal: Journal | None = None,
 ) -> ImageProgress:
     """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
+
+    The intent goes into ``journal`` (default: :func:`~zenlayer_widgets.journal.journal_for` the
+    client) before anything is sent, its outcome after. An intent for the same instance and name
+    that an earlier run left open (crash, interrupt, unknown outcome, wait timeout) is reconciled
+    first: its image is adopted and followed instead of made again (:func:`resume_intent`).
 
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
     :class:`ImageWaitTimeout` (with the image id and last status) or :class:`CreateOutcomeUnknown`.
     """
-    checks = await preflight_async(client, instance_id, image_name, description)
-    if not checks.ok or checks.instance is None:
-        raise PreflightFailed(checks)
+    journal = journal_for(client) if journal is None else journal
     started = time.monotonic()
-    progress = await submit_image(client, checks.instance, image_name, description, sleep=sleep, on_progress=on_progress)
+    resumed = await resume_intent(client, journal, instance_id, image_name, sleep=sleep, on_progress=on_progress)
+    if resumed is None:
+        checks = await preflight_async(client, instance_id, image_name, description)
+        if not checks.ok or checks.instance is None:
+            raise PreflightFailed(checks)
+        started = time.monotonic()
+        resumed = await _submit_journaled(client, journal, checks.instance, image_name, description, sleep, on_progress)
+    intent_id, progress = resumed
     progress = replace(progress, elapsed=time.monotonic() - started)
     _notify(on_progress, progress)
     if not wait:
         return progress
-    return await wait_for_image(
-        client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
-    )
+    try:
+        progress = await wait_for_image(
+            client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
+        )
+    except (ImageCreationFailed, ImageWaitTimeout) as error:
+        journal.record_progress(intent_id, error.progress)
+        raise
+    journal.record_progress(intent_id, progress)
+    return progress
 
 
 def create_image(
@@ -237,6 +304,7 @@ def create_image(
     timeout: float = 1800.0,
     poll_interval: float = 2.0,
     on_progress: ProgressCallback | None = None,
+    journal: Journal | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
     from ._runner import run_sync
@@ -252,6 +320,7 @@ def create_image(
             timeout=timeout,
             poll_interval=poll_interval,
             on_progress=on_progress,
+            journal=journal,
         )
     )
 
