@@ -119,7 +119,10 @@ class ApiHandler(_JsonHandler):
                 raise ApiFailure(413, errors.REQUEST_TOO_LARGE, f"The request body is over {MAX_BODY_BYTES} bytes.")
             body = b"".join(self._chunks)
             headers = {name.lower(): value for name, value in self.request.headers.get_all()}
-            headers["host"] = headers.pop(RECEIVED_HOST_HEADER.lower(), headers.get("host", ""))
+            received_host = headers.pop(RECEIVED_HOST_HEADER.lower(), None)
+            headers.pop("host", None)
+            if received_host is not None:  # no Host at all (HTTP/1.0) stays missing: refused by verify()
+                headers["host"] = received_host
             verify(headers, body, self.context.auth, time.time())
             handler, version = resolve(headers.get("x-zc-action"), headers.get("x-zc-version"))
             fault = backend.draw_fault(headers["x-zc-action"])

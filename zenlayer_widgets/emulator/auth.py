@@ -56,7 +56,7 @@ def _check_hmac(authorization: str, headers: Mapping[str, str], body: bytes, con
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise _refuse(errors.AUTH_FAILURE_MISSING, "The header X-ZC-Timestamp must be Unix time in seconds.")
     content_type, host = headers.get("content-type"), headers.get("host")
-    if content_type is None or host is None:
+    if not (content_type or "").strip() or not (host or "").strip():
         raise _refuse(errors.AUTH_FAILURE_MISSING, "The signed headers Content-Type and Host are required.")
     if not _same(key_id, config.access_key_id):
         raise _refuse(errors.AUTH_FAILURE_ACCESS_KEY, "The access key id is not known.")
