@@ -26,7 +26,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lab: venv
-	$(VENV)/bin/jupyter lab notebooks/create_image.ipynb --ServerApp.root_dir=notebooks/.. \
+	cd notebooks && ../$(VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/create_image.ipynb \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
 
 test: venv browser
