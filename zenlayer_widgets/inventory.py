@@ -1,9 +1,10 @@
 """The account's instances, custom images and image quota as pandas DataFrames.
 
 :func:`load_inventory_async` fetches everything in two rounds of concurrent requests, the floor
-the API allows: first the zones and the first page of instances, then every other instance page,
-the images of every zone and the quota of all zones at once. The DataFrame builders are pure
-functions of the typed models, so they are tested without any network.
+the API allows: first the zones and the instance count (a one-row page of instances), both
+tiny; then, as soon as each answers, the images of every zone and the quota of all zones, and
+every page of 1,000 instances, all at once. The DataFrame builders are pure functions of the
+typed models, so they are tested without any network.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .api.models import Image, ImageQuota, Instance, Zone
+from .api.models import Image, ImageQuota, Instance, Page, Zone
 from .rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
 
 from typing import TYPE_CHECKING
@@ -133,26 +134,37 @@ def quota_frame(quotas: Iterable[ImageQuota], zones: Sequence[Zone]) -> pd.DataF
     return pd.DataFrame(rows, columns=QUOTA_COLUMNS)
 
 
-def _remaining_pages(total: int, page_size: int) -> range:
-    return range(2, math.ceil(total / page_size) + 1)
+def _page_count(total: int) -> int:
+    return math.ceil(total / MAX_PAGE_SIZE)
 
 
 async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
     """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds."""
     before = client.request_count
-    zones, first = await asyncio.gather(
-        client.describe_zones(), client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE)
-    )
-    zone_ids = [zone.zone_id for zone in zones]
-    more_pages = [
-        client.describe_instances(page_num=page, page_size=MAX_PAGE_SIZE)
-        for page in _remaining_pages(first.total_count, MAX_PAGE_SIZE)
-    ]
-    image_lists = [client.list_images(zone_id, image_type=image_type) for zone_id in zone_ids]
-    results = await asyncio.gather(client.describe_image_quota(zone_ids), *image_lists, *more_pages)
-    quotas = results[0]
-    images = [image for batch in results[1 : 1 + len(zone_ids)] for image in batch]
-    instances = list(first.items) + [i for page in results[1 + len(zone_ids) :] for i in page.items]
+
+    async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
+        zones = await client.describe_zones()
+        zone_ids = [zone.zone_id for zone in zones]
+        quotas, *image_lists = await asyncio.gather(
+            client.describe_image_quota(zone_ids), *(client.list_images(z, image_type=image_type) for z in zone_ids)
+        )
+        return zones, quotas, [image for batch in image_lists for image in batch]
+
+    async def instance_pages(first: int, last: int) -> list[Page[Instance]]:
+        pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in range(first, last + 1))
+        return list(await asyncio.gather(*pages))
+
+    async def all_instances() -> list[Instance]:
+        # The count from a one-row page (tiny, like the zones): then every page of 1,000 goes out
+        # at once, with the images. A big page answered in the first round would be parsed while
+        # the second round's requests are still being written, delaying them.
+        total = (await client.describe_instances(page_num=1, page_size=1)).total_count
+        pages = await instance_pages(1, _page_count(total))
+        if pages:  # the fleet grew between the count and the pages: fetch the pages it did not cover
+            pages += await instance_pages(len(pages) + 1, _page_count(pages[0].total_count))
+        return [instance for page in pages for instance in page.items]
+
+    (zones, quotas, images), instances = await asyncio.gather(zones_images_quota(), all_instances())
     return Inventory(
         zones=tuple(zones),
         instances=instances_frame(instances),

@@ -104,15 +104,18 @@ def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
     if not content.strip():
         raise _NotApiJson("an empty body")
     media_type = _media_type(response)
-    shown = f"({len(content)} bytes): {excerpt(content, redact)!r}"
+
+    def shown() -> str:  # only for errors: every answer goes through here
+        return f"({len(content)} bytes): {excerpt(content, redact)!r}"
+
     if media_type and media_type != JSON_CONTENT_TYPE and not media_type.endswith("+json"):
-        raise _NotApiJson(f"a {media_type} body {shown}")
+        raise _NotApiJson(f"a {media_type} body {shown()}")
     try:
         data = json.loads(content)
     except (ValueError, RecursionError):
-        raise _NotApiJson(f"a body that is not valid JSON {shown}") from None
+        raise _NotApiJson(f"a body that is not valid JSON {shown()}") from None
     if not isinstance(data, dict):
-        raise _NotApiJson(f"JSON that is not an object {shown}")
+        raise _NotApiJson(f"JSON that is not an object {shown()}")
     return data
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Generic, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -25,15 +26,22 @@ class _Wire:
 
     @classmethod
     def _known(cls, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        wire_to_field = {wire: name for name, wire in cls._WIRE.items()}
+        wire_to_field = _FIELDS_BY_WIRE.get(cls)
+        if wire_to_field is None:  # once per class: this runs for every row of every page
+            wire_to_field = _FIELDS_BY_WIRE[cls] = {wire: name for name, wire in cls._WIRE.items()}
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
-            if key in wire_to_field:
-                known[wire_to_field[key]] = value
-            else:
+            name = wire_to_field.get(key)
+            if name is None:
                 extra[key] = value
+            else:
+                known[name] = value
         return known, extra
+
+
+#: Each model's wire key -> field name (the inverse of its ``_WIRE``), built on first use.
+_FIELDS_BY_WIRE: dict[type, dict[str, str]] = {}
 
 
 @dataclass(frozen=True)
