@@ -79,24 +79,24 @@ class Inventory:
 
 def instances_frame(instances: Iterable[Instance]) -> pd.DataFrame:
     """One row per instance with its power state and whether its zone can hold images."""
-    rows = [
-        {
-            "instance_id": i.instance_id,
-            "name": i.instance_name,
-            "zone": i.zone_id,
-            "power_state": i.instance_status,
-            "system_disk_gb": i.system_disk_size,
-            "zone_supports_images": zone_supports_images(i.zone_id),
-            "instance_type": i.instance_type,
-            "cpu": i.cpu_count,
-            "memory_gb": i.memory,
-            "public_ip": ", ".join(i.public_ip_addresses),
-            "created": i.create_time,
-        }
-        for i in instances
-    ]
-    frame = pd.DataFrame(rows, columns=INSTANCE_COLUMNS)
-    return frame.astype({"system_disk_gb": "Int64", "cpu": "Int64", "memory_gb": "Int64"})
+    rows = list(instances)
+    if not rows:
+        return pd.DataFrame(columns=INSTANCE_COLUMNS).astype({"system_disk_gb": "Int64", "cpu": "Int64", "memory_gb": "Int64"})
+    supports = {zone: zone_supports_images(zone) for zone in {i.zone_id for i in rows}}
+    columns = {  # built column by column: fleets of 10,000 load on every refresh
+        "instance_id": [i.instance_id for i in rows],
+        "name": [i.instance_name for i in rows],
+        "zone": [i.zone_id for i in rows],
+        "power_state": [i.instance_status for i in rows],
+        "system_disk_gb": pd.array([i.system_disk_size for i in rows], dtype="Int64"),
+        "zone_supports_images": [supports[i.zone_id] for i in rows],
+        "instance_type": [i.instance_type for i in rows],
+        "cpu": pd.array([i.cpu_count for i in rows], dtype="Int64"),
+        "memory_gb": pd.array([i.memory for i in rows], dtype="Int64"),
+        "public_ip": [", ".join(i.public_ip_addresses) for i in rows],
+        "created": [i.create_time for i in rows],
+    }
+    return pd.DataFrame(columns, columns=INSTANCE_COLUMNS)
 
 
 def images_frame(images: Iterable[Image]) -> pd.DataFrame:
