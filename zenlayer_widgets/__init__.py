@@ -30,6 +30,8 @@ _EXPORTS = {
     "ImageCreationFailed": "operations",
     "ImageWaitTimeout": "operations",
     "CreateOutcomeUnknown": "operations",
+    "Journal": "journal",
+    "journal_for": "journal",
     "StudioController": "controller",
     "ImageStudio": "widgets",
     "InstanceTable": "widgets",
@@ -38,6 +40,7 @@ _EXPORTS = {
     "ImageDescriptionField": "widgets",
     "CreateForm": "widgets",
     "InventoryView": "widgets",
+    "CredentialsForm": "widgets",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

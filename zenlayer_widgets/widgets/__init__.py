@@ -1,6 +1,7 @@
 """Thin ipywidgets views over :class:`~zenlayer_widgets.controller.StudioController`."""
 
 from .create_form import CreateForm
+from .credentials_form import CredentialsForm
 from .instances import InstancePicker, InstanceTable
 from .inventory_view import InventoryView
 from .name_field import ImageDescriptionField, ImageNameField
@@ -8,6 +9,7 @@ from .studio import ImageStudio
 
 __all__ = [
     "CreateForm",
+    "CredentialsForm",
     "ImageDescriptionField",
     "ImageNameField",
     "ImageStudio",
