@@ -61,15 +61,20 @@ FILTER_WATCH_JS = """() => {
   const f = window.__filter = {keys: [], labels: []};
   const input = document.querySelector('.zw-filter-name input');
   const label = document.querySelector('.zw-page-label');
-  document.addEventListener('keydown', (e) => { if (e.target === input) f.keys.push(performance.now()); }, {capture: true});
-  new MutationObserver(() => f.labels.push([performance.now(), label.textContent]))
-    .observe(label, {childList: true, subtree: true, characterData: true});
+  if (!window.__filterKeys) {
+    window.__filterKeys = true;
+    document.addEventListener('keydown', (e) => { if (e.target === input) window.__filter.keys.push(performance.now()); }, {capture: true});
+    new MutationObserver(() => window.__filter.labels.push([performance.now(), label.textContent]))
+      .observe(label, {childList: true, subtree: true, characterData: true});
+  }
 }"""
 LABEL_COUNT_JS = """(count) => {
   const label = document.querySelector('.zw-page-label');
   const match = label && label.textContent.match(/of (\\d+) instances/);
   return match !== null && Number(match[1]) === count;
 }"""
+#: A person typing: about eight keys a second.
+TYPING_DELAY_MS = 120
 _COUNT = re.compile(r"of (\d+) instances")
 
 
@@ -91,8 +96,14 @@ def _longest(tasks: list[dict[str, float]] | None, start: float, end: float = fl
     return max((t["duration"] for t in tasks if start <= t["start"] < end), default=0.0)
 
 
-def _interact(page: Page, counts: list[int], text: str) -> dict[str, list[float]]:
-    """Scroll the notebook, page the table, type the filter; per-action times in ms."""
+def _last_change(counts: list[int], total: int) -> int:
+    """The index of the last key after which the filter leaves a different number of instances."""
+    before = [total, *counts[:-1]]
+    return max(i for i, (was, now) in enumerate(zip(before, counts)) if was != now)
+
+
+def _interact(page: Page, counts: list[int], text: str, total: int, repeats: int) -> dict[str, list[float]]:
+    """Scroll the notebook, page the table, type the filter (``repeats`` times); per-action times in ms."""
     times: dict[str, list[float]] = {"page": [], "filter": []}
     _set_phase(page, "scroll")
     page.locator(".zw-instance-table").hover()
@@ -108,17 +119,18 @@ def _interact(page: Page, counts: list[int], text: str) -> dict[str, list[float]
         page.wait_for_function("(before) => document.querySelector('.zw-page-label').textContent !== before", arg=before)
         times["page"].append((time.perf_counter() - start) * 1000)
     _set_phase(page, "filter")
-    page.evaluate(FILTER_WATCH_JS)
-    page.locator(".zw-filter-name input").click()
-    for char, count in zip(text, counts):
-        page.keyboard.press(char)
-        page.wait_for_function(LABEL_COUNT_JS, arg=count, timeout=60_000)
-    watched = page.evaluate("window.__filter")
-    for i, (start, count) in enumerate(zip(watched["keys"], counts)):
-        shown = next((t for t, label_text in watched["labels"]
-                      if t > start and (m := _COUNT.search(label_text)) and int(m.group(1)) == count), None)  # fmt: skip
-        if shown is not None:
-            times["filter"].append(shown - start)
+    box = page.locator(".zw-filter-name input")
+    for _ in range(repeats):
+        box.fill("")
+        page.wait_for_function(LABEL_COUNT_JS, arg=total)
+        page.evaluate(FILTER_WATCH_JS)
+        box.press_sequentially(text, delay=TYPING_DELAY_MS)
+        page.wait_for_function(LABEL_COUNT_JS, arg=counts[-1], timeout=60_000)
+        watched = page.evaluate("window.__filter")
+        last_key = watched["keys"][_last_change(counts, total)]
+        shown = next(t for t, label_text in watched["labels"]
+                     if t > last_key and (m := _COUNT.search(label_text)) and int(m.group(1)) == counts[-1])  # fmt: skip
+        times["filter"].append(shown - last_key)
     _set_phase(page, "done")
     return times
 
@@ -133,11 +145,12 @@ def run(*, quick: bool = False, instances: int | None = None, latency_ms: float 
         with lab_session(emulator.kernel_env()) as session:
             page = session.page
             notebook = open_notebook(page, session.lab, RUNBOOK)
+            pid = session.kernel_pid(notebook)
+            rss_idle = rss_mib(pid) if pid else float("nan")
             page.evaluate(WATCH_JS)
             run_all(page)
             page.wait_for_function("() => window.__fleet.usable !== null", timeout=120_000)
             fleet = page.evaluate("window.__fleet")
-            pid = session.kernel_pid(notebook)
             rss_loaded = rss_mib(pid) if pid else float("nan")
             dom = page.evaluate("""() => ({
                 tr: document.querySelectorAll('tr').length,
@@ -145,7 +158,7 @@ def run(*, quick: bool = False, instances: int | None = None, latency_ms: float 
                 options: document.querySelectorAll('.zw-instance-picker select option').length,
                 label: document.querySelector('.zw-page-label').textContent.trim()})""")
             interaction_start = page.evaluate("performance.now()")
-            times = _interact(page, counts, text)
+            times = _interact(page, counts, text, instances, 1 if quick else 3)
             fleet = page.evaluate("window.__fleet")
             tasks = session.long_tasks()
             rss_after = rss_mib(pid) if pid else float("nan")
@@ -157,21 +170,22 @@ def run(*, quick: bool = False, instances: int | None = None, latency_ms: float 
     result.figure("Run All -> table usable (rows + picker options)", f"{usable_ms:,.0f} ms")
     result.figure("table when usable", f"{dom['tableRows']} rows shown ({dom['label']}); picker {dom['options']} options")
     result.figure("<tr> elements in the whole page", str(dom["tr"]))
-    result.figure("kernel RSS after load / after interaction", f"{rss_loaded:,.0f} / {rss_after:,.0f} MiB")
+    result.figure("kernel RSS: idle before Run All / after load / after interaction",
+                  f"{rss_idle:,.0f} / {rss_loaded:,.0f} / {rss_after:,.0f} MiB")
     result.figure("longest long task: during load / during interaction",
                   f"{_fmt(load_task)} / {_fmt(interaction_task)} ({len(tasks or [])} long tasks in all)")
     result.figure("longest gap between animation frames: load / scroll / page / filter",
                   " / ".join(f"{gaps.get(p, 0):.0f} ms" for p in ("load", "scroll", "page", "filter")))
     result.figure("Next page -> label updated (median / max)", f"{median(times['page']):.0f} / {max(times['page']):.0f} ms")
-    result.figure(f"filter keystroke -> table shows the filtered count, typing {text!r} (median / max)",
-                  f"{median(times['filter']):.0f} / {max(times['filter']):.0f} ms over {len(times['filter'])} keys; "
-                  f"{counts[0]:,} -> {counts[-1]:,} instances")  # fmt: skip
+    result.figure(f"name filter typed at {1000 / TYPING_DELAY_MS:.0f} keys/s ({text!r}): last key that changes the "
+                  f"result -> table shows the {counts[-1]:,} matches (median / max of {len(times['filter'])})",
+                  f"{median(times['filter']):.0f} / {max(times['filter']):.0f} ms")  # fmt: skip
     result.target("Run All -> usable table under 3 s", usable_ms < USABLE_MS, f"{usable_ms:,.0f} ms")
     frozen = interaction_task if interaction_task is not None else interaction_gap
     result.target(f"no frozen page (no long task over {FROZEN_MS} ms while interacting)", frozen <= FROZEN_MS,
                   f"longest {frozen:.0f} ms")
     result.target("no 10,000 rows of HTML in the page", dom["tr"] < 100, f"{dom['tr']} <tr> in the DOM")
-    result.data = {"usable_ms": usable_ms, "dom": dom, "rss_loaded_mib": rss_loaded, "rss_after_mib": rss_after,
+    result.data = {"usable_ms": usable_ms, "dom": dom, "rss_idle_mib": rss_idle, "rss_loaded_mib": rss_loaded, "rss_after_mib": rss_after,
                    "long_tasks": tasks, "gaps": gaps, "times": times, "counts": counts}  # fmt: skip
     return result
 
