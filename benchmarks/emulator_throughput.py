@@ -85,7 +85,7 @@ async def measure(emulator: EmulatorProcess, action: str, payload: dict[str, Any
 def run(*, quick: bool = False, instances: int | None = None, concurrency: int = 8, seconds: float | None = None) -> Result:
     instances = instances if instances is not None else (500 if quick else 10_000)
     seconds = seconds if seconds is not None else (0.5 if quick else 3.0)
-    result = Result("emulator", f"4. Emulator throughput on loopback ({instances} instances, {concurrency} keep-alive clients, "
+    result = Result("emulator", f"4. Emulator throughput: loopback ({instances} instances, {concurrency} keep-alive clients, "
                                 f"{seconds:g} s per action, no added latency)")  # fmt: skip
     rows = {}
     with emulator_process(instances) as emulator:

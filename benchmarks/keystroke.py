@@ -96,7 +96,7 @@ def pair(bench: dict, values: list[str]) -> tuple[list[float], list[float], int]
 
 def run(*, quick: bool = False, pause_ms: float = 40) -> Result:
     keys = KEYS[:10] if quick else KEYS
-    result = Result("keystroke", f"2. Keystroke -> validation feedback in JupyterLab + headless Chromium ({len(keys)} keystrokes)")
+    result = Result("keystroke", f"2. Keystroke feedback: keystroke -> validation message in JupyterLab + headless Chromium ({len(keys)} keystrokes)")
     with lab_session() as session:
         page = session.page
         open_notebook(page, session.lab, NOTEBOOK)

@@ -138,7 +138,7 @@ def _interact(page: Page, counts: list[int], text: str, total: int, repeats: int
 def run(*, quick: bool = False, instances: int | None = None, latency_ms: float = 50) -> Result:
     instances = instances if instances is not None else (1000 if quick else 10_000)
     text = FILTER_TEXT[:3] if quick else FILTER_TEXT
-    result = Result("fleet", f"3. The runbook on a {instances:,}-instance fleet in JupyterLab + headless Chromium "
+    result = Result("fleet", f"3. Large fleet: the runbook on {instances:,} instances in JupyterLab + headless Chromium "
                              f"({latency_ms:g} ms API latency)")  # fmt: skip
     with emulator_process(instances, latency_ms) as emulator:
         counts = expected_counts(emulator, text)

@@ -1,10 +1,11 @@
 """The account's instances, custom images and image quota as pandas DataFrames.
 
 :func:`load_inventory_async` fetches everything in two rounds of concurrent requests, the floor
-the API allows: first the zones and the instance count (a one-row page of instances), both
-tiny; then, as soon as each answers, the images of every zone and the quota of all zones, and
-every page of 1,000 instances, all at once. The DataFrame builders are pure functions of the
-typed models, so they are tested without any network.
+the API allows: first the zones, the first 1,000 instances and the instance count (a one-row
+page, which answers before those rows are downloaded and parsed); then, as soon as the zones
+answer, the images of every zone and the quota of all zones, and as soon as the count answers,
+every other page of instances. The DataFrame builders are pure functions of the typed models, so
+they are tested without any network.
 """
 
 from __future__ import annotations
@@ -154,14 +155,19 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
         pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in range(first, last + 1))
         return list(await asyncio.gather(*pages))
 
+    async def pages_after_count() -> tuple[int, list[Page[Instance]]]:
+        counted = _page_count((await client.describe_instances(page_num=1, page_size=1)).total_count)
+        return counted, await instance_pages(2, counted)
+
     async def all_instances() -> list[Instance]:
-        # The count from a one-row page (tiny, like the zones): then every page of 1,000 goes out
-        # at once, with the images. A big page answered in the first round would be parsed while
-        # the second round's requests are still being written, delaying them.
-        total = (await client.describe_instances(page_num=1, page_size=1)).total_count
-        pages = await instance_pages(1, _page_count(total))
-        if pages:  # the fleet grew between the count and the pages: fetch the pages it did not cover
-            pages += await instance_pages(len(pages) + 1, _page_count(pages[0].total_count))
+        # Beside the first 1,000 rows, the count from a one-row page: it answers without waiting for
+        # those rows to download and parse, so the other pages go out while they still do.
+        first, (counted, rest) = await asyncio.gather(
+            client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE), pages_after_count()
+        )
+        pages = [first, *rest]
+        # the fleet grew between the count and the pages: fetch the pages the count did not cover
+        pages += await instance_pages(max(counted, 1) + 1, _page_count(max(page.total_count for page in pages)))
         return [instance for page in pages for instance in page.items]
 
     (zones, quotas, images), instances = await asyncio.gather(zones_images_quota(), all_instances())
