@@ -133,9 +133,12 @@ async def _two_round_trips(client: AsyncZenlayerClient, repeats: int) -> tuple[l
     return singles, pairs
 
 
-def _timed_load(client: ZenlayerClient) -> tuple[float, Inventory]:
-    start = time.perf_counter()
+def _timed_load(client: ZenlayerClient, cpu: list[float] | None = None) -> tuple[float, Inventory]:
+    """Wall time of one ``load_inventory``; its CPU time (this process) is appended to ``cpu``."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     inventory = load_inventory(client)
+    if cpu is not None:
+        cpu.append(time.process_time() - start_cpu)
     return time.perf_counter() - start, inventory
 
 
@@ -146,6 +149,7 @@ def run(*, quick: bool = False, instances: int | None = None, rounds: int | None
     result = Result("inventory", f"1. Inventory load: ours vs the official SDK ({instances} instances, {latency_ms:g} ms latency)")
     cold: list[float] = []
     warm: list[float] = []
+    warm_cpu: list[float] = []
     sdk_times: list[float] = []
     mismatches: list[str] = []
     with emulator_process(instances, latency_ms) as emulator:
@@ -155,7 +159,7 @@ def run(*, quick: bool = False, instances: int | None = None, rounds: int | None
             with ZenlayerClient(credentials, base_url=emulator.url) as client:
                 seconds, _ = _timed_load(client)
                 cold.append(seconds)
-                seconds, inventory = _timed_load(client)
+                seconds, inventory = _timed_load(client, warm_cpu)
                 warm.append(seconds)
                 ours = ours_snapshot(inventory)
                 if number == 0:
@@ -172,6 +176,7 @@ def run(*, quick: bool = False, instances: int | None = None, rounds: int | None
     result.figure("rounds (alternated: ours cold, ours warm, SDK)", str(rounds))
     result.figure("ours, warm (median)", ms(median(warm)))
     result.figure("ours, cold: fresh client, first call (median)", ms(median(cold)))
+    result.figure("ours, warm: CPU time of this process per load (median)", ms(median(warm_cpu)))
     result.figure("official SDK, sequential loop (median)", ms(median(sdk_times)))
     result.figure("SDK / ours warm", f"{ratio:.1f}x")
     result.figure("SDK / ours cold", f"{median(sdk_times) / median(cold):.1f}x")
@@ -187,7 +192,7 @@ def run(*, quick: bool = False, instances: int | None = None, rounds: int | None
                   "equal in every round" if not mismatches else "; ".join(sorted(set(mismatches))))
     if mismatches:
         print("  RESULTS DIFFER between ours and the SDK: " + "; ".join(sorted(set(mismatches))), flush=True)
-    result.data = {"cold_s": cold, "warm_s": warm, "sdk_s": sdk_times, "floor_pairs_s": pairs, "singles_s": singles,
+    result.data = {"cold_s": cold, "warm_s": warm, "warm_cpu_s": warm_cpu, "sdk_s": sdk_times, "floor_pairs_s": pairs, "singles_s": singles,
                    "requests_ours": ours.requests, "requests_sdk": theirs.requests, "equal": not mismatches,
                    "instances": len(ours.instances), "zones": zones}  # fmt: skip
     return result
