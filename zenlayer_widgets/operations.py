@@ -118,7 +118,8 @@ async def _reconcile(client: AsyncZenlayerClient, zone_id: str, image_name: str,
             return await find_custom_image(client, zone_id, image_name)
         except (TransportError, APIError) as error:
             last = error
-            await sleep(min(0.5 * 2**attempt, 4.0))
+            if attempt + 1 < RECONCILE_LOOKUPS:  # no wait after the last lookup
+                await sleep(min(0.5 * 2**attempt, 4.0))
     raise CreateOutcomeUnknown(zone_id, image_name, last)
 
 
@@ -239,8 +240,11 @@ async def _submit_journaled(
     except CreateOutcomeUnknown as error:
         journal.record(intent.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
         raise
-    except Exception as error:  # submit_image raises nothing else unless it is sure no image was made
+    except ZenlayerError as error:  # submit_image raises these only when it is sure no image was made
         journal.record(intent.intent_id, NOT_MADE, error=error)
+        raise
+    except Exception as error:  # anything unforeseen: not sure, so the next run reconciles it
+        journal.record(intent.intent_id, UNKNOWN, error=error)
         raise
     journal.record_progress(intent.intent_id, progress)
     return intent.intent_id, progress

@@ -16,24 +16,12 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from security.leaks import CliEmulator, Secrets, find_leaks
+from security.leaks import Secrets, cli, find_leaks, found  # noqa: F401 - cli and found are fixtures
 
 from .lab import open_notebook, run_all
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-
-
-@pytest.fixture(scope="module")
-def found() -> Secrets:
-    return Secrets.generate()
-
-
-@pytest.fixture(scope="module")
-def cli(found, tmp_path_factory):
-    emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture(scope="module")

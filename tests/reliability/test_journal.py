@@ -14,7 +14,7 @@ from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.journal import (
-    AVAILABLE_OUTCOME, GONE, NOT_MADE, SUBMITTED, TIMEOUT, Journal, JournalError, journal_for,
+    AVAILABLE_OUTCOME, GONE, NOT_MADE, SUBMITTED, TIMEOUT, UNKNOWN, Journal, JournalError, journal_for,
 )
 from zenlayer_widgets.operations import ImageWaitTimeout, PreflightFailed, create_image_async
 
@@ -81,6 +81,27 @@ async def test_an_intent_without_outcome_and_without_image_is_closed_and_made_on
         result = await create(client, emulator, "build-hkg-01", "never-sent", journal)
     assert not result.adopted and creates.images_for("never-sent") == [result.image_id]
     assert [e.outcome for e in journal.entries()] == [NOT_MADE, AVAILABLE_OUTCOME]
+
+
+class BreaksAfterCreateImage(RecordingTransport):
+    """CreateImage goes through, then something unforeseen (not an httpx error) blows up."""
+
+    async def handle_async_request(self, request):  # noqa: ANN001, ANN201
+        response = await super().handle_async_request(request)
+        if request.headers.get("x-zc-action") == "CreateImage":
+            raise RuntimeError("a bug after the request went out")
+        return response
+
+
+async def test_an_unforeseen_failure_after_sending_stays_open_and_is_adopted(emulator, journal):
+    creates = log_creates(emulator.backend)
+    async with async_client(emulator, BreaksAfterCreateImage()) as client:
+        with pytest.raises(RuntimeError):
+            await create(client, emulator, "build-hkg-01", "unforeseen", journal)
+    assert journal.entries()[-1].outcome == UNKNOWN and journal.entries()[-1].error == {"type": "RuntimeError"}
+    async with async_client(emulator) as client:
+        result = await create(client, emulator, "build-hkg-01", "unforeseen", journal)
+    assert result.adopted and creates.images_for("unforeseen") == [result.image_id]
 
 
 async def test_a_wait_timeout_stays_open_and_the_rerun_follows_the_same_image(journal):

@@ -21,7 +21,7 @@ import pytest
 from browser.jupyter_env import environ, execute_notebook, isolated_env
 from zenlayer_widgets.emulator import EmulatorBackend
 
-from .leaks import CliEmulator, Secrets, find_leaks, read_all
+from .leaks import WINDOW, cli, find_leaks, found, read_all  # noqa: F401 - cli and found are fixtures
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PROBE = Path(__file__).resolve().parent / "fixtures" / "leak_probe.ipynb"
@@ -30,18 +30,6 @@ DEMO = EmulatorBackend()  # the CLI emulator's demo fleet has the same (determin
 
 def demo_id(name: str) -> str:
     return DEMO.instance_named(name).instance_id
-
-
-@pytest.fixture(scope="module")
-def found() -> Secrets:
-    return Secrets.generate()
-
-
-@pytest.fixture(scope="module")
-def cli(found, tmp_path_factory):
-    emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
-    yield emulator
-    emulator.stop()
 
 
 @pytest.fixture
@@ -86,10 +74,7 @@ def test_the_search_finds_every_form_of_a_secret(found):
                json.dumps({"h": f"Bearer {found.wrong_token}"}), found.wrong_password.encode().hex().upper()]
     for sample in samples:
         assert find_leaks(f"text {sample} text", found), sample
-    assert find_leaks(f"{found.key_id} and {found.password[:WINDOW_MINUS_ONE]}", found) == []
-
-
-WINDOW_MINUS_ONE = 15
+    assert find_leaks(f"{found.key_id} and {found.password[:WINDOW - 1]}", found) == []  # short of a window
 
 
 def test_create_runbook_headless_with_a_key_pair(found, cli, tmp_path, evidence):
