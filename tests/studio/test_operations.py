@@ -83,3 +83,12 @@ class _no_error:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_lone_surrogate_in_a_name_is_refused_by_the_api_not_a_crash(client, emulator):
+    from zenlayer_widgets.api.errors import InvalidParameter
+
+    with pytest.raises(InvalidParameter) as refused:
+        client.create_image(ids_by_name(emulator)["build-hkg-01"], "bad\ud800name")
+    assert refused.value.code == "INVALID_PARAMETER_IMAGE_NAME"
+    assert names_in(emulator, "HKG-A") == ["web-golden-2025"]

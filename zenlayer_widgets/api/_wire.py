@@ -67,8 +67,15 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def encode_body(payload: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON (what the Go SDK sends); the signature covers exactly these bytes."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """Compact UTF-8 JSON (what the Go SDK sends); the signature covers exactly these bytes.
+
+    A string UTF-8 cannot carry (a lone surrogate) is sent \\u-escaped instead, as the official
+    SDK sends everything, so the server judges it and answers with an API error.
+    """
+    try:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
 
 
 def build_request(url: str, action: str, api_version: str, payload: Mapping[str, Any] | None) -> httpx.Request:
