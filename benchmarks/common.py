@@ -68,6 +68,15 @@ class Result:
         self.notes.append(text)
         print(f"  note: {text}", flush=True)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, for ``run_all --json`` (and ``--render``)."""
+        return {**vars(self), "targets": [vars(t) for t in self.targets]}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Result:
+        fields = {**raw, "targets": [Target(**t) for t in raw["targets"]], "figures": [tuple(f) for f in raw["figures"]]}
+        return cls(**fields)
+
     def markdown(self) -> str:
         """A README section: figures as a table, then targets and notes."""
         lines = [f"## {self.title}", "", "| figure | value |", "| --- | --- |"]

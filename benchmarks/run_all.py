@@ -96,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--quiet-wait", type=float, default=None,
                         help="seconds to wait for load average <= 1.5 before each benchmark (default 120, 0 with --quick)")
+    parser.add_argument("--render", type=Path, default=None, metavar="JSON",
+                        help="only rewrite README.md from a --json file of a full run (after editing README.in.md)")
     args = parser.parse_args(argv)
+    if args.render:
+        raw = json.loads(args.render.read_text())
+        results = [Result.from_dict(value) for value in raw["results"].values()]
+        README.write_text(render_readme(results, raw["machine"], datetime.fromisoformat(raw["date"])))
+        print(f"wrote {README}")
+        return 0
     available = _benchmarks()
     chosen = [key.strip() for key in args.only.split(",") if key.strip()] or list(available)
     unknown = [key for key in chosen if key not in available]
@@ -113,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  [{result.key}] {target.line()}")
     if args.json:
         raw = {"date": started.isoformat(), "quick": args.quick, "machine": machine,
-               "results": {r.key: {"title": r.title, "figures": r.figures, "data": r.data, "load_before": r.load_before,
-                                   "targets": [vars(t) for t in r.targets]} for r in results}}  # fmt: skip
+               "results": {r.key: r.to_dict() for r in results}}  # fmt: skip
         args.json.write_text(json.dumps(raw, indent=1, default=str))
     if not args.quick and not args.no_readme and set(chosen) == set(available):
         README.write_text(render_readme(results, machine, started))
