@@ -58,6 +58,14 @@ class LabSession:
                         return int(proc.name)
         return None
 
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel of the server (Jupyter's kernels API)."""
+        with urllib.request.urlopen(self.lab.url("/api/kernels")) as answer:  # noqa: S310 - loopback
+            kernels = json.load(answer)
+        for kernel in kernels:
+            request = urllib.request.Request(self.lab.url(f"/api/kernels/{kernel['id']}"), method="DELETE")
+            urllib.request.urlopen(request).close()  # noqa: S310 - loopback
+
     def long_tasks(self) -> list[dict[str, float]] | None:
         """Every long task the page has seen (start and duration in ms, page clock), None if unsupported."""
         return self.page.evaluate("window.__longTasks")

@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from typing import Any
 
 from playwright.sync_api import Page
 
 from zenlayer_widgets.api import Credentials, ZenlayerClient
 from zenlayer_widgets.inventory import filter_instances, load_inventory
 
-from .browser import lab_session, rss_mib
+from .browser import LabSession, lab_session, rss_mib
 from .common import REPO, EmulatorProcess, Result, emulator_process, median
 from tests.browser.lab import open_notebook, run_all
 
@@ -135,58 +136,82 @@ def _interact(page: Page, counts: list[int], text: str, total: int, repeats: int
     return times
 
 
-def run(*, quick: bool = False, instances: int | None = None, latency_ms: float = 50) -> Result:
+DOM_JS = """() => ({
+    tr: document.querySelectorAll('tr').length,
+    tableRows: document.querySelectorAll('.zw-instance-table tbody tr').length,
+    options: document.querySelectorAll('.zw-instance-picker select option').length,
+    label: document.querySelector('.zw-page-label').textContent.trim()})"""
+
+
+def _load_once(session: LabSession) -> dict[str, Any]:
+    """Open a fresh copy of the runbook (a new kernel), Run All, wait until the table is usable."""
+    page = session.page
+    notebook = open_notebook(page, session.lab, RUNBOOK)
+    pid = session.kernel_pid(notebook)
+    rss_idle = rss_mib(pid) if pid else float("nan")
+    page.evaluate(WATCH_JS)
+    run_all(page)
+    page.wait_for_function("() => window.__fleet.usable !== null", timeout=120_000)
+    fleet = page.evaluate("window.__fleet")
+    return {
+        "usable_ms": fleet["usable"] - fleet["runAll"],
+        "load_task": _longest(session.long_tasks(), fleet["runAll"], fleet["usable"]),
+        "pid": pid,
+        "rss_idle": rss_idle,
+        "rss_loaded": rss_mib(pid) if pid else float("nan"),
+        "dom": page.evaluate(DOM_JS),
+    }
+
+
+def run(*, quick: bool = False, instances: int | None = None, latency_ms: float = 50, runs: int | None = None) -> Result:
     instances = instances if instances is not None else (1000 if quick else 10_000)
+    runs = runs if runs is not None else (1 if quick else 3)
     text = FILTER_TEXT[:3] if quick else FILTER_TEXT
     result = Result("fleet", f"3. Large fleet: the runbook on {instances:,} instances in JupyterLab + headless Chromium "
                              f"({latency_ms:g} ms API latency)")  # fmt: skip
     with emulator_process(instances, latency_ms) as emulator:
         counts = expected_counts(emulator, text)
         with lab_session(emulator.kernel_env()) as session:
+            loads = []
+            for number in range(runs):
+                session.shutdown_kernels()  # the previous run's kernel would keep auto-refreshing
+                loads.append(_load_once(session))
+                print(f"  run {number + 1}/{runs}: Run All -> usable {loads[-1]['usable_ms']:,.0f} ms", flush=True)
             page = session.page
-            notebook = open_notebook(page, session.lab, RUNBOOK)
-            pid = session.kernel_pid(notebook)
-            rss_idle = rss_mib(pid) if pid else float("nan")
-            page.evaluate(WATCH_JS)
-            run_all(page)
-            page.wait_for_function("() => window.__fleet.usable !== null", timeout=120_000)
-            fleet = page.evaluate("window.__fleet")
-            rss_loaded = rss_mib(pid) if pid else float("nan")
-            dom = page.evaluate("""() => ({
-                tr: document.querySelectorAll('tr').length,
-                tableRows: document.querySelectorAll('.zw-instance-table tbody tr').length,
-                options: document.querySelectorAll('.zw-instance-picker select option').length,
-                label: document.querySelector('.zw-page-label').textContent.trim()})""")
+            last = loads[-1]
             interaction_start = page.evaluate("performance.now()")
             times = _interact(page, counts, text, instances, 1 if quick else 3)
-            fleet = page.evaluate("window.__fleet")
+            gaps = page.evaluate("window.__fleet.gaps")
             tasks = session.long_tasks()
-            rss_after = rss_mib(pid) if pid else float("nan")
-    usable_ms = fleet["usable"] - fleet["runAll"]
-    load_task = _longest(tasks, fleet["runAll"], fleet["usable"])
+            rss_after = rss_mib(last["pid"]) if last["pid"] else float("nan")
+    usable = [load["usable_ms"] for load in loads]
+    dom = last["dom"]
+    load_tasks = [load["load_task"] for load in loads]
     interaction_task = _longest(tasks, interaction_start)
-    gaps = fleet["gaps"]
     interaction_gap = max(gaps.get(phase, 0) for phase in ("scroll", "page", "filter"))
-    result.figure("Run All -> table usable (rows + picker options)", f"{usable_ms:,.0f} ms")
+    result.figure(f"Run All -> table usable (rows + picker options), fresh kernel each: median of {runs}",
+                  f"{median(usable):,.0f} ms (runs: {', '.join(f'{u:,.0f}' for u in usable)} ms)")
     result.figure("table when usable", f"{dom['tableRows']} rows shown ({dom['label']}); picker {dom['options']} options")
     result.figure("<tr> elements in the whole page", str(dom["tr"]))
-    result.figure("kernel RSS: idle before Run All / after load / after interaction",
-                  f"{rss_idle:,.0f} / {rss_loaded:,.0f} / {rss_after:,.0f} MiB")
-    result.figure("longest long task: during load / during interaction",
-                  f"{_fmt(load_task)} / {_fmt(interaction_task)} ({len(tasks or [])} long tasks in all)")
-    result.figure("longest gap between animation frames: load / scroll / page / filter",
+    result.figure("kernel RSS: idle before Run All / after load / after interaction (last run)",
+                  f"{last['rss_idle']:,.0f} / {last['rss_loaded']:,.0f} / {rss_after:,.0f} MiB")
+    longest_load = None if None in load_tasks else max(load_tasks)
+    result.figure("longest long task: during load (any run) / during interaction",
+                  f"{_fmt(longest_load)} / {_fmt(interaction_task)} ({len(tasks or [])} long tasks in the last run's page)")
+    result.figure("longest gap between animation frames: load / scroll / page / filter (last run)",
                   " / ".join(f"{gaps.get(p, 0):.0f} ms" for p in ("load", "scroll", "page", "filter")))
     result.figure("Next page -> label updated (median / max)", f"{median(times['page']):.0f} / {max(times['page']):.0f} ms")
     result.figure(f"name filter typed at {1000 / TYPING_DELAY_MS:.0f} keys/s ({text!r}): last key that changes the "
                   f"result -> table shows the {counts[-1]:,} matches (median / max of {len(times['filter'])})",
                   f"{median(times['filter']):.0f} / {max(times['filter']):.0f} ms")  # fmt: skip
-    result.target("Run All -> usable table under 3 s", usable_ms < USABLE_MS, f"{usable_ms:,.0f} ms")
+    result.target("Run All -> usable table under 3 s", median(usable) < USABLE_MS,
+                  f"median {median(usable):,.0f} ms, slowest {max(usable):,.0f} ms")
     frozen = interaction_task if interaction_task is not None else interaction_gap
     result.target(f"no frozen page (no long task over {FROZEN_MS} ms while interacting)", frozen <= FROZEN_MS,
                   f"longest {frozen:.0f} ms")
     result.target("no 10,000 rows of HTML in the page", dom["tr"] < 100, f"{dom['tr']} <tr> in the DOM")
-    result.data = {"usable_ms": usable_ms, "dom": dom, "rss_idle_mib": rss_idle, "rss_loaded_mib": rss_loaded, "rss_after_mib": rss_after,
-                   "long_tasks": tasks, "gaps": gaps, "times": times, "counts": counts}  # fmt: skip
+    result.data = {"usable_ms": usable, "loads": loads, "rss_after_mib": rss_after, "long_tasks": tasks, "gaps": gaps,
+                   "times": times, "counts": counts}  # fmt: skip
     return result
 
 
@@ -198,8 +223,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 instances, 3 filter keys")
     parser.add_argument("--instances", type=int, default=None)
+    parser.add_argument("--runs", type=int, default=None, help="Run All measurements, each on a fresh kernel (default 3)")
     args = parser.parse_args(argv)
-    run(quick=args.quick, instances=args.instances)
+    run(quick=args.quick, instances=args.instances, runs=args.runs)
 
 
 if __name__ == "__main__":
