@@ -192,7 +192,7 @@ def run(*, quick: bool = False, instances: int | None = None, latency_ms: float 
     result.figure(f"Run All -> table usable (rows + picker options), fresh kernel each: median of {runs}",
                   f"{median(usable):,.0f} ms (runs: {', '.join(f'{u:,.0f}' for u in usable)} ms)")
     result.figure("table when usable", f"{dom['tableRows']} rows shown ({dom['label']}); picker {dom['options']} options")
-    result.figure("<tr> elements in the whole page", str(dom["tr"]))
+    result.figure("`<tr>` elements in the whole page", str(dom["tr"]))
     result.figure("kernel RSS: idle before Run All / after load / after interaction (last run)",
                   f"{last['rss_idle']:,.0f} / {last['rss_loaded']:,.0f} / {rss_after:,.0f} MiB")
     longest_load = None if None in load_tasks else max(load_tasks)
@@ -209,7 +209,7 @@ def run(*, quick: bool = False, instances: int | None = None, latency_ms: float 
     frozen = interaction_task if interaction_task is not None else interaction_gap
     result.target(f"no frozen page (no long task over {FROZEN_MS} ms while interacting)", frozen <= FROZEN_MS,
                   f"longest {frozen:.0f} ms")
-    result.target("no 10,000 rows of HTML in the page", dom["tr"] < 100, f"{dom['tr']} <tr> in the DOM")
+    result.target("no 10,000 rows of HTML in the page", dom["tr"] < 100, f"{dom['tr']} `<tr>` in the DOM")
     result.data = {"usable_ms": usable, "loads": loads, "rss_after_mib": rss_after, "long_tasks": tasks, "gaps": gaps,
                    "times": times, "counts": counts}  # fmt: skip
     return result
