@@ -85,10 +85,9 @@ class _no_error:
         return False
 
 
-def test_a_lone_surrogate_in_a_name_is_refused_by_the_api_not_a_crash(client, emulator):
-    from zenlayer_widgets.api.errors import InvalidParameter
-
-    with pytest.raises(InvalidParameter) as refused:
+def test_a_lone_surrogate_in_a_name_is_refused_before_sending_with_a_clear_message(client, emulator):
+    sent = client.request_count
+    with pytest.raises(ValueError, match="U\\+D800, a lone surrogate UTF-8 cannot carry; nothing was sent"):
         client.create_image(ids_by_name(emulator)["build-hkg-01"], "bad\ud800name")
-    assert refused.value.code == "INVALID_PARAMETER_IMAGE_NAME"
+    assert client.request_count == sent
     assert names_in(emulator, "HKG-A") == ["web-golden-2025"]

@@ -69,13 +69,20 @@ def normalize_base_url(base_url: str) -> str:
 def encode_body(payload: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON (what the Go SDK sends); the signature covers exactly these bytes.
 
-    A string UTF-8 cannot carry (a lone surrogate) is sent \\u-escaped instead, as the official
-    SDK sends everything, so the server judges it and answers with an API error.
+    A string UTF-8 cannot carry (a lone surrogate) is refused here, before anything is sent: escaped,
+    a surrogate pair would reach the server as another character than the one the caller holds.
     """
     try:
         return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+    except UnicodeEncodeError as error:
+        bad = error.object[error.start]
+        raise UnencodableText(
+            f"A parameter contains U+{ord(bad):04X}, a lone surrogate UTF-8 cannot carry; nothing was sent."
+        ) from None
+
+
+class UnencodableText(ValueError):
+    """A parameter holds text UTF-8 cannot encode (a lone surrogate); the request was not sent."""
 
 
 def build_request(url: str, action: str, api_version: str, payload: Mapping[str, Any] | None) -> httpx.Request:
