@@ -121,3 +121,14 @@ async def test_delete_an_image_after_confirmation_frees_quota(controller, emulat
     assert not any(label.startswith("FRA-A · api-release-1") for label, _ in bar.picker.options)
     fra = next(box for box in studio.inventory.children[2:] if "zw-zone-FRA-A" in box._dom_classes)
     assert "4 / 5" in fra.children[1].children[1].value
+
+
+async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller, emulator):
+    studio = await studio_for(controller)
+    form = studio.form
+    form.picker.value = ids_by_name(emulator)["web-hkg-01"]
+    form.name.value = "web-backup"
+    form._submit_clicked(form.submit)  # as if the click left the browser before the kernel disabled it
+    await controller.tasks.drain()
+    assert "Not submitted" in form.progress.value and "RUNNING" in form.progress.value
+    assert "web-backup" not in {i.image_name for i in emulator.backend.images.values()}

@@ -63,6 +63,9 @@ class CreateForm(W.VBox):
         if self.controller.can_submit:
             self.submit.disabled = True  # at once, before the task even starts: no double submit
             self.controller.tasks.spawn(self.controller.submit())
+        else:  # a click that raced a change of the form: say why nothing was sent
+            self.controller.notice = "Not submitted: " + (self.controller.preflight.summary() or "a call is in flight.")
+            self.render()
 
     def _on_change(self, topic: str) -> None:
         if topic == "reset":
