@@ -198,7 +198,6 @@ async def preflight_async(
 
 def preflight(client: ZenlayerClient, instance_id: str, image_name: str, description: str | None = None) -> Preflight:
     """:func:`preflight_async` for synchronous code."""
-    from ._runner import run_sync
-    from .connection import async_twin
+    from .connection import run_on_twin
 
-    return run_sync(preflight_async(async_twin(client), instance_id, image_name, description))
+    return run_on_twin(preflight_async, client, instance_id, image_name, description)

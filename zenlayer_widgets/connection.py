@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
+
+T = TypeVar("T")
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -73,6 +76,14 @@ def async_twin(client: ZenlayerClient) -> AsyncZenlayerClient:
         twin = client.to_async()
         _async_twins[client] = twin
     return twin
+
+
+def run_on_twin(function: Callable[..., Coroutine[Any, Any, T]], client: ZenlayerClient, *args: Any, **kwargs: Any) -> T:
+    """Run the coroutine function ``function(twin, *args, **kwargs)`` from synchronous code, with
+    ``client``'s async twin on the background loop (how every sync wrapper of the core works)."""
+    from ._runner import run_sync
+
+    return run_sync(function(async_twin(client), *args, **kwargs))
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:

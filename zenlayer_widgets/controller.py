@@ -79,6 +79,10 @@ class StudioController:
             for listener in list(self._listeners):
                 listener(topic)
 
+    def filters_changed(self) -> None:
+        """A view changed the instance filters: parts that follow them (the picker) re-render."""
+        self._emit("filters")
+
     def _task_failed(self, error: BaseException) -> None:
         self.report(error)
 

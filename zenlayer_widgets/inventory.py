@@ -182,10 +182,9 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
 
 def load_inventory(client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
     """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
-    from ._runner import run_sync
-    from .connection import async_twin
+    from .connection import run_on_twin
 
-    return run_sync(load_inventory_async(async_twin(client), image_type=image_type))
+    return run_on_twin(load_inventory_async, client, image_type=image_type)
 
 
 def filter_instances(

@@ -311,21 +311,11 @@ def create_image(
     journal: Journal | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
-    from ._runner import run_sync
-    from .connection import async_twin
+    from .connection import run_on_twin
 
-    return run_sync(
-        create_image_async(
-            async_twin(client),
-            instance_id,
-            image_name,
-            description,
-            wait=wait,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_progress=on_progress,
-            journal=journal,
-        )
+    return run_on_twin(
+        create_image_async, client, instance_id, image_name, description,
+        wait=wait, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, journal=journal,
     )
 
 

@@ -74,7 +74,7 @@ class InstanceTable(W.VBox):
     def _filters_changed(self, _change: object) -> None:
         self.page = 0
         self.render()
-        self.controller._emit("filters")
+        self.controller.filters_changed()
 
     def _turn(self, step: int) -> None:
         self.page += step
