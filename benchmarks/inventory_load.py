@@ -24,7 +24,7 @@ from zenlayer_widgets import rules
 from zenlayer_widgets._runner import run_sync
 from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient
 from zenlayer_widgets.connection import async_twin
-from zenlayer_widgets.inventory import Inventory, load_inventory
+from zenlayer_widgets.core.inventory import Inventory, load_inventory
 
 from .common import EmulatorProcess, Result, emulator_process, median, ms
 

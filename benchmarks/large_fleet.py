@@ -20,7 +20,7 @@ from typing import Any
 from playwright.sync_api import Page
 
 from zenlayer_widgets.api import Credentials, ZenlayerClient
-from zenlayer_widgets.inventory import filter_instances, load_inventory
+from zenlayer_widgets.core.inventory import filter_instances, load_inventory
 
 from .browser import LabSession, lab_session, rss_mib
 from .common import REPO, EmulatorProcess, Result, emulator_process, median

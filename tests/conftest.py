@@ -37,7 +37,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     """Each test gets its own CreateImage journal (the default file and the in-memory one), so an
     intent a test leaves open is never resumed by a later test whose emulator reuses the port."""
-    from zenlayer_widgets import journal
+    from zenlayer_widgets.core import journal
 
     path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
     monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
-import weakref
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
-
-T = TypeVar("T")
+from .core.sync import async_twin, run_on_twin  # noqa: F401  (re-exported)
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -26,7 +23,6 @@ SANDBOX_ENV = "ZENLAYER_SANDBOX"
 
 _sandbox_lock = threading.Lock()
 _sandbox: Any = None
-_async_twins: "weakref.WeakKeyDictionary[ZenlayerClient, AsyncZenlayerClient]" = weakref.WeakKeyDictionary()
 
 
 def sandbox_emulator() -> Any:
@@ -67,23 +63,6 @@ def connect(
     emulator = sandbox_emulator()
     demo = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
     return ZenlayerClient(demo, base_url=emulator.url, sandbox=True, **client_options)
-
-
-def async_twin(client: ZenlayerClient) -> AsyncZenlayerClient:
-    """The async client with ``client``'s settings that lives on the background loop (cached)."""
-    twin = _async_twins.get(client)
-    if twin is None:
-        twin = client.to_async()
-        _async_twins[client] = twin
-    return twin
-
-
-def run_on_twin(function: Callable[..., Coroutine[Any, Any, T]], client: ZenlayerClient, *args: Any, **kwargs: Any) -> T:
-    """Run the coroutine function ``function(twin, *args, **kwargs)`` from synchronous code, with
-    ``client``'s async twin on the background loop (how every sync wrapper of the core works)."""
-    from ._runner import run_sync
-
-    return run_sync(function(async_twin(client), *args, **kwargs))
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from zenlayer_widgets.api.models import Image, ImageQuota, Instance, Zone
-from zenlayer_widgets.inventory import filter_instances, images_frame, instances_frame, page_of, quota_frame
+from zenlayer_widgets.core.inventory import filter_instances, images_frame, instances_frame, page_of, quota_frame
 
 
 def fleet():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zenlayer_widgets.api.models import ImageQuota, Instance
-from zenlayer_widgets.checks import FIX_STOP_INSTANCE, evaluate_preflight
+from zenlayer_widgets.core.preflight import FIX_STOP_INSTANCE, evaluate_preflight
 
 
 def instance(status: str = "STOPPED", zone: str = "HKG-A") -> Instance:

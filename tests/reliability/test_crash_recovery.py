@@ -21,8 +21,8 @@ import psutil
 import pytest
 
 from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.journal import AVAILABLE_OUTCOME, Journal
-from zenlayer_widgets.operations import create_image_async
+from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, Journal
+from zenlayer_widgets.core.create import create_image_async
 
 from .helpers import allow_duplicate_names, async_client, custom_images_named, fast_sleep, ids_by_name
 

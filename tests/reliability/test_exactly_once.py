@@ -13,12 +13,12 @@ from dataclasses import replace
 
 import pytest
 
-from zenlayer_widgets import operations
+from zenlayer_widgets.core import create as operations
 from zenlayer_widgets.api.errors import ZenlayerError
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.emulator.exceptions import ApiFailure
-from zenlayer_widgets.journal import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
-from zenlayer_widgets.operations import CreateOutcomeUnknown, create_image_async, submit_image
+from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
+from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, submit_image
 
 from .helpers import (
     FAST_RETRIES,
@@ -183,7 +183,7 @@ async def test_connect_error_means_nothing_sent_and_is_sent_again_without_a_look
 
 async def test_the_form_reconciles_a_lost_answer_too(faulty):
     """StudioController.submit goes through the same journaled create: one image, adopted."""
-    from zenlayer_widgets.controller import StudioController
+    from zenlayer_widgets.studio.controller import StudioController
 
     faulty.backend.set_faults(["CreateImage:lost_response:1"])
     creates = log_creates(faulty.backend)

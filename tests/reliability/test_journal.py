@@ -9,14 +9,14 @@ import threading
 
 import pytest
 
-from zenlayer_widgets import journal as journal_module
+from zenlayer_widgets.core import journal as journal_module
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.journal import (
+from zenlayer_widgets.core.journal import (
     AVAILABLE_OUTCOME, GONE, NOT_MADE, SUBMITTED, TIMEOUT, UNKNOWN, Journal, JournalError, journal_for,
 )
-from zenlayer_widgets.operations import ImageWaitTimeout, PreflightFailed, create_image_async
+from zenlayer_widgets.core.create import ImageWaitTimeout, PreflightFailed, create_image_async
 
 from .helpers import RecordingTransport, async_client, custom_images_named, fast_sleep, ids_by_name, log_creates
 

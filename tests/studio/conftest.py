@@ -40,7 +40,7 @@ def client(emulator):
 
 @pytest.fixture
 async def controller(aclient):
-    from zenlayer_widgets.controller import StudioController
+    from zenlayer_widgets.studio.controller import StudioController
 
     ctl = StudioController(aclient, poll_interval=0.05, auto_refresh_seconds=0.2)
     await ctl.refresh()

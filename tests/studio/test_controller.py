@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from zenlayer_widgets.controller import StudioController
+from zenlayer_widgets.studio.controller import StudioController
 
 from .conftest import credentials_for, ids_by_name
 
@@ -149,7 +149,7 @@ async def test_wrong_secret_is_shown_and_nothing_loads(emulator):
 
 
 async def test_stale_refresh_never_overwrites_a_newer_one(controller, monkeypatch):
-    import zenlayer_widgets.controller as module
+    import zenlayer_widgets.studio.controller as module
 
     real = module.load_inventory_async
     gate = asyncio.Event()

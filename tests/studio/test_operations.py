@@ -7,7 +7,7 @@ import pytest
 import zenlayer_widgets as zw
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.operations import stop_instance_async
+from zenlayer_widgets.core.create import stop_instance_async
 
 from .conftest import credentials_for, ids_by_name
 

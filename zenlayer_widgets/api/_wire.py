@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from .. import __version__
+from .._version import __version__
 from . import errors
 from .auth import JSON_CONTENT_TYPE
 

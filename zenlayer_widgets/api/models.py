@@ -46,7 +46,7 @@ _FIELDS_BY_WIRE: dict[type, dict[str, str]] = {}
 
 @dataclass(frozen=True)
 class Zone(_Wire):
-    """A zone from DescribeZones; ``supports_images`` follows the CreateImage page."""
+    """A zone from DescribeZones (whether it takes custom images is a product rule: ``rules.zone_supports_images``)."""
 
     zone_id: str
     zone_name: str = ""
@@ -73,12 +73,6 @@ class Zone(_Wire):
         known.setdefault("zone_id", "")
         known["zone_name"] = known.get("zone_name") or ""
         return cls(**known, extra=extra)
-
-    @property
-    def supports_images(self) -> bool:
-        from ..rules import zone_supports_images
-
-        return zone_supports_images(self.zone_id)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from ..controller import StudioController
-from ..checks import FIX_STOP_INSTANCE
+from ..studio.controller import StudioController
+from ..core.preflight import FIX_STOP_INSTANCE
 from .instances import InstancePicker, InstanceTable
 from .name_field import ImageDescriptionField, ImageNameField
 from .render import error_html, preflight_list, progress_html

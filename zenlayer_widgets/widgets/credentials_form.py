@@ -22,8 +22,8 @@ from traitlets import Unicode
 from ..api.client import ZenlayerClient
 from ..api.credentials import Credentials
 from ..api.errors import CredentialsError
-from ..explain import explain
-from ..tasks import TaskRunner, current_loop
+from ..studio.explain import explain
+from ..studio.tasks import TaskRunner, current_loop
 
 
 class SecretField(W.Password):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipywidgets as W
 import pandas as pd
 
-from ..controller import StudioController
-from ..inventory import filter_instances, page_of
+from ..studio.controller import StudioController
+from ..core.inventory import filter_instances, page_of
 from .render import instance_table
 
 ALL = ""

@@ -6,7 +6,8 @@ import html
 
 import ipywidgets as W
 
-from ..controller import StudioController
+from ..rules import zone_supports_images
+from ..studio.controller import StudioController
 from .render import image_table, quota_bar
 
 
@@ -67,7 +68,7 @@ class InventoryView(W.VBox):
             return
         rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), self.delete_bar]
         for zone in inventory.zones:
-            supports = zone.supports_images
+            supports = zone_supports_images(zone.zone_id)
             title = f"<b>{zone.zone_id}</b> {zone.zone_name}" + ("" if supports else " <i>(images not supported)</i>")
             quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
             quota.add_class("zw-quota")

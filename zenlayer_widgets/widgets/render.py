@@ -11,9 +11,9 @@ import math
 import pandas as pd
 
 from ..api.models import ImageQuota
-from ..explain import Explanation
-from ..operations import ImageProgress
-from ..checks import Preflight
+from ..studio.explain import Explanation
+from ..core.create import ImageProgress
+from ..core.preflight import Preflight
 from ..rules import AVAILABLE, UNAVAILABLE
 
 STATE_COLOURS = {

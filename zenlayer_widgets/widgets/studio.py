@@ -6,7 +6,7 @@ import ipywidgets as W
 
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
 from ..connection import connect
-from ..controller import StudioController
+from ..studio.controller import StudioController
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
@@ -18,7 +18,7 @@ class ImageStudio(W.VBox):
 
     ``ImageStudio()`` connects by itself (the sandbox emulator when no credentials are set). Its
     parts are usable alone: ``InstanceTable``, ``ImageNameField``, ``CreateForm``, ``InventoryView``,
-    each over a :class:`~zenlayer_widgets.controller.StudioController`.
+    each over a :class:`~zenlayer_widgets.studio.controller.StudioController`.
     """
 
     def __init__(

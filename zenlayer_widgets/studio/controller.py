@@ -16,18 +16,18 @@ from typing import Any
 
 import pandas as pd
 
-from .api.models import ImageQuota, Instance
+from ..api.models import ImageQuota, Instance
 from .explain import Explanation, explain
-from .inventory import Inventory, load_inventory_async
-from .operations import ImageProgress, create_image_async, stop_instance_async
-from .checks import Preflight, evaluate_preflight
-from .rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
+from ..core.inventory import Inventory, load_inventory_async
+from ..core.create import ImageProgress, create_image_async, stop_instance_async
+from ..core.preflight import Preflight, evaluate_preflight
+from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .tasks import Freshness, TaskRunner, current_loop
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .api.client import AsyncZenlayerClient
+    from ..api.client import AsyncZenlayerClient
 
 Listener = Callable[[str], None]
 

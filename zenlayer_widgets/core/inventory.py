@@ -18,13 +18,13 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .api.models import Image, ImageQuota, Instance, Page, Zone
-from .rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
+from ..api.models import Image, ImageQuota, Instance, Page, Zone
+from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .api.client import AsyncZenlayerClient, ZenlayerClient
+    from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
 MAX_PAGE_SIZE = 1000
 
@@ -129,7 +129,7 @@ def quota_frame(quotas: Iterable[ImageQuota], zones: Sequence[Zone]) -> pd.DataF
                 "used": quota.count,
                 "max": quota.max_count,
                 "free": quota.free,
-                "supports_images": zone.supports_images,
+                "supports_images": zone_supports_images(zone.zone_id),
             }
         )
     return pd.DataFrame(rows, columns=QUOTA_COLUMNS)
@@ -182,7 +182,7 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
 
 def load_inventory(client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
     """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
-    from .connection import run_on_twin
+    from .sync import run_on_twin
 
     return run_on_twin(load_inventory_async, client, image_type=image_type)
 

@@ -22,7 +22,7 @@ def current_loop() -> asyncio.AbstractEventLoop:
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        from ._runner import background_loop
+        from .._runner import background_loop
 
         return background_loop()
 

@@ -1,7 +1,7 @@
 """A journal of CreateImage intents and their outcomes, so that a crash never makes a second image.
 
 CreateImage is not idempotent. After a kernel crash, an interrupt or an answer that never came,
-nobody knows whether the image was made. :func:`~zenlayer_widgets.operations.create_image_async`
+nobody knows whether the image was made. :func:`~zenlayer_widgets.core.create.create_image_async`
 therefore writes the *intent* here before it sends anything, and each *outcome* afterwards. When
 the next run meets the same intent (same endpoint, instance and image name) still *open*, it looks
 the name up in the zone and adopts and follows the image it finds instead of making another.
@@ -35,21 +35,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .api.errors import ZenlayerError
-from .rules import AVAILABLE, UNAVAILABLE
+from ..api.errors import ZenlayerError
+from ..rules import AVAILABLE, UNAVAILABLE
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .api.client import AsyncZenlayerClient, ZenlayerClient
-    from .operations import ImageProgress
+    from ..api.client import AsyncZenlayerClient, ZenlayerClient
+    from .progress import ImageProgress
 
 try:  # an advisory lock keeps lines whole when several kernels append at once (POSIX only)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-log = logging.getLogger("zenlayer_widgets.journal")
+log = logging.getLogger("zenlayer_widgets.core.journal")
 
 #: Environment variable: the journal file, or ``off`` to keep the journal in memory.
 ENV_JOURNAL = "ZENLAYER_JOURNAL"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .api import errors as E
+from ..api import errors as E
 
 _ADVICE: dict[type[BaseException], str] = {
     E.RateLimited: "Zenlayer is throttling requests; wait a moment and try again.",

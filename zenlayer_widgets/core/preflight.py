@@ -11,9 +11,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .api.errors import NotFound
-from .api.models import ImageQuota, Instance
-from .rules import (
+from ..api.errors import NotFound
+from ..api.models import ImageQuota, Instance
+from ..rules import (
     BOOTING,
     CUSTOM_IMAGE,
     IMAGING,
@@ -26,7 +26,7 @@ from .rules import (
 )
 
 if TYPE_CHECKING:
-    from .api.client import AsyncZenlayerClient, ZenlayerClient
+    from ..api.client import AsyncZenlayerClient, ZenlayerClient
     import pandas as pd
 
 #: The ``fix`` of a running instance: the form offers a "Stop instance" button for it.
@@ -198,6 +198,6 @@ async def preflight_async(
 
 def preflight(client: ZenlayerClient, instance_id: str, image_name: str, description: str | None = None) -> Preflight:
     """:func:`preflight_async` for synchronous code."""
-    from .connection import run_on_twin
+    from .sync import run_on_twin
 
     return run_on_twin(preflight_async, client, instance_id, image_name, description)

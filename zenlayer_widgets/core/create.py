@@ -13,16 +13,17 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
-from .api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
-from .api.models import Image, Instance
-from .checks import Preflight, fetch_instance, preflight_async
+from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
+from ..api.models import Image, Instance
+from .preflight import Preflight, fetch_instance, preflight_async
+from .progress import ImageProgress
 from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
-from .rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .api.client import AsyncZenlayerClient, ZenlayerClient
+    from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
 Sleep = Callable[[float], Awaitable[None]]
 ProgressCallback = Callable[["ImageProgress"], None]
@@ -77,27 +78,6 @@ class CreateOutcomeUnknown(CreateImageError):
             f"Could not confirm whether image {image_name!r} was created in {zone_id} ({cause}). "
             f"Look for it in {zone_id} before trying again."
         )
-
-
-@dataclass(frozen=True)
-class ImageProgress:
-    """Where an image create stands: ids, status and elapsed time (what the form and runbook show)."""
-
-    phase: str  # "submitting", "reconciling", "submitted", "waiting", "done", "failed", "timeout"
-    instance_id: str
-    zone_id: str
-    image_name: str
-    image_id: str | None = None
-    request_id: str | None = None
-    status: str | None = None
-    elapsed: float = 0.0
-    adopted: bool = False
-    attempts: int = 0
-    image: Image | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (AVAILABLE, UNAVAILABLE)
 
 
 def _outcome_unknown(error: BaseException) -> bool:
@@ -265,7 +245,7 @@ async def create_image_async(
 ) -> ImageProgress:
     """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
 
-    The intent goes into ``journal`` (default: :func:`~zenlayer_widgets.journal.journal_for` the
+    The intent goes into ``journal`` (default: :func:`~zenlayer_widgets.core.journal.journal_for` the
     client) before anything is sent, its outcome after. An intent for the same instance and name
     that an earlier run left open (crash, interrupt, unknown outcome, wait timeout) is reconciled
     first: its image is adopted and followed instead of made again (:func:`resume_intent`).
@@ -311,7 +291,7 @@ def create_image(
     journal: Journal | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
-    from .connection import run_on_twin
+    from .sync import run_on_twin
 
     return run_on_twin(
         create_image_async, client, instance_id, image_name, description,

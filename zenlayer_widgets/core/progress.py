@@ -1,0 +1,29 @@
+"""Where an image create stands: the value the workflow reports and the form and runbooks show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..api.models import Image
+from ..rules import AVAILABLE, UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class ImageProgress:
+    """Where an image create stands: ids, status and elapsed time (what the form and runbook show)."""
+
+    phase: str  # "submitting", "reconciling", "submitted", "waiting", "done", "failed", "timeout"
+    instance_id: str
+    zone_id: str
+    image_name: str
+    image_id: str | None = None
+    request_id: str | None = None
+    status: str | None = None
+    elapsed: float = 0.0
+    adopted: bool = False
+    attempts: int = 0
+    image: Image | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (AVAILABLE, UNAVAILABLE)
