@@ -28,6 +28,8 @@ MAX_IDS_PER_REQUEST = 100
 #: The largest pageSize the API accepts.
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 20
+#: The list_* helpers walk at most this many pages per listing (a client's ``max_pages``).
+DEFAULT_MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Context(Protocol):
     api_version: str
     retry_policy: RetryPolicy
     redact: Redactor
+    max_pages: int
 
 
 # --------------------------------------------------------------------------- the core call
@@ -161,7 +164,7 @@ def _total(response: Mapping[str, Any]) -> int | None:
         return None
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -194,7 +197,8 @@ def every_page(
     """Every item of a listing, page after page, deduplicated by ``key`` (first seen kept).
 
     Stops at an empty page, when ``totalCount`` items have been fetched (or, without a
-    ``totalCount``, at a short page), or when a page brings nothing new.
+    ``totalCount``, at a short page), or when a page brings nothing new; a listing that has not
+    ended after ``ctx.max_pages`` pages is :class:`~errors.UnexpectedResponse`, not an endless walk.
     """
     found: dict[Hashable, T] = {}
     fetched = 0
@@ -211,6 +215,12 @@ def every_page(
             or (fetched >= total if total is not None else len(current.items) < page_size)
         ):
             return list(found.values())
+        if page_num >= ctx.max_pages:
+            message = (
+                f"the listing has not ended after {page_num} pages ({len(found)} items, totalCount "
+                f"{total if total is not None else 'absent'}); stopped there. Narrow the filters or raise the client's max_pages."
+            )
+            raise errors.api_error(errors.UNEXPECTED_RESPONSE, message, current.request_id, 200, action=action)
         page_num += 1
 
 
