@@ -74,13 +74,13 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
     while True:
         attempt += 1
         response: httpx.Response | None = None
-        cause: BaseException | None = None
         try:
             response = yield Send(build_request(ctx.endpoint, action, ctx.api_version, payload))
             result = parse_response(response, action, ctx.redact)
         except httpx.HTTPError as exc:
+            # Mapped to a message that says what failed, secrets redacted; the httpx exception is not
+            # chained (``from None`` below): its text may quote a header value, i.e. a credential.
             error: errors.ZenlayerError = map_transport_error(exc, action, ctx.endpoint, ctx.redact)
-            cause = exc
         except errors.APIError as exc:
             error = exc
         else:
@@ -88,7 +88,7 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
             return result
         decision = state.next_delay(error, retry_after(response))
         if decision is None:
-            raise error from cause
+            raise error from None
         reason, delay = decision
         logger.warning(
             "%s: %s (%s); retry %d of %d in %.2f s",

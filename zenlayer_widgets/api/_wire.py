@@ -44,7 +44,10 @@ class Redactor:
     """Replaces known secrets, and anything shaped like a bearer token, in text bound for an error or a log."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Each secret also as the escaped forms an error message may quote it in (repr of str or bytes, JSON).
+        forms = {form for s in secrets if s for form in (s, repr(s)[1:-1], repr(s.encode("utf-8", "replace"))[2:-1],
+                                                          json.dumps(s)[1:-1])}
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -52,7 +55,7 @@ class Redactor:
         return _BEARER.sub(r"\1 <redacted>", text)
 
     def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
+        return "Redactor(<secrets hidden>)"
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -255,7 +258,10 @@ def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: R
     (an oversized answer: :class:`~errors.UnexpectedResponse`)."""
     if isinstance(error, ResponseTooLarge):
         return unexpected(action, error.status, str(error))
-    detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if isinstance(error, httpx.LocalProtocolError):  # h11 quotes the offending header, i.e. maybe a credential
+        detail = "LocalProtocolError: httpx refused to write the request (a header name or value HTTP cannot carry; not shown)"
+    else:
+        detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
     if nothing_sent(error):
         return errors.ConnectError(f"{action}: could not connect to {url}; nothing was sent ({detail})", action=action)
     if isinstance(error, httpx.TimeoutException):
