@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar, Union
 import httpx
 
 from . import errors
-from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, unexpected
+from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
 from .models import Page
 from .retry import RetryPolicy, RetryState
 
@@ -58,6 +58,13 @@ class Context(Protocol):
     retry_policy: RetryPolicy
     redact: Redactor
     max_pages: int
+    #: Unix seconds (injectable); requests are signed at ``clock() + clock_offset``.
+    clock: Callable[[], float]
+    clock_offset: float
+
+
+#: A clock this many seconds off the server's ``Date`` (which has whole seconds) counts as skewed.
+SKEW_TOLERANCE_SECONDS = 2.0
 
 
 # --------------------------------------------------------------------------- the core call
@@ -67,10 +74,12 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
     """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``).
 
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
-    5xx / timeouts / dropped connections only for read-only ``Describe*`` actions.
+    5xx / timeouts / dropped connections only for read-only ``Describe*`` actions. A request refused
+    as expired is signed again, once, with the clock corrected by the server's ``Date`` header.
     """
     state = RetryState(ctx.retry_policy, action)
     attempt = 0
+    resigned = False
     while True:
         attempt += 1
         response: httpx.Response | None = None
@@ -83,6 +92,11 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
             error: errors.ZenlayerError = map_transport_error(exc, action, ctx.endpoint, ctx.redact)
         except errors.APIError as exc:
             error = exc
+            if exc.code == errors.AUTH_FAILURE_EXPIRED:
+                error, resign = _clock_skew(ctx, exc, response, resigned)
+                if resign:
+                    resigned = True
+                    continue  # the server refused it before doing anything: safe to send again, once
         else:
             logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, result.get("requestId"), attempt)
             return result
@@ -95,6 +109,37 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
             action, reason, _summary(error), state.attempts(reason), ctx.retry_policy.limit(reason), delay,
         )
         yield Sleep(delay)
+
+
+def _clock_skew(
+    ctx: Context, error: errors.APIError, response: httpx.Response | None, resigned: bool
+) -> tuple[errors.APIError, bool]:
+    """After an "expired" refusal: ``(error to raise, whether to sign again)``, as AWS SDKs do.
+
+    The server's ``Date`` says how far this computer's clock is off; once per call the offset is
+    corrected (for every later request of the client too) and the request re-signed. The error
+    raised otherwise says how far off the clock is, or that there was no ``Date`` to compare with.
+    """
+    now = server_time(response)
+    if now is None:
+        note = "the server sent no Date header to compare this computer's clock with; check that it is set right"
+        return _with_note(error, note), False
+    offset = now - ctx.clock()
+    off_by = round(abs(offset))
+    direction = "behind" if offset > 0 else "ahead of"
+    said = f"your clock is {off_by} s off ({direction} the server's Date header)"
+    if abs(offset - ctx.clock_offset) >= SKEW_TOLERANCE_SECONDS and not resigned:
+        logger.warning("%s: refused as expired; %s. Signing with the server's time from now on, and retrying once.", error.action, said)
+        ctx.clock_offset = offset
+        return error, True
+    if abs(offset) < SKEW_TOLERANCE_SECONDS:
+        return _with_note(error, f"your clock agrees with the server's Date header (within {SKEW_TOLERANCE_SECONDS:g} s)"), False
+    return _with_note(error, f"{said}; refused again after signing with the server's time. Set this computer's clock right"), False
+
+
+def _with_note(error: errors.APIError, note: str) -> errors.APIError:
+    message = f"{error.message.rstrip('. ')}; {note}." if error.message else f"{note}."
+    return errors.api_error(error.code, message, error.request_id, error.http_status, action=error.action)
 
 
 def _summary(error: errors.ZenlayerError) -> str:

@@ -8,7 +8,9 @@ a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import timezone
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -281,3 +283,17 @@ def retry_after(response: httpx.Response | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds is not None and 0 <= seconds < 3600 else None
+
+
+def server_time(response: httpx.Response | None) -> float | None:
+    """The server's clock from its ``Date`` header, in Unix seconds (the middle of that whole second), or None."""
+    value = response.headers.get("date") if response is not None else None
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # an HTTP date is GMT; a zone-less one is taken as such
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp() + 0.5

@@ -40,6 +40,7 @@ from ._wire import (
     normalize_base_url,
     past_deadline,
 )
+from .auth import ZC2Auth
 from .credentials import Credentials
 from .errors import CredentialsError
 from .retry import RetryPolicy
@@ -104,6 +105,7 @@ class _BaseClient:
         sleep: Callable[[float], Any] | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         sandbox: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if credentials is None:
             credentials = Credentials.discover()
@@ -134,6 +136,10 @@ class _BaseClient:
         self.redact = Redactor([credentials.access_key_password, credentials.token])
         #: HTTP requests actually sent (retries included; connections never made are not counted).
         self.request_count = 0
+        #: This computer's clock (Unix seconds; injectable) and the correction learnt from the server's
+        #: ``Date`` after a request was refused as expired: requests are signed at ``clock() + clock_offset``.
+        self.clock: Callable[[], float] = clock or time.time
+        self.clock_offset = 0.0
         self._transport = transport
         self._sleep = sleep or self._default_sleep()
         self._http = self._open(transport)
@@ -159,7 +165,18 @@ class _BaseClient:
             "max_throttle_retries": self.retry_policy.max_throttle_retries,
             "throttle_budget_seconds": self.retry_policy.budget_seconds,
             "sandbox": self.sandbox,
+            "clock": self.clock,
         }
+
+    def signing_time(self) -> float:
+        """The Unix time a request is signed with: this computer's clock, corrected for a skew the server showed."""
+        return self.clock() + self.clock_offset
+
+    def _auth(self) -> httpx.Auth:
+        auth = self.credentials.auth()
+        if isinstance(auth, ZC2Auth):
+            auth.clock = self.signing_time
+        return auth
 
     @staticmethod
     def _step(flow: Flow[Any], reply: Any, error: httpx.HTTPError | None) -> tuple[bool, Any]:
@@ -205,7 +222,7 @@ class ZenlayerClient(_BaseClient):
         return time.sleep
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        return httpx.Client(auth=self.credentials.auth(), timeout=self.timeout, transport=transport or _deadline.transport())
+        return httpx.Client(auth=self._auth(), timeout=self.timeout, transport=transport or _deadline.transport())
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
@@ -258,6 +275,7 @@ class ZenlayerClient(_BaseClient):
         transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
         twin = AsyncZenlayerClient(self.credentials, transport=transport, **self._settings())
         twin.retry_policy = self.retry_policy
+        twin.clock_offset = self.clock_offset
         return twin
 
     def close(self) -> None:
@@ -287,7 +305,7 @@ class AsyncZenlayerClient(_BaseClient):
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         transport = transport or _deadline.async_transport()
-        return httpx.AsyncClient(auth=self.credentials.auth(), timeout=self.timeout, transport=transport)
+        return httpx.AsyncClient(auth=self._auth(), timeout=self.timeout, transport=transport)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
