@@ -19,6 +19,7 @@ import httpx
 from . import errors
 from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
 from .models import Page
+from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
 
 T = TypeVar("T")
@@ -156,19 +157,19 @@ def _camel(name: str) -> str:
     return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
 
 
+def _snake(name: str) -> str:
+    """``instanceIds`` -> ``instance_ids``: the Python parameter a wire field came from (for messages)."""
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)
+
+
 def payload(**fields: Any) -> dict[str, Any]:
     """Wire payload from snake_case keyword arguments; None values are left out."""
     return {_camel(key): value for key, value in fields.items() if value is not None}
 
 
 def id_list(ids: Sequence[str], what: str = "ids") -> list[str]:
-    """``ids`` as a list without duplicates (first occurrence kept); TypeError for a bare string."""
-    if isinstance(ids, (str, bytes)):
-        raise TypeError(f"{what} must be a list of strings, not a single string: {ids!r}")
-    unique = list(dict.fromkeys(ids))
-    if not all(isinstance(item, str) and item for item in unique):
-        raise TypeError(f"{what} must be non-empty strings")
-    return unique
+    """``ids`` as a list without duplicates (first occurrence kept); TypeError for a bare string, None, bytes..."""
+    return id_list_arg(ids, what)
 
 
 def id_chunks(ids: Sequence[str], size: int = MAX_IDS_PER_REQUEST, what: str = "ids") -> list[list[str]]:
@@ -283,7 +284,7 @@ def listing(
     if ids is None:
         return (yield from every_page(ctx, action, fields, parse, key, page_size))
     found: dict[Hashable, T] = {}
-    for chunk in id_chunks(ids, what=ids_field):
+    for chunk in id_chunks(ids, what=_snake(ids_field)):
         for item in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, parse, key, page_size)):
             found.setdefault(key(item), item)
     return list(found.values())
@@ -292,7 +293,7 @@ def listing(
 def batched(ctx: Context, action: str, ids_field: str, ids: Sequence[str], fields: Mapping[str, Any]) -> Flow[list[str]]:
     """``action`` once per chunk of 100 ids; the request ids, one per chunk (no request for no ids)."""
     request_ids = []
-    for chunk in id_chunks(ids, what=ids_field):
+    for chunk in id_chunks(ids, what=_snake(ids_field)):
         response = yield from call(ctx, action, {ids_field: chunk, **fields})
         request_ids.append(str(response.get("requestId") or ""))
     return request_ids
