@@ -11,6 +11,7 @@ CALLS = [
     pytest.param("create_image", (b"i-1", "backup"), {}, TypeError, "instance_id must be a string, not bytes", id="create-bytes-id"),
     pytest.param("create_image", (["i-1"], "backup"), {}, TypeError, "instance_id must be a string, not a list", id="create-list-id"),
     pytest.param("create_image", (None, "backup"), {}, ValueError, "instance_id is required", id="create-none-id"),
+    pytest.param("create_image", ("  ", "backup"), {}, ValueError, "instance_id must not be empty or blank", id="create-blank-id"),
     pytest.param("create_image", ("i-1", None), {}, TypeError, "image_name must be a string, not None", id="create-none-name"),
     pytest.param("create_image", ("i-1", b"backup"), {}, TypeError, "decode it first", id="create-bytes-name"),
     pytest.param("create_image", ("i-1", "backup", ["d"]), {}, TypeError, "image_description must be a string", id="create-list-desc"),

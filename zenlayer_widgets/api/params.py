@@ -38,7 +38,7 @@ def text_arg(value: Any, name: str, *, optional: bool = False, empty: bool = Fal
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, not {_kind(value)}")
     if not empty and not value.strip():
-        raise ValueError(f"{name} must not be empty")
+        raise ValueError(f"{name} must not be empty or blank")
     return value
 
 
