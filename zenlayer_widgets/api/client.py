@@ -216,6 +216,9 @@ class ZenlayerClient(_BaseClient):
     ``credentials`` None means :meth:`Credentials.discover` (environment, then profile file);
     ``sleep`` waits between retries (injectable for tests); ``transport`` replaces the network
     (e.g. ``httpx.MockTransport``); ``sandbox`` only labels a client of the built-in emulator.
+    ``timeout`` bounds each read, ``deadline`` (default 2 x ``timeout``) each whole exchange;
+    ``max_response_bytes`` caps an answer, ``max_pages`` a ``list_*`` walk; ``clock`` (Unix
+    seconds) is what requests are signed with, corrected once the server shows it is off.
     """
 
     def _default_sleep(self) -> Callable[[float], Any]:
