@@ -22,6 +22,12 @@ from ._flows import (
 )
 from ._wire import unexpected
 from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
+from .params import id_arg, text_arg
+
+
+def _filters(**values: Any) -> dict[str, str | None]:
+    """Optional string filters, each checked (None left out later by ``payload``)."""
+    return {name: text_arg(value, name, optional=True, empty=True) for name, value in values.items()}
 
 
 def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[list[Zone]]:
@@ -50,9 +56,10 @@ def describe_instances(
     an empty list answers an empty page without a request.
     """
     ids = id_filter(instance_ids, "instance_ids")
+    named = _filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name)
     if ids == []:
         return empty_page(page_num, page_size)
-    fields = payload(instance_ids=ids, zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
+    fields = payload(instance_ids=ids, **named, **filters)
     return (yield from page(ctx, "DescribeInstances", fields, Instance.from_wire, page_num, page_size))
 
 
@@ -67,7 +74,7 @@ def list_instances(
     **filters: Any,
 ) -> Flow[list[Instance]]:
     """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
-    fields = payload(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
+    fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **filters)
     return (
         yield from listing(ctx, "DescribeInstances", fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
     )
@@ -117,12 +124,13 @@ IMAGE_FILTERS = ("image_name", "image_type", "image_status", "category", "os_typ
 
 
 def _image_fields(zone_id: str, image_ids: list[str] | None, filters: Mapping[str, str | None]) -> dict[str, Any]:
-    if not isinstance(zone_id, str) or not zone_id:
+    if zone_id is None or zone_id == "":
         raise ValueError("zone_id is required for images (DescribeImages)")
+    zone_id = id_arg(zone_id, "zone_id")
     unknown = set(filters) - set(IMAGE_FILTERS)
     if unknown:
         raise TypeError(f"unknown image filter(s) {sorted(unknown)}; the filters are {', '.join(IMAGE_FILTERS)}")
-    return payload(zone_id=zone_id, image_ids=image_ids, **filters)
+    return payload(zone_id=zone_id, image_ids=image_ids, **_filters(**filters))
 
 
 def describe_images(
@@ -184,8 +192,11 @@ def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) ->
 def create_image(ctx: Context, instance_id: str, image_name: str, image_description: str | None = None) -> Flow[CreateImageResult]:
     """Image a STOPPED instance's system disk (CreateImage). Never retried but for throttling:
     after a timeout or 5xx the image may exist, so the caller reconciles (see ``operations``)."""
-    if not instance_id or not isinstance(instance_id, str):
+    if instance_id is None or instance_id == "":
         raise ValueError("instance_id is required")
+    instance_id = id_arg(instance_id, "instance_id")
+    text_arg(image_name, "image_name", empty=True)  # the name rule itself is the server's (and rules.py's)
+    text_arg(image_description, "image_description", optional=True, empty=True)
     response = yield from call(
         ctx, "CreateImage", payload(instance_id=instance_id, image_name=image_name, image_description=image_description)
     )
@@ -206,5 +217,5 @@ def modify_images_attributes(
     """Give custom images a new name and/or description (ModifyImagesAttributes), 100 per request."""
     if image_name is None and image_description is None:
         raise ValueError("give image_name and/or image_description")
-    fields = payload(image_name=image_name, image_description=image_description)
+    fields = payload(**_filters(image_name=image_name, image_description=image_description))
     return (yield from batched(ctx, "ModifyImagesAttributes", "imageIds", image_ids, fields))

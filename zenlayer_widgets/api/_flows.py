@@ -17,8 +17,9 @@ from typing import Any, Protocol, TypeVar, Union
 import httpx
 
 from . import errors
-from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, unexpected
+from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
 from .models import Page
+from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
 
 T = TypeVar("T")
@@ -28,6 +29,8 @@ MAX_IDS_PER_REQUEST = 100
 #: The largest pageSize the API accepts.
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 20
+#: The list_* helpers walk at most this many pages per listing (a client's ``max_pages``).
+DEFAULT_MAX_PAGES = 1000
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,14 @@ class Context(Protocol):
     api_version: str
     retry_policy: RetryPolicy
     redact: Redactor
+    max_pages: int
+    #: Unix seconds (injectable); requests are signed at ``clock() + clock_offset``.
+    clock: Callable[[], float]
+    clock_offset: float
+
+
+#: A clock this many seconds off the server's ``Date`` (which has whole seconds) counts as skewed.
+SKEW_TOLERANCE_SECONDS = 2.0
 
 
 # --------------------------------------------------------------------------- the core call
@@ -64,34 +75,72 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
     """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``).
 
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
-    5xx / timeouts / dropped connections only for read-only ``Describe*`` actions.
+    5xx / timeouts / dropped connections only for read-only ``Describe*`` actions. A request refused
+    as expired is signed again, once, with the clock corrected by the server's ``Date`` header.
     """
     state = RetryState(ctx.retry_policy, action)
     attempt = 0
+    resigned = False
     while True:
         attempt += 1
         response: httpx.Response | None = None
-        cause: BaseException | None = None
         try:
             response = yield Send(build_request(ctx.endpoint, action, ctx.api_version, payload))
             result = parse_response(response, action, ctx.redact)
         except httpx.HTTPError as exc:
+            # Mapped to a message that says what failed, secrets redacted; the httpx exception is not
+            # chained (``from None`` below): its text may quote a header value, i.e. a credential.
             error: errors.ZenlayerError = map_transport_error(exc, action, ctx.endpoint, ctx.redact)
-            cause = exc
         except errors.APIError as exc:
             error = exc
+            if exc.code == errors.AUTH_FAILURE_EXPIRED:
+                error, resign = _clock_skew(ctx, exc, response, resigned)
+                if resign:
+                    resigned = True
+                    continue  # the server refused it before doing anything: safe to send again, once
         else:
             logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, result.get("requestId"), attempt)
             return result
         decision = state.next_delay(error, retry_after(response))
         if decision is None:
-            raise error from cause
+            raise error from None
         reason, delay = decision
         logger.warning(
             "%s: %s (%s); retry %d of %d in %.2f s",
             action, reason, _summary(error), state.attempts(reason), ctx.retry_policy.limit(reason), delay,
         )
         yield Sleep(delay)
+
+
+def _clock_skew(
+    ctx: Context, error: errors.APIError, response: httpx.Response | None, resigned: bool
+) -> tuple[errors.APIError, bool]:
+    """After an "expired" refusal: ``(error to raise, whether to sign again)``, as AWS SDKs do.
+
+    The server's ``Date`` says how far this computer's clock is off; once per call the offset is
+    corrected (for every later request of the client too) and the request re-signed. The error
+    raised otherwise says how far off the clock is, or that there was no ``Date`` to compare with.
+    """
+    now = server_time(response)
+    if now is None:
+        note = "the server sent no Date header to compare this computer's clock with; check that it is set right"
+        return _with_note(error, note), False
+    offset = now - ctx.clock()
+    off_by = round(abs(offset))
+    direction = "behind" if offset > 0 else "ahead of"
+    said = f"your clock is {off_by} s off ({direction} the server's Date header)"
+    if abs(offset - ctx.clock_offset) >= SKEW_TOLERANCE_SECONDS and not resigned:
+        logger.warning("%s: refused as expired; %s. Signing with the server's time from now on, and retrying once.", error.action, said)
+        ctx.clock_offset = offset
+        return error, True
+    if abs(offset) < SKEW_TOLERANCE_SECONDS:
+        return _with_note(error, f"your clock agrees with the server's Date header (within {SKEW_TOLERANCE_SECONDS:g} s)"), False
+    return _with_note(error, f"{said}; refused again after signing with the server's time. Set this computer's clock right"), False
+
+
+def _with_note(error: errors.APIError, note: str) -> errors.APIError:
+    message = f"{error.message.rstrip('. ')}; {note}." if error.message else f"{note}."
+    return errors.api_error(error.code, message, error.request_id, error.http_status, action=error.action)
 
 
 def _summary(error: errors.ZenlayerError) -> str:
@@ -108,19 +157,19 @@ def _camel(name: str) -> str:
     return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
 
 
+def _snake(name: str) -> str:
+    """``instanceIds`` -> ``instance_ids``: the Python parameter a wire field came from (for messages)."""
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)
+
+
 def payload(**fields: Any) -> dict[str, Any]:
     """Wire payload from snake_case keyword arguments; None values are left out."""
     return {_camel(key): value for key, value in fields.items() if value is not None}
 
 
 def id_list(ids: Sequence[str], what: str = "ids") -> list[str]:
-    """``ids`` as a list without duplicates (first occurrence kept); TypeError for a bare string."""
-    if isinstance(ids, (str, bytes)):
-        raise TypeError(f"{what} must be a list of strings, not a single string: {ids!r}")
-    unique = list(dict.fromkeys(ids))
-    if not all(isinstance(item, str) and item for item in unique):
-        raise TypeError(f"{what} must be non-empty strings")
-    return unique
+    """``ids`` as a list without duplicates (first occurrence kept); TypeError for a bare string, None, bytes..."""
+    return id_list_arg(ids, what)
 
 
 def id_chunks(ids: Sequence[str], size: int = MAX_IDS_PER_REQUEST, what: str = "ids") -> list[list[str]]:
@@ -161,7 +210,7 @@ def _total(response: Mapping[str, Any]) -> int | None:
         return None
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -194,7 +243,8 @@ def every_page(
     """Every item of a listing, page after page, deduplicated by ``key`` (first seen kept).
 
     Stops at an empty page, when ``totalCount`` items have been fetched (or, without a
-    ``totalCount``, at a short page), or when a page brings nothing new.
+    ``totalCount``, at a short page), or when a page brings nothing new; a listing that has not
+    ended after ``ctx.max_pages`` pages is :class:`~errors.UnexpectedResponse`, not an endless walk.
     """
     found: dict[Hashable, T] = {}
     fetched = 0
@@ -211,6 +261,12 @@ def every_page(
             or (fetched >= total if total is not None else len(current.items) < page_size)
         ):
             return list(found.values())
+        if page_num >= ctx.max_pages:
+            message = (
+                f"the listing has not ended after {page_num} pages ({len(found)} items, totalCount "
+                f"{total if total is not None else 'absent'}); stopped there. Narrow the filters or raise the client's max_pages."
+            )
+            raise errors.api_error(errors.UNEXPECTED_RESPONSE, message, current.request_id, 200, action=action)
         page_num += 1
 
 
@@ -228,7 +284,7 @@ def listing(
     if ids is None:
         return (yield from every_page(ctx, action, fields, parse, key, page_size))
     found: dict[Hashable, T] = {}
-    for chunk in id_chunks(ids, what=ids_field):
+    for chunk in id_chunks(ids, what=_snake(ids_field)):
         for item in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, parse, key, page_size)):
             found.setdefault(key(item), item)
     return list(found.values())
@@ -237,7 +293,7 @@ def listing(
 def batched(ctx: Context, action: str, ids_field: str, ids: Sequence[str], fields: Mapping[str, Any]) -> Flow[list[str]]:
     """``action`` once per chunk of 100 ids; the request ids, one per chunk (no request for no ids)."""
     request_ids = []
-    for chunk in id_chunks(ids, what=ids_field):
+    for chunk in id_chunks(ids, what=_snake(ids_field)):
         response = yield from call(ctx, action, {ids_field: chunk, **fields})
         request_ids.append(str(response.get("requestId") or ""))
     return request_ids

@@ -8,7 +8,9 @@ a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
 
 from __future__ import annotations
 
+import email.utils
 import json
+from datetime import timezone
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -30,6 +32,8 @@ DEFAULT_BASE_URL = "https://console.zenlayer.com"
 ENV_BASE_URL = "ZENLAYER_BASE_URL"
 USER_AGENT = f"zenlayer-widgets/{__version__} httpx/{httpx.__version__}"
 EXCERPT_LIMIT = 160
+#: The largest answer the clients read (decoded); a larger one is refused, not buffered.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 #: httpx errors raised before any byte of the request left: nothing can have changed.
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError, httpx.UnsupportedProtocol)
@@ -42,7 +46,10 @@ class Redactor:
     """Replaces known secrets, and anything shaped like a bearer token, in text bound for an error or a log."""
 
     def __init__(self, secrets: Iterable[str | None]) -> None:
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        # Each secret also as the escaped forms an error message may quote it in (repr of str or bytes, JSON).
+        forms = {form for s in secrets if s for form in (s, repr(s)[1:-1], repr(s.encode("utf-8", "replace"))[2:-1],
+                                                          json.dumps(s)[1:-1])}
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
@@ -50,7 +57,7 @@ class Redactor:
         return _BEARER.sub(r"\1 <redacted>", text)
 
     def __repr__(self) -> str:
-        return f"Redactor({len(self._secrets)} secrets)"
+        return "Redactor(<secrets hidden>)"
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -109,6 +116,36 @@ class _NotApiJson(Exception):
     """The body is not a JSON object; the argument says what it is instead."""
 
 
+#: The longest integer literal accepted in an answer (ids are strings; counts and sizes are small).
+MAX_INT_DIGITS = 30
+
+
+class _BadNumber(ValueError):
+    """A number in an answer that JSON, or a sane API, does not send."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise _BadNumber(f"{name}, which is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _BadNumber(f"the number {text[:40]} out of range")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _BadNumber(f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS} are accepted)")
+    return int(text)
+
+
+def strict_json(content: bytes | str) -> Any:
+    """``json.loads`` that refuses ``NaN``/``Infinity``, numbers that overflow a float and overlong integers."""
+    return json.loads(content, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+
+
 def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -125,7 +162,9 @@ def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
     if media_type and media_type != JSON_CONTENT_TYPE and not media_type.endswith("+json"):
         raise _NotApiJson(f"a {media_type} body {shown()}")
     try:
-        data = json.loads(content)
+        data = strict_json(content)
+    except _BadNumber as problem:
+        raise _NotApiJson(f"a body with {problem} {shown()}") from None
     except (ValueError, RecursionError):
         raise _NotApiJson(f"a body that is not valid JSON {shown()}") from None
     if not isinstance(data, dict):
@@ -168,14 +207,63 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
     raise errors.api_error(code.strip(), text, request_id, status, action=action)
 
 
+class ResponseTooLarge(httpx.HTTPError):
+    """The answer is larger than the client's ``max_response_bytes``; reading it stopped there."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BodyReader:
+    """Collects an answer's (decoded) chunks up to ``limit`` bytes; :class:`ResponseTooLarge` past it."""
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        self.response = response
+        self.limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(f"announces {int(declared)} bytes")
+
+    def _too_large(self, what: str) -> ResponseTooLarge:
+        message = f"an answer that {what}, over the limit of {self.limit} bytes (max_response_bytes); reading stopped"
+        return ResponseTooLarge(message, self.response.status_code)
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self.limit:
+            raise self._too_large(f"has more than {self.limit} bytes")
+        self._chunks.append(chunk)
+
+    def complete(self) -> httpx.Response:
+        """The answer with its whole (already decoded) body."""
+        dropped = ("content-encoding", "content-length", "transfer-encoding")
+        headers = [(key, value) for key, value in self.response.headers.multi_items() if key.lower() not in dropped]
+        return httpx.Response(self.response.status_code, headers=headers, content=b"".join(self._chunks),
+                              request=self.response.request)
+
+
+def past_deadline(error: httpx.TimeoutException, seconds: float) -> httpx.TimeoutException:
+    """The same kind of timeout (a connect timeout still means nothing was sent), saying the deadline passed."""
+    return type(error)(f"the whole exchange took longer than its deadline of {seconds:g} s")
+
+
 def nothing_sent(error: httpx.HTTPError) -> bool:
     """True when httpx failed before any byte of the request was sent."""
     return isinstance(error, _NOTHING_SENT)
 
 
-def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: Redactor) -> errors.TransportError:
-    """httpx's exception as :class:`~errors.ConnectError` (nothing sent) or :class:`~errors.OutcomeUnknown`."""
-    detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: Redactor) -> errors.ZenlayerError:
+    """httpx's exception as :class:`~errors.ConnectError` (nothing sent) or :class:`~errors.OutcomeUnknown`
+    (an oversized answer: :class:`~errors.UnexpectedResponse`)."""
+    if isinstance(error, ResponseTooLarge):
+        return unexpected(action, error.status, str(error))
+    if isinstance(error, httpx.LocalProtocolError):  # h11 quotes the offending header, i.e. maybe a credential
+        detail = "LocalProtocolError: httpx refused to write the request (a header name or value HTTP cannot carry; not shown)"
+    else:
+        detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
     if nothing_sent(error):
         return errors.ConnectError(f"{action}: could not connect to {url}; nothing was sent ({detail})", action=action)
     if isinstance(error, httpx.TimeoutException):
@@ -195,3 +283,17 @@ def retry_after(response: httpx.Response | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds is not None and 0 <= seconds < 3600 else None
+
+
+def server_time(response: httpx.Response | None) -> float | None:
+    """The server's clock from its ``Date`` header, in Unix seconds (the middle of that whole second), or None."""
+    value = response.headers.get("date") if response is not None else None
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # an HTTP date is GMT; a zone-less one is taken as such
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp() + 0.5

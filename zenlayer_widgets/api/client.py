@@ -25,21 +25,28 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 
-from . import _actions, _flows
-from ._flows import Flow, Sleep
+from . import _actions, _deadline, _flows
+from ._flows import DEFAULT_MAX_PAGES, Flow, Sleep
 from ._wire import (
     API_VERSIONS,
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RESPONSE_BYTES,
     ENV_BASE_URL,
     SERVICE_PATH,
+    BodyReader,
     Redactor,
     nothing_sent,
     normalize_base_url,
+    past_deadline,
 )
+from .auth import ZC2Auth
 from .credentials import Credentials
 from .errors import CredentialsError
 from .retry import RetryPolicy
+
+#: Without an explicit ``deadline``, one exchange may take this many times ``timeout`` in all.
+DEADLINE_FACTOR = 2.0
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,11 +97,15 @@ class _BaseClient:
         base_url: str | None = None,
         api_version: str = DEFAULT_API_VERSION,
         timeout: float = 30.0,
+        deadline: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_pages: int = DEFAULT_MAX_PAGES,
         max_throttle_retries: int = 5,
         throttle_budget_seconds: float = 60.0,
         sleep: Callable[[float], Any] | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         sandbox: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if credentials is None:
             credentials = Credentials.discover()
@@ -106,16 +117,29 @@ class _BaseClient:
             raise ValueError(f"api_version must be one of {', '.join(API_VERSIONS)}, not {api_version!r}")
         if not timeout or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if deadline is not None and not deadline > 0:
+            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.credentials = credentials
         self.base_url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
         self.endpoint = self.base_url + SERVICE_PATH
         self.api_version = api_version
         self.timeout = float(timeout)
+        #: Seconds one HTTP exchange may take in all (connect, send, the whole answer); ``timeout`` is per read.
+        self.deadline = float(deadline) if deadline is not None else DEADLINE_FACTOR * self.timeout
+        self.max_response_bytes = max_response_bytes
+        self.max_pages = max_pages
         self.sandbox = bool(sandbox)
         self.retry_policy = RetryPolicy(max_throttle_retries=max_throttle_retries, budget_seconds=throttle_budget_seconds)
         self.redact = Redactor([credentials.access_key_password, credentials.token])
         #: HTTP requests actually sent (retries included; connections never made are not counted).
         self.request_count = 0
+        #: This computer's clock (Unix seconds; injectable) and the correction learnt from the server's
+        #: ``Date`` after a request was refused as expired: requests are signed at ``clock() + clock_offset``.
+        self.clock: Callable[[], float] = clock or time.time
+        self.clock_offset = 0.0
         self._transport = transport
         self._sleep = sleep or self._default_sleep()
         self._http = self._open(transport)
@@ -135,10 +159,24 @@ class _BaseClient:
             "base_url": self.base_url,
             "api_version": self.api_version,
             "timeout": self.timeout,
+            "deadline": self.deadline,
+            "max_response_bytes": self.max_response_bytes,
+            "max_pages": self.max_pages,
             "max_throttle_retries": self.retry_policy.max_throttle_retries,
             "throttle_budget_seconds": self.retry_policy.budget_seconds,
             "sandbox": self.sandbox,
+            "clock": self.clock,
         }
+
+    def signing_time(self) -> float:
+        """The Unix time a request is signed with: this computer's clock, corrected for a skew the server showed."""
+        return self.clock() + self.clock_offset
+
+    def _auth(self) -> httpx.Auth:
+        auth = self.credentials.auth()
+        if isinstance(auth, ZC2Auth):
+            auth.clock = self.signing_time
+        return auth
 
     @staticmethod
     def _step(flow: Flow[Any], reply: Any, error: httpx.HTTPError | None) -> tuple[bool, Any]:
@@ -178,13 +216,35 @@ class ZenlayerClient(_BaseClient):
     ``credentials`` None means :meth:`Credentials.discover` (environment, then profile file);
     ``sleep`` waits between retries (injectable for tests); ``transport`` replaces the network
     (e.g. ``httpx.MockTransport``); ``sandbox`` only labels a client of the built-in emulator.
+    ``timeout`` bounds each read, ``deadline`` (default 2 x ``timeout``) each whole exchange;
+    ``max_response_bytes`` caps an answer, ``max_pages`` a ``list_*`` walk; ``clock`` (Unix
+    seconds) is what requests are signed with, corrected once the server shows it is off.
     """
 
     def _default_sleep(self) -> Callable[[float], Any]:
         return time.sleep
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        return httpx.Client(auth=self.credentials.auth(), timeout=self.timeout, transport=transport)
+        return httpx.Client(auth=self._auth(), timeout=self.timeout, transport=transport or _deadline.transport())
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
+        token = _deadline.DEADLINE.set(time.monotonic() + self.deadline)
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                body = BodyReader(response, self.max_response_bytes)
+                for chunk in response.iter_bytes():
+                    body.add(chunk)
+            finally:
+                response.close()
+            return body.complete()
+        except httpx.TimeoutException as error:
+            if _deadline.passed():
+                raise past_deadline(error, self.deadline) from None
+            raise
+        finally:
+            _deadline.DEADLINE.reset(token)
 
     def _bind(self, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
         def method(*args: Any, **kwargs: Any) -> Any:
@@ -205,7 +265,7 @@ class ZenlayerClient(_BaseClient):
                     self._sleep(effect.seconds)
                     continue
                 try:
-                    reply = self._http.send(effect.request)
+                    reply = self._send(effect.request)
                 except httpx.HTTPError as exc:
                     error = exc
                 self._count(error)
@@ -218,6 +278,7 @@ class ZenlayerClient(_BaseClient):
         transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
         twin = AsyncZenlayerClient(self.credentials, transport=transport, **self._settings())
         twin.retry_policy = self.retry_policy
+        twin.clock_offset = self.clock_offset
         return twin
 
     def close(self) -> None:
@@ -246,7 +307,27 @@ class AsyncZenlayerClient(_BaseClient):
         return asyncio.sleep
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(auth=self.credentials.auth(), timeout=self.timeout, transport=transport)
+        transport = transport or _deadline.async_transport()
+        return httpx.AsyncClient(auth=self._auth(), timeout=self.timeout, transport=transport)
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
+        token = _deadline.DEADLINE.set(time.monotonic() + self.deadline)
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                body = BodyReader(response, self.max_response_bytes)
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
+            finally:
+                await response.aclose()
+            return body.complete()
+        except httpx.TimeoutException as error:
+            if _deadline.passed():
+                raise past_deadline(error, self.deadline) from None
+            raise
+        finally:
+            _deadline.DEADLINE.reset(token)
 
     def _bind(self, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
         async def method(*args: Any, **kwargs: Any) -> Any:
@@ -267,7 +348,7 @@ class AsyncZenlayerClient(_BaseClient):
                     await self._sleep(effect.seconds)
                     continue
                 try:
-                    reply = await self._http.send(effect.request)
+                    reply = await self._send(effect.request)
                 except httpx.HTTPError as exc:
                     error = exc
                 self._count(error)

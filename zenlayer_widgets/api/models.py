@@ -11,10 +11,10 @@ T = TypeVar("T")
 
 
 def _int(value: Any, default: int = 0) -> int:
-    """The API sends some numbers as strings (``imageSize: "30"``); read both, default on junk."""
+    """The API sends some numbers as strings (``imageSize: "30"``); read both, default on junk (NaN, infinity too)."""
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 

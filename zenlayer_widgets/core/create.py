@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from ..api.models import Image, Instance
-from .preflight import Preflight, fetch_instance, preflight_async
+from .preflight import Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
 from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
@@ -253,6 +253,7 @@ async def create_image_async(
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
     :class:`ImageWaitTimeout` (with the image id and last status) or :class:`CreateOutcomeUnknown`.
     """
+    check_arguments(instance_id, image_name, description)  # before the journal sees them
     journal = journal_for(client) if journal is None else journal
     started = time.monotonic()
     resumed = await resume_intent(client, journal, instance_id, image_name, sleep=sleep, on_progress=on_progress)

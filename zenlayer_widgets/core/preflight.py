@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..api.errors import NotFound
 from ..api.models import ImageQuota, Instance
+from ..api.params import text_arg
 from ..rules import (
     BOOTING,
     CUSTOM_IMAGE,
@@ -178,10 +179,21 @@ async def _no_images() -> list:
     return []
 
 
+def check_arguments(instance_id: str, image_name: str, description: str | None) -> None:
+    """A plain TypeError naming the parameter for None, bytes or a list where an id or a name goes.
+
+    Empty strings pass: the checks say "Choose an instance" / "Enter an image name".
+    """
+    text_arg(instance_id, "instance_id", empty=True)
+    text_arg(image_name, "image_name", empty=True)
+    text_arg(description, "description", optional=True, empty=True)
+
+
 async def preflight_async(
     client: AsyncZenlayerClient, instance_id: str, image_name: str, description: str | None = None
 ) -> Preflight:
     """Fetch what the checks need (instance, then quota and same-name images) and evaluate them."""
+    check_arguments(instance_id, image_name, description)
     instance = await fetch_instance(client, instance_id) if instance_id else None
     quota, names = (None, set())
     if instance is not None:

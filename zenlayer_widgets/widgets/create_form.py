@@ -8,7 +8,7 @@ from ..studio.controller import StudioController
 from ..core.preflight import FIX_STOP_INSTANCE
 from .instances import InstancePicker, InstanceTable
 from .name_field import ImageDescriptionField, ImageNameField
-from .render import error_html, preflight_list, progress_html
+from .render import error_html, preflight_list, progress_html, stop_question
 
 
 class CreateForm(W.VBox):
@@ -89,10 +89,7 @@ class CreateForm(W.VBox):
             self.confirm_box.layout.display = "" if controller.confirming_stop else "none"
             instance = controller.selected_instance
             if instance is not None:
-                self.confirm_text.value = (
-                    f"Stop <b>{instance.instance_name or instance.instance_id}</b> ({instance.zone_id})? "
-                    "It will shut down.&nbsp;"
-                )
+                self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id)
             self.submit.disabled = not controller.can_submit
             self.progress.value = progress_html(controller.progress, controller.notice)
             self.error.value = error_html(controller.error)

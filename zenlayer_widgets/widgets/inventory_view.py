@@ -8,7 +8,7 @@ import ipywidgets as W
 
 from ..rules import zone_supports_images
 from ..studio.controller import StudioController
-from .render import image_table, quota_bar
+from .render import css_token, image_table, quota_bar, zone_title
 
 
 class DeleteImageBar(W.HBox):
@@ -69,7 +69,7 @@ class InventoryView(W.VBox):
         rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), self.delete_bar]
         for zone in inventory.zones:
             supports = zone_supports_images(zone.zone_id)
-            title = f"<b>{zone.zone_id}</b> {zone.zone_name}" + ("" if supports else " <i>(images not supported)</i>")
+            title = zone_title(zone.zone_id, zone.zone_name, supports)
             quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
             quota.add_class("zw-quota")
             table = W.HTML(image_table(inventory.images_in(zone.zone_id)) if supports else "", layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"))
@@ -79,7 +79,7 @@ class InventoryView(W.VBox):
                 layout=W.Layout(border_top="1px solid #d0d7de", padding="4px 0"),
             )
             box.add_class("zw-zone")
-            box.add_class(f"zw-zone-{zone.zone_id}")
+            box.add_class(f"zw-zone-{css_token(zone.zone_id)}")
             if not supports:
                 box.add_class("zw-zone-refuses")
             rows.append(box)

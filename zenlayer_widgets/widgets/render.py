@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import pandas as pd
 
@@ -44,12 +45,18 @@ IMAGE_TABLE_COLUMNS = {
 }
 
 
+def css_token(value: object) -> str:
+    """``value`` as one CSS class name: anything but letters, digits, ``-`` and ``_`` becomes ``_``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(value))
+
+
 def badge(state: str) -> str:
-    """A coloured pill for a power or image state."""
+    """A coloured pill for a power or image state (an API-supplied string: escaped, and a safe class name)."""
+    state = state if isinstance(state, str) else ""
     colour = STATE_COLOURS.get(state, "#8250df")
     text = html.escape(state or "UNKNOWN")
     return (
-        f'<span class="zw-badge zw-state-{text}" style="background:{colour};color:#fff;border-radius:9px;'
+        f'<span class="zw-badge zw-state-{css_token(state or "UNKNOWN")}" style="background:{colour};color:#fff;border-radius:9px;'
         f'padding:1px 8px;font-size:11px;font-weight:600;letter-spacing:.3px">{text}</span>'
     )
 
@@ -90,6 +97,17 @@ def image_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return '<p class="zw-empty">No custom images.</p>'
     return _table_html(frame, IMAGE_TABLE_COLUMNS, "status", "zw-image-rows")
+
+
+def zone_title(zone_id: str, zone_name: str, supports_images: bool = True) -> str:
+    """A zone's heading: its id in bold and its name, both escaped (the API supplies them)."""
+    note = "" if supports_images else " <i>(images not supported)</i>"
+    return f"<b>{html.escape(zone_id)}</b> {html.escape(zone_name)}{note}"
+
+
+def stop_question(instance_name: str, zone_id: str) -> str:
+    """The confirmation asked before stopping an instance (its name and zone escaped)."""
+    return f"Stop <b>{html.escape(instance_name)}</b> ({html.escape(zone_id)})? It will shut down.&nbsp;"
 
 
 def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:

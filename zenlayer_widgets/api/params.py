@@ -1,0 +1,61 @@
+"""Checks of the arguments the public API takes: a plain TypeError/ValueError that names the parameter.
+
+Used where a caller's value enters (client methods, ``preflight``, ``create_image``), so that None,
+bytes or a list where an id or a name goes fails at once and says so, not deep inside JSON
+encoding or a string method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+_SHOWN = 40
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (bytes, bytearray)):
+        return f"bytes ({_shown(value)}); decode it first, e.g. value.decode('utf-8')"
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return f"a {type(value).__name__} ({_shown(value)}); pass one string"
+    return f"{type(value).__name__} ({_shown(value)})"
+
+
+def text_arg(value: Any, name: str, *, optional: bool = False, empty: bool = False) -> str | None:
+    """``value`` if it is a string (None too when ``optional``; "" only when ``empty``), else a plain error.
+
+    TypeError for the wrong type (None, bytes, a list...), ValueError for an empty or blank id.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {_kind(value)}")
+    if not empty and not value.strip():
+        raise ValueError(f"{name} must not be empty or blank")
+    return value
+
+
+def id_arg(value: Any, name: str) -> str:
+    """A required, non-empty id (``instance_id``, ``zone_id``...)."""
+    return text_arg(value, name)  # type: ignore[return-value]
+
+
+def id_list_arg(values: Any, name: str) -> list[str]:
+    """A list (any iterable but a string) of non-empty string ids, without duplicates (first kept)."""
+    if isinstance(values, (str, bytes, bytearray)):
+        raise TypeError(f"{name} must be a list of strings, not a single string: {_shown(values)}")
+    if values is None or not isinstance(values, Iterable) or isinstance(values, dict):
+        raise TypeError(f"{name} must be a list of strings, not {_kind(values)}")
+    items = list(values)
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            what = "an empty string" if isinstance(item, str) else _kind(item)
+            raise TypeError(f"{name} must be non-empty strings; item {index} is {what}")
+    return list(dict.fromkeys(items))
