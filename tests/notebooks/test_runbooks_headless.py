@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -16,7 +18,9 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 @pytest.fixture
 def sandbox_env(monkeypatch, tmp_path):
-    """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials."""
+    """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials,
+    and a sandbox of this test's own (the sandbox is shared by kernels and persists otherwise)."""
+    monkeypatch.setenv("ZENLAYER_SANDBOX_DIR", str(Path(os.environ["ZENLAYER_SANDBOX_DIR"]).parent / uuid.uuid4().hex[:12]))
     for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")

@@ -31,10 +31,10 @@ from ._wire import (
     API_VERSIONS,
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
-    ENV_BASE_URL,
     SERVICE_PATH,
     Redactor,
     nothing_sent,
+    env_base_url,
     normalize_base_url,
 )
 from .credentials import Credentials
@@ -45,9 +45,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 NO_CREDENTIALS_HELP = (
-    "No Zenlayer credentials found. Pass Credentials(access_key_id=..., access_key_password=...) or "
-    "Credentials(token=...), set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN), "
-    "or write them to ~/.zenlayer/credentials; zenlayer_widgets.connect(sandbox=True) uses the built-in emulator."
+    "No Zenlayer credentials found. Run `zeno configure` (profiles in ~/.zenlayer/credentials.json), set "
+    "ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET (or Terraform's ZENLAYERCLOUD_ACCESS_KEY_ID and "
+    "ZENLAYERCLOUD_ACCESS_KEY_PASSWORD, or ZENLAYER_TOKEN), or pass Credentials(...); "
+    "zenlayer_widgets.connect(sandbox=True) uses the built-in sandbox emulator."
 )
 
 
@@ -107,7 +108,7 @@ class _BaseClient:
         if not timeout or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.credentials = credentials
-        self.base_url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        self.base_url = normalize_base_url(base_url or (env_base_url(os.environ) or (DEFAULT_BASE_URL,))[0])
         self.endpoint = self.base_url + SERVICE_PATH
         self.api_version = api_version
         self.timeout = float(timeout)
