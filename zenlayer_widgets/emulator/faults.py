@@ -29,7 +29,6 @@ KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE)
 #: The actions the emulator answers (a fault may name any of them, or ``*``).
 ACTIONS = (
     "DescribeZones",
-    "DescribeImage",
     "DescribeInstances",
     "DescribeInstancesStatus",
     "StartInstances",
@@ -39,6 +38,7 @@ ACTIONS = (
     "CreateImage",
     "DeleteImages",
     "ModifyImagesAttributes",
+    "DescribeImage",
 )
 
 

@@ -196,6 +196,12 @@ def _modify_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
     return {}
 
 
+def _describe_image(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    """DescribeImage (the Go SDK's singular action): the image's fields beside the requestId (our reading)."""
+    image = backend.describe_image(parse_params(body, (Param("imageId", required=True, nonempty=True),))["imageId"])
+    return {**image_wire(image), "zoneId": image.zone_id}
+
+
 Handler = Callable[[EmulatorBackend, dict, str], dict]
 
 ACTIONS: dict[str, Handler] = {
@@ -209,6 +215,7 @@ ACTIONS: dict[str, Handler] = {
     "CreateImage": _create_image,
     "DeleteImages": _delete_images,
     "ModifyImagesAttributes": _modify_images,
+    "DescribeImage": _describe_image,
 }
 
 
