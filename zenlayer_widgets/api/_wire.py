@@ -176,6 +176,8 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
         inner = body.get("response")
         if not isinstance(inner, dict):
             raise unexpected(action, status, f"no `response` object: {excerpt(response.content, redact)!r}", request_id)
+        if request_id and not isinstance(inner.get("requestId"), str):  # the outer requestId stands in
+            inner = {**inner, "requestId": request_id}
         return inner
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():

@@ -167,6 +167,7 @@ class _BaseClient:
     stop_instances = _Operation(_actions.stop_instances)
     describe_images = _Operation(_actions.describe_images)
     list_images = _Operation(_actions.list_images)
+    describe_image = _Operation(_actions.describe_image)
     describe_image_quota = _Operation(_actions.describe_image_quota)
     create_image = _Operation(_actions.create_image)
     delete_images = _Operation(_actions.delete_images)
