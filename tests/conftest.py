@@ -25,6 +25,8 @@ _ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
 
 def pytest_configure(config: pytest.Config) -> None:
     patch, home = pytest.MonkeyPatch(), tempfile.mkdtemp(prefix="zw-test-home-")
+    # The contract checks' live mode (tests/contract) reads the caller's own settings from here.
+    config.zenlayer_original_environ = dict(os.environ)  # type: ignore[attr-defined]
     for name in [name for name in os.environ if name.startswith("ZENLAYER_")]:
         patch.delenv(name)
     patch.setenv("HOME", home)
