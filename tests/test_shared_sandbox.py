@@ -130,3 +130,17 @@ def test_the_state_file_and_snapshot_are_private(sandbox_dir: Path) -> None:
     kernel("list")
     for name in (STATE_FILE, "state.json"):
         assert (sandbox_dir / name).stat().st_mode & 0o077 == 0, name
+
+
+def test_a_sandbox_that_cannot_start_falls_back_to_this_kernel_alone(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("ZENLAYER_SANDBOX_DIR", str(blocker / "sandbox"))
+    monkeypatch.setattr("zenlayer_widgets.connection._fallback", None)
+    with pytest.warns(RuntimeWarning, match="could not start.*its own in-memory emulator"):
+        client = zw.connect()
+    with client:
+        assert client.sandbox and len(client.list_instances()) == 16
+    import zenlayer_widgets.connection as connection
+
+    connection._fallback.stop()
