@@ -144,3 +144,17 @@ def test_a_sandbox_that_cannot_start_falls_back_to_this_kernel_alone(tmp_path: P
     import zenlayer_widgets.connection as connection
 
     connection._fallback.stop()
+
+
+def test_the_cli_tells_status_and_stops_it(sandbox_dir: Path) -> None:
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "zenlayer_widgets.emulator", *args], capture_output=True, text=True,
+                              timeout=60, env=os.environ)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "not running" in cli("status")
+    url = kernel("list")[1]
+    assert f"running at {url}" in cli("status") and "transitions 0.2 s" in cli("status")
+    assert "stopped" in cli("stop") and "not running" in cli("status")
+    assert "state.json" in os.listdir(sandbox_dir)  # the account stays for the next start

@@ -73,7 +73,7 @@ def sandbox_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """``$ZENLAYER_SANDBOX_DIR``, else the sandbox folder in the user's data directory."""
     named = environ.get(ENV_DIR, "").strip()
     if named:
-        return Path(named).expanduser()
+        return Path(named).expanduser().absolute()
     import platformdirs
 
     return Path(platformdirs.user_data_dir("zenlayer-widgets", appauthor=False)) / "sandbox"
@@ -156,7 +156,10 @@ def _spawn(directory: Path, transition_seconds: float, latency_ms: float, port: 
              "--access-key-id", key_id, "--nonce", nonce],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True,
         )
-    launcher.wait(timeout)  # the launcher forks the server and exits at once: nothing is left to reap
+    try:
+        launcher.wait(timeout)  # the launcher forks the server and exits at once: nothing is left to reap
+    except subprocess.TimeoutExpired:
+        raise SandboxError(f"the sandbox launcher did not return within {timeout:.0f} s (see {log_path})") from None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         handle = _read_state(directory)
@@ -239,8 +242,14 @@ def _serve(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"ignoring an unreadable snapshot ({error}); starting from the demo fleet", flush=True)
             snapshot_path.rename(snapshot_path.with_suffix(".unreadable.json"))
-    backend.on_change = lambda: persist.save(backend.export_state(), snapshot_path)
-    backend.on_change()
+    def save_snapshot() -> None:  # a full disk must not turn an applied action into a 500
+        try:
+            persist.save(backend.export_state(), snapshot_path)
+        except OSError as error:
+            print(f"could not save the sandbox state to {snapshot_path}: {error}", flush=True)
+
+    backend.on_change = save_snapshot
+    save_snapshot()
     password = os.environ.get(PASSWORD_ENV, "")
     context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, None))
 
