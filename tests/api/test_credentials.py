@@ -171,6 +171,16 @@ def test_credentials_file_variable_points_at_another_file(tmp_path, monkeypatch)
         Credentials.discover({"ZENLAYER_CREDENTIALS_FILE": str(tmp_path / "nope.json")})
 
 
+def test_an_old_ini_file_named_by_the_variable_gets_a_hint(tmp_path, monkeypatch) -> None:
+    zeno_home(tmp_path, monkeypatch)
+    old = tmp_path / "team.ini"
+    old.write_text(f"[default]\ntoken = {TOKEN}\n", encoding="utf-8")
+    old.chmod(0o600)
+    with pytest.raises(CredentialsError, match="old INI format.*~/.zenlayer/credentials to have it imported") as caught:
+        Credentials.discover({"ZENLAYER_CREDENTIALS_FILE": str(old)})
+    assert TOKEN not in str(caught.value)
+
+
 def test_a_file_others_can_read_gets_a_warning_with_the_fix(tmp_path, monkeypatch) -> None:
     folder = zeno_home(tmp_path, monkeypatch, PROFILES, mode=0o644)
     with pytest.warns(CredentialsFileWarning, match=f"credentials.json .*chmod 600 {folder / 'credentials.json'}"):

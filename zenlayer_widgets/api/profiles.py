@@ -78,10 +78,15 @@ def warn_if_open(path: Path) -> None:
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         # json's message may quote the file (a secret): name only the kind of failure.
-        raise CredentialsError(f"The {what} {shown(path)} cannot be read ({type(error).__name__}).") from None
+        hint = ""
+        if isinstance(error, ValueError) and not isinstance(error, UnicodeDecodeError) and text.lstrip().startswith("["):
+            hint = (f"; it looks like our old INI format, which is no longer read here: move it to "
+                    f"{shown(zenlayer_dir() / LEGACY_FILE)} to have it imported")
+        raise CredentialsError(f"The {what} {shown(path)} cannot be read ({type(error).__name__}){hint}.") from None
     if not isinstance(data, dict):
         raise CredentialsError(f"The {what} {shown(path)} must hold a JSON object.")
     return data
