@@ -3,11 +3,12 @@
 Lifecycles run on an injectable monotonic clock (``advance(seconds)`` moves it forward):
 StopInstances puts an instance in STOPPING for ``transition_seconds``, then STOPPED;
 StartInstances: BOOTING, then RUNNING; CreateImage: the image is CREATING and its instance
-IMAGING, then AVAILABLE and STOPPED. Due transitions are applied lazily (a heap of deadlines)
+IMAGING, then AVAILABLE (UNAVAILABLE under the ``unavailable`` fault) and STOPPED. Due transitions are applied lazily (a heap of deadlines)
 at the start of every call, so nothing runs in the background.
 
 Every public method takes the backend's lock: tests may call it from any thread while the
-HTTP app serves requests.
+HTTP app serves requests. ``on_change`` is called after every change (the shared sandbox saves
+``export_state()`` to disk there; ``import_state`` loads it back).
 """
 
 from __future__ import annotations
@@ -146,11 +147,11 @@ class EmulatorBackend:
         if then is not None:
             self._schedule(then, instance.instance_id, instance.generation)
 
-    def _finish_image(self, image_id: str, status: str = rules.AVAILABLE) -> None:
+    def _finish_image(self, image_id: str) -> None:
         image = self._custom.get(image_id)
         if image is None or image.status != rules.CREATING:
             return
-        image.status = image.final_status or status
+        image.status = image.final_status or rules.AVAILABLE
         source = self._instances.get(image.source_instance_id or "")
         if source is not None and source.status == rules.IMAGING:
             self._set_status(source, rules.STOPPED)
