@@ -197,7 +197,7 @@ def test_the_old_ini_file_is_imported_once(tmp_path, monkeypatch) -> None:
         f"[default]\naccess_key_id = {KEY_ID}\naccess_key_password = {PASSWORD}%\n\n[ci]\ntoken = old-token\n", encoding="utf-8")
     with pytest.warns(LegacyCredentialsImported, match=r"Imported profiles \[default\].*kept zeno's own \[ci\]"):
         assert Credentials.discover({}) == Credentials(KEY_ID, PASSWORD + "%")  # no % interpolation
-    assert not (folder / "credentials").exists() and (folder / "credentials.imported").exists()
+    assert not (folder / "credentials").exists() and (folder / "credentials.imported").stat().st_mode & 0o777 == 0o600
     assert (folder / "credentials.json").stat().st_mode & 0o777 == 0o600
     assert Credentials.discover({"ZENLAYER_PROFILE": "ci"}) == Credentials(token="zeno-token")  # zeno's entry kept
     with warnings.catch_warnings():

@@ -11,7 +11,7 @@ import pytest
 from zenlayer_widgets.api import Credentials, ZenlayerClient
 from zenlayer_widgets.emulator import start_emulator
 
-from .target import INSTANCE_ENV, LIVE_ENV, SNAPSHOTS, SNAPSHOTS_ENV, TIMEOUT_ENV, WRITE_ENV, ZONE_ENV, Target, live_client, on
+from .target import DUPLICATE_ENV, INSTANCE_ENV, LIVE_ENV, SNAPSHOTS, SNAPSHOTS_ENV, TIMEOUT_ENV, WRITE_ENV, ZONE_ENV, Target, live_client, on
 
 
 def _environ(config: pytest.Config) -> dict[str, str]:
@@ -41,7 +41,8 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         client, bad = live_client(environ)
         with client:
             yield Target(client, True, snapshots, environ.get(INSTANCE_ENV, "").strip() or None,
-                         environ.get(ZONE_ENV, "").strip() or None, float(environ.get(TIMEOUT_ENV) or 1800), bad)
+                         environ.get(ZONE_ENV, "").strip() or None, float(environ.get(TIMEOUT_ENV) or 1800),
+                         on(environ, DUPLICATE_ENV), bad)
         return
     with start_emulator(transition_seconds=0.2) as emulator:
         credentials = Credentials(emulator.access_key_id, emulator.access_key_password)
@@ -51,4 +52,4 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
             return ZenlayerClient(Credentials(emulator.access_key_id, "not-the-secret"), base_url=emulator.url)
 
         with ZenlayerClient(credentials, base_url=emulator.url) as client:
-            yield Target(client, False, snapshots, build.instance_id, build.zone_id, 30.0, bad)
+            yield Target(client, False, snapshots, build.instance_id, build.zone_id, 30.0, True, bad)

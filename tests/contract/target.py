@@ -7,7 +7,9 @@
   base URL; every answer is written as a snapshot instead. Snapshots hold codes, HTTP statuses,
   field names and booleans only: no ids, names or secrets.
 * ``ZENLAYER_CONTRACT_WRITE=1`` adds the write cycle (live: in ``ZENLAYER_CONTRACT_INSTANCE``,
-  a STOPPED instance of ``ZENLAYER_CONTRACT_ZONE``).
+  a STOPPED instance of ``ZENLAYER_CONTRACT_ZONE``): create, rename and delete one image.
+  ``ZENLAYER_CONTRACT_DUPLICATE=1`` also tries its name a second time (name uniqueness); if the
+  API accepts it, that second image is deleted too. Against the emulator both always run.
 * ``ZENLAYER_CONTRACT_SNAPSHOTS``: another snapshot directory (default tests/contract/snapshots).
 
 The settings are read from the environment the test run was started with (tests/conftest.py
@@ -34,6 +36,8 @@ INSTANCE_ENV = "ZENLAYER_CONTRACT_INSTANCE"
 ZONE_ENV = "ZENLAYER_CONTRACT_ZONE"
 SNAPSHOTS_ENV = "ZENLAYER_CONTRACT_SNAPSHOTS"
 TIMEOUT_ENV = "ZENLAYER_CONTRACT_TIMEOUT"
+#: Live: also try the image's name a second time (may make a second image, deleted at once).
+DUPLICATE_ENV = "ZENLAYER_CONTRACT_DUPLICATE"
 
 
 def on(environ: Mapping[str, str], name: str) -> bool:
@@ -59,6 +63,7 @@ class Target:
     write_instance: str | None = None
     write_zone: str | None = None
     timeout: float = 60.0
+    try_duplicate: bool = True
     bad_client: Callable[[], ZenlayerClient] = field(default=lambda: None, repr=False)  # type: ignore[assignment,return-value]
 
     def check(self, name: str, answer: dict[str, Any], *, subset: tuple[str, ...] = ()) -> None:
@@ -79,6 +84,8 @@ class Target:
         recorded = json.loads(path.read_text(encoding="utf-8"))["answer"]
         problems = []
         for key, value in recorded.items():
+            if value == {"not_tried": True}:  # the live run left this part out
+                continue
             if key in subset:
                 missing = sorted(set(value) - set(answer.get(key, ())))
                 if missing:

@@ -61,7 +61,8 @@ def test_live_mode_records_snapshots_the_emulator_then_matches(stand_in_api: str
     assert sorted(p.stem for p in snapshots.glob("*.json")) == [
         "bad_page_size", "bad_signature", "images", "instance_paging", "quota", "unknown_zone", "zones"]
 
-    writes = nested({**live, "ZENLAYER_CONTRACT_WRITE": "1", "ZENLAYER_CONTRACT_INSTANCE": build.instance_id,
+    writes = nested({**live, "ZENLAYER_CONTRACT_WRITE": "1", "ZENLAYER_CONTRACT_DUPLICATE": "1",
+                     "ZENLAYER_CONTRACT_INSTANCE": build.instance_id,
                      "ZENLAYER_CONTRACT_ZONE": "HKG-A"})
     assert writes.returncode == 0, writes.stdout + writes.stderr
     cycle = json.loads((snapshots / "write_cycle.json").read_text())

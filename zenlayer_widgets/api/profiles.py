@@ -11,7 +11,7 @@
 Our old INI file ``~/.zenlayer/credentials`` (``[profile]`` with ``access_key_id``,
 ``access_key_password``, ``token``) is imported once: its profiles are added to
 ``credentials.json`` (zeno's entries win on a clash), the old file is renamed
-``credentials.imported``, and a :class:`LegacyCredentialsImported` warning says so.
+``credentials.imported`` (mode 0600), and a :class:`LegacyCredentialsImported` warning says so.
 """
 
 from __future__ import annotations
@@ -132,11 +132,13 @@ def import_legacy(environ: Mapping[str, str] = os.environ) -> list[str]:
             existing[name] = {key: value for key, value in entry.items() if value}
             added.append(name)
         _write_private(target, existing)
-        legacy.rename(legacy.with_name(LEGACY_IMPORTED))
+        imported = legacy.with_name(LEGACY_IMPORTED)
+        legacy.rename(imported)
+        imported.chmod(0o600)  # it still holds the secrets
     kept = f"; kept zeno's own [{', '.join(clashes)}]" if clashes else ""
     warnings.warn(
         f"Imported profiles [{', '.join(added)}] from the old {shown(legacy)} (INI) into {shown(target)}{kept}, and "
-        f"renamed the old file to {LEGACY_IMPORTED} (delete it once you have checked).",
+        f"renamed the old file to {LEGACY_IMPORTED} (mode 0600; delete it once you have checked).",
         LegacyCredentialsImported,
         stacklevel=4,
     )
