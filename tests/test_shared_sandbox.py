@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -158,3 +160,17 @@ def test_the_cli_tells_status_and_stops_it(sandbox_dir: Path) -> None:
     assert f"running at {url}" in cli("status") and "transitions 0.2 s" in cli("status")
     assert "stopped" in cli("stop") and "not running" in cli("status")
     assert "state.json" in os.listdir(sandbox_dir)  # the account stays for the next start
+
+
+def test_a_restart_whose_old_port_is_taken_moves_to_a_free_one(sandbox_dir: Path) -> None:
+    import socket
+
+    kernel("create", "survives-the-move")
+    before = find_sandbox(sandbox_dir)
+    assert stop_sandbox(sandbox_dir)
+    (sandbox_dir / STATE_FILE).write_text(json.dumps({**dataclasses.asdict(before), "pid": 1}))  # a stale state file
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", before.port))
+        squatter.listen()
+        with zw.connect() as client:
+            assert client.base_url != before.url and "survives-the-move" in custom_images(client)

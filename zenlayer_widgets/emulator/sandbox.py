@@ -230,7 +230,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import EmulatorContext
     from .auth import AuthConfig
     from .backend import EmulatorBackend
-    from .server import _Server
+    from .server import serve
 
     directory = Path(args.dir)
     backend = EmulatorBackend(seed="demo", transition_seconds=args.transition_seconds, latency_ms=args.latency_ms)
@@ -254,11 +254,19 @@ def _serve(args: argparse.Namespace) -> int:
     context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, None))
 
     async def run() -> None:
-        try:
-            server = _Server(context, HOST, args.port)
-        except OSError:  # the old port is taken: any free one
-            server = _Server(context, HOST, 0)
-        handle = SandboxHandle(f"http://{HOST}:{server.port}", os.getpid(), server.port, args.access_key_id, password,
+        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def on_ready(url: str) -> None:
+            ready.set_result(url)
+
+        serving = asyncio.ensure_future(serve(context, HOST, args.port, on_ready=on_ready))
+        await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():  # the old port is taken (or gone): any free one
+            serving.exception()
+            serving = asyncio.ensure_future(serve(context, HOST, 0, on_ready=on_ready))
+        url = await ready
+        port = int(url.rsplit(":", 1)[1])
+        handle = SandboxHandle(url, os.getpid(), port, args.access_key_id, password,
                                args.transition_seconds, args.latency_ms, str(directory), args.nonce)
         _write_state(directory, handle)
         print(f"sandbox {handle.url} pid {handle.pid} serving {directory}", flush=True)
@@ -267,7 +275,7 @@ def _serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         try:
-            while not stop.is_set():
+            while not stop.is_set() and not serving.done():
                 current = _read_state(directory)
                 if current is None or current.pid != os.getpid():
                     print("state file gone or taken over: stopping", flush=True)
@@ -277,7 +285,11 @@ def _serve(args: argparse.Namespace) -> int:
                 except asyncio.TimeoutError:
                     pass
         finally:
-            await server.close()
+            serving.cancel()
+            try:
+                await serving
+            except asyncio.CancelledError:
+                pass
 
     asyncio.run(run())
     return 0
