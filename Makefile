@@ -6,7 +6,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv browser emulator bench clean
+.PHONY: lab test venv browser emulator bench clean contract
 
 venv: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ lab: venv
 
 test: venv browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Contract checks: against the emulator (comparing with tests/contract/snapshots/*.json); with
+## ZENLAYER_CONTRACT_LIVE=1 and your credentials, read-only against the real API, recording the snapshots
+## (ZENLAYER_CONTRACT_WRITE=1 ZENLAYER_CONTRACT_INSTANCE=<id> adds one create/rename/delete cycle).
+contract: venv
+	$(PY) -m pytest tests/contract $(PYTEST_ARGS)
 
 emulator: venv
 	$(PY) -m zenlayer_widgets.emulator --port 8800

@@ -1,9 +1,13 @@
 """For every test: the developer's own Zenlayer setup is invisible.
 
-A ZENLAYER_* variable or a ~/.zenlayer/credentials file on the machine running the tests would
+A ZENLAYER_* variable or a ~/.zenlayer/credentials.json file on the machine running the tests would
 switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
 no ZENLAYER_* variables and HOME pointing at an empty temporary directory; tests set what they
 need themselves.
+
+The shared sandbox of the session lives in ``$HOME/sandboxes/session`` (ZENLAYER_SANDBOX_DIR);
+tests that want one of their own take a sibling directory (``.parent / <random>``). Every sandbox
+server started under ``$HOME/sandboxes`` is stopped when the session ends.
 """
 
 from __future__ import annotations
@@ -21,14 +25,25 @@ _ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
 
 def pytest_configure(config: pytest.Config) -> None:
     patch, home = pytest.MonkeyPatch(), tempfile.mkdtemp(prefix="zw-test-home-")
+    # The contract checks' live mode (tests/contract) reads the caller's own settings from here.
+    config.zenlayer_original_environ = dict(os.environ)  # type: ignore[attr-defined]
     for name in [name for name in os.environ if name.startswith("ZENLAYER_")]:
         patch.delenv(name)
     patch.setenv("HOME", home)
+    patch.setenv("ZENLAYER_SANDBOX_DIR", str(Path(home) / "sandboxes" / "session"))
     config.stash[_ENV] = (patch, home)
+
+
+def stop_sandboxes(root: Path) -> int:
+    """Stop every sandbox server whose state file is under ``root``; how many were running."""
+    from zenlayer_widgets.emulator.sandbox import STATE_FILE, stop_sandbox
+
+    return sum(stop_sandbox(state.parent, timeout=10) for state in root.rglob(STATE_FILE))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     patch, home = config.stash[_ENV]
+    stop_sandboxes(Path(home) / "sandboxes")
     patch.undo()
     shutil.rmtree(home, ignore_errors=True)
 

@@ -15,6 +15,8 @@ from ._version import __version__
 _EXPORTS = {
     "connect": "connection",
     "describe_connection": "connection",
+    "list_profiles": "connection",
+    "reset_sandbox": "connection",
     "Inventory": "core.inventory",
     "load_inventory": "core.inventory",
     "load_inventory_async": "core.inventory",

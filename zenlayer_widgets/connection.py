@@ -1,17 +1,26 @@
-"""Get a client: the real API when credentials are configured, else the sandbox emulator.
+"""Get a client: the real API when credentials are configured, else the user's shared sandbox.
 
-Sandbox mode starts the package's own emulator (demo fleet) on a free loopback port inside this
-process, once, and returns a client that says so (``client.sandbox is True``).
+Credentials come from the chain of :meth:`Credentials.discover` (arguments, a named profile, the
+environment in zeno's / Terraform's / our spelling, zeno's profile files). Anything that says a
+real account is meant (a base URL, a profile, half a key pair) but gives no usable credentials is
+a :class:`CredentialsError` naming what is missing: never a silent fall back to the sandbox.
+
+Sandbox mode finds (or starts) the one emulator server every kernel of this user shares (see
+:mod:`.emulator.sandbox`: state persisted under ``ZENLAYER_SANDBOX_DIR``); ``client.sandbox`` is True.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import Any
 
+from .api._wire import env_base_url
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
+from .api.errors import CredentialsError
+from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
 from .core.sync import async_twin, run_on_twin  # noqa: F401  (re-exported)
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
@@ -20,53 +29,102 @@ SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
 SANDBOX_LATENCY_ENV = "ZENLAYER_SANDBOX_LATENCY_MS"
 #: Environment variable: "1" forces sandbox mode even when credentials are configured.
 SANDBOX_ENV = "ZENLAYER_SANDBOX"
+#: The label a sandbox client's credentials carry.
+SANDBOX_SOURCE = "the shared sandbox"
 
-_sandbox_lock = threading.Lock()
-_sandbox: Any = None
+_fallback_lock = threading.Lock()
+_fallback: Any = None
+
+
+def _sandbox_settings() -> tuple[float, float]:
+    return float(os.environ.get(SANDBOX_TRANSITION_ENV, "3")), float(os.environ.get(SANDBOX_LATENCY_ENV, "0"))
 
 
 def sandbox_emulator() -> Any:
-    """The process-wide sandbox emulator (started on first use, demo fleet)."""
-    global _sandbox
-    with _sandbox_lock:
-        if _sandbox is None:
-            from .emulator import start_emulator
+    """The user's shared sandbox (found or started; settings from the environment).
 
-            seconds = float(os.environ.get(SANDBOX_TRANSITION_ENV, "3"))
-            latency = float(os.environ.get(SANDBOX_LATENCY_ENV, "0"))
-            _sandbox = start_emulator(seed="demo", transition_seconds=seconds, latency_ms=latency)
-        return _sandbox
+    Returns an object with ``url``, ``host_port``, ``access_key_id`` and ``access_key_password``.
+    If the shared server cannot be started (a read-only data directory, say), an in-process
+    emulator stands in, with a warning that its state is this kernel's alone.
+    """
+    from .emulator.sandbox import SandboxError, ensure_sandbox
+
+    seconds, latency = _sandbox_settings()
+    try:
+        return ensure_sandbox(seconds, latency)
+    except (SandboxError, OSError, TimeoutError) as error:
+        global _fallback
+        with _fallback_lock:
+            if _fallback is None:
+                from .emulator import start_emulator
+
+                warnings.warn(f"The shared sandbox could not start ({error}); this kernel uses its own in-memory "
+                              "emulator instead (other kernels will not see its changes).", RuntimeWarning, stacklevel=3)
+                _fallback = start_emulator(seed="demo", transition_seconds=seconds, latency_ms=latency)
+            return _fallback
+
+
+def reset_sandbox() -> str:
+    """Put the shared sandbox back to the demo fleet (kernels stay connected); says what was done."""
+    from .emulator.sandbox import reset_sandbox as reset
+
+    return reset()
+
+
+def _sandbox_client(**client_options: Any) -> ZenlayerClient:
+    emulator = sandbox_emulator()
+    demo = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password,
+                       source=SANDBOX_SOURCE)
+    return ZenlayerClient(demo, base_url=emulator.url, sandbox=True, **client_options)
 
 
 def connect(
     credentials: Credentials | None = None,
     *,
+    profile: str | None = None,
     sandbox: bool | None = None,
     base_url: str | None = None,
     **client_options: Any,
 ) -> ZenlayerClient:
-    """A client for the real API if credentials are given or configured, else for the sandbox.
+    """A client for the real API if credentials are given or configured, else for the shared sandbox.
 
-    ``sandbox=True`` forces the emulator; ``sandbox=False`` refuses to fall back to it (a
-    :class:`~zenlayer_widgets.api.errors.CredentialsError` is raised when nothing is configured).
-    Credentials come from ``credentials``, then ``ZENLAYER_ACCESS_KEY_ID`` /
-    ``ZENLAYER_ACCESS_KEY_PASSWORD`` or ``ZENLAYER_TOKEN``, then the profile file.
+    ``profile`` picks a profile of ``~/.zenlayer/credentials.json`` (it must exist); several
+    clients of different profiles can live in one kernel. ``sandbox=True`` forces the emulator
+    (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
     """
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
         sandbox = True
-    if sandbox is not True:
-        found = credentials or Credentials.discover()
-        if found is not None:
-            return ZenlayerClient(found, base_url=base_url, **client_options)
-        if sandbox is False:
-            return ZenlayerClient(None, base_url=base_url, **client_options)  # raises CredentialsError
-    emulator = sandbox_emulator()
-    demo = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
-    return ZenlayerClient(demo, base_url=emulator.url, sandbox=True, **client_options)
+    if sandbox is True:
+        if credentials is not None or profile is not None:
+            raise ValueError("sandbox=True uses the sandbox's own key pair: give credentials/profile or sandbox=True, not both")
+        return _sandbox_client(**client_options)
+    found = credentials or Credentials.discover(profile=profile)
+    if found is not None:
+        return ZenlayerClient(found, base_url=base_url, **client_options)
+    from_env = env_base_url(os.environ)
+    named_url = ("the base_url argument", base_url) if base_url else (from_env[1], from_env[0]) if from_env else None
+    if named_url:
+        raise CredentialsError(
+            f"{named_url[0]} is set ({named_url[1]}), so a real account is meant, but no credentials were found: run "
+            "`zeno configure`, or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET (or ZENLAYER_TOKEN). "
+            "Not falling back to the sandbox; unset it, or use connect(sandbox=True), for the sandbox."
+        )
+    if sandbox is False:
+        return ZenlayerClient(None, base_url=base_url, **client_options)  # raises CredentialsError
+    return _sandbox_client(**client_options)
+
+
+def connection_source(client: ZenlayerClient | AsyncZenlayerClient) -> str:
+    """Where the client's credentials came from and which profile, never a secret (e.g. for a banner)."""
+    credentials = client.credentials
+    if client.sandbox:
+        return SANDBOX_SOURCE
+    return credentials.describe()
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:
-    """One line for the screen: sandbox or real, and where."""
+    """One line for the screen: sandbox or real, where, and whose credentials (source, profile)."""
     if client.sandbox:
-        return f"Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real is changed)"
-    return f"Zenlayer Cloud API at {client.base_url}"
+        return (f"Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real is changed; "
+                "shared by all your kernels, kept across restarts; zw.reset_sandbox() starts it over)")
+    return f"Zenlayer Cloud API at {client.base_url}, {connection_source(client)}"

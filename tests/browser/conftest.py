@@ -137,7 +137,8 @@ def voila_server(
 
     def start(notebook: Path, *, env: Mapping[str, str] | None = None) -> VoilaServer:
         log = tmp_path / f"voila-{len(servers)}-{notebook.stem}.log"
-        servers.append(start_voila(notebook.resolve(), {**jupyter_env, **(env or {})}, log))
+        sandbox = Path(jupyter_env["ZENLAYER_SANDBOX_DIR"]).parent / f"voila-{tmp_path.name}-{len(servers)}"  # its own
+        servers.append(start_voila(notebook.resolve(), {**jupyter_env, "ZENLAYER_SANDBOX_DIR": str(sandbox), **(env or {})}, log))
         return servers[-1]
 
     yield start

@@ -60,8 +60,9 @@ def open_notebook(
     if dest.exists():
         raise FileExistsError(f"{dest} exists: pick a name not used before in this session")
     nb = nbformat.read(source_path, as_version=4)
-    if env:
-        use_kernel(nb, add_kernelspec(lab_server.env, env))
+    # every notebook gets a sandbox of its own: the sandbox is shared by a user's kernels and persists
+    sandbox = Path(lab_server.env["ZENLAYER_SANDBOX_DIR"]).parent / f"lab-{name}"
+    use_kernel(nb, add_kernelspec(lab_server.env, {"ZENLAYER_SANDBOX_DIR": str(sandbox), **(env or {})}))
     nbformat.write(nb, dest)
     page.goto(lab_server.url(f"/lab/tree/{quote(dest.name)}?reset"))
     try:

@@ -1,7 +1,7 @@
 """The runbook in a real JupyterLab (and once in Voila) in headless Chromium, used as an operator would.
 
-Each test opens a fresh copy of notebooks/create_image.ipynb, so each kernel starts its own
-sandbox emulator with the demo fleet; transitions last 1 s so the flows stay quick.
+Each test opens a fresh copy of notebooks/create_image.ipynb with a sandbox directory of its own
+(open_notebook), so each kernel starts its own sandbox emulator with the demo fleet; transitions last 1 s so the flows stay quick.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -10,19 +12,24 @@ import papermill
 import pytest
 
 from zenlayer_widgets.emulator import EmulatorBackend
+from zenlayer_widgets.emulator.sandbox import stop_sandbox
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture
 def sandbox_env(monkeypatch, tmp_path):
-    """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials."""
+    """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials,
+    and a sandbox of this test's own (the sandbox is shared by kernels and persists otherwise)."""
+    sandbox = Path(os.environ["ZENLAYER_SANDBOX_DIR"]).parent / uuid.uuid4().hex[:12]
+    monkeypatch.setenv("ZENLAYER_SANDBOX_DIR", str(sandbox))
     for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
     monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))
     monkeypatch.setenv("HOME", str(tmp_path))
-    return tmp_path
+    yield tmp_path
+    stop_sandbox(sandbox)
 
 
 def demo_id(name: str) -> str:
@@ -106,3 +113,22 @@ def test_committed_notebooks_have_no_outputs():
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell.get("outputs") == [] and cell.get("execution_count") is None, path.name
+
+
+def test_the_inventory_runbook_sees_the_image_the_create_runbook_made(sandbox_env):
+    """Two kernels, one sandbox: what create_image.ipynb made, inventory.ipynb lists (and a third run still does)."""
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "create_image.ipynb"), str(sandbox_env / "create.ipynb"),
+        parameters={"interactive": False, "instance_id": demo_id("build-hkg-01"), "image_name": "shared-across-kernels",
+                    "wait": True},
+        kernel_name="python3", progress_bar=False, cwd=str(sandbox_env),
+    )
+    for run in ("first", "again"):
+        out = sandbox_env / f"inventory-{run}.ipynb"
+        papermill.execute_notebook(
+            str(NOTEBOOKS / "inventory.ipynb"), str(out), parameters={"export_dir": str(sandbox_env / run)},
+            kernel_name="python3", progress_bar=False, cwd=str(sandbox_env),
+        )
+        text = outputs_text(nbformat.read(out, as_version=4))
+        assert "16 instances, 13 custom images in 7 zones" in text and "shared-across-kernels" in text
+        assert "HKG-A: 2 / 5" in text

@@ -39,6 +39,22 @@ def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[
     return [Zone.from_wire(item) for item in records(response, "zoneSet", "DescribeZones")]
 
 
+#: The DescribeInstances filters besides the named arguments (snake_case of the reference's names).
+INSTANCE_FILTERS = (
+    "resource_group_id", "instance_type", "internet_charge_type", "image_id", "key_id", "subnet_id",
+    "security_group_id", "public_ip_addresses", "private_ip_addresses", "tag_keys", "tags",
+)
+
+
+def _instance_filters(filters: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``filters``, once every name is a DescribeInstances filter (a typo would silently filter nothing)."""
+    unknown = set(filters) - set(INSTANCE_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown instance filter(s) {sorted(unknown)}; the filters are instance_ids, zone_id, "
+                        f"instance_status, instance_name, {', '.join(INSTANCE_FILTERS)}")
+    return filters
+
+
 def describe_instances(
     ctx: Context,
     *,
@@ -59,7 +75,7 @@ def describe_instances(
     named = _filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name)
     if ids == []:
         return empty_page(page_num, page_size)
-    fields = payload(instance_ids=ids, **named, **filters)
+    fields = payload(instance_ids=ids, **named, **_instance_filters(filters))
     return (yield from page(ctx, "DescribeInstances", fields, Instance.from_wire, page_num, page_size))
 
 
@@ -74,7 +90,7 @@ def list_instances(
     **filters: Any,
 ) -> Flow[list[Instance]]:
     """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
-    fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **filters)
+    fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **_instance_filters(filters))
     return (
         yield from listing(ctx, "DescribeInstances", fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
     )
@@ -178,6 +194,22 @@ def _image_parser(zone_id: str) -> Callable[[Mapping[str, Any]], Image]:
 
 def _image_key(image: Image) -> str:
     return image.image_id
+
+
+def describe_image(ctx: Context, image_id: str) -> Flow[Image]:
+    """One image by id (DescribeImage, the Go SDK's singular action that the Terraform provider reads).
+
+    Its fields come beside the ``requestId``; ``zone_id`` is filled when the answer carries ``zoneId``.
+    Raises :class:`~.errors.NotFound` for an unknown id.
+    """
+    if not isinstance(image_id, str) or not image_id:
+        raise ValueError("image_id is required")
+    response = yield from call(ctx, "DescribeImage", payload(image_id=image_id))
+    fields = {key: value for key, value in response.items() if key not in ("requestId", "zoneId")}
+    if not isinstance(fields.get("imageId"), str):
+        raise unexpected("DescribeImage", 200, "no `imageId` in the response", response.get("requestId"))
+    zone = response.get("zoneId")
+    return Image.from_wire(fields, zone_id=zone if isinstance(zone, str) else None)
 
 
 def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[list[ImageQuota]]:

@@ -221,6 +221,8 @@ def _fetch(
     response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size})
     items = tuple(parse(item) for item in records(response, "dataSet", action))
     total = _total(response)
+    if total is not None and total < len(items):  # a count below what came back (totalCount: 0): not a count
+        total = None
     return Page(items, len(items) if total is None else total, response.get("requestId"), page_num, page_size), total
 
 
@@ -242,8 +244,9 @@ def every_page(
 ) -> Flow[list[T]]:
     """Every item of a listing, page after page, deduplicated by ``key`` (first seen kept).
 
-    Stops at an empty page, when ``totalCount`` items have been fetched (or, without a
-    ``totalCount``, at a short page), or when a page brings nothing new; a listing that has not
+    Stops at an empty page, when ``totalCount`` items have been fetched (or, without a usable
+    ``totalCount``, at a short page), or when a page brings nothing new. A ``totalCount`` below
+    what has already come back (``0`` beside a full page) is ignored. A listing that has not
     ended after ``ctx.max_pages`` pages is :class:`~errors.UnexpectedResponse`, not an endless walk.
     """
     found: dict[Hashable, T] = {}

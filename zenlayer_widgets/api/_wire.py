@@ -30,6 +30,11 @@ API_VERSIONS = ("2023-03-13", "2026-04-01")
 DEFAULT_API_VERSION = "2023-03-13"
 DEFAULT_BASE_URL = "https://console.zenlayer.com"
 ENV_BASE_URL = "ZENLAYER_BASE_URL"
+#: zeno's endpoint override (a domain or a URL).
+ENV_ZENO_ENDPOINT = "ZENLAYER_ENDPOINT"
+#: The Terraform provider's domain and scheme.
+ENV_TF_DOMAIN = "ZENLAYERCLOUD_DOMAIN"
+ENV_TF_SCHEME = "ZENLAYERCLOUD_SCHEME"
 USER_AGENT = f"zenlayer-widgets/{__version__} httpx/{httpx.__version__}"
 EXCERPT_LIMIT = 160
 #: The largest answer the clients read (decoded); a larger one is refused, not buffered.
@@ -71,6 +76,18 @@ def normalize_base_url(base_url: str) -> str:
     if url.query or url.fragment:
         raise ValueError(f"base_url must not carry a query or fragment: {base_url!r}")
     return str(url).rstrip("/")
+
+
+def env_base_url(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """``(base URL, the variable it came from)``: ZENLAYER_BASE_URL, zeno's ZENLAYER_ENDPOINT, then
+    Terraform's ZENLAYERCLOUD_DOMAIN (with ZENLAYERCLOUD_SCHEME, default https); None when none is set."""
+    for name in (ENV_BASE_URL, ENV_ZENO_ENDPOINT, ENV_TF_DOMAIN):
+        value = environ.get(name, "").strip()
+        if value:
+            if "://" not in value:
+                value = f"{environ.get(ENV_TF_SCHEME, '').strip() or 'https'}://{value}"
+            return value, name
+    return None
 
 
 def encode_body(payload: Mapping[str, Any]) -> bytes:
@@ -198,6 +215,8 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
         inner = body.get("response")
         if not isinstance(inner, dict):
             raise unexpected(action, status, f"no `response` object: {excerpt(response.content, redact)!r}", request_id)
+        if request_id and not isinstance(inner.get("requestId"), str):  # the outer requestId stands in
+            inner = {**inner, "requestId": request_id}
         return inner
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():

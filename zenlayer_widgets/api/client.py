@@ -32,11 +32,11 @@ from ._wire import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
-    ENV_BASE_URL,
     SERVICE_PATH,
     BodyReader,
     Redactor,
     nothing_sent,
+    env_base_url,
     normalize_base_url,
     past_deadline,
 )
@@ -52,9 +52,10 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 NO_CREDENTIALS_HELP = (
-    "No Zenlayer credentials found. Pass Credentials(access_key_id=..., access_key_password=...) or "
-    "Credentials(token=...), set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN), "
-    "or write them to ~/.zenlayer/credentials; zenlayer_widgets.connect(sandbox=True) uses the built-in emulator."
+    "No Zenlayer credentials found. Run `zeno configure` (profiles in ~/.zenlayer/credentials.json), set "
+    "ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET (or Terraform's ZENLAYERCLOUD_ACCESS_KEY_ID and "
+    "ZENLAYERCLOUD_ACCESS_KEY_PASSWORD, or ZENLAYER_TOKEN), or pass Credentials(...); "
+    "zenlayer_widgets.connect(sandbox=True) uses the built-in sandbox emulator."
 )
 
 
@@ -123,7 +124,7 @@ class _BaseClient:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.credentials = credentials
-        self.base_url = normalize_base_url(base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+        self.base_url = normalize_base_url(base_url or (env_base_url(os.environ) or (DEFAULT_BASE_URL,))[0])
         self.endpoint = self.base_url + SERVICE_PATH
         self.api_version = api_version
         self.timeout = float(timeout)
@@ -204,6 +205,7 @@ class _BaseClient:
     stop_instances = _Operation(_actions.stop_instances)
     describe_images = _Operation(_actions.describe_images)
     list_images = _Operation(_actions.list_images)
+    describe_image = _Operation(_actions.describe_image)
     describe_image_quota = _Operation(_actions.describe_image_quota)
     create_image = _Operation(_actions.create_image)
     delete_images = _Operation(_actions.delete_images)

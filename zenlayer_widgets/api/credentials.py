@@ -1,21 +1,27 @@
-"""Zenlayer credentials: an access key pair (signed requests) or a bearer token.
+"""Zenlayer credentials: an access key pair (signed requests) or a bearer token, and the chain that finds them.
 
-Found, in this order, by :meth:`Credentials.discover`:
+:meth:`Credentials.discover` looks in this order and stops at the first source that has any:
 
-1. the environment: ``ZENLAYER_ACCESS_KEY_ID`` + ``ZENLAYER_ACCESS_KEY_PASSWORD``, or ``ZENLAYER_TOKEN``;
-2. a profile in an INI file: ``ZENLAYER_CREDENTIALS_FILE`` or ``~/.zenlayer/credentials``,
-   section ``ZENLAYER_PROFILE`` (default ``default``), keys ``access_key_id``,
-   ``access_key_password`` and ``token``.
+1. a profile asked for by name (``discover(profile="prod")``, i.e. ``zw.connect(profile="prod")``);
+2. the environment, in each ecosystem's spelling (the first complete pair wins):
+   ``ZENLAYER_ACCESS_KEY_ID`` + ``ZENLAYER_ACCESS_KEY_SECRET`` (the ``zeno`` CLI) or
+   ``ZENLAYER_ACCESS_KEY_PASSWORD`` (ours, the SDKs' word); then
+   ``ZENLAYERCLOUD_ACCESS_KEY_ID`` + ``ZENLAYERCLOUD_ACCESS_KEY_PASSWORD`` (the Terraform provider);
+   then ``ZENLAYER_TOKEN``;
+3. zeno's profile files (:mod:`.profiles`): ``~/.zenlayer/credentials.json``, the profile
+   ``ZENLAYER_PROFILE``, else ``current_profile`` of ``~/.zenlayer/config.json``, else ``default``.
 
+Explicit arguments (``Credentials(...)`` handed to the client or to ``connect``) come before all of
+these. Half a key pair, or a profile that is named but missing, is a :class:`CredentialsError`
+naming what is missing. Every value is refused at load time if it holds a control character.
 The password and the token never appear in ``repr``/``str`` or in an error message.
 """
 
 from __future__ import annotations
 
-import configparser
 import os
-from dataclasses import dataclass
-from pathlib import Path
+import unicodedata
+from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 import httpx
@@ -24,37 +30,58 @@ from .errors import CredentialsError
 
 ENV_ACCESS_KEY_ID = "ZENLAYER_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_PASSWORD = "ZENLAYER_ACCESS_KEY_PASSWORD"
+#: zeno's spelling of the secret.
+ENV_ACCESS_KEY_SECRET = "ZENLAYER_ACCESS_KEY_SECRET"
+#: The Terraform provider's spelling.
+ENV_TF_ACCESS_KEY_ID = "ZENLAYERCLOUD_ACCESS_KEY_ID"
+ENV_TF_ACCESS_KEY_PASSWORD = "ZENLAYERCLOUD_ACCESS_KEY_PASSWORD"
 ENV_TOKEN = "ZENLAYER_TOKEN"
-ENV_CREDENTIALS_FILE = "ZENLAYER_CREDENTIALS_FILE"
 ENV_PROFILE = "ZENLAYER_PROFILE"
 DEFAULT_PROFILE = "default"
 
+_FIELD_WORDS = {"access_key_id": "access key id", "access_key_password": "access key password", "token": "token"}
 
-def default_credentials_path() -> Path:
-    """``~/.zenlayer/credentials``."""
-    return Path.home() / ".zenlayer" / "credentials"
+
+def _control_character(value: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
 @dataclass(frozen=True, repr=False)
 class Credentials:
     """An access key pair, or a bearer token. A complete key pair wins over a token.
 
-    Raises :class:`CredentialsError` when neither a complete key pair nor a token is given.
+    ``source`` says where they came from (``"arguments"``, ``"environment (ZENLAYER_ACCESS_KEY_ID +
+    ZENLAYER_ACCESS_KEY_SECRET)"``, ``"profile 'prod' in ~/.zenlayer/credentials.json"``) and
+    ``profile`` the profile name, if any: both are for the screen and never hold a secret.
+    Raises :class:`CredentialsError` when neither a complete key pair nor a token is given, or
+    when a value holds a control character (a pasted newline, an escape sequence).
     """
 
     access_key_id: str | None = None
     access_key_password: str | None = None
     token: str | None = None
+    source: str = field(default="arguments", compare=False)
+    profile: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        where = f" ({self.source})" if self.source != "arguments" else ""
+        for name in ("access_key_id", "access_key_password", "token"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise CredentialsError(f"The {_FIELD_WORDS[name]}{where} must be text, not {type(value).__name__}.")
+            if value and _control_character(value):
+                raise CredentialsError(
+                    f"The {_FIELD_WORDS[name]}{where} contains a control character (a newline, tab or escape "
+                    "pasted with it?); copy it again from the Zenlayer console. The value is not shown."
+                )
         has_id, has_password = bool(self.access_key_id), bool(self.access_key_password)
         if has_id and has_password or self.token:
             return
         if has_id:
-            raise CredentialsError(f"The access key {self.access_key_id!r} has no access key password (and no token is set).")
+            raise CredentialsError(f"The access key {self.access_key_id!r}{where} has no access key password (and no token is set).")
         if has_password:
-            raise CredentialsError("An access key password was given without its access key id (and no token is set).")
-        raise CredentialsError("Empty credentials: give an access key id and password, or a token.")
+            raise CredentialsError(f"An access key password was given without its access key id{where} (and no token is set).")
+        raise CredentialsError(f"Empty credentials{where}: give an access key id and password, or a token.")
 
     @property
     def kind(self) -> Literal["access_key", "token"]:
@@ -69,6 +96,11 @@ class Credentials:
             return ZC2Auth(self.access_key_id or "", self.access_key_password or "")
         return BearerAuth(self.token or "")
 
+    def describe(self) -> str:
+        """Where these credentials came from, for the screen: source, profile, key id; never a secret."""
+        what = f"access key {self.access_key_id}" if self.kind == "access_key" else "a token"
+        return f"{what} from {self.source}"
+
     def __repr__(self) -> str:
         if self.kind == "access_key":
             return f"Credentials(access_key_id={self.access_key_id!r})"
@@ -78,70 +110,62 @@ class Credentials:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Credentials | None:
-        """From ``ZENLAYER_ACCESS_KEY_ID`` + ``ZENLAYER_ACCESS_KEY_PASSWORD`` or ``ZENLAYER_TOKEN``.
+        """From the environment (see the module docstring for the spellings and their order).
 
-        None when none of them is set; :class:`CredentialsError` when only half a key pair is set
-        and there is no token.
+        None when none of the variables is set; :class:`CredentialsError` naming the missing
+        variable when only half a key pair is set and there is no token, or when zeno's
+        ``..._SECRET`` and our ``..._PASSWORD`` are both set to different values.
         """
-        key_id = environ.get(ENV_ACCESS_KEY_ID, "").strip()
-        password = environ.get(ENV_ACCESS_KEY_PASSWORD, "").strip()
-        token = environ.get(ENV_TOKEN, "").strip()
-        if not (key_id or password or token):
-            return None
-        if not token and not (key_id and password):
-            missing = ENV_ACCESS_KEY_PASSWORD if key_id else ENV_ACCESS_KEY_ID
-            present = ENV_ACCESS_KEY_ID if key_id else ENV_ACCESS_KEY_PASSWORD
-            raise CredentialsError(f"{present} is set but {missing} is not (or set {ENV_TOKEN} instead).")
-        return cls._complete(key_id, password, token)
+        get = {name: environ.get(name, "").strip() for name in (
+            ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_ACCESS_KEY_PASSWORD, ENV_TF_ACCESS_KEY_ID,
+            ENV_TF_ACCESS_KEY_PASSWORD, ENV_TOKEN)}.__getitem__
+        secret, password = get(ENV_ACCESS_KEY_SECRET), get(ENV_ACCESS_KEY_PASSWORD)
+        if secret and password and secret != password:
+            raise CredentialsError(f"{ENV_ACCESS_KEY_SECRET} and {ENV_ACCESS_KEY_PASSWORD} are both set, to different "
+                                   "values; unset one of them.")
+        ours_secret_name = (ENV_ACCESS_KEY_SECRET if secret else ENV_ACCESS_KEY_PASSWORD if password
+                            else f"{ENV_ACCESS_KEY_SECRET} (or {ENV_ACCESS_KEY_PASSWORD})")
+        pairs = (
+            (ENV_ACCESS_KEY_ID, get(ENV_ACCESS_KEY_ID), ours_secret_name, secret or password),
+            (ENV_TF_ACCESS_KEY_ID, get(ENV_TF_ACCESS_KEY_ID), ENV_TF_ACCESS_KEY_PASSWORD, get(ENV_TF_ACCESS_KEY_PASSWORD)),
+        )
+        for id_name, key_id, secret_name, value in pairs:
+            if key_id and value:
+                return cls(key_id, value, source=f"environment ({id_name} + {secret_name})")
+        token = get(ENV_TOKEN)
+        if token:
+            return cls(token=token, source=f"environment ({ENV_TOKEN})")
+        for id_name, key_id, secret_name, value in pairs:
+            if key_id or value:
+                missing, present = (secret_name, id_name) if key_id else (id_name, secret_name)
+                raise CredentialsError(f"{present} is set but {missing} is not (or set {ENV_TOKEN} instead); "
+                                       "refusing to fall back to the sandbox.")
+        return None
 
     @classmethod
     def from_profile(
         cls,
-        path: str | os.PathLike[str] | None = None,
-        profile: str = DEFAULT_PROFILE,
+        profile: str | None = None,
         *,
         environ: Mapping[str, str] = os.environ,
     ) -> Credentials | None:
-        """From a profile in an INI file (``path``, else ``ZENLAYER_CREDENTIALS_FILE``, else the default).
+        """From zeno's profile files (see :mod:`.profiles`); None when there are none and none was asked for."""
+        from .profiles import load_profile
 
-        None when the default file is absent or has no ``default`` section. A file or profile
-        that was asked for by name (argument or environment variable) must exist; an unreadable
-        or incomplete one raises :class:`CredentialsError`.
-        """
-        named_file = path if path is not None else environ.get(ENV_CREDENTIALS_FILE) or None
-        file = Path(named_file).expanduser() if named_file else default_credentials_path()
-        if not file.is_file():
-            if named_file:
-                raise CredentialsError(f"The credentials file {str(file)!r} does not exist.")
-            return None
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(file, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError, OSError) as error:
-            # The parser's own message may quote a line of the file, i.e. a secret: name only the type.
-            raise CredentialsError(f"The credentials file {str(file)!r} cannot be read ({type(error).__name__}).") from None
-        if not parser.has_section(profile):
-            if named_file or profile != DEFAULT_PROFILE:
-                raise CredentialsError(f"The credentials file {str(file)!r} has no profile [{profile}].")
-            return None
-        section = parser[profile]
-        key_id, password, token = (section.get(key, "").strip() for key in ("access_key_id", "access_key_password", "token"))
-        if not token and not (key_id and password):
-            raise CredentialsError(
-                f"Profile [{profile}] in {str(file)!r} needs access_key_id and access_key_password, or token."
-            )
-        return cls._complete(key_id, password, token)
+        return load_profile(profile, environ)
 
     @classmethod
-    def discover(cls, environ: Mapping[str, str] = os.environ) -> Credentials | None:
-        """The environment's credentials, else the profile ``ZENLAYER_PROFILE`` (or ``default``), else None."""
+    def discover(cls, environ: Mapping[str, str] = os.environ, *, profile: str | None = None) -> Credentials | None:
+        """The first source of the chain that has credentials (module docstring), else None.
+
+        ``profile`` names a profile of the files, which then must exist (the environment is not read).
+        """
+        if profile is not None:
+            return cls.from_profile(profile, environ=environ)
+        from .profiles import check_named_profile
+
+        check_named_profile(environ)  # ZENLAYER_PROFILE naming no profile is an error, even with keys set
         found = cls.from_env(environ)
         if found is not None:
             return found
-        return cls.from_profile(profile=environ.get(ENV_PROFILE) or DEFAULT_PROFILE, environ=environ)
-
-    @classmethod
-    def _complete(cls, key_id: str, password: str, token: str) -> Credentials:
-        if key_id and password:
-            return cls(access_key_id=key_id, access_key_password=password)
-        return cls(token=token)
+        return cls.from_profile(environ=environ)

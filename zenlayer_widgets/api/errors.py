@@ -179,7 +179,11 @@ _BY_CODE: dict[str, type[APIError]] = {
 
 
 def error_class_for(code: str, http_status: int | None) -> type[APIError]:
-    """Pick the most specific :class:`APIError` subclass for a wire ``code`` and HTTP status."""
+    """Pick the most specific :class:`APIError` subclass for a wire ``code`` and HTTP status.
+
+    Dotted codes (the Go SDK's ``Invalid.Image.Not.Found``) are read as their UPPER_SNAKE twins.
+    """
+    code = code.replace(".", "_").upper()
     if code in _BY_CODE:
         return _BY_CODE[code]
     if code.startswith("AUTH_FAILURE") or http_status in (401, 403) and not code.startswith("OPERATION_DENIED"):

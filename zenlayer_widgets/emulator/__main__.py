@@ -1,4 +1,8 @@
-"""``python -m zenlayer_widgets.emulator``: serve the Zenlayer VM API emulator until Ctrl-C."""
+"""``python -m zenlayer_widgets.emulator``: serve the Zenlayer VM API emulator until Ctrl-C.
+
+``python -m zenlayer_widgets.emulator reset|status|stop`` manage the user's shared sandbox
+(see :mod:`.sandbox`); ``sandbox-serve`` is how the sandbox server itself is started.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SANDBOX_COMMANDS = ("reset", "status", "stop")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "sandbox-serve":
+        from .sandbox import serve_main
+
+        return serve_main(argv[1:])
+    if argv and argv[0] in SANDBOX_COMMANDS:
+        from .sandbox import cli
+
+        return cli(argv)
     args = build_parser().parse_args(argv)
     password = args.access_key_password or os.environ.get(PASSWORD_ENV) or DEMO_ACCESS_KEY_PASSWORD
     token = args.token or os.environ.get(TOKEN_ENV) or DEMO_TOKEN

@@ -3,11 +3,12 @@
 Lifecycles run on an injectable monotonic clock (``advance(seconds)`` moves it forward):
 StopInstances puts an instance in STOPPING for ``transition_seconds``, then STOPPED;
 StartInstances: BOOTING, then RUNNING; CreateImage: the image is CREATING and its instance
-IMAGING, then AVAILABLE and STOPPED. Due transitions are applied lazily (a heap of deadlines)
+IMAGING, then AVAILABLE (UNAVAILABLE under the ``unavailable`` fault) and STOPPED. Due transitions are applied lazily (a heap of deadlines)
 at the start of every call, so nothing runs in the background.
 
 Every public method takes the backend's lock: tests may call it from any thread while the
-HTTP app serves requests.
+HTTP app serves requests. ``on_change`` is called after every change (the shared sandbox saves
+``export_state()`` to disk there; ``import_state`` loads it back).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 from .. import rules
 from ..api import errors
 from .exceptions import ApiFailure
-from .faults import FaultInjector, FaultRule
+from .faults import UNAVAILABLE as UNAVAILABLE_FAULT, FaultInjector, FaultRule
 from .filters import instance_checks, name_matches, page
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 from .seed import IdFactory, build_fleet, custom_image
@@ -67,6 +68,9 @@ class EmulatorBackend:
         self.latency_ms = float(latency_ms)
         self._initial_faults = tuple(faults)
         self._faults = FaultInjector(self._initial_faults, seed=seed)
+        #: Called (under the lock) after every change of state: the shared sandbox saves a snapshot.
+        self.on_change: Callable[[], None] | None = None
+        self._fail_next_image = False
         self.reset()
 
     # ----------------------------------------------------------------- state and clock
@@ -87,6 +91,29 @@ class EmulatorBackend:
             self._pending: list[tuple[float, int, str, str, int]] = []
             self._sequence = itertools.count()
             self._faults.set_rules(self._initial_faults)
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    @property
+    def seed(self) -> str:
+        return self._seed
+
+    def export_state(self) -> dict:
+        """Everything the account holds, as JSON-able data (pending transitions as seconds left)."""
+        from .persist import export_state
+
+        with self._lock:
+            return export_state(self, self.now())
+
+    def import_state(self, state: dict) -> None:
+        """Replace the account's state with one :meth:`export_state` gave (ValueError when malformed)."""
+        from .persist import import_state
+
+        with self._lock:
+            import_state(self, state, self.now())
 
     def now(self) -> float:
         """The backend's clock (monotonic seconds plus everything ``advance`` added)."""
@@ -124,7 +151,7 @@ class EmulatorBackend:
         image = self._custom.get(image_id)
         if image is None or image.status != rules.CREATING:
             return
-        image.status = rules.AVAILABLE
+        image.status = image.final_status or rules.AVAILABLE
         source = self._instances.get(image.source_instance_id or "")
         if source is not None and source.status == rules.IMAGING:
             self._set_status(source, rules.STOPPED)
@@ -176,8 +203,17 @@ class EmulatorBackend:
         self._faults.set_rules(faults)
 
     def draw_fault(self, action: str) -> str | None:
-        """The fault kind that hits this request of ``action``, or None."""
-        return self._faults.draw(action)
+        """The fault kind that hits this request of ``action``, or None.
+
+        ``unavailable`` is the backend's own business (the next image of this CreateImage ends
+        UNAVAILABLE), so the HTTP layer sees None for it.
+        """
+        kind = self._faults.draw(action)
+        if kind == UNAVAILABLE_FAULT:
+            with self._lock:
+                self._fail_next_image = True
+            return None
+        return kind
 
     # ------------------------------------------------------------------------ zones
 
@@ -248,6 +284,7 @@ class EmulatorBackend:
                                      f"The instance `{record.instance_id}` is {record.status}; only {needed} instances can be {verb}.")
             for record in records:
                 self._set_status(record, during, then=after)
+            self._changed()
 
     def start_instances(self, instance_ids: Sequence[str]) -> None:
         """STOPPED -> BOOTING -> RUNNING; all or nothing (every id is checked first)."""
@@ -349,9 +386,12 @@ class EmulatorBackend:
                                  f"An image named `{image_name}` already exists in zone {zone_id}.")
             image = custom_image(self._ids, image_name, instance, self._public.get(instance.image_id),
                                  image_description, rules.CREATING)
+            if self._fail_next_image:
+                image.final_status, self._fail_next_image = rules.UNAVAILABLE, False
             self._custom[image.image_id] = image
             self._set_status(instance, rules.IMAGING)
             self._schedule("image", image.image_id)
+            self._changed()
             return copy.copy(image)
 
     def _require_custom_images(self, image_ids: Sequence[str]) -> list[ImageRecord]:
@@ -376,6 +416,7 @@ class EmulatorBackend:
             self._settle()
             for record in self._require_custom_images(image_ids):
                 del self._custom[record.image_id]
+            self._changed()
 
     def modify_images(self, image_ids: Sequence[str], image_name: str | None = None, image_description: str | None = None) -> None:
         """Give every listed custom image this name and/or description; all or nothing."""
@@ -394,3 +435,13 @@ class EmulatorBackend:
                     record.image_name = image_name
                 if image_description is not None:
                     record.description = image_description
+            self._changed()
+
+    def describe_image(self, image_id: str) -> ImageRecord:
+        """One image by id (DescribeImage), public or custom; 404 INVALID_IMAGE_NOT_FOUND."""
+        with self._lock:
+            self._settle()
+            image = self._public.get(image_id) or self._custom.get(image_id)
+            if image is None:
+                raise _not_found_image(image_id)
+            return copy.copy(image)

@@ -7,6 +7,8 @@ Kinds, applied per request after authentication:
   failure, so a client may retry; ``lost_response`` is the "did it happen?" case).
 * ``lost_response``: the action is applied, then the connection is closed without a single
   byte of response.
+* ``unavailable`` (CreateImage only): the request succeeds, but the image ends ``UNAVAILABLE``
+  instead of ``AVAILABLE`` (a failed image, as the real API reports one); the instance is STOPPED again.
 
 ``ACTION`` is one of the emulated action names or ``*`` (every action).
 """
@@ -21,9 +23,10 @@ from typing import Iterable
 THROTTLE = "throttle"
 ERROR = "error"
 LOST_RESPONSE = "lost_response"
-KINDS = (THROTTLE, ERROR, LOST_RESPONSE)
+UNAVAILABLE = "unavailable"
+KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE)
 
-#: The ten actions the emulator answers (a fault may name any of them, or ``*``).
+#: The actions the emulator answers (a fault may name any of them, or ``*``).
 ACTIONS = (
     "DescribeZones",
     "DescribeInstances",
@@ -35,6 +38,7 @@ ACTIONS = (
     "CreateImage",
     "DeleteImages",
     "ModifyImagesAttributes",
+    "DescribeImage",
 )
 
 
@@ -60,6 +64,8 @@ def parse_fault(text: str) -> FaultRule:
         raise ValueError(f"fault {text!r}: unknown action {action!r}; use * or one of {', '.join(ACTIONS)}")
     if kind not in KINDS:
         raise ValueError(f"fault {text!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind == UNAVAILABLE and action != "CreateImage":
+        raise ValueError(f"fault {text!r}: the unavailable kind applies to CreateImage only")
     try:
         probability = float(raw)
     except ValueError:

@@ -46,6 +46,13 @@ class InstanceRecord:
     resource_group_id: str = "rg-default"
     resource_group_name: str = "Default Resource Group"
     tags: list[tuple[str, str]] = field(default_factory=list)
+    #: ``(diskId, diskSize GB, diskCategory)`` of each data disk.
+    data_disks: list[tuple[str, int, str]] = field(default_factory=list)
+    public_ipv6: list[str] = field(default_factory=list)
+    #: PREPAID instances: months bought, when they expire, whether they renew.
+    period: int | None = None
+    expired_time: str | None = None
+    auto_renew: bool = False
     #: Bumped on every change of state, so stale lifecycle events are ignored.
     generation: int = 0
     #: The rendered wire JSON, kept until the next change of state (fast large pages).
@@ -67,3 +74,5 @@ class ImageRecord:
     description: str | None = None
     zone_id: str | None = None
     source_instance_id: str | None = None
+    #: Set by the ``unavailable`` fault: the status a CREATING image ends in instead of AVAILABLE.
+    final_status: str | None = None

@@ -49,21 +49,22 @@ def instance_wire(record: InstanceRecord) -> dict[str, Any]:
         "instanceChargeType": record.instance_charge_type,
         "internetMaxBandwidthOut": record.internet_max_bandwidth_out,
         "internetChargeType": record.internet_charge_type,
-        "period": None,
+        "period": record.period,
         "publicIpAddresses": list(record.public_ips),
-        "publicIpv6Addresses": [],
+        "publicIpv6Addresses": list(record.public_ipv6),
         "privateIpAddresses": list(record.private_ips),
         "subnetId": record.subnet_id,
         "createTime": record.create_time,
-        "expiredTime": None,
+        "expiredTime": record.expired_time,
         "resourceGroupId": record.resource_group_id,
         "resourceGroupName": record.resource_group_name,
         "instanceStatus": record.status,
         "trafficPackageSize": None,
         "securityGroupIds": list(record.security_group_ids),
         "systemDisk": {"diskId": record.system_disk_id, "diskSize": record.system_disk_size, "diskCategory": record.system_disk_category},
-        "dataDisks": [],
-        "autoRenew": False,
+        "dataDisks": [{"diskId": d, "diskSize": size, "diskName": f"{record.instance_name}-data-{n}", "diskCategory": category,
+                       "portable": True} for n, (d, size, category) in enumerate(record.data_disks, 1)],
+        "autoRenew": record.auto_renew,
         "keyId": record.key_id,
         "nic": {"wanName": "eth0", "lanName": "eth1"},
         "tags": {"tags": [{"key": k, "value": v} for k, v in record.tags]},
@@ -195,6 +196,12 @@ def _modify_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
     return {}
 
 
+def _describe_image(backend: EmulatorBackend, body: dict, version: str) -> dict:
+    """DescribeImage (the Go SDK's singular action): the image's fields beside the requestId (our reading)."""
+    image = backend.describe_image(parse_params(body, (Param("imageId", required=True, nonempty=True),))["imageId"])
+    return {**image_wire(image), "zoneId": image.zone_id}
+
+
 Handler = Callable[[EmulatorBackend, dict, str], dict]
 
 ACTIONS: dict[str, Handler] = {
@@ -208,6 +215,7 @@ ACTIONS: dict[str, Handler] = {
     "CreateImage": _create_image,
     "DeleteImages": _delete_images,
     "ModifyImagesAttributes": _modify_images,
+    "DescribeImage": _describe_image,
 }
 
 

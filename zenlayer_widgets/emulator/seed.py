@@ -31,7 +31,7 @@ from datetime import datetime, timedelta, timezone
 from .. import rules
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 
-SEEDS = ("demo", "empty")
+SEEDS = ("demo", "empty", "states")
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 _BASE_TIME = datetime(2025, 1, 6, 8, 0, tzinfo=timezone.utc)
@@ -152,6 +152,31 @@ def _public_images(ids: IdFactory) -> list[ImageRecord]:
     ]
 
 
+#: The ``states`` seed: the demo fleet plus one instance in each state the demo lacks (TYO-A), and
+#: an UNAVAILABLE custom image (a failed CreateImage) of game-tyo-02.
+STATE_INSTANCES = (
+    ("new-tyo-01", "PENDING"),
+    ("reboot-tyo-01", "REBOOT"),
+    ("rebuild-tyo-01", "REBUILDING"),
+    ("bin-tyo-01", "RECYCLING"),
+)
+
+
+def _varied(record: InstanceRecord, index: int, os_type: str, ipv6: bool) -> InstanceRecord:
+    """The fields real instances vary in: data disks, key pairs, IPv6, PREPAID (deterministic by index)."""
+    if index % 3 == 1:
+        record.data_disks = [(f"{record.system_disk_id}-d1", 100 * (1 + index % 4), "STANDARD")]
+    if os_type == "linux" and index % 2 == 0:
+        record.key_id = f"key-{record.zone_id.lower()}-ops"
+    if ipv6 and index % 2 == 0:
+        record.public_ipv6 = [f"2001:db8:{index:x}::1"]
+    if index % 4 == 1:
+        created = datetime.strptime(record.create_time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        record.instance_charge_type, record.period, record.auto_renew = "PREPAID", 12, index % 8 == 1
+        record.expired_time = (created + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return record
+
+
 def _instance(ids: IdFactory, index: int, name: str, zone_index: int, zone_id: str, status: str,
               image: ImageRecord, disk: int, cpu: int, memory: int) -> InstanceRecord:
     created = _BASE_TIME + timedelta(minutes=37 * index)
@@ -185,14 +210,29 @@ def demo_fleet(ids: IdFactory) -> Fleet:
     fleet = Fleet(zones=[_zone(z) for z in ZONES], public_images=_public_images(ids))
     zone_index = {z.zone_id: i for i, z in enumerate(fleet.zones)}
     by_name: dict[str, InstanceRecord] = {}
+    ipv6 = {z.zone_id: z.support_ipv6 for z in fleet.zones}
     for index, (name, zone_id, status, image, disk, cpu, memory) in enumerate(DEMO_INSTANCES):
         record = _instance(ids, index, name, zone_index[zone_id], zone_id, status, fleet.public_images[image], disk, cpu, memory)
+        _varied(record, index, fleet.public_images[image].os_type, ipv6[zone_id])
         fleet.instances.append(record)
         by_name[name] = record
     public = {image.image_id: image for image in fleet.public_images}
     for name, source_name, description in DEMO_CUSTOM_IMAGES:
         source = by_name[source_name]
         fleet.custom_images.append(custom_image(ids, name, source, public.get(source.image_id), description, rules.AVAILABLE))
+    return fleet
+
+
+def states_fleet(ids: IdFactory) -> Fleet:
+    """The demo fleet plus PENDING, REBOOT, REBUILDING and RECYCLING instances and an UNAVAILABLE image."""
+    fleet = demo_fleet(ids)
+    zone_index = [z.zone_id for z in fleet.zones].index("TYO-A")
+    for offset, (name, status) in enumerate(STATE_INSTANCES):
+        index = len(DEMO_INSTANCES) + offset
+        fleet.instances.append(_instance(ids, index, name, zone_index, "TYO-A", status, fleet.public_images[0], 40, 2, 4))
+    source = next(i for i in fleet.instances if i.instance_name == "game-tyo-02")
+    fleet.custom_images.append(custom_image(ids, "game-broken-1", source, fleet.public_images[0], "A CreateImage that failed",
+                                            rules.UNAVAILABLE))
     return fleet
 
 
@@ -231,6 +271,8 @@ def build_fleet(ids: IdFactory, seed: str = "demo", instances: int | None = None
         return synthetic_fleet(ids, instances, seed)
     if seed == "demo":
         return demo_fleet(ids)
+    if seed == "states":
+        return states_fleet(ids)
     if seed == "empty":
         return Fleet(zones=[_zone(z) for z in ZONES], public_images=_public_images(ids))
     raise ValueError(f"unknown seed {seed!r}; use one of {', '.join(SEEDS)} (or instances=N)")

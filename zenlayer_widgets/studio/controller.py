@@ -184,6 +184,25 @@ class StudioController:
             self._emit("error")
         self._emit("instances", "inventory", "selection", "form")
 
+    def switch_client(self, client: AsyncZenlayerClient, label: str) -> None:
+        """Use another account: what is shown is dropped, said so, and loaded again from ``client``.
+
+        Answers still on their way from the old client are dropped (they are older than the
+        reload); it is closed once they have had time to land (its timeout).
+        """
+        old, self.client = self.client, client
+        self._freshness.accept(self._freshness.ticket())  # anything in flight from the old account is now stale
+        self.inventory, self.instances, self.selected_id = None, pd.DataFrame(), None
+        self.progress, self.error, self.confirming_stop, self.delete_candidate = None, None, False, None
+        self.notice = f"Switched to {label}: reloading instances, images and quota."
+        self._emit("instances", "inventory", "selection", "form", "progress", "error", "stop", "delete")
+        self.tasks.spawn(self._close_later(old))
+        self.tasks.spawn(self.refresh())
+
+    async def _close_later(self, client: AsyncZenlayerClient) -> None:
+        await self._sleep(getattr(client, "timeout", 30.0))
+        await client.aclose()
+
     async def refresh_statuses(self) -> None:
         """Update only the power states (one cheap call per 1,000 instances)."""
         if self.instances.empty:

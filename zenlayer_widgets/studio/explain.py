@@ -17,7 +17,7 @@ _ADVICE: dict[type[BaseException], str] = {
     E.UnexpectedResponse: "Something between you and Zenlayer (a proxy or gateway) answered instead of the API.",
     E.ConnectError: "The Zenlayer API could not be reached: check the network and ZENLAYER_BASE_URL.",
     E.OutcomeUnknown: "The connection dropped before the answer arrived; the change may or may not have happened.",
-    E.CredentialsError: "Set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN), or use the sandbox.",
+    E.CredentialsError: "Run `zeno configure`, or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET (or ZENLAYER_TOKEN), or use the sandbox.",
 }
 
 

@@ -5,6 +5,7 @@ from .credentials_form import CredentialsForm
 from .instances import InstancePicker, InstanceTable
 from .inventory_view import InventoryView
 from .name_field import ImageDescriptionField, ImageNameField
+from .profile_picker import ProfilePicker
 from .studio import ImageStudio
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "InstancePicker",
     "InstanceTable",
     "InventoryView",
+    "ProfilePicker",
 ]

@@ -169,13 +169,16 @@ def error_html(error: Explanation | None) -> str:
     )
 
 
-def banner_html(sandbox: bool, base_url: str) -> str:
-    """The connection banner: loud in sandbox mode."""
+def banner_html(sandbox: bool, base_url: str, source: str | None = None) -> str:
+    """The connection banner: loud in sandbox mode; otherwise where, and whose credentials (``source``:
+    where they came from and the profile, never a secret)."""
     if sandbox:
         return (
             '<div style="background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px">'
             "<b>SANDBOX MODE</b> — the built-in Zenlayer API emulator with demo data "
-            f"(<code>{html.escape(base_url)}</code>); nothing real is changed. Set ZENLAYER_ACCESS_KEY_ID and "
-            "ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN) to use your account.</div>"
+            f"(<code>{html.escape(base_url)}</code>), shared by your kernels and kept across restarts; nothing real "
+            "is changed. Run <code>zeno configure</code> or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET "
+            "(or ZENLAYER_TOKEN) to use your account.</div>"
         )
-    return f'<div style="color:#57606a">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code></div>'
+    whose = f' <span class="zw-source">({html.escape(source)})</span>' if source else ""
+    return f'<div style="color:#57606a">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}</div>'

@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
+from ..api.errors import CredentialsError
+from ..api.profiles import list_profiles
 from ..connection import connect
 from ..studio.controller import StudioController
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
+from .profile_picker import ProfilePicker
 from .render import banner_html
 
 
@@ -34,18 +37,50 @@ class ImageStudio(W.VBox):
             aclient = client.to_async() if isinstance(client, ZenlayerClient) else client
             controller = StudioController(aclient)
         self.controller = controller
-        self.banner = W.HTML(banner_html(controller.sandbox, str(controller.client.base_url)))
-        self.banner.add_class("zw-sandbox-banner" if controller.sandbox else "zw-connection")
+        self.banner = W.HTML()
+        self._show_connection()
+        self.picker = self._profile_picker()
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller, self.instances)
         self.inventory = InventoryView(controller)
         left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances], layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"))
         super().__init__(
-            [self.banner, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory],
+            [self.banner, self.picker, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory],
         )
         self.add_class("zw-studio")
         if load:
             controller.tasks.spawn(controller.refresh())
+
+    def _show_connection(self) -> None:
+        client, sandbox = self.controller.client, self.controller.sandbox
+        source = None if sandbox or not hasattr(client, "credentials") else client.credentials.describe()
+        self.banner.value = banner_html(sandbox, str(client.base_url), source)
+        self.banner.remove_class("zw-connection" if sandbox else "zw-sandbox-banner")
+        self.banner.add_class("zw-sandbox-banner" if sandbox else "zw-connection")
+
+    def _current_profile(self) -> str | None:
+        credentials = getattr(self.controller.client, "credentials", None)
+        return None if self.controller.sandbox or credentials is None else credentials.profile
+
+    def _profile_picker(self) -> ProfilePicker:
+        try:
+            profiles = list_profiles()
+        except CredentialsError as error:  # a broken file: no picker, and the reason in the form
+            self.controller.report(error, "Listing the profiles")
+            profiles = []
+        return ProfilePicker(profiles, self._current_profile(), self.switch_account)
+
+    def switch_account(self, profile: str | None) -> None:
+        """Work on another account (a profile of ~/.zenlayer/credentials.json, or None: the sandbox)."""
+        try:
+            client = connect(profile=profile) if profile is not None else connect(sandbox=True)
+        except (CredentialsError, ValueError) as error:
+            self.controller.report(error, "Switching accounts")
+            self.picker.show(self._current_profile())
+            return
+        self.controller.switch_client(client.to_async(), f"profile '{profile}'" if profile else "the sandbox")
+        client.close()  # its async twin carries on
+        self._show_connection()
 
     def close(self) -> None:
         self.controller.close()

@@ -1,0 +1,333 @@
+"""One sandbox per user: a detached emulator server on loopback that every kernel of the user shares.
+
+The first ``connect()`` without credentials calls :func:`ensure_sandbox`, which, under a file
+lock (concurrent kernels are safe), reads the state file ``sandbox.json`` (url, pid, port, key
+pair, settings) in the sandbox directory and either finds the running server or starts one: a
+``python -m zenlayer_widgets.emulator sandbox-serve`` process, detached from the kernel (its
+own session, reparented to init), bound to 127.0.0.1 only. The server saves the account to
+``state.json`` after every change and reloads it at start, so the sandbox survives kernel and
+server restarts.
+
+The directory: ``$ZENLAYER_SANDBOX_DIR``, else ``<user data dir>/zenlayer-widgets/sandbox``
+(``~/.local/share/...`` on Linux). Settings: a kernel asking for other transition or latency
+settings than the running server has restarts it with the new ones (same port, same state);
+the last kernel to connect sets the pace. The server stops by itself when its state file is
+removed or names another process. ``reset_sandbox()`` / ``python -m zenlayer_widgets.emulator
+reset`` put the demo fleet back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+ENV_DIR = "ZENLAYER_SANDBOX_DIR"
+STATE_FILE = "sandbox.json"
+SNAPSHOT_FILE = "state.json"
+LOCK_FILE = "sandbox.lock"
+LOG_FILE = "sandbox.log"
+HOST = "127.0.0.1"
+#: The sandbox server's password travels in the environment, never in argv (``ps`` shows argv).
+PASSWORD_ENV = "ZENLAYER_EMULATOR_ACCESS_KEY_PASSWORD"
+START_TIMEOUT = 60.0
+
+
+class SandboxError(RuntimeError):
+    """The shared sandbox could not be found or started."""
+
+
+@dataclass(frozen=True)
+class SandboxHandle:
+    """A running shared sandbox, as its state file describes it."""
+
+    url: str
+    pid: int
+    port: int
+    access_key_id: str
+    access_key_password: str
+    transition_seconds: float
+    latency_ms: float
+    directory: str
+    nonce: str = ""
+
+    @property
+    def host_port(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def __repr__(self) -> str:  # no password
+        return f"<SandboxHandle {self.url} pid={self.pid} dir={self.directory!r}>"
+
+
+def sandbox_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """``$ZENLAYER_SANDBOX_DIR``, else the sandbox folder in the user's data directory."""
+    named = environ.get(ENV_DIR, "").strip()
+    if named:
+        return Path(named).expanduser().absolute()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("zenlayer-widgets", appauthor=False)) / "sandbox"
+
+
+def _read_state(directory: Path) -> SandboxHandle | None:
+    try:
+        data = json.loads((directory / STATE_FILE).read_text(encoding="utf-8"))
+        return SandboxHandle(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(directory: Path, handle: SandboxHandle) -> None:
+    path = directory / STATE_FILE
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle_file:
+        json.dump(asdict(handle), handle_file)
+    os.replace(temporary, path)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():  # Linux: make sure the pid was not reused by another program
+        try:
+            return b"sandbox-serve" in cmdline.read_bytes()
+        except OSError:
+            return False
+    return True
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def is_running(handle: SandboxHandle) -> bool:
+    """The server named by ``handle`` is alive and accepts connections."""
+    return _pid_alive(handle.pid) and _port_open(handle.port)
+
+
+def _lock(directory: Path, timeout: float):  # noqa: ANN202
+    from filelock import FileLock
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return FileLock(str(directory / LOCK_FILE), timeout=timeout)
+
+
+def _stop_process(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _spawn(directory: Path, transition_seconds: float, latency_ms: float, port: int, timeout: float) -> SandboxHandle:
+    nonce = secrets.token_hex(8)
+    key_id = "SANDBOX-" + secrets.token_hex(6).upper()
+    env = {**os.environ, PASSWORD_ENV: secrets.token_urlsafe(24)}
+    log_path = directory / LOG_FILE
+    with open(log_path, "ab") as log:
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "zenlayer_widgets.emulator", "sandbox-serve", "--dir", str(directory),
+             "--port", str(port), "--transition-seconds", repr(transition_seconds), "--latency-ms", repr(latency_ms),
+             "--access-key-id", key_id, "--nonce", nonce],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True,
+        )
+    try:
+        launcher.wait(timeout)  # the launcher forks the server and exits at once: nothing is left to reap
+    except subprocess.TimeoutExpired:
+        raise SandboxError(f"the sandbox launcher did not return within {timeout:.0f} s (see {log_path})") from None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        handle = _read_state(directory)
+        if handle is not None and handle.nonce == nonce and _port_open(handle.port):
+            return handle
+        time.sleep(0.05)
+    tail = log_path.read_text(encoding="utf-8", errors="replace")[-600:] if log_path.exists() else ""
+    raise SandboxError(f"the sandbox emulator did not start within {timeout:.0f} s; its log ({log_path}) ends:\n{tail}")
+
+
+def ensure_sandbox(
+    transition_seconds: float = 3.0,
+    latency_ms: float = 0.0,
+    directory: Path | None = None,
+    *,
+    timeout: float = START_TIMEOUT,
+) -> SandboxHandle:
+    """The user's running sandbox, started (or restarted with these settings) when needed."""
+    directory = directory or sandbox_dir()
+    with _lock(directory, timeout):
+        handle = _read_state(directory)
+        if handle is not None and is_running(handle):
+            if (handle.transition_seconds, handle.latency_ms) == (float(transition_seconds), float(latency_ms)):
+                return handle
+            _stop_process(handle.pid)  # other settings asked for: restart, same port, same state
+        port = handle.port if handle is not None else 0
+        return _spawn(directory, float(transition_seconds), float(latency_ms), port, timeout)
+
+
+def find_sandbox(directory: Path | None = None) -> SandboxHandle | None:
+    """The running sandbox of ``directory`` (default: the user's), or None; never starts one."""
+    handle = _read_state(directory or sandbox_dir())
+    return handle if handle is not None and is_running(handle) else None
+
+
+def reset_sandbox(directory: Path | None = None, *, timeout: float = START_TIMEOUT) -> str:
+    """Put the demo fleet back: in the running server (kernels keep their connection), else on disk."""
+    directory = directory or sandbox_dir()
+    with _lock(directory, timeout):
+        handle = _read_state(directory)
+        if handle is not None and is_running(handle):
+            import httpx
+
+            httpx.post(f"{handle.url}/_emulator/reset", json={}, timeout=30).raise_for_status()
+            return f"The sandbox at {handle.url} is back to the demo fleet (state in {directory})."
+        (directory / SNAPSHOT_FILE).unlink(missing_ok=True)
+        return f"The sandbox in {directory} will start with the demo fleet (no server was running)."
+
+
+def stop_sandbox(directory: Path | None = None, *, timeout: float = START_TIMEOUT) -> bool:
+    """Stop the sandbox server of ``directory`` (its state stays on disk); True if one was running."""
+    directory = directory or sandbox_dir()
+    with _lock(directory, timeout):
+        handle = _read_state(directory)
+        (directory / STATE_FILE).unlink(missing_ok=True)
+        if handle is not None and _pid_alive(handle.pid):
+            _stop_process(handle.pid)
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------ the server side
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Run the sandbox server in this (already detached) process until told to stop."""
+    from . import persist
+    from .app import EmulatorContext
+    from .auth import AuthConfig
+    from .backend import EmulatorBackend
+    from .server import serve
+
+    directory = Path(args.dir)
+    backend = EmulatorBackend(seed="demo", transition_seconds=args.transition_seconds, latency_ms=args.latency_ms)
+    snapshot_path = directory / SNAPSHOT_FILE
+    snapshot = persist.load(snapshot_path)
+    if snapshot is not None:
+        try:
+            backend.import_state(snapshot)
+        except ValueError as error:
+            print(f"ignoring an unreadable snapshot ({error}); starting from the demo fleet", flush=True)
+            snapshot_path.rename(snapshot_path.with_suffix(".unreadable.json"))
+    def save_snapshot() -> None:  # a full disk must not turn an applied action into a 500
+        try:
+            persist.save(backend.export_state(), snapshot_path)
+        except OSError as error:
+            print(f"could not save the sandbox state to {snapshot_path}: {error}", flush=True)
+
+    backend.on_change = save_snapshot
+    save_snapshot()
+    password = os.environ.get(PASSWORD_ENV, "")
+    context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, None))
+
+    async def run() -> None:
+        ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def on_ready(url: str) -> None:
+            ready.set_result(url)
+
+        serving = asyncio.ensure_future(serve(context, HOST, args.port, on_ready=on_ready))
+        await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():  # the old port is taken (or gone): any free one
+            serving.exception()
+            serving = asyncio.ensure_future(serve(context, HOST, 0, on_ready=on_ready))
+        url = await ready
+        port = int(url.rsplit(":", 1)[1])
+        handle = SandboxHandle(url, os.getpid(), port, args.access_key_id, password,
+                               args.transition_seconds, args.latency_ms, str(directory), args.nonce)
+        _write_state(directory, handle)
+        print(f"sandbox {handle.url} pid {handle.pid} serving {directory}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            while not stop.is_set() and not serving.done():
+                current = _read_state(directory)
+                if current is None or current.pid != os.getpid():
+                    print("state file gone or taken over: stopping", flush=True)
+                    break
+                try:
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            serving.cancel()
+            try:
+                await serving
+            except asyncio.CancelledError:
+                pass
+
+    asyncio.run(run())
+    return 0
+
+
+def serve_main(argv: Sequence[str]) -> int:
+    """``sandbox-serve``: fork the server (the launcher exits at once), detached from the kernel."""
+    parser = argparse.ArgumentParser(prog="python -m zenlayer_widgets.emulator sandbox-serve")
+    parser.add_argument("--dir", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--transition-seconds", type=float, default=3.0)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--access-key-id", required=True)
+    parser.add_argument("--nonce", default="")
+    parser.add_argument("--foreground", action="store_true", help="do not fork (debugging)")
+    args = parser.parse_args(argv)
+    if not args.foreground and hasattr(os, "fork") and os.fork() > 0:
+        return 0
+    return _serve(args)
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """``reset``, ``status`` or ``stop`` the user's sandbox (``zenlayer-sandbox``)."""
+    parser = argparse.ArgumentParser(prog="zenlayer-sandbox", description="The shared sandbox emulator of this user.")
+    parser.add_argument("command", choices=("reset", "status", "stop"))
+    parser.add_argument("--dir", default=None, help=f"the sandbox directory (default: ${ENV_DIR} or the user data dir)")
+    args = parser.parse_args(argv)
+    directory = Path(args.dir).expanduser() if args.dir else sandbox_dir()
+    if args.command == "reset":
+        print(reset_sandbox(directory))
+    elif args.command == "stop":
+        print("stopped" if stop_sandbox(directory) else "no sandbox was running", f"({directory})")
+    else:
+        handle = find_sandbox(directory)
+        print(f"running at {handle.url}, pid {handle.pid}, transitions {handle.transition_seconds:g} s, "
+              f"latency {handle.latency_ms:g} ms ({directory})" if handle else f"not running ({directory})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
