@@ -132,3 +132,26 @@ async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller,
     await controller.tasks.drain()
     assert "Not submitted" in form.progress.value and "RUNNING" in form.progress.value
     assert "web-backup" not in {i.image_name for i in emulator.backend.images.values()}
+
+
+async def test_filters_set_on_the_controller_show_in_the_table_and_the_picker(controller):
+    studio = await studio_for(controller)
+    controller.set_filters(zone="SEL-A", name="app")
+    assert (studio.instances.zone.value, studio.instances.name.value) == ("SEL-A", "app")
+    picked = {label.split(" · ")[0] for label, _ in studio.form.picker.options}
+    assert picked == {"app-sel-01", "app-sel-02", controller.selected_instance.instance_name}  # and the chosen one
+    studio.instances.name.value = ""  # typing in the view changes the controller's filters
+    assert controller.filters.name == "" and controller.filters.zone == "SEL-A"
+
+
+async def test_a_power_state_change_updates_the_table_not_the_zone_tables(controller, emulator):
+    studio = await studio_for(controller)
+    zones = studio.inventory.children
+    web = ids_by_name(emulator)["web-hkg-01"]
+    controller.select(web)
+    controller.request_stop()
+    await controller.confirm_stop()
+    assert studio.inventory.children == zones  # the same widgets: the zone tables were not rebuilt
+    labels = dict((value, label) for label, value in studio.form.picker.options)
+    assert labels[web] == "web-hkg-01 · HKG-A · STOPPED"
+    assert "zw-state-STOPPED" in studio.instances.table.value

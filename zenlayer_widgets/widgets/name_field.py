@@ -37,7 +37,7 @@ class _RuledTextField(anywidget.AnyWidget):
     """A text input whose browser view checks ``rule`` per keystroke and whose kernel re-checks ``value``."""
 
     _esm = _HERE / "name_field.js"
-    _css = _HERE / "name_field.css"
+    _css = _HERE / "zenlayer.css"
 
     value = traitlets.Unicode("", help="The text as typed; synced on every keystroke.").tag(sync=True)
     label = traitlets.Unicode("", help="The label shown above the input.").tag(sync=True)

@@ -1,6 +1,8 @@
 """HTML for the studio's read-only parts, as pure functions (pandas Styler for the tables).
 
-Everything user-supplied is escaped; nothing here touches a widget.
+Everything user-supplied is escaped; nothing here touches a widget. No colour is written here:
+the markup carries classes (``zw-badge zw-state-RUNNING``, ``zw-quota-full``...) that
+``zenlayer.css`` colours with JupyterLab theme variables.
 """
 
 from __future__ import annotations
@@ -15,18 +17,6 @@ from ..studio.explain import Explanation
 from ..core.create import ImageProgress
 from ..core.preflight import Preflight
 from ..rules import AVAILABLE, UNAVAILABLE
-
-STATE_COLOURS = {
-    "RUNNING": "#1a7f37",
-    "STOPPED": "#57606a",
-    "STOPPING": "#bf8700",
-    "BOOTING": "#bf8700",
-    "IMAGING": "#0969da",
-    "CREATING": "#0969da",
-    "AVAILABLE": "#1a7f37",
-    "UNAVAILABLE": "#cf222e",
-    "CREATE_FAILED": "#cf222e",
-}
 
 INSTANCE_TABLE_COLUMNS = {
     "name": "Name",
@@ -45,13 +35,9 @@ IMAGE_TABLE_COLUMNS = {
 
 
 def badge(state: str) -> str:
-    """A coloured pill for a power or image state."""
-    colour = STATE_COLOURS.get(state, "#8250df")
+    """A coloured pill for a power or image state (the colour is the state's class in zenlayer.css)."""
     text = html.escape(state or "UNKNOWN")
-    return (
-        f'<span class="zw-badge zw-state-{text}" style="background:{colour};color:#fff;border-radius:9px;'
-        f'padding:1px 8px;font-size:11px;font-weight:600;letter-spacing:.3px">{text}</span>'
-    )
+    return f'<span class="zw-badge zw-state-{text}">{text}</span>'
 
 
 def _cell(value: object) -> str:
@@ -66,14 +52,7 @@ def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str,
         shown.style.hide(axis="index")
         .format(badge, subset=[badge_label])
         .format(_cell, subset=[c for c in shown.columns if c != badge_label])
-        .set_table_attributes(f'class="dataframe {css_class}"')
-        .set_table_styles(
-            [
-                {"selector": "", "props": "border-collapse:collapse;font-size:12px"},
-                {"selector": "th", "props": "text-align:left;padding:4px 10px;border-bottom:1px solid #d0d7de;white-space:nowrap"},
-                {"selector": "td", "props": "padding:3px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap"},
-            ]
-        )
+        .set_table_attributes(f'class="dataframe zw-table {css_class}"')
     )
     return styler.to_html()
 
@@ -97,14 +76,13 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     if not supports_images:
         return '<div class="zw-quota-text zw-refuses">Custom images are not supported in this zone.</div>'
     full = quota.count >= quota.max_count
-    colour = "#cf222e" if full else ("#bf8700" if quota.free == 1 else "#1a7f37")
+    fill = "zw-quota-full" if full else ("zw-quota-last" if quota.free == 1 else "zw-quota-room")
     width = 0 if quota.max_count <= 0 else min(100, round(100 * quota.count / quota.max_count))
     state = "zw-quota-full" if full else "zw-quota-ok"
     return (
         f'<div class="zw-quota-text {state}"><b>{quota.count} / {quota.max_count}</b> custom images'
         f'{" — full" if full else f" — {quota.free} free"}</div>'
-        f'<div style="background:#eaeef2;border-radius:4px;height:10px;width:180px">'
-        f'<div class="zw-quota-fill" style="background:{colour};width:{width}%;height:10px;border-radius:4px"></div></div>'
+        f'<div class="zw-quota-bar"><div class="zw-quota-fill {fill}" style="width:{width}%"></div></div>'
     )
 
 
@@ -112,13 +90,13 @@ def preflight_list(preflight: Preflight) -> str:
     """Every check with a tick or a cross and its reason."""
     items = []
     for check in preflight.checks:
-        mark, colour = ("✓", "#1a7f37") if check.ok else ("✗", "#cf222e")
+        mark = "✓" if check.ok else "✗"
         items.append(
             f'<li class="zw-check zw-check-{check.key} {"zw-ok" if check.ok else "zw-fail"}">'
-            f'<span style="color:{colour};font-weight:700">{mark}</span> <b>{html.escape(check.label)}</b>: '
+            f'<span class="zw-mark">{mark}</span> <b>{html.escape(check.label)}</b>: '
             f"{html.escape(check.reason)}</li>"
         )
-    return '<ul style="list-style:none;padding-left:0;margin:4px 0">' + "".join(items) + "</ul>"
+    return '<ul class="zw-checks">' + "".join(items) + "</ul>"
 
 
 def progress_html(progress: ImageProgress | None, notice: str = "") -> str:
@@ -146,7 +124,7 @@ def error_html(error: Explanation | None) -> str:
     if error is None:
         return ""
     return (
-        '<div class="zw-error-box" style="border-left:4px solid #cf222e;background:#ffebe9;padding:6px 10px">'
+        '<div class="zw-error-box">'
         f"{html.escape(error.text())}</div>"
     )
 
@@ -155,9 +133,9 @@ def banner_html(sandbox: bool, base_url: str) -> str:
     """The connection banner: loud in sandbox mode."""
     if sandbox:
         return (
-            '<div style="background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px">'
+            '<div class="zw-banner-sandbox">'
             "<b>SANDBOX MODE</b> — the built-in Zenlayer API emulator with demo data "
             f"(<code>{html.escape(base_url)}</code>); nothing real is changed. Set ZENLAYER_ACCESS_KEY_ID and "
             "ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN) to use your account.</div>"
         )
-    return f'<div style="color:#57606a">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code></div>'
+    return f'<div class="zw-banner-connected">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code></div>'

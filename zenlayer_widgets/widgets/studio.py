@@ -37,7 +37,7 @@ class ImageStudio(W.VBox):
         self.banner = W.HTML(banner_html(controller.sandbox, str(controller.client.base_url)))
         self.banner.add_class("zw-sandbox-banner" if controller.sandbox else "zw-connection")
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
-        self.form = CreateForm(controller, self.instances)
+        self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
         left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances], layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"))
         super().__init__(
