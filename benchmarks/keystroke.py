@@ -19,7 +19,7 @@ from zenlayer_widgets.widgets.name_field import NAME_OK_TEXT
 
 from .browser import NOTEBOOKS, lab_session
 from .common import Result, median, percentile
-from tests.browser.lab import open_notebook, run_all
+from tests.browser.harness.lab import open_notebook, run_all
 
 NOTEBOOK = NOTEBOOKS / "keystroke.ipynb"
 FRAME_MS = 1000 / 60

@@ -24,7 +24,7 @@ from zenlayer_widgets.core.inventory import filter_instances, load_inventory
 
 from .browser import LabSession, lab_session, rss_mib
 from .common import REPO, EmulatorProcess, Result, emulator_process, median
-from tests.browser.lab import open_notebook, run_all
+from tests.browser.harness.lab import open_notebook, run_all
 
 RUNBOOK = REPO / "notebooks" / "create_image.ipynb"
 FILTER_TEXT = "ams-a-01"
