@@ -1,4 +1,8 @@
-"""For every test: the developer's own Zenlayer setup is invisible.
+"""The fixtures every test folder shares, and for every test: the developer's own Zenlayer setup is invisible.
+
+Shared fixtures (folder-specific ones live in that folder's conftest.py; plain helpers in
+tests/shared.py): ``emulator`` and ``slow_emulator`` (a real emulator server on a loopback port),
+``found`` and ``cli`` (secrets that are easy to find, and an emulator subprocess accepting them).
 
 A ZENLAYER_* variable or a ~/.zenlayer/credentials file on the machine running the tests would
 switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
@@ -12,9 +16,16 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from security.leaks import CliEmulator, Secrets
+from zenlayer_widgets.emulator import RunningEmulator, start_emulator
+
+#: Seconds an emulated transition (STOPPING -> STOPPED, CREATING -> AVAILABLE) takes in `emulator`.
+TRANSITION = 0.2
 
 _ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
 
@@ -42,3 +53,31 @@ def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
     monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
     monkeypatch.setattr(journal, "default_journal_path", lambda: path)
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A fresh demo-fleet emulator on a free loopback port; transitions take 0.2 s."""
+    with start_emulator(transition_seconds=TRANSITION) as running:
+        yield running
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[RunningEmulator]:
+    """Transitions take an hour unless a test calls ``backend.advance`` (states stay put)."""
+    with start_emulator(transition_seconds=3600) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def found() -> Secrets:
+    """Fresh secrets for a test module."""
+    return Secrets.generate()
+
+
+@pytest.fixture(scope="module")
+def cli(found: Secrets, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliEmulator]:
+    """A :class:`~security.leaks.CliEmulator` (a subprocess) accepting ``found``'s secrets, for a test module."""
+    emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
+    yield emulator
+    emulator.stop()

@@ -2,8 +2,8 @@
 wrong one, and a password typed into CredentialsForm. Afterwards the saved notebooks (outputs and
 saved widget state), the page, what the kernel sent the browser and the server log are searched.
 
-The emulator (a subprocess) and the key pair are those of tests/security/leaks.py; this file lives
-here for the browser fixtures.
+The emulator (a subprocess) and the key pair are the shared ``cli`` and ``found`` fixtures
+(tests/conftest.py, over tests/security/leaks.py); this file lives here for the browser fixtures.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from security.leaks import Secrets, cli, find_leaks, found  # noqa: F401 - cli and found are fixtures
+from security.leaks import Secrets, find_leaks
 
 from .harness.lab import open_notebook, run_all, save_notebook
 

@@ -17,7 +17,8 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 @pytest.fixture
 def sandbox_env(monkeypatch, tmp_path):
     """The kernel papermill starts inherits this: sandbox mode, quick transitions, no credentials."""
-    for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
+    for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL",
+                 "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
     monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))

@@ -1,25 +1,12 @@
+"""Studio fixtures: clients and a loaded controller over the shared ``emulator`` (tests/conftest.py)."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
-from zenlayer_widgets.emulator import RunningEmulator, start_emulator
-
-TRANSITION = 0.2
-
-
-@pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    """A fresh demo-fleet emulator on a free loopback port; transitions take 0.2 s."""
-    with start_emulator(transition_seconds=TRANSITION) as running:
-        yield running
-
-
-def credentials_for(emulator: RunningEmulator, password: str | None = None):
-    from zenlayer_widgets.api.credentials import Credentials
-
-    return Credentials(access_key_id=emulator.access_key_id, access_key_password=password or emulator.access_key_password)
+from shared import credentials_for
 
 
 @pytest.fixture
@@ -46,7 +33,3 @@ async def controller(aclient):
     await ctl.refresh()
     yield ctl
     ctl.close()
-
-
-def ids_by_name(emulator) -> dict[str, str]:
-    return {record.instance_name: record.instance_id for record in emulator.backend.instances.values()}

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-import pytest
-
+from shared import credentials_for, ids_by_name
 from zenlayer_widgets.studio.controller import StudioController
-
-from .conftest import credentials_for, ids_by_name
 
 
 def custom_images(emulator, zone: str) -> list[str]:

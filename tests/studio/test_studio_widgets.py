@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from shared import ids_by_name
 from zenlayer_widgets.widgets import ImageStudio
 from zenlayer_widgets.widgets.instances import picker_label
-
-from .conftest import ids_by_name
 
 
 async def studio_for(controller) -> ImageStudio:

@@ -35,6 +35,7 @@ def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[
 
 def describe_instances(
     ctx: Context,
+    /,
     *,
     instance_ids: Sequence[str] | None = None,
     zone_id: str | None = None,
@@ -58,6 +59,7 @@ def describe_instances(
 
 def list_instances(
     ctx: Context,
+    /,
     *,
     instance_ids: Sequence[str] | None = None,
     zone_id: str | None = None,
@@ -152,7 +154,7 @@ def describe_images(
     return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
 
 
-def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
+def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
     """Every image of a zone (all pages of 1000; any number of ``image_ids``, 100 per request).
 
     ``filters`` are those of :meth:`describe_images`: image_name, image_type, image_status,

@@ -21,7 +21,7 @@ import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
@@ -34,8 +34,8 @@ from ._wire import (
     ENV_BASE_URL,
     SERVICE_PATH,
     Redactor,
-    nothing_sent,
     normalize_base_url,
+    nothing_sent,
 )
 from .credentials import Credentials
 from .errors import CredentialsError
@@ -56,7 +56,7 @@ class _Operation(Generic[P, R]):
 
     def __init__(self, flow: Callable[Concatenate[Any, P], Flow[R]]) -> None:
         self.flow = flow
-        functools.update_wrapper(self, flow)
+        functools.update_wrapper(self, flow)  # type: ignore[arg-type]  # an instance stands in for the function
         signature = inspect.signature(flow)
         parameters = list(signature.parameters.values())[1:]  # without the client
         returns = signature.return_annotation  # "Flow[X]" -> "X": what the method gives back
@@ -199,7 +199,7 @@ class ZenlayerClient(_BaseClient):
             while True:
                 done, effect = self._step(flow, reply, error)
                 if done:
-                    return effect
+                    return cast(R, effect)
                 reply, error = None, None
                 if isinstance(effect, Sleep):
                     self._sleep(effect.seconds)
@@ -226,7 +226,7 @@ class ZenlayerClient(_BaseClient):
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        return bool(self._http.is_closed)
 
     def __enter__(self) -> ZenlayerClient:
         return self
@@ -261,7 +261,7 @@ class AsyncZenlayerClient(_BaseClient):
             while True:
                 done, effect = self._step(flow, reply, error)
                 if done:
-                    return effect
+                    return cast(R, effect)
                 reply, error = None, None
                 if isinstance(effect, Sleep):
                     await self._sleep(effect.seconds)
@@ -278,7 +278,7 @@ class AsyncZenlayerClient(_BaseClient):
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        return bool(self._http.is_closed)
 
     async def __aenter__(self) -> AsyncZenlayerClient:
         return self

@@ -17,13 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..api.models import Image, ImageQuota, Instance, Page, Zone
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient, ZenlayerClient

@@ -18,7 +18,8 @@ import itertools
 import math
 import threading
 import time
-from typing import Callable, Iterable, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from .. import rules
 from ..api import errors

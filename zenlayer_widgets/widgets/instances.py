@@ -153,13 +153,13 @@ class InstancePicker(W.Dropdown):
                 chosen = controller.instances[controller.instances["instance_id"] == controller.selected_id]
                 shown = pd.concat([shown, chosen])
             options = [
-                (picker_label(r.name, r.zone, r.power_state), r.instance_id)
+                (picker_label(str(r.name), str(r.zone), str(r.power_state)), str(r.instance_id))
                 for r in shown[["name", "zone", "power_state", "instance_id"]].itertuples(index=False)
             ]
         self._syncing = True
         try:
             with self.hold_sync():
-                if list(self.options) != options:
+                if list(self.options) != options:  # type: ignore[has-type]  # a trait of the (untyped) Dropdown
                     self.options = options
                 values = [value for _, value in options]
                 self.value = controller.selected_id if controller.selected_id in values else None

@@ -6,8 +6,8 @@ import html
 
 import ipywidgets as W
 
-from ..rules import zone_supports_images
 from ..core.inventory import Inventory
+from ..rules import zone_supports_images
 from ..studio.controller import StudioController
 from .render import image_table, quota_bar
 from .styles import StyleSheet
@@ -92,7 +92,10 @@ class InventoryView(W.VBox):
             title = f"<b>{zone.zone_id}</b> {zone.zone_name}" + ("" if supports else " <i>(images not supported)</i>")
             quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
             quota.add_class("zw-quota")
-            table = W.HTML(image_table(inventory.images_in(zone.zone_id)) if supports else "", layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"))
+            table = W.HTML(
+                image_table(inventory.images_in(zone.zone_id)) if supports else "",
+                layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"),
+            )
             table.add_class("zw-zone-images")
             box = W.VBox(
                 [W.HTML(title), W.HBox([table, quota], layout=W.Layout(align_items="flex-start"))],

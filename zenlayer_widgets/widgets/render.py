@@ -13,10 +13,10 @@ import math
 import pandas as pd
 
 from ..api.models import ImageQuota
-from ..studio.explain import Explanation
-from ..core.create import ImageProgress
 from ..core.preflight import Preflight
+from ..core.progress import ImageProgress
 from ..rules import AVAILABLE, UNAVAILABLE
+from ..studio.explain import Explanation
 
 INSTANCE_TABLE_COLUMNS = {
     "name": "Name",
@@ -50,7 +50,7 @@ def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str,
     badge_label = columns[badge_column]
     styler = (
         shown.style.hide(axis="index")
-        .format(badge, subset=[badge_label])
+        .format(lambda state: badge(state if isinstance(state, str) else ""), subset=[badge_label])
         .format(_cell, subset=[c for c in shown.columns if c != badge_label])
         .set_table_attributes(f'class="dataframe zw-table {css_class}"')
     )
@@ -76,7 +76,7 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     if not supports_images:
         return '<div class="zw-quota-text zw-refuses">Custom images are not supported in this zone.</div>'
     full = quota.count >= quota.max_count
-    fill = "zw-quota-full" if full else ("zw-quota-last" if quota.free == 1 else "zw-quota-room")
+    fill = "zw-fill-full" if full else ("zw-fill-last" if quota.free == 1 else "zw-fill-room")
     width = 0 if quota.max_count <= 0 else min(100, round(100 * quota.count / quota.max_count))
     state = "zw-quota-full" if full else "zw-quota-ok"
     return (
