@@ -2,7 +2,8 @@
 
 Shared fixtures (folder-specific ones live in that folder's conftest.py; plain helpers in
 tests/shared.py): ``emulator`` and ``slow_emulator`` (a real emulator server on a loopback port),
-``found`` and ``cli`` (secrets that are easy to find, and an emulator subprocess accepting them).
+``client`` and ``aclient`` (our sync and async clients signed in to ``emulator``), ``found`` and
+``cli`` (secrets that are easy to find, and an emulator subprocess accepting them).
 
 A ZENLAYER_* variable or a ~/.zenlayer/credentials file on the machine running the tests would
 switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
@@ -16,12 +17,14 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from security.leaks import CliEmulator, Secrets
+from shared import credentials_for
+from zenlayer_widgets.api.client import AsyncZenlayerClient, ZenlayerClient
 from zenlayer_widgets.emulator import RunningEmulator, start_emulator
 
 #: Seconds an emulated transition (STOPPING -> STOPPED, CREATING -> AVAILABLE) takes in `emulator`.
@@ -67,6 +70,20 @@ def slow_emulator() -> Iterator[RunningEmulator]:
     """Transitions take an hour unless a test calls ``backend.advance`` (states stay put)."""
     with start_emulator(transition_seconds=3600) as running:
         yield running
+
+
+@pytest.fixture
+async def aclient(emulator: RunningEmulator) -> AsyncIterator[AsyncZenlayerClient]:
+    """Our async client, signed in to ``emulator`` (sandbox-flagged, as the studio would have it)."""
+    async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as client:
+        yield client
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[ZenlayerClient]:
+    """Our sync client, signed in to ``emulator``."""
+    with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
