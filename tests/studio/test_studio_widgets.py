@@ -154,3 +154,16 @@ async def test_a_power_state_change_updates_the_table_not_the_zone_tables(contro
     labels = dict((value, label) for label, value in studio.form.picker.options)
     assert labels[web] == "web-hkg-01 · HKG-A · STOPPED"
     assert "zw-state-STOPPED" in studio.instances.table.value
+
+
+async def test_a_filter_set_before_the_first_load_shows_once_the_instances_arrive(aclient):
+    from zenlayer_widgets.studio.controller import StudioController
+
+    controller = StudioController(aclient)
+    studio = await studio_for(controller)
+    controller.set_filters(zone="FRA-A")
+    assert studio.instances.zone.value == ""  # nothing listed yet: no FRA-A to show
+    await controller.refresh()
+    assert studio.instances.zone.value == "FRA-A" and controller.filters.zone == "FRA-A"
+    assert {label.split(" · ")[1] for label, _ in studio.form.picker.options} - {controller.selected_instance.zone_id} <= {"FRA-A"}
+    controller.close()

@@ -93,6 +93,7 @@ class InstanceTable(W.VBox):
 
     def _instances_changed(self, _change: object) -> None:
         self._update_filter_options()
+        self._show_filters()  # a filter set before its zone or state was listed shows now
         self.render()
 
     def _update_filter_options(self) -> None:
