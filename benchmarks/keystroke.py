@@ -14,12 +14,12 @@ import argparse
 import json
 import time
 
+from tests.browser.harness.lab import open_notebook, run_all
 from zenlayer_widgets import rules
 from zenlayer_widgets.widgets.name_field import NAME_OK_TEXT
 
 from .browser import NOTEBOOKS, lab_session
 from .common import Result, median, percentile
-from tests.browser.lab import open_notebook, run_all
 
 NOTEBOOK = NOTEBOOKS / "keystroke.ipynb"
 FRAME_MS = 1000 / 60
@@ -81,7 +81,7 @@ def pair(bench: dict, values: list[str]) -> tuple[list[float], list[float], int]
     if len(keys) != len(values):
         raise RuntimeError(f"{len(keys)} keydowns recorded for {len(values)} keys")
     feedback_ms, kernel_ms, missing = [], [], 0
-    for i, (start, value) in enumerate(zip(keys, values)):
+    for i, (start, value) in enumerate(zip(keys, values, strict=True)):
         end = keys[i + 1] if i + 1 < len(keys) else float("inf")
         wanted = rules.validate_image_name(value).message or NAME_OK_TEXT
         shown = _first_after(bench["feedback"], start, end, lambda text, wanted=wanted: text == wanted)
@@ -109,7 +109,7 @@ def run(*, quick: bool = False, pause_ms: float = 40) -> Result:
         page.wait_for_function(ECHO_IS_JS, arg="")
         page.evaluate(WATCH_JS)
         values = expected_values(keys)
-        for key, value in zip(keys, values):
+        for key, value in zip(keys, values, strict=True):
             page.keyboard.press(key)
             page.wait_for_function(ECHO_IS_JS, arg=value)  # one key at a time: no queueing behind the previous one
             time.sleep(pause_ms / 1000)

@@ -19,12 +19,12 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from tests.browser.harness.lab import open_notebook, run_all
 from zenlayer_widgets.api import Credentials, ZenlayerClient
 from zenlayer_widgets.core.inventory import filter_instances, load_inventory
 
 from .browser import LabSession, lab_session, rss_mib
 from .common import REPO, EmulatorProcess, Result, emulator_process, median
-from tests.browser.lab import open_notebook, run_all
 
 RUNBOOK = REPO / "notebooks" / "create_image.ipynb"
 FILTER_TEXT = "ams-a-01"
@@ -100,7 +100,7 @@ def _longest(tasks: list[dict[str, float]] | None, start: float, end: float = fl
 def _last_change(counts: list[int], total: int) -> int:
     """The index of the last key after which the filter leaves a different number of instances."""
     before = [total, *counts[:-1]]
-    return max(i for i, (was, now) in enumerate(zip(before, counts)) if was != now)
+    return max(i for i, (was, now) in enumerate(zip(before, counts, strict=True)) if was != now)
 
 
 def _interact(page: Page, counts: list[int], text: str, total: int, repeats: int) -> dict[str, list[float]]:

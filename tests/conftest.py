@@ -1,4 +1,9 @@
-"""For every test: the developer's own Zenlayer setup is invisible.
+"""The fixtures every test folder shares, and for every test: the developer's own Zenlayer setup is invisible.
+
+Shared fixtures (folder-specific ones live in that folder's conftest.py; plain helpers in
+tests/shared.py): ``emulator`` and ``slow_emulator`` (a real emulator server on a loopback port),
+``client`` and ``aclient`` (our sync and async clients signed in to ``emulator``), ``found`` and
+``cli`` (secrets that are easy to find, and an emulator subprocess accepting them).
 
 A ZENLAYER_* variable or a ~/.zenlayer/credentials.json file on the machine running the tests would
 switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
@@ -16,9 +21,18 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from security.leaks import CliEmulator, Secrets
+from shared import credentials_for
+from zenlayer_widgets.api.client import AsyncZenlayerClient, ZenlayerClient
+from zenlayer_widgets.emulator import RunningEmulator, start_emulator
+
+#: Seconds an emulated transition (STOPPING -> STOPPED, CREATING -> AVAILABLE) takes in `emulator`.
+TRANSITION = 0.2
 
 _ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
 
@@ -57,3 +71,45 @@ def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
     monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
     monkeypatch.setattr(journal, "default_journal_path", lambda: path)
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """A fresh demo-fleet emulator on a free loopback port; transitions take 0.2 s."""
+    with start_emulator(transition_seconds=TRANSITION) as running:
+        yield running
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[RunningEmulator]:
+    """Transitions take an hour unless a test calls ``backend.advance`` (states stay put)."""
+    with start_emulator(transition_seconds=3600) as running:
+        yield running
+
+
+@pytest.fixture
+async def aclient(emulator: RunningEmulator) -> AsyncIterator[AsyncZenlayerClient]:
+    """Our async client, signed in to ``emulator`` (sandbox-flagged, as the studio would have it)."""
+    async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as client:
+        yield client
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[ZenlayerClient]:
+    """Our sync client, signed in to ``emulator``."""
+    with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def found() -> Secrets:
+    """Fresh secrets for a test module."""
+    return Secrets.generate()
+
+
+@pytest.fixture(scope="module")
+def cli(found: Secrets, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliEmulator]:
+    """A :class:`~security.leaks.CliEmulator` (a subprocess) accepting ``found``'s secrets, for a test module."""
+    emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
+    yield emulator
+    emulator.stop()

@@ -79,8 +79,8 @@ def test_the_official_sdk_opens_a_connection_per_call_for_comparison(loopback) -
     """Why the pool matters: the reference SDK (requests without a session) reconnects every time."""
     from zenlayercloud.common.config import Config
     from zenlayercloud.common.credential import Credential
-    from zenlayercloud.vm.v20230313.vm_client import VmClient
     from zenlayercloud.vm.v20230313.models import DescribeZonesRequest
+    from zenlayercloud.vm.v20230313.vm_client import VmClient
 
     config = Config()
     config.domain, config.scheme = f"127.0.0.1:{loopback.server_address[1]}", "http"

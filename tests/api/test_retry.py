@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from zenlayer_widgets.api import ConnectError, OutcomeUnknown, RateLimited, RetryPolicy, ServerError, UnexpectedResponse
+from zenlayer_widgets.api import ConnectError, NotFound, OutcomeUnknown, RateLimited, RetryPolicy, ServerError, UnexpectedResponse
 from zenlayer_widgets.api.retry import RetryState
 
 from .stub import boom, fail, ok, raw
@@ -110,7 +110,7 @@ async def test_a_connection_never_made_is_retried_even_for_create_image(make_cli
 
 async def test_client_errors_are_not_retried(make_client, stub) -> None:
     client = make_client(stub.on("DescribeImages", fail(404, "INVALID_ZONE_NOT_FOUND"), ok(dataSet=[])))
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         await client.describe_images("NOPE")
     assert client.request_count == 1 and client.sleeps == []
 
@@ -130,7 +130,8 @@ def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
 
 
 def test_retry_state_counts_reasons_separately_and_uses_wall_time() -> None:
-    from zenlayer_widgets.api.errors import ConnectError as Refused, RateLimited as Throttled
+    from zenlayer_widgets.api.errors import ConnectError as Refused
+    from zenlayer_widgets.api.errors import RateLimited as Throttled
 
     now = [100.0]
     policy = RetryPolicy(max_throttle_retries=1, max_connect_retries=1, budget_seconds=10, jitter=lambda low, high: high)

@@ -16,8 +16,11 @@ Fixtures (every test using one is marked `browser` automatically; mark it explic
   messages, or consume provoked ones with `console_watcher.take_new()`. A failed test leaves a
   full-page screenshot in test-artifacts/failures/.
 
-Helpers in .lab: open_notebook, run_all, wait_idle, open_voila, screenshot; headless runs with
-.jupyter_env.execute_notebook (or papermill inside `.jupyter_env.environ(jupyter_env)`).
+The harness itself (no pytest in it; benchmarks/ use it too) is the package tests/browser/harness:
+.harness.lab (open_notebook, run_all, wait_idle, save_notebook, open_voila, screenshot),
+.harness.servers (start_lab, start_voila), .harness.chromium (the Chromium settings) and
+.harness.jupyter_env (isolated_env; headless runs with execute_notebook, or papermill inside
+`environ(jupyter_env)`).
 """
 
 from __future__ import annotations
@@ -30,22 +33,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from .jupyter_env import isolated_env
-from .lab import ARTIFACTS, ConsoleWatcher
-from .servers import LabServer, VoilaServer, start_lab, start_voila
+from .harness.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from .harness.jupyter_env import isolated_env
+from .harness.lab import ARTIFACTS, ConsoleWatcher
+from .harness.servers import LabServer, VoilaServer, start_lab, start_voila
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach the internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
 # Kernel start + widget render on a busy 2-core CI machine can exceed Playwright's 5 s default.
 expect.set_options(timeout=20_000)
 

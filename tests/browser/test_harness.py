@@ -11,9 +11,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 from playwright.sync_api import Page, expect
 
-from .jupyter_env import execute_notebook
-from .lab import ConsoleWatcher, open_notebook, open_voila, run_all, screenshot
-from .servers import LabServer, VoilaServer
+from .harness.jupyter_env import execute_notebook
+from .harness.lab import ConsoleWatcher, open_notebook, open_voila, run_all, save_notebook, screenshot
+from .harness.servers import LabServer, VoilaServer
 
 ECHO = Path(__file__).parent / "fixtures" / "echo.ipynb"
 NAME_INPUT = ".zw-test-name input"
@@ -40,6 +40,16 @@ def test_lab_runs_notebook_and_kernel_echoes_each_keystroke(
     expect(page.locator(LABEL)).to_have_text("Hello, Ad!")
     shot = screenshot(page.locator(".jp-OutputArea-output").filter(has=box), "harness-lab-echo")
     assert shot.stat().st_size > 1000
+
+
+@pytest.mark.browser
+def test_save_notebook_writes_the_run_outputs_wherever_the_focus_is(page: Page, lab_server: LabServer) -> None:
+    path = open_notebook(page, lab_server, ECHO)
+    run_all(page)
+    page.locator(NAME_INPUT).click()  # the keyboard focus in a widget, where Ctrl+S would not reach the notebook
+    save_notebook(page, path)
+    saved = nbformat.read(path, as_version=4)
+    assert any(cell.get("outputs") for cell in saved.cells if cell.cell_type == "code")
 
 
 @pytest.mark.browser

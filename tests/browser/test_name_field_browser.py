@@ -12,8 +12,8 @@ from playwright.sync_api import Locator, Page, expect
 from zenlayer_widgets import rules
 from zenlayer_widgets.widgets.name_field import DESCRIPTION_OK_TEXT, NAME_OK_TEXT
 
-from .lab import open_notebook, run_all, screenshot
-from .servers import LabServer
+from .harness.lab import open_notebook, run_all, screenshot
+from .harness.servers import LabServer
 
 NOTEBOOK = Path(__file__).parent / "fixtures" / "name_field.ipynb"
 REPO = Path(__file__).resolve().parents[2]

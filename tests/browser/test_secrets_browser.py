@@ -2,8 +2,8 @@
 wrong one, and a password typed into CredentialsForm. Afterwards the saved notebooks (outputs and
 saved widget state), the page, what the kernel sent the browser and the server log are searched.
 
-The emulator (a subprocess) and the key pair are those of tests/security/leaks.py; this file lives
-here for the browser fixtures.
+The emulator (a subprocess) and the key pair are the shared ``cli`` and ``found`` fixtures
+(tests/conftest.py, over tests/security/leaks.py); this file lives here for the browser fixtures.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
-from security.leaks import Secrets, cli, find_leaks, found  # noqa: F401 - cli and found are fixtures
+from security.leaks import Secrets, find_leaks
 
-from .lab import open_notebook, run_all
+from .harness.lab import open_notebook, run_all, save_notebook
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -45,14 +45,10 @@ def from_kernel(page: Page) -> list[bytes]:
 
 
 def save(page: Page, path: Path) -> dict:
-    """Ctrl+S, then the saved notebook once its widget state is in it."""
-    before = path.stat().st_mtime_ns
-    page.locator(".jp-NotebookPanel").first.click(position={"x": 5, "y": 5})
-    page.keyboard.press("Control+s")
-    expect(page.locator(".jp-mod-dirty")).to_have_count(0)
-    page.wait_for_function("() => true")  # one more frame for the file to land
+    """Save the notebook in JupyterLab (its docmanager:save command), then read it with its widget state."""
+    save_notebook(page, path)
     saved = json.loads(path.read_text())
-    assert path.stat().st_mtime_ns != before and saved["metadata"]["widgets"][WIDGET_STATE]["state"], "not saved"
+    assert saved["metadata"]["widgets"][WIDGET_STATE]["state"], "saved without widget state"
     return saved
 
 
@@ -107,6 +103,7 @@ def test_a_password_typed_into_credentials_form(page: Page, server, found, cli, 
     page.locator("button.zw-connect").click()
     expect(page.locator(".zw-credentials-status")).to_contain_text(f"Connected to {cli.url}")
     expect(page.locator(".zw-connection")).to_contain_text("Connected to the Zenlayer Cloud API")  # the studio
+    expect(page.locator(".zw-instance-picker select")).to_contain_text("build-hkg-01")  # and it has loaded
     sent = b"\n".join(from_kernel)
     assert re.search(rb"zw-instance-picker|build-hkg-01", sent)  # the frames were captured
     assert_no_leaks(found, server, page, from_kernel, save(page, path))

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from zenlayer_widgets.rules import validate_image_name
 
-from .lab import open_notebook, open_voila, run_all, screenshot
+from .harness.lab import open_notebook, open_voila, run_all, screenshot
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 FAST = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1"}

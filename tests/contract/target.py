@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from unittest import mock
 
 from zenlayer_widgets.api import APIError, Credentials, CredentialsError, ZenlayerClient

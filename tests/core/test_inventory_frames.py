@@ -48,3 +48,31 @@ def test_page_of_clamps_and_counts_pages():
     assert rows["instance_id"].tolist() == ["i-3"]
     rows, pages = page_of(frame.iloc[0:0], 0, 2)
     assert pages == 1 and rows.empty
+
+
+def test_inventory_keeps_the_models_and_derives_its_tables():
+    from zenlayer_widgets.core.inventory import Inventory
+
+    zones = (Zone("HKG-A", "Hong Kong"), Zone("SIN-E", "Singapore"))
+    image = Image("img-a", "golden", "CUSTOM_IMAGE", "AVAILABLE", 40, zone_id="HKG-A")
+    inventory = Inventory(zones, tuple(fleet()), (image,), (ImageQuota("HKG-A", 1, 5),))
+    assert inventory.instance("i-2") is inventory.instance_list[1]  # the model itself, not rebuilt from a row
+    assert inventory.instance("i-404") is None
+    assert inventory.instances["instance_id"].tolist() == ["i-1", "i-2", "i-3"]
+    assert inventory.instances is inventory.instances  # built once
+    assert inventory.images_in("HKG-A")["name"].tolist() == ["golden"] and inventory.image_names_in("SIN-E") == set()
+    assert (inventory.quota_for("HKG-A").count, inventory.quota_for("SIN-E").count) == (1, 0)
+    assert inventory.quota["zone"].tolist() == ["HKG-A", "SIN-E"]
+
+
+def test_power_states_update_the_models_and_the_table_in_a_new_snapshot():
+    from zenlayer_widgets.core.inventory import Inventory
+
+    inventory = Inventory((Zone("HKG-A", "Hong Kong"),), tuple(fleet()))
+    table = inventory.instances
+    assert inventory.with_statuses({"i-1": "RUNNING", "i-404": "STOPPED", "i-2": ""}) is inventory  # nothing changed
+    updated = inventory.with_statuses({"i-1": "STOPPING"})
+    assert updated.instance("i-1").instance_status == "STOPPING" and updated.instance("i-1").system_disk_size == 40
+    assert updated.instances["power_state"].tolist() == ["STOPPING", "STOPPED", "STOPPED"]
+    assert inventory.instance("i-1").instance_status == "RUNNING" and table["power_state"][0] == "RUNNING"  # old one kept
+    assert updated.instance("i-2") is inventory.instance("i-2") and updated.loaded_at == inventory.loaded_at

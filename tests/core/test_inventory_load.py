@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from zenlayer_widgets.api import AsyncZenlayerClient, Credentials
-from zenlayer_widgets.emulator import RunningEmulator, start_emulator
 from zenlayer_widgets.core.inventory import load_inventory_async
+from zenlayer_widgets.emulator import RunningEmulator, start_emulator
 
 FLEET = 2500  # three pages of 1,000
 

@@ -14,9 +14,9 @@ def test_every_exported_name_resolves():
 
 
 def test_core_names_are_functions_even_after_their_modules_are_imported():
-    import zenlayer_widgets.core.preflight  # noqa: F401
-    import zenlayer_widgets.core.inventory  # noqa: F401
     import zenlayer_widgets.core.create  # noqa: F401
+    import zenlayer_widgets.core.inventory  # noqa: F401
+    import zenlayer_widgets.core.preflight  # noqa: F401
 
     for name in ("connect", "preflight", "load_inventory", "create_image"):
         value = getattr(zw, name)

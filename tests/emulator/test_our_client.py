@@ -16,8 +16,8 @@ from zenlayer_widgets.api import (
     RateLimited,
     ServerError,
     ZenlayerClient,
+    errors,
 )
-from zenlayer_widgets.api import errors
 from zenlayer_widgets.emulator import start_emulator
 
 from .helpers import wait_for

@@ -23,7 +23,8 @@ def sandbox_env(monkeypatch, tmp_path):
     and a sandbox of this test's own (the sandbox is shared by kernels and persists otherwise)."""
     sandbox = Path(os.environ["ZENLAYER_SANDBOX_DIR"]).parent / uuid.uuid4().hex[:12]
     monkeypatch.setenv("ZENLAYER_SANDBOX_DIR", str(sandbox))
-    for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
+    for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL",
+                 "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
     monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))

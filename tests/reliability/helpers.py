@@ -120,9 +120,5 @@ def async_client(emulator: RunningEmulator, transport: httpx.AsyncBaseTransport 
     return client
 
 
-def ids_by_name(emulator: RunningEmulator) -> dict[str, str]:
-    return {record.instance_name: record.instance_id for record in emulator.backend.instances.values()}
-
-
 def custom_images_named(backend: EmulatorBackend, name: str) -> list[str]:
     return [i.image_id for i in backend.images.values() if i.image_type == "CUSTOM_IMAGE" and i.image_name == name]

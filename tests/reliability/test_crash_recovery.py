@@ -20,11 +20,12 @@ import papermill
 import psutil
 import pytest
 
-from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, Journal
+from shared import ids_by_name
 from zenlayer_widgets.core.create import create_image_async
+from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, Journal
+from zenlayer_widgets.emulator import start_emulator
 
-from .helpers import allow_duplicate_names, async_client, custom_images_named, fast_sleep, ids_by_name
+from .helpers import allow_duplicate_names, async_client, custom_images_named, fast_sleep
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 HOLD_SECONDS = 60

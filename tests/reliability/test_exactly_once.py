@@ -13,12 +13,13 @@ from dataclasses import replace
 
 import pytest
 
-from zenlayer_widgets.core import create as operations
+from shared import ids_by_name
 from zenlayer_widgets.api.errors import ZenlayerError
+from zenlayer_widgets.core import create as operations
+from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, submit_image
+from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.emulator.exceptions import ApiFailure
-from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
-from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, submit_image
 
 from .helpers import (
     FAST_RETRIES,
@@ -28,7 +29,6 @@ from .helpers import (
     blind_resends,
     custom_images_named,
     fast_sleep,
-    ids_by_name,
     log_creates,
 )
 

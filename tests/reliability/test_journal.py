@@ -9,16 +9,25 @@ import threading
 
 import pytest
 
-from zenlayer_widgets.core import journal as journal_module
+from shared import ids_by_name
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
-from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.core.journal import (
-    AVAILABLE_OUTCOME, GONE, NOT_MADE, SUBMITTED, TIMEOUT, UNKNOWN, Journal, JournalError, journal_for,
-)
+from zenlayer_widgets.core import journal as journal_module
 from zenlayer_widgets.core.create import ImageWaitTimeout, PreflightFailed, create_image_async
+from zenlayer_widgets.core.journal import (
+    AVAILABLE_OUTCOME,
+    GONE,
+    NOT_MADE,
+    SUBMITTED,
+    TIMEOUT,
+    UNKNOWN,
+    Journal,
+    JournalError,
+    journal_for,
+)
+from zenlayer_widgets.emulator import start_emulator
 
-from .helpers import RecordingTransport, async_client, custom_images_named, fast_sleep, ids_by_name, log_creates
+from .helpers import RecordingTransport, async_client, custom_images_named, fast_sleep, log_creates
 
 SECRET = "journal-test-secret-Qm9sZC1zZWNyZXQ"
 

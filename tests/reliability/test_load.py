@@ -14,14 +14,15 @@ from collections import Counter
 
 import pytest
 
+from shared import ids_by_name
 from zenlayer_widgets.api.errors import APIError, RateLimited
 from zenlayer_widgets.api.retry import RetryPolicy
-from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.core.journal import Journal
 from zenlayer_widgets.core.create import create_image_async
+from zenlayer_widgets.core.journal import Journal
+from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.rules import IMAGE_QUOTA_PER_ZONE
 
-from .helpers import RecordingTransport, async_client, fast_sleep, ids_by_name
+from .helpers import RecordingTransport, async_client, fast_sleep
 
 CLIENTS = 50
 LOAD_SECONDS = 30.0

@@ -14,8 +14,6 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 #: Long enough that no 16-character window of a secret turns up by chance.
 WINDOW = 16
 
@@ -130,17 +128,3 @@ class CliEmulator:
             self.process.terminate()
             self.process.wait(10)
         self._log.close()
-
-
-@pytest.fixture(scope="module")
-def found() -> Secrets:
-    """Fresh secrets for a test module (import this fixture into the module)."""
-    return Secrets.generate()
-
-
-@pytest.fixture(scope="module")
-def cli(found: Secrets, tmp_path_factory: pytest.TempPathFactory):
-    """A :class:`CliEmulator` accepting ``found``'s secrets, for a test module."""
-    emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
-    yield emulator
-    emulator.stop()

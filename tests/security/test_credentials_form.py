@@ -4,6 +4,7 @@ secret is never echoed back to the browser, never in the widget state, never in 
 from __future__ import annotations
 
 import ipywidgets as W
+
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.widgets.credentials_form import CredentialsForm, SecretField
 

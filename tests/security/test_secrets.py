@@ -18,10 +18,10 @@ import nbformat
 import papermill
 import pytest
 
-from browser.jupyter_env import environ, execute_notebook, isolated_env
+from browser.harness.jupyter_env import environ, execute_notebook, isolated_env
 from zenlayer_widgets.emulator import EmulatorBackend
 
-from .leaks import WINDOW, cli, find_leaks, found, read_all  # noqa: F401 - cli and found are fixtures
+from .leaks import WINDOW, find_leaks, read_all
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 PROBE = Path(__file__).resolve().parent / "fixtures" / "leak_probe.ipynb"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
-import pytest
-
+from shared import credentials_for, ids_by_name
 from zenlayer_widgets.studio.controller import StudioController
-
-from .conftest import credentials_for, ids_by_name
 
 
 def custom_images(emulator, zone: str) -> list[str]:
@@ -34,7 +32,7 @@ async def test_running_instance_blocks_submit_until_stopped_through_the_form(con
     assert controller.preflight.check("power_state").fix == "stop_instance"
     assert await controller.submit() is None
     seen: list[str] = []
-    controller.subscribe(lambda topic: seen.append(controller.selected_instance.instance_status) if topic == "instances" else None)
+    controller.observe(lambda _change: seen.append(controller.selected_instance.instance_status), "instances")
     controller.request_stop()
     assert controller.confirming_stop
     await controller.confirm_stop()
@@ -60,7 +58,7 @@ async def test_chinese_name_creates_image_and_quota_goes_up(controller, emulator
     controller.set_description("nightly")
     assert controller.can_submit, controller.preflight.summary()
     statuses: list[str] = []
-    controller.subscribe(lambda t: statuses.append(controller.progress.status) if t == "progress" and controller.progress else None)
+    controller.observe(lambda change: statuses.append(change["new"].status) if change["new"] else None, "progress")
     result = await controller.submit()
     assert result is not None and result.status == "AVAILABLE"
     assert result.image_id.startswith("img-") and result.request_id.startswith("T")
@@ -161,7 +159,7 @@ async def test_stale_refresh_never_overwrites_a_newer_one(controller, monkeypatc
         result = await real(client)
         if calls == 1:
             await gate.wait()  # the first answer arrives last
-            return result.__class__(zones=(), instances=result.instances.iloc[0:0], images=result.images, quota=result.quota)
+            return replace(result, zones=(), instance_list=())
         return result
 
     monkeypatch.setattr(module, "load_inventory_async", slow_first)
@@ -184,3 +182,19 @@ async def test_auto_refresh_picks_up_a_state_change_made_elsewhere(controller, e
             break
     assert state == "STOPPED"
     controller.set_auto_refresh(False)
+
+
+async def test_a_good_load_clears_only_the_error_a_load_showed(controller, emulator):
+    emulator.backend.set_faults(["DescribeZones:error:1.0"])
+    await controller.refresh()
+    assert controller.error.text().startswith("Loading the inventory failed")
+    emulator.backend.set_faults([])
+    await controller.refresh()
+    assert controller.error is None
+    emulator.backend.set_faults(["CreateImage:error:1.0"])
+    controller.select(ids_by_name(emulator)["build-hkg-01"])
+    controller.set_name("never-made")
+    assert await controller.submit() is None  # the submit reloads the inventory when it ends
+    assert controller.error.text().startswith("Creating the image failed")
+    await controller.refresh()
+    assert controller.error is not None and controller.error.text().startswith("Creating the image failed")

@@ -9,8 +9,6 @@ import ipywidgets as W
 from zenlayer_widgets.widgets import ImageStudio
 from zenlayer_widgets.widgets.render import badge, css_token
 
-from .conftest import ids_by_name
-
 SCRIPT = "<script>alert('zone')</script>"
 BOLD = "<b>bold</b>"
 IMG = '<img src=x onerror="alert(1)">'

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from shared import ids_by_name
 from zenlayer_widgets.widgets import ImageStudio
 from zenlayer_widgets.widgets.instances import picker_label
-
-from .conftest import ids_by_name
 
 
 async def studio_for(controller) -> ImageStudio:
@@ -132,3 +131,39 @@ async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller,
     await controller.tasks.drain()
     assert "Not submitted" in form.progress.value and "RUNNING" in form.progress.value
     assert "web-backup" not in {i.image_name for i in emulator.backend.images.values()}
+
+
+async def test_filters_set_on_the_controller_show_in_the_table_and_the_picker(controller):
+    studio = await studio_for(controller)
+    controller.set_filters(zone="SEL-A", name="app")
+    assert (studio.instances.zone.value, studio.instances.name.value) == ("SEL-A", "app")
+    picked = {label.split(" · ")[0] for label, _ in studio.form.picker.options}
+    assert picked == {"app-sel-01", "app-sel-02", controller.selected_instance.instance_name}  # and the chosen one
+    studio.instances.name.value = ""  # typing in the view changes the controller's filters
+    assert controller.filters.name == "" and controller.filters.zone == "SEL-A"
+
+
+async def test_a_power_state_change_updates_the_table_not_the_zone_tables(controller, emulator):
+    studio = await studio_for(controller)
+    zones = studio.inventory.children
+    web = ids_by_name(emulator)["web-hkg-01"]
+    controller.select(web)
+    controller.request_stop()
+    await controller.confirm_stop()
+    assert studio.inventory.children == zones  # the same widgets: the zone tables were not rebuilt
+    labels = dict((value, label) for label, value in studio.form.picker.options)
+    assert labels[web] == "web-hkg-01 · HKG-A · STOPPED"
+    assert "zw-state-STOPPED" in studio.instances.table.value
+
+
+async def test_a_filter_set_before_the_first_load_shows_once_the_instances_arrive(aclient):
+    from zenlayer_widgets.studio.controller import StudioController
+
+    controller = StudioController(aclient)
+    studio = await studio_for(controller)
+    controller.set_filters(zone="FRA-A")
+    assert studio.instances.zone.value == ""  # nothing listed yet: no FRA-A to show
+    await controller.refresh()
+    assert studio.instances.zone.value == "FRA-A" and controller.filters.zone == "FRA-A"
+    assert {label.split(" · ")[1] for label, _ in studio.form.picker.options} - {controller.selected_instance.zone_id} <= {"FRA-A"}
+    controller.close()

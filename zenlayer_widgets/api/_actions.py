@@ -57,6 +57,7 @@ def _instance_filters(filters: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def describe_instances(
     ctx: Context,
+    /,
     *,
     instance_ids: Sequence[str] | None = None,
     zone_id: str | None = None,
@@ -81,6 +82,7 @@ def describe_instances(
 
 def list_instances(
     ctx: Context,
+    /,
     *,
     instance_ids: Sequence[str] | None = None,
     zone_id: str | None = None,
@@ -176,7 +178,7 @@ def describe_images(
     return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
 
 
-def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
+def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
     """Every image of a zone (all pages of 1000; any number of ``image_ids``, 100 per request).
 
     ``filters`` are those of :meth:`describe_images`: image_name, image_type, image_status,

@@ -119,12 +119,15 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-def _install(transport: typing.Any, wrapper: type) -> typing.Any:
+T = typing.TypeVar("T")
+
+
+def _install(transport: T, wrapper: type) -> T:
     # httpx has no public hook for the network backend; its pool keeps it in ``_network_backend``.
     # Without that attribute (another httpx), the clients still time out per read, as before.
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if backend is not None and not isinstance(backend, wrapper):
+    if pool is not None and backend is not None and not isinstance(backend, wrapper):
         pool._network_backend = wrapper(backend)
     return transport
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -47,7 +47,7 @@ class Sleep:
     seconds: float
 
 
-Effect = Union[Send, Sleep]
+Effect = Send | Sleep
 Flow = Generator[Effect, Any, T]
 
 

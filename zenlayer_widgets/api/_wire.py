@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import email.utils
 import json
-from datetime import timezone
 import logging
 import re
 from collections.abc import Iterable, Mapping
+from datetime import timezone
 from typing import Any
 
 import httpx
@@ -164,7 +164,7 @@ def strict_json(content: bytes | str) -> Any:
 
 
 def _media_type(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
@@ -221,8 +221,8 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
     code = body.get("code")
     if not isinstance(code, str) or not code.strip():
         raise unexpected(action, status, f"an error body without a `code`: {excerpt(response.content, redact)!r}", request_id)
-    message = body.get("message")
-    text = redact(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)) if message is not None else ""
+    said = body.get("message")
+    text = redact(said if isinstance(said, str) else json.dumps(said, ensure_ascii=False)) if said is not None else ""
     raise errors.api_error(code.strip(), text, request_id, status, action=action)
 
 

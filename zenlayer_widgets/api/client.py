@@ -21,7 +21,7 @@ import inspect
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
@@ -35,9 +35,9 @@ from ._wire import (
     SERVICE_PATH,
     BodyReader,
     Redactor,
-    nothing_sent,
     env_base_url,
     normalize_base_url,
+    nothing_sent,
     past_deadline,
 )
 from .auth import ZC2Auth
@@ -64,7 +64,7 @@ class _Operation(Generic[P, R]):
 
     def __init__(self, flow: Callable[Concatenate[Any, P], Flow[R]]) -> None:
         self.flow = flow
-        functools.update_wrapper(self, flow)
+        functools.update_wrapper(self, flow)  # type: ignore[arg-type]  # an instance stands in for the function
         signature = inspect.signature(flow)
         parameters = list(signature.parameters.values())[1:]  # without the client
         returns = signature.return_annotation  # "Flow[X]" -> "X": what the method gives back
@@ -261,7 +261,7 @@ class ZenlayerClient(_BaseClient):
             while True:
                 done, effect = self._step(flow, reply, error)
                 if done:
-                    return effect
+                    return cast(R, effect)
                 reply, error = None, None
                 if isinstance(effect, Sleep):
                     self._sleep(effect.seconds)
@@ -289,7 +289,7 @@ class ZenlayerClient(_BaseClient):
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        return bool(self._http.is_closed)
 
     def __enter__(self) -> ZenlayerClient:
         return self
@@ -344,7 +344,7 @@ class AsyncZenlayerClient(_BaseClient):
             while True:
                 done, effect = self._step(flow, reply, error)
                 if done:
-                    return effect
+                    return cast(R, effect)
                 reply, error = None, None
                 if isinstance(effect, Sleep):
                     await self._sleep(effect.seconds)
@@ -361,7 +361,7 @@ class AsyncZenlayerClient(_BaseClient):
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        return bool(self._http.is_closed)
 
     async def __aenter__(self) -> AsyncZenlayerClient:
         return self

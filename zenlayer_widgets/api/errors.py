@@ -23,6 +23,8 @@ emulator answers with exactly these, the client maps them to classes.
 
 from __future__ import annotations
 
+from typing import Any
+
 # Documented business codes.
 REQUEST_LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -124,11 +126,13 @@ class APIError(ZenlayerError):
         request = f" (request id {self.request_id})" if self.request_id else ""
         return f"{self.code}{where}:{status} {self.message}{request}".replace(":  ", ": ")
 
-    def __reduce__(self):  # keep pickling (multiprocessing, papermill) working with keyword args
+    def __reduce__(self) -> tuple[Any, ...]:  # keep pickling (multiprocessing, papermill) working with keyword args
         return (_rebuild_api_error, (type(self), self.code, self.message, self.request_id, self.http_status, self.action))
 
 
-def _rebuild_api_error(cls, code, message, request_id, http_status, action):  # noqa: ANN001, ANN202
+def _rebuild_api_error(
+    cls: type[APIError], code: str, message: str, request_id: str | None, http_status: int | None, action: str | None
+) -> APIError:
     return cls(code, message, request_id, http_status, action=action)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -68,7 +68,7 @@ class Zone(_Wire):
     }
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> "Zone":
+    def from_wire(cls, data: Mapping[str, Any]) -> Zone:
         known, extra = cls._known(data)
         known.setdefault("zone_id", "")
         known["zone_name"] = known.get("zone_name") or ""
@@ -116,7 +116,7 @@ class Instance(_Wire):
     }
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> "Instance":
+    def from_wire(cls, data: Mapping[str, Any]) -> Instance:
         known, extra = cls._known(data)
         disk = extra.pop("systemDisk", None) or {}
         if isinstance(disk, Mapping):
@@ -130,7 +130,7 @@ class Instance(_Wire):
         known.setdefault("instance_id", "")
         return cls(**known, extra=extra)
 
-    def with_status(self, status: str) -> "Instance":
+    def with_status(self, status: str) -> Instance:
         """A copy with another power state (after DescribeInstancesStatus)."""
         return dataclasses.replace(self, instance_status=status)
 
@@ -146,7 +146,7 @@ class InstanceStatus(_Wire):
     _WIRE = {"instance_id": "instanceId", "instance_status": "instanceStatus"}
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> "InstanceStatus":
+    def from_wire(cls, data: Mapping[str, Any]) -> InstanceStatus:
         known, extra = cls._known(data)
         return cls(instance_id=known.get("instance_id") or "", instance_status=known.get("instance_status") or "", extra=extra)
 
@@ -180,7 +180,7 @@ class Image(_Wire):
     }
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any], zone_id: str | None = None) -> "Image":
+    def from_wire(cls, data: Mapping[str, Any], zone_id: str | None = None) -> Image:
         known, extra = cls._known(data)
         size = known.get("image_size")
         known["image_size"] = _int(size) if size not in (None, "") else None
@@ -206,7 +206,7 @@ class ImageQuota(_Wire):
     _WIRE = {"zone_id": "zoneId", "count": "count", "max_count": "maxCount"}
 
     @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> "ImageQuota":
+    def from_wire(cls, data: Mapping[str, Any]) -> ImageQuota:
         known, extra = cls._known(data)
         return cls(
             zone_id=known.get("zone_id") or "",
@@ -238,7 +238,7 @@ class Page(Generic[T]):
     page_num: int = 1
     page_size: int = 20
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[T]:
         return iter(self.items)
 
     def __len__(self) -> int:

@@ -21,9 +21,10 @@ import json
 import os
 import stat
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from .credentials import DEFAULT_PROFILE, ENV_PROFILE, Credentials
 from .errors import CredentialsError
@@ -210,6 +211,8 @@ def _entry_credentials(name: str, entry: Any, path: Path) -> Credentials:
 
 def load_profile(profile: str | None = None, environ: Mapping[str, str] = os.environ) -> Credentials | None:
     """The credentials of ``profile`` (else the current one); None when no file exists and none was named."""
+    name: str | None
+    why: str | None
     if profile is not None:
         if not isinstance(profile, str) or not profile.strip():
             raise CredentialsError("profile must be a non-empty profile name.")

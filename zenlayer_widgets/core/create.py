@@ -11,16 +11,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from ..api.models import Image, Instance
+from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
 from .preflight import Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
-from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
-from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient, ZenlayerClient
@@ -49,7 +48,7 @@ class PreflightFailed(CreateImageError):
 class ImageCreationFailed(CreateImageError):
     """The image became UNAVAILABLE."""
 
-    def __init__(self, progress: "ImageProgress") -> None:
+    def __init__(self, progress: ImageProgress) -> None:
         self.progress = progress
         super().__init__(f"Image {progress.image_id} ({progress.image_name}) became {progress.status}.")
 
@@ -57,7 +56,7 @@ class ImageCreationFailed(CreateImageError):
 class ImageWaitTimeout(CreateImageError):
     """The image did not reach a final state in time; it still exists and keeps its id."""
 
-    def __init__(self, progress: "ImageProgress", timeout: float) -> None:
+    def __init__(self, progress: ImageProgress, timeout: float) -> None:
         self.progress = progress
         self.image_id = progress.image_id
         self.last_status = progress.status
@@ -151,10 +150,13 @@ async def wait_for_image(
     clock: Callable[[], float] = time.monotonic,
 ) -> ImageProgress:
     """Poll the image until AVAILABLE (returned) or UNAVAILABLE / timeout (raised, with its id)."""
+    if progress.image_id is None:
+        raise ValueError("wait_for_image needs the progress of a submitted create (it has no image id)")
+    image_id = progress.image_id
     started = clock() - progress.elapsed
     while True:
         try:
-            page = await client.describe_images(progress.zone_id, image_ids=[progress.image_id])
+            page = await client.describe_images(progress.zone_id, image_ids=[image_id])
             image = next((i for i in page.items if i.image_id == progress.image_id), None)
             if image is not None:
                 progress = replace(progress, status=image.image_status, image=image)

@@ -5,23 +5,24 @@ the API allows: first the zones, the first 1,000 instances and the instance coun
 page, which answers before those rows are downloaded and parsed); then, as soon as the zones
 answer, the images of every zone and the quota of all zones, and as soon as the count answers,
 every other page of instances. The DataFrame builders are pure functions of the typed models, so
-they are tested without any network.
+they are tested without any network; an :class:`Inventory` keeps the models and derives its
+tables from them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..api.models import Image, ImageQuota, Instance, Page, Zone
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient, ZenlayerClient
@@ -45,25 +46,57 @@ IMAGE_COLUMNS = ["zone", "image_id", "name", "type", "status", "size_gb", "descr
 QUOTA_COLUMNS = ["zone", "used", "max", "free", "supports_images"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Inventory:
-    """A snapshot of the account: ``instances``, ``images`` (all zones) and ``quota`` per zone."""
+    """A snapshot of the account: the typed models the API returned, and pandas tables of them.
+
+    ``instance_list``, ``image_list`` (custom images of all zones) and ``quota_list`` are the
+    models; ``instances``, ``images`` and ``quota`` are DataFrames derived from them (built once,
+    on first use). Snapshots compare by identity: a new load is a new snapshot.
+    """
 
     zones: tuple[Zone, ...]
-    instances: pd.DataFrame
-    images: pd.DataFrame
-    quota: pd.DataFrame
+    instance_list: tuple[Instance, ...] = ()
+    image_list: tuple[Image, ...] = ()
+    quota_list: tuple[ImageQuota, ...] = ()
     loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     requests: int = 0
+
+    @cached_property
+    def instances(self) -> pd.DataFrame:
+        """One row per instance (:func:`instances_frame`)."""
+        return instances_frame(self.instance_list)
+
+    @cached_property
+    def images(self) -> pd.DataFrame:
+        """One row per image, tagged with its zone (:func:`images_frame`)."""
+        return images_frame(self.image_list)
+
+    @cached_property
+    def quota(self) -> pd.DataFrame:
+        """Used / max / free per zone, in zone order (:func:`quota_frame`)."""
+        return quota_frame(self.quota_list, self.zones)
+
+    @cached_property
+    def _instances_by_id(self) -> dict[str, Instance]:
+        return {instance.instance_id: instance for instance in self.instance_list}
 
     @property
     def zone_ids(self) -> list[str]:
         return [zone.zone_id for zone in self.zones]
 
+    def instance(self, instance_id: str) -> Instance | None:
+        """The instance with this id, as the API described it (``None`` when it is not listed)."""
+        return self._instances_by_id.get(instance_id)
+
     def images_in(self, zone_id: str) -> pd.DataFrame:
         """The images of one zone (without the zone column), in the order the API listed them."""
         frame = self.images[self.images["zone"] == zone_id]
         return frame.drop(columns=["zone"]).reset_index(drop=True)
+
+    def image_names_in(self, zone_id: str) -> set[str]:
+        """The names of the zone's images."""
+        return {image.image_name for image in self.image_list if image.zone_id == zone_id}
 
     def images_by_zone(self) -> dict[str, pd.DataFrame]:
         """Every zone's image table, zones in DescribeZones order (empty tables included)."""
@@ -71,11 +104,35 @@ class Inventory:
 
     def quota_for(self, zone_id: str) -> ImageQuota:
         """The quota of one zone (0 of 5 when the API did not report it)."""
-        rows = self.quota[self.quota["zone"] == zone_id]
-        if rows.empty:
-            return ImageQuota(zone_id=zone_id, count=0, max_count=IMAGE_QUOTA_PER_ZONE)
-        row = rows.iloc[0]
-        return ImageQuota(zone_id=zone_id, count=int(row["used"]), max_count=int(row["max"]))
+        found = next((quota for quota in self.quota_list if quota.zone_id == zone_id), None)
+        return found if found is not None else ImageQuota(zone_id=zone_id, count=0, max_count=IMAGE_QUOTA_PER_ZONE)
+
+    def with_statuses(self, statuses: Mapping[str, str]) -> Inventory:
+        """This snapshot with the power states in ``statuses`` (instance id -> state) applied.
+
+        Returns ``self`` when nothing changes; unknown ids and empty states are ignored. Zones,
+        images and quota are shared with this snapshot; an instance table already built is
+        updated in its one column rather than rebuilt.
+        """
+        by_id = self._instances_by_id
+        changed = {
+            instance_id: status
+            for instance_id, status in statuses.items()
+            if status and instance_id in by_id and by_id[instance_id].instance_status != status
+        }
+        if not changed:
+            return self
+        models = tuple(
+            replace(i, instance_status=changed[i.instance_id]) if i.instance_id in changed else i for i in self.instance_list
+        )
+        updated = replace(self, instance_list=models)
+        built = self.__dict__
+        for name in ("images", "quota"):
+            if name in built:
+                updated.__dict__[name] = built[name]
+        if "instances" in built:
+            updated.__dict__["instances"] = built["instances"].assign(power_state=[i.instance_status for i in models])
+        return updated
 
 
 def instances_frame(instances: Iterable[Instance]) -> pd.DataFrame:
@@ -173,9 +230,9 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
     (zones, quotas, images), instances = await asyncio.gather(zones_images_quota(), all_instances())
     return Inventory(
         zones=tuple(zones),
-        instances=instances_frame(instances),
-        images=images_frame(images),
-        quota=quota_frame(quotas, zones),
+        instance_list=tuple(instances),
+        image_list=tuple(images),
+        quota_list=tuple(quotas),
         requests=client.request_count - before,
     )
 

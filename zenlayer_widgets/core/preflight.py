@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..api.errors import NotFound
-from ..api.models import ImageQuota, Instance
+from ..api.models import Image, ImageQuota, Instance
 from ..api.params import text_arg
 from ..rules import (
     BOOTING,
@@ -27,8 +27,9 @@ from ..rules import (
 )
 
 if TYPE_CHECKING:
-    from ..api.client import AsyncZenlayerClient, ZenlayerClient
     import pandas as pd
+
+    from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
 #: The ``fix`` of a running instance: the form offers a "Stop instance" button for it.
 FIX_STOP_INSTANCE = "stop_instance"
@@ -64,7 +65,7 @@ class Preflight:
     def check(self, key: str) -> Check | None:
         return next((check for check in self.checks if check.key == key), None)
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self) -> pd.DataFrame:
         """The checks as a table (check, ok, reason) for runbook outputs."""
         import pandas as pd
 
@@ -175,7 +176,7 @@ async def zone_facts(client: AsyncZenlayerClient, zone_id: str, image_name: str)
     return quota, {image.image_name for image in images}
 
 
-async def _no_images() -> list:
+async def _no_images() -> list[Image]:
     return []
 
 
@@ -195,7 +196,8 @@ async def preflight_async(
     """Fetch what the checks need (instance, then quota and same-name images) and evaluate them."""
     check_arguments(instance_id, image_name, description)
     instance = await fetch_instance(client, instance_id) if instance_id else None
-    quota, names = (None, set())
+    quota: ImageQuota | None = None
+    names: set[str] = set()
     if instance is not None:
         quota, names = await zone_facts(client, instance.zone_id, image_name)
     return evaluate_preflight(

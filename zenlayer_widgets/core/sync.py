@@ -10,7 +10,7 @@ from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
 T = TypeVar("T")
 
-_async_twins: "weakref.WeakKeyDictionary[ZenlayerClient, AsyncZenlayerClient]" = weakref.WeakKeyDictionary()
+_async_twins: weakref.WeakKeyDictionary[ZenlayerClient, AsyncZenlayerClient] = weakref.WeakKeyDictionary()
 
 
 def async_twin(client: ZenlayerClient) -> AsyncZenlayerClient:

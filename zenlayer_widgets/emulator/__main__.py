@@ -12,7 +12,7 @@ import math
 import os
 import signal
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .app import API_PATH, EmulatorContext
 from .auth import DEFAULT_WINDOW_SECONDS, AuthConfig

@@ -141,7 +141,7 @@ class ApiHandler(_JsonHandler):
     def _drop_connection(self) -> None:
         """Close the socket without sending a single byte (the action has been applied)."""
         self._auto_finish = False
-        self.request.connection.detach().close()
+        self.request.connection.detach().close()  # type: ignore[union-attr]  # tornado's HTTP1Connection has detach()
 
 
 def _finite_non_negative(value: Any, name: str) -> float:

@@ -9,8 +9,8 @@ the official Python SDK's (values verbatim). The timestamp must be within
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from ..api import errors, signing
 from .exceptions import ApiFailure
@@ -55,8 +55,8 @@ def _check_hmac(authorization: str, headers: Mapping[str, str], body: bytes, con
     timestamp = headers.get("x-zc-timestamp") or ""
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise _refuse(errors.AUTH_FAILURE_MISSING, "The header X-ZC-Timestamp must be Unix time in seconds.")
-    content_type, host = headers.get("content-type"), headers.get("host")
-    if not (content_type or "").strip() or not (host or "").strip():
+    content_type, host = headers.get("content-type") or "", headers.get("host") or ""
+    if not content_type.strip() or not host.strip():
         raise _refuse(errors.AUTH_FAILURE_MISSING, "The signed headers Content-Type and Host are required.")
     if not _same(key_id, config.access_key_id):
         raise _refuse(errors.AUTH_FAILURE_ACCESS_KEY, "The access key id is not known.")

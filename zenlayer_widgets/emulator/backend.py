@@ -19,12 +19,14 @@ import itertools
 import math
 import threading
 import time
-from typing import Callable, Iterable, Sequence, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from .. import rules
 from ..api import errors
 from .exceptions import ApiFailure
-from .faults import UNAVAILABLE as UNAVAILABLE_FAULT, FaultInjector, FaultRule
+from .faults import UNAVAILABLE as UNAVAILABLE_FAULT
+from .faults import FaultInjector, FaultRule
 from .filters import instance_checks, name_matches, page
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 from .seed import IdFactory, build_fleet, custom_image

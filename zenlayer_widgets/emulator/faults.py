@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 THROTTLE = "throttle"
 ERROR = "error"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from .records import InstanceRecord
 
@@ -20,6 +21,14 @@ def name_matches(pattern: str, name: str) -> bool:
     return name == pattern
 
 
+def _attribute_is(attr: str, value: object) -> Callable[[InstanceRecord], bool]:
+    return lambda record: bool(getattr(record, attr) == value)
+
+
+def _attribute_meets(attr: str, wanted: set[Any]) -> Callable[[InstanceRecord], bool]:
+    return lambda record: bool(wanted.intersection(getattr(record, attr)))
+
+
 def instance_checks(filters: Mapping[str, Any]) -> list[Callable[[InstanceRecord], bool]]:
     """One predicate per DescribeInstances filter present (wire names); list filters match any value."""
     checks: list[Callable[[InstanceRecord], bool]] = []
@@ -31,7 +40,7 @@ def instance_checks(filters: Mapping[str, Any]) -> list[Callable[[InstanceRecord
     for wire, attr in simple.items():
         if wire in filters:
             value = filters[wire]
-            checks.append(lambda r, a=attr, v=value: getattr(r, a) == v)
+            checks.append(_attribute_is(attr, value))
     if "instanceName" in filters:
         pattern = filters["instanceName"]
         checks.append(lambda r: name_matches(pattern, r.instance_name))
@@ -41,7 +50,7 @@ def instance_checks(filters: Mapping[str, Any]) -> list[Callable[[InstanceRecord
     for wire, attr in (("publicIpAddresses", "public_ips"), ("privateIpAddresses", "private_ips")):
         if filters.get(wire):
             wanted = set(filters[wire])
-            checks.append(lambda r, a=attr, w=wanted: bool(w.intersection(getattr(r, a))))
+            checks.append(_attribute_meets(attr, wanted))
     if filters.get("tagKeys"):
         keys = set(filters["tagKeys"])
         checks.append(lambda r: bool(keys.intersection(k for k, _ in r.tags)))

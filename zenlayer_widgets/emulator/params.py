@@ -7,8 +7,9 @@ fields the emulator does not model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from ..api import errors
 from .exceptions import ApiFailure

@@ -28,9 +28,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 ENV_DIR = "ZENLAYER_SANDBOX_DIR"
 STATE_FILE = "sandbox.json"
@@ -260,7 +260,7 @@ def _serve(args: argparse.Namespace) -> int:
             ready.set_result(url)
 
         serving = asyncio.ensure_future(serve(context, HOST, args.port, on_ready=on_ready))
-        await asyncio.wait({serving, ready}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([serving, ready], return_when=asyncio.FIRST_COMPLETED)  # type: ignore[type-var]
         if not ready.done():  # the old port is taken (or gone): any free one
             serving.exception()
             serving = asyncio.ensure_future(serve(context, HOST, 0, on_ready=on_ready))

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
-from typing import Iterable
-
-import re
+from collections.abc import Iterable
 
 import tornado.httpserver
 import tornado.httputil
@@ -131,7 +130,7 @@ class RunningEmulator:
                 pass
             self._thread.join(timeout)
 
-    def __enter__(self) -> "RunningEmulator":
+    def __enter__(self) -> RunningEmulator:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -35,7 +35,7 @@ class TaskRunner:
         self._on_error = on_error
         self._tasks: set[Any] = set()
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> "asyncio.Future[Any] | concurrent.futures.Future[Any]":
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | concurrent.futures.Future[Any]:
         """Schedule ``coro``; an exception it raises goes to ``on_error`` (never only to a log)."""
         try:
             on_loop = asyncio.get_running_loop() is self.loop
@@ -46,7 +46,7 @@ class TaskRunner:
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: "asyncio.Future[Any] | concurrent.futures.Future[Any]") -> None:
+    def _finished(self, task: asyncio.Future[Any] | concurrent.futures.Future[Any]) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
@@ -62,7 +62,8 @@ class TaskRunner:
     async def drain(self) -> None:
         """Wait, on the runner's loop, until every task started so far (and those they start) is done."""
         while self._tasks:
-            await asyncio.gather(*[asyncio.wrap_future(t) if isinstance(t, concurrent.futures.Future) else t for t in list(self._tasks)], return_exceptions=True)
+            pending = [asyncio.wrap_future(t) if isinstance(t, concurrent.futures.Future) else t for t in list(self._tasks)]
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):

@@ -1,4 +1,4 @@
-"""Thin ipywidgets views over :class:`~zenlayer_widgets.studio.controller.StudioController`."""
+"""Thin ipywidgets views that observe the traits of a :class:`~zenlayer_widgets.studio.controller.StudioController`."""
 
 from .create_form import CreateForm
 from .credentials_form import CredentialsForm

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import ipywidgets as W
+import traitlets
 
-from ..studio.controller import StudioController
 from ..core.preflight import FIX_STOP_INSTANCE
-from .instances import InstancePicker, InstanceTable
+from ..studio.controller import StudioController
+from .instances import InstancePicker
 from .name_field import ImageDescriptionField, ImageNameField
 from .render import error_html, preflight_list, progress_html, stop_question
+from .styles import StyleSheet
+
+#: The controller's traits the checks, the stop button and the submit button depend on.
+FORM_TRAITS = ["image_name", "description", "selected_id", "instances", "inventory", "creating", "stopping", "confirming_stop"]
 
 
 class CreateForm(W.VBox):
     """Everything between choosing an instance and a ready image; state lives in the controller."""
 
-    def __init__(self, controller: StudioController, table: InstanceTable | None = None) -> None:
+    def __init__(self, controller: StudioController) -> None:
         self.controller = controller
-        self.picker = InstancePicker(controller, table)
+        self.picker = InstancePicker(controller)
         self.name = ImageNameField()
         self.description = ImageDescriptionField()
         self.checks = W.HTML()
@@ -46,17 +51,22 @@ class CreateForm(W.VBox):
                 self.submit,
                 self.progress,
                 self.error,
+                StyleSheet(),
             ],
             layout=W.Layout(flex="0 0 470px", width="470px"),
         )
         self.add_class("zw-create-form")
-        self.name.observe(lambda change: controller.set_name(change["new"]), "value")
-        self.description.observe(lambda change: controller.set_description(change["new"]), "value")
+        self._links = [  # typed text and the controller's state are one value (cleared after a create)
+            traitlets.link((controller, "image_name"), (self.name, "value")),
+            traitlets.link((controller, "description"), (self.description, "value")),
+        ]
         self.stop_button.on_click(lambda _: controller.request_stop())
         self.cancel_button.on_click(lambda _: controller.cancel_stop())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_stop()))
         self.submit.on_click(self._submit_clicked)
-        controller.subscribe(self._on_change)
+        controller.observe(lambda _change: self.render(), FORM_TRAITS)
+        controller.observe(lambda _change: self._show_progress(), ["progress", "notice"])
+        controller.observe(lambda _change: self._show_error(), "error")
         self.render()
 
     def _submit_clicked(self, _button: W.Button) -> None:
@@ -65,18 +75,12 @@ class CreateForm(W.VBox):
             self.controller.tasks.spawn(self.controller.submit())
         else:  # a click that raced a change of the form: say why nothing was sent
             self.controller.notice = "Not submitted: " + (self.controller.preflight.summary() or "a call is in flight.")
-            self.render()
 
-    def _on_change(self, topic: str) -> None:
-        if topic == "reset":
-            self.name.value = self.controller.image_name
-            self.description.value = self.controller.description
-        if topic in ("form", "selection", "busy", "inventory", "instances", "stop"):
-            self.render()
-        if topic in ("progress", "busy"):
-            self.progress.value = progress_html(self.controller.progress, self.controller.notice)
-        if topic == "error":
-            self.error.value = error_html(self.controller.error)
+    def _show_progress(self) -> None:
+        self.progress.value = progress_html(self.controller.progress, self.controller.notice)
+
+    def _show_error(self) -> None:
+        self.error.value = error_html(self.controller.error)
 
     def render(self) -> None:
         controller = self.controller
@@ -84,12 +88,12 @@ class CreateForm(W.VBox):
         with self.hold_sync():
             self.checks.value = preflight_list(preflight)
             power = preflight.check("power_state")
-            can_stop = power is not None and power.fix == FIX_STOP_INSTANCE and "stop" not in controller.busy
+            can_stop = power is not None and power.fix == FIX_STOP_INSTANCE and not controller.stopping
             self.stop_button.layout.display = "" if can_stop and not controller.confirming_stop else "none"
             self.confirm_box.layout.display = "" if controller.confirming_stop else "none"
             instance = controller.selected_instance
             if instance is not None:
                 self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id)
             self.submit.disabled = not controller.can_submit
-            self.progress.value = progress_html(controller.progress, controller.notice)
-            self.error.value = error_html(controller.error)
+            self._show_progress()
+            self._show_error()

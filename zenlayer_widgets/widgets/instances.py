@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipywidgets as W
 import pandas as pd
 
+from ..core.inventory import page_of
 from ..studio.controller import StudioController
-from ..core.inventory import filter_instances, page_of
 from .render import instance_table
+from .styles import StyleSheet
 
 ALL = ""
 PAGE_SIZE = 12
@@ -21,7 +22,11 @@ def picker_label(name: str, zone: str, state: str) -> str:
 
 
 class InstanceTable(W.VBox):
-    """Filter by zone / state / name, page through the instances, refresh by hand or automatically."""
+    """Filter by zone / state / name, page through the instances, refresh by hand or automatically.
+
+    The filters are the controller's ``filters`` trait (the picker follows them too); this view
+    only edits and shows them.
+    """
 
     def __init__(self, controller: StudioController, *, page_size: int = PAGE_SIZE, auto_refresh: bool = True) -> None:
         self.controller = controller
@@ -49,43 +54,47 @@ class InstanceTable(W.VBox):
                 W.HBox([self.refresh_button, self.auto]),
                 self.table,
                 W.HBox([self.previous_button, self.page_label, self.next_button]),
+                StyleSheet(),
             ]
         )
         self.add_class("zw-instances")
-        for widget in (self.zone, self.state, self.name):
-            widget.observe(self._filters_changed, "value")
+        for widget, key in ((self.zone, "zone"), (self.state, "state"), (self.name, "name")):
+            widget.observe(lambda change, key=key: controller.set_filters(**{key: change["new"]}), "value")
         self.refresh_button.on_click(lambda _: controller.tasks.spawn(controller.refresh()))
         self.auto.observe(lambda change: controller.set_auto_refresh(change["new"]), "value")
         self.previous_button.on_click(lambda _: self._turn(-1))
         self.next_button.on_click(lambda _: self._turn(+1))
-        controller.subscribe(self._on_change)
+        controller.observe(self._instances_changed, "instances")
+        controller.observe(self._filters_changed, "filters")
+        controller.observe(lambda change: setattr(self.refresh_button, "disabled", change["new"]), "refreshing")
         self._update_filter_options()
+        self._show_filters()
         self.render()
         if auto_refresh:
             controller.set_auto_refresh(True)
 
-    def filtered(self) -> pd.DataFrame:
-        """The instances that pass the filters (also what the picker offers)."""
-        frame = self.controller.instances
-        if frame.empty:
-            return frame
-        return filter_instances(frame, zone=self.zone.value, state=self.state.value, name=self.name.value)
-
     def _filters_changed(self, _change: object) -> None:
         self.page = 0
+        self._show_filters()
         self.render()
-        self.controller.filters_changed()
+
+    def _show_filters(self) -> None:
+        """The filter inputs show the controller's filters (a value the options lack shows as "all")."""
+        filters = self.controller.filters
+        for dropdown, value in ((self.zone, filters.zone), (self.state, filters.state)):
+            if dropdown.value != value and value in dict(dropdown.options).values():
+                dropdown.value = value
+        if self.name.value != filters.name:
+            self.name.value = filters.name
 
     def _turn(self, step: int) -> None:
         self.page += step
         self.render()
 
-    def _on_change(self, topic: str) -> None:
-        if topic == "instances":
-            self._update_filter_options()
-            self.render()
-        elif topic == "busy":
-            self.refresh_button.disabled = "refresh" in self.controller.busy
+    def _instances_changed(self, _change: object) -> None:
+        self._update_filter_options()
+        self._show_filters()  # a filter set before its zone or state was listed shows now
+        self.render()
 
     def _update_filter_options(self) -> None:
         frame = self.controller.instances
@@ -101,7 +110,7 @@ class InstanceTable(W.VBox):
                     dropdown.value = keep if keep in dict(options).values() else ALL
 
     def render(self) -> None:
-        frame = self.filtered()
+        frame = self.controller.filtered_instances()
         rows, pages = page_of(frame, self.page, self.page_size)
         self.page = min(self.page, pages - 1)
         self.table.value = instance_table(rows) if not self.controller.instances.empty else '<p class="zw-empty">Loading instances…</p>'
@@ -113,29 +122,28 @@ class InstanceTable(W.VBox):
 
 
 class InstancePicker(W.Dropdown):
-    """Choose the instance to image; labels show name, zone and power state (class ``zw-instance-picker``)."""
+    """Choose the instance to image; labels show name, zone and power state (class ``zw-instance-picker``).
 
-    def __init__(self, controller: StudioController, table: InstanceTable | None = None) -> None:
+    Offers the instances that pass the controller's filters (all of them when none passes), at
+    most :data:`PICKER_LIMIT`, and always the chosen one.
+    """
+
+    def __init__(self, controller: StudioController) -> None:
         super().__init__(description="Instance", layout=W.Layout(width="420px"), style={"description_width": "90px"})
         self.add_class("zw-instance-picker")
         self.controller = controller
-        self.instance_table = table
         self._syncing = False
         self.observe(self._picked, "value")
-        controller.subscribe(self._on_change)
+        controller.observe(lambda _change: self.render(), ["instances", "selected_id", "filters"])
         self.render()
 
-    def _picked(self, change: dict) -> None:
-        if not self._syncing and change["new"]:
+    def _picked(self, change: dict[str, object]) -> None:
+        if not self._syncing and isinstance(change["new"], str) and change["new"]:
             self.controller.select(change["new"])
-
-    def _on_change(self, topic: str) -> None:
-        if topic in ("instances", "selection", "filters"):
-            self.render()
 
     def render(self) -> None:
         controller = self.controller
-        frame = self.instance_table.filtered() if self.instance_table is not None else controller.instances
+        frame = controller.filtered_instances()
         if frame.empty:
             frame = controller.instances
         if frame.empty:
@@ -146,13 +154,13 @@ class InstancePicker(W.Dropdown):
                 chosen = controller.instances[controller.instances["instance_id"] == controller.selected_id]
                 shown = pd.concat([shown, chosen])
             options = [
-                (picker_label(r.name, r.zone, r.power_state), r.instance_id)
+                (picker_label(str(r.name), str(r.zone), str(r.power_state)), str(r.instance_id))
                 for r in shown[["name", "zone", "power_state", "instance_id"]].itertuples(index=False)
             ]
         self._syncing = True
         try:
             with self.hold_sync():
-                if list(self.options) != options:
+                if list(self.options) != options:  # type: ignore[has-type]  # a trait of the (untyped) Dropdown
                     self.options = options
                 values = [value for _, value in options]
                 self.value = controller.selected_id if controller.selected_id in values else None

@@ -6,9 +6,18 @@ import html
 
 import ipywidgets as W
 
+from ..core.inventory import Inventory
 from ..rules import zone_supports_images
 from ..studio.controller import StudioController
 from .render import css_token, image_table, quota_bar, zone_title
+from .styles import StyleSheet
+
+
+def _same_images(old: Inventory | None, new: Inventory | None) -> bool:
+    """Whether two snapshots show the same zones, images and quota (power states aside)."""
+    if old is None or new is None:
+        return old is new
+    return (old.zones, old.image_list, old.quota_list) == (new.zones, new.image_list, new.quota_list)
 
 
 class DeleteImageBar(W.HBox):
@@ -26,12 +35,19 @@ class DeleteImageBar(W.HBox):
             (self.confirm_button, "zw-confirm-delete"), (self.cancel_button, "zw-cancel-delete"),
         ]:
             widget.add_class(css)
-        super().__init__([self.picker, self.delete_button, self.confirm_text, self.confirm_button, self.cancel_button])
+        super().__init__(
+            [self.picker, self.delete_button, self.confirm_text, self.confirm_button, self.cancel_button, StyleSheet()]
+        )
         self.delete_button.on_click(lambda _: controller.request_delete(self.picker.value))
         self.cancel_button.on_click(lambda _: controller.cancel_delete())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete()))
-        controller.subscribe(lambda topic: self.render() if topic in ("inventory", "delete", "busy") else None)
+        controller.observe(self._inventory_changed, "inventory")
+        controller.observe(lambda _change: self.render(), ["delete_candidate", "deleting"])
         self.render()
+
+    def _inventory_changed(self, change: dict[str, Inventory | None]) -> None:
+        if not _same_images(change["old"], change["new"]):
+            self.render()
 
     def render(self) -> None:
         controller = self.controller
@@ -42,7 +58,7 @@ class DeleteImageBar(W.HBox):
                 self.picker.options = options
                 self.picker.value = keep if keep in dict(options).values() else None
             confirming = controller.delete_candidate is not None
-            self.delete_button.disabled = not options or "delete" in controller.busy
+            self.delete_button.disabled = not options or controller.deleting
             self.delete_button.layout.display = "none" if confirming else ""
             for widget in (self.confirm_text, self.confirm_button, self.cancel_button):
                 widget.layout.display = "" if confirming else "none"
@@ -58,8 +74,12 @@ class InventoryView(W.VBox):
         self.add_class("zw-inventory")
         self.controller = controller
         self.delete_bar = DeleteImageBar(controller)
-        controller.subscribe(lambda topic: self.render() if topic == "inventory" else None)
+        controller.observe(self._inventory_changed, "inventory")
         self.render()
+
+    def _inventory_changed(self, change: dict[str, Inventory | None]) -> None:
+        if not _same_images(change["old"], change["new"]):  # a power-state update leaves this view alone
+            self.render()
 
     def render(self) -> None:
         inventory = self.controller.inventory
@@ -72,11 +92,14 @@ class InventoryView(W.VBox):
             title = zone_title(zone.zone_id, zone.zone_name, supports)
             quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
             quota.add_class("zw-quota")
-            table = W.HTML(image_table(inventory.images_in(zone.zone_id)) if supports else "", layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"))
+            table = W.HTML(
+                image_table(inventory.images_in(zone.zone_id)) if supports else "",
+                layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"),
+            )
             table.add_class("zw-zone-images")
             box = W.VBox(
                 [W.HTML(title), W.HBox([table, quota], layout=W.Layout(align_items="flex-start"))],
-                layout=W.Layout(border_top="1px solid #d0d7de", padding="4px 0"),
+                layout=W.Layout(padding="4px 0"),
             )
             box.add_class("zw-zone")
             box.add_class(f"zw-zone-{css_token(zone.zone_id)}")

@@ -15,7 +15,6 @@ React to changes as with any widget::
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import anywidget
@@ -37,7 +36,7 @@ class _RuledTextField(anywidget.AnyWidget):
     """A text input whose browser view checks ``rule`` per keystroke and whose kernel re-checks ``value``."""
 
     _esm = _HERE / "name_field.js"
-    _css = _HERE / "name_field.css"
+    _css = _HERE / "zenlayer.css"
 
     value = traitlets.Unicode("", help="The text as typed; synced on every keystroke.").tag(sync=True)
     label = traitlets.Unicode("", help="The label shown above the input.").tag(sync=True)
@@ -55,8 +54,8 @@ class _RuledTextField(anywidget.AnyWidget):
 
     _css_class: ClassVar[str]
     _kind: ClassVar[str]
-    _validate: ClassVar[Callable[[str], rules.Verdict]]
-    _browser_rule: ClassVar[Callable[[], dict[str, object]]]
+    _validate: ClassVar[staticmethod[[str], rules.Verdict]]
+    _browser_rule: ClassVar[staticmethod[[], dict[str, object]]]
 
     def __init__(self, value: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)

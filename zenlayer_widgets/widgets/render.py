@@ -1,6 +1,8 @@
 """HTML for the studio's read-only parts, as pure functions (pandas Styler for the tables).
 
-Everything user-supplied is escaped; nothing here touches a widget.
+Everything user-supplied is escaped; nothing here touches a widget. No colour is written here:
+the markup carries classes (``zw-badge zw-state-RUNNING``, ``zw-quota-full``...) that
+``zenlayer.css`` colours with JupyterLab theme variables.
 """
 
 from __future__ import annotations
@@ -12,22 +14,10 @@ import re
 import pandas as pd
 
 from ..api.models import ImageQuota
-from ..studio.explain import Explanation
-from ..core.create import ImageProgress
 from ..core.preflight import Preflight
+from ..core.progress import ImageProgress
 from ..rules import AVAILABLE, UNAVAILABLE
-
-STATE_COLOURS = {
-    "RUNNING": "#1a7f37",
-    "STOPPED": "#57606a",
-    "STOPPING": "#bf8700",
-    "BOOTING": "#bf8700",
-    "IMAGING": "#0969da",
-    "CREATING": "#0969da",
-    "AVAILABLE": "#1a7f37",
-    "UNAVAILABLE": "#cf222e",
-    "CREATE_FAILED": "#cf222e",
-}
+from ..studio.explain import Explanation
 
 INSTANCE_TABLE_COLUMNS = {
     "name": "Name",
@@ -51,14 +41,10 @@ def css_token(value: object) -> str:
 
 
 def badge(state: str) -> str:
-    """A coloured pill for a power or image state (an API-supplied string: escaped, and a safe class name)."""
+    """A coloured pill for a power or image state (an API-supplied string: escaped; its colour is the state's class in zenlayer.css)."""
     state = state if isinstance(state, str) else ""
-    colour = STATE_COLOURS.get(state, "#8250df")
     text = html.escape(state or "UNKNOWN")
-    return (
-        f'<span class="zw-badge zw-state-{css_token(state or "UNKNOWN")}" style="background:{colour};color:#fff;border-radius:9px;'
-        f'padding:1px 8px;font-size:11px;font-weight:600;letter-spacing:.3px">{text}</span>'
-    )
+    return f'<span class="zw-badge zw-state-{css_token(state or "UNKNOWN")}">{text}</span>'
 
 
 def _cell(value: object) -> str:
@@ -71,16 +57,9 @@ def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str,
     badge_label = columns[badge_column]
     styler = (
         shown.style.hide(axis="index")
-        .format(badge, subset=[badge_label])
+        .format(lambda state: badge(state if isinstance(state, str) else ""), subset=[badge_label])
         .format(_cell, subset=[c for c in shown.columns if c != badge_label])
-        .set_table_attributes(f'class="dataframe {css_class}"')
-        .set_table_styles(
-            [
-                {"selector": "", "props": "border-collapse:collapse;font-size:12px"},
-                {"selector": "th", "props": "text-align:left;padding:4px 10px;border-bottom:1px solid #d0d7de;white-space:nowrap"},
-                {"selector": "td", "props": "padding:3px 10px;border-bottom:1px solid #eaeef2;white-space:nowrap"},
-            ]
-        )
+        .set_table_attributes(f'class="dataframe zw-table {css_class}"')
     )
     return styler.to_html()
 
@@ -115,14 +94,13 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     if not supports_images:
         return '<div class="zw-quota-text zw-refuses">Custom images are not supported in this zone.</div>'
     full = quota.count >= quota.max_count
-    colour = "#cf222e" if full else ("#bf8700" if quota.free == 1 else "#1a7f37")
+    fill = "zw-fill-full" if full else ("zw-fill-last" if quota.free == 1 else "zw-fill-room")
     width = 0 if quota.max_count <= 0 else min(100, round(100 * quota.count / quota.max_count))
     state = "zw-quota-full" if full else "zw-quota-ok"
     return (
         f'<div class="zw-quota-text {state}"><b>{quota.count} / {quota.max_count}</b> custom images'
         f'{" — full" if full else f" — {quota.free} free"}</div>'
-        f'<div style="background:#eaeef2;border-radius:4px;height:10px;width:180px">'
-        f'<div class="zw-quota-fill" style="background:{colour};width:{width}%;height:10px;border-radius:4px"></div></div>'
+        f'<div class="zw-quota-bar"><div class="zw-quota-fill {fill}" style="width:{width}%"></div></div>'
     )
 
 
@@ -130,13 +108,13 @@ def preflight_list(preflight: Preflight) -> str:
     """Every check with a tick or a cross and its reason."""
     items = []
     for check in preflight.checks:
-        mark, colour = ("✓", "#1a7f37") if check.ok else ("✗", "#cf222e")
+        mark = "✓" if check.ok else "✗"
         items.append(
             f'<li class="zw-check zw-check-{check.key} {"zw-ok" if check.ok else "zw-fail"}">'
-            f'<span style="color:{colour};font-weight:700">{mark}</span> <b>{html.escape(check.label)}</b>: '
+            f'<span class="zw-mark">{mark}</span> <b>{html.escape(check.label)}</b>: '
             f"{html.escape(check.reason)}</li>"
         )
-    return '<ul style="list-style:none;padding-left:0;margin:4px 0">' + "".join(items) + "</ul>"
+    return '<ul class="zw-checks">' + "".join(items) + "</ul>"
 
 
 def progress_html(progress: ImageProgress | None, notice: str = "") -> str:
@@ -164,7 +142,7 @@ def error_html(error: Explanation | None) -> str:
     if error is None:
         return ""
     return (
-        '<div class="zw-error-box" style="border-left:4px solid #cf222e;background:#ffebe9;padding:6px 10px">'
+        '<div class="zw-error-box">'
         f"{html.escape(error.text())}</div>"
     )
 
@@ -174,11 +152,11 @@ def banner_html(sandbox: bool, base_url: str, source: str | None = None) -> str:
     where they came from and the profile, never a secret)."""
     if sandbox:
         return (
-            '<div style="background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px">'
+            '<div class="zw-banner-sandbox">'
             "<b>SANDBOX MODE</b> — the built-in Zenlayer API emulator with demo data "
             f"(<code>{html.escape(base_url)}</code>), shared by your kernels and kept across restarts; nothing real "
             "is changed. Run <code>zeno configure</code> or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET "
             "(or ZENLAYER_TOKEN) to use your account.</div>"
         )
     whose = f' <span class="zw-source">({html.escape(source)})</span>' if source else ""
-    return f'<div style="color:#57606a">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}</div>'
+    return f'<div class="zw-banner-connected">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}</div>'

@@ -41,9 +41,12 @@ class ImageStudio(W.VBox):
         self._show_connection()
         self.picker = self._profile_picker()
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
-        self.form = CreateForm(controller, self.instances)
+        self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
-        left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances], layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"))
+        left = W.VBox(
+            [W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances],
+            layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"),
+        )
         super().__init__(
             [self.banner, self.picker, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory],
         )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 import zenlayer_widgets as zw
+from shared import credentials_for, ids_by_name
 from zenlayer_widgets.api.client import ZenlayerClient
-from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.core.create import stop_instance_async
-
-from .conftest import credentials_for, ids_by_name
+from zenlayer_widgets.emulator import start_emulator
 
 
 def names_in(emulator, zone: str) -> list[str]:

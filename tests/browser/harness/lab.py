@@ -16,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from .jupyter_env import add_kernelspec, use_kernel
 from .servers import LabServer, VoilaServer
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 KERNEL_TIMEOUT_MS = 60_000
 RUN_TIMEOUT_MS = 120_000
 
@@ -108,6 +108,36 @@ def run_all(page: Page, *, timeout_ms: float = RUN_TIMEOUT_MS) -> None:
 def wait_idle(page: Page, *, timeout_ms: float = RUN_TIMEOUT_MS) -> None:
     """Wait until the kernel is idle and no cell is queued or running ([*])."""
     page.wait_for_function(_SETTLED_JS, timeout=timeout_ms)
+
+
+# Save one open notebook through JupyterLab's own command (what Ctrl+S runs), without depending on
+# where the keyboard focus is: activate its panel, run docmanager:save, and answer once the save
+# has completed (the command's promise resolves after the file was written).
+_SAVE_JS = """async (name) => {
+    const app = window.jupyterapp;
+    if (!app) { throw new Error('window.jupyterapp is missing: start JupyterLab with expose_app_in_browser'); }
+    const panel = [...app.shell.widgets('main')].find(w => w.context && w.context.path.split('/').pop() === name);
+    if (!panel) { throw new Error(name + ' is not open in JupyterLab'); }
+    app.shell.activateById(panel.id);
+    await panel.context.ready;
+    await app.commands.execute('docmanager:save');
+    return panel.context.contentsModel.last_modified;
+}"""
+
+
+def save_notebook(page: Page, path: Path) -> None:
+    """Save the open notebook `path` as File > Save does, and return once it is on disk and clean.
+
+    Runs JupyterLab's ``docmanager:save`` command on that notebook's panel (so the keyboard focus
+    does not matter, unlike Ctrl+S) and waits for the save to finish. The saved file includes the
+    widget state when the widget manager's ``saveState`` setting is on. With that setting, any
+    later widget change marks the notebook dirty again, so "no .jp-mod-dirty" is no sign of a
+    save: the command's completion and the file's new mtime are.
+    """
+    before = path.stat().st_mtime_ns
+    wait_idle(page)
+    page.evaluate(_SAVE_JS, path.name)
+    assert path.stat().st_mtime_ns != before, f"{path.name} was not written by the save"
 
 
 def open_voila(page: Page, voila: VoilaServer) -> None:

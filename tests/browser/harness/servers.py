@@ -1,4 +1,4 @@
-"""JupyterLab and Voila servers as subprocesses on free loopback ports, for browser tests."""
+"""JupyterLab and Voila servers as subprocesses on free loopback ports, for browser tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -134,6 +134,7 @@ def start_lab(root_dir: Path, env: Mapping[str, str], log_path: Path) -> LabServ
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root_dir}",
         "--LabApp.extension_manager=readonly",  # no PyPI queries from the tests
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: lab.save_notebook runs its commands
     ]  # fmt: skip
     process = _Process(argv, env, log_path, cwd=root_dir)
     server = LabServer(port, process, token, root_dir, env)

@@ -1,0 +1,185 @@
+"""The image studio's state as typed, observable traits, and what follows from it (no calls, no widgets).
+
+One trait per piece of state; a view observes the traits it shows (``state.observe(fn, "progress")``)
+and calls the input methods below; :class:`~zenlayer_widgets.studio.controller.StudioController`
+adds the calls that change the account. Everything derived (the chosen instance, the checks,
+whether a submit may go out, the filtered instances) is a property of the traits, never stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import pandas as pd
+import traitlets as T
+
+from ..api.models import ImageQuota, Instance
+from ..core.inventory import Inventory, filter_instances
+from ..core.preflight import Preflight, evaluate_preflight
+from ..core.progress import ImageProgress
+from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
+from .explain import Explanation, explain
+
+
+@dataclass(frozen=True)
+class InstanceFilters:
+    """Which instances the table and the picker show: a zone, a power state, a name/id fragment ("" = any)."""
+
+    zone: str = ""
+    state: str = ""
+    name: str = ""
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``frame`` (an instance table) that pass."""
+        if frame.empty or self == InstanceFilters():
+            return frame
+        return filter_instances(frame, zone=self.zone, state=self.state, name=self.name)
+
+
+#: Names of the busy flags, for views that disable a button while a call of that kind runs.
+BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting")
+
+
+class StudioState(T.HasTraits):
+    """What the studio shows: the loaded account, the user's choices, and the state of each call."""
+
+    inventory = T.Instance(Inventory, allow_none=True, help="The latest snapshot (typed models; power states kept current)")
+    instances = T.Instance(
+        pd.DataFrame, args=(), read_only=True, help="inventory.instances: the instance table (empty before the first load)"
+    )
+    loaded_at = T.Float(None, allow_none=True, help="time.time() of the latest full load")
+    selected_id = T.Unicode(None, allow_none=True, help="The instance to image")
+    image_name = T.Unicode("", help="The new image's name as typed")
+    description = T.Unicode("", help="The new image's description as typed")
+    filters = T.Instance(InstanceFilters, args=(), help="What the instance table and the picker show")
+    progress = T.Instance(ImageProgress, allow_none=True, help="The latest create, while and after it runs")
+    error = T.Instance(Explanation, allow_none=True, help="The error shown in the form (None: none)")
+    notice = T.Unicode("", help="A one-line message under the form (a stop finished, a click refused...)")
+    confirming_stop = T.Bool(False, help="The stop button was clicked once: ask before stopping")
+    delete_candidate = T.Unicode(None, allow_none=True, help="The image id awaiting a confirmed delete")
+    refreshing = T.Bool(False, help="A full load is in flight")
+    creating = T.Bool(False, help="A create is in flight")
+    stopping = T.Bool(False, help="A stop is in flight")
+    deleting = T.Bool(False, help="A delete is in flight")
+
+    sandbox = T.Bool(False, read_only=True, help="Whether the client talks to the built-in emulator")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._filtered: tuple[pd.DataFrame, InstanceFilters, pd.DataFrame] | None = None
+
+    @T.observe("inventory")
+    def _derive_instances(self, change: T.Bunch) -> None:
+        inventory: Inventory | None = change["new"]
+        self.set_trait("instances", pd.DataFrame() if inventory is None else inventory.instances)
+
+    # -- derived state -----------------------------------------------------------------------
+    @property
+    def busy(self) -> frozenset[str]:
+        """The kinds of call in flight (names from :data:`BUSY_FLAGS`)."""
+        return frozenset(flag for flag in BUSY_FLAGS if getattr(self, flag))
+
+    @property
+    def selected_instance(self) -> Instance | None:
+        """The chosen instance, as listed (with its current power state)."""
+        if self.selected_id is None or self.inventory is None:
+            return None
+        return self.inventory.instance(self.selected_id)
+
+    def quota_for(self, zone_id: str) -> ImageQuota | None:
+        return None if self.inventory is None else self.inventory.quota_for(zone_id)
+
+    @property
+    def preflight(self) -> Preflight:
+        """Every check for the current choices, from what is loaded (no call per keystroke)."""
+        instance = self.selected_instance
+        quota = names = None
+        if instance is not None and self.inventory is not None:
+            quota = self.quota_for(instance.zone_id)
+            names = self.inventory.image_names_in(instance.zone_id)
+        return evaluate_preflight(
+            image_name=self.image_name,
+            description=self.description,
+            instance=instance,
+            instance_id=self.selected_id,
+            quota=quota,
+            zone_image_names=names or (),
+        )
+
+    @property
+    def can_submit(self) -> bool:
+        """Only when every check holds and no create or stop is in flight (no double submit)."""
+        return self.preflight.ok and not (self.creating or self.stopping)
+
+    def filtered_instances(self) -> pd.DataFrame:
+        """The instances that pass :attr:`filters` (what the table pages through and the picker offers)."""
+        frame, filters = self.instances, self.filters
+        cached = self._filtered
+        if cached is None or cached[0] is not frame or cached[1] != filters:
+            cached = self._filtered = (frame, filters, filters.apply(frame))
+        return cached[2]
+
+    def deletable_images(self) -> list[tuple[str, str]]:
+        """(label, image id) of the custom images that can be deleted (not while CREATING)."""
+        if self.inventory is None:
+            return []
+        return [
+            (f"{image.zone_id} · {image.image_name} · {image.image_id}", image.image_id)
+            for image in self.inventory.image_list
+            if image.image_status != "CREATING"
+        ]
+
+    def transitional(self) -> bool:
+        """Whether any instance is between states (then the studio polls fast)."""
+        return self.inventory is not None and any(
+            i.instance_status in TRANSITIONAL_INSTANCE_STATES for i in self.inventory.instance_list
+        )
+
+    @property
+    def progress_finished(self) -> bool:
+        return self.progress is not None and self.progress.status in (AVAILABLE, UNAVAILABLE)
+
+    # -- inputs ------------------------------------------------------------------------------
+    def select(self, instance_id: str | None) -> None:
+        """Choose the instance to image (a pending stop confirmation is dropped)."""
+        if instance_id == self.selected_id:
+            return
+        with self.hold_trait_notifications():
+            self.selected_id = instance_id
+            self.confirming_stop = False
+
+    def set_name(self, name: str) -> None:
+        self.image_name = name
+
+    def set_description(self, description: str) -> None:
+        self.description = description
+
+    def set_filters(self, **changes: str) -> None:
+        """Change some of the filters (``zone=``, ``state=``, ``name=``); unknown names are refused."""
+        unknown = set(changes) - {f.name for f in fields(InstanceFilters)}
+        if unknown:
+            raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        self.filters = replace(self.filters, **changes)
+
+    def report(self, error: BaseException | None, doing: str | None = None) -> Explanation | None:
+        """Show an error in the form (``None`` clears it); returns what is shown, to clear it by identity later."""
+        self.error = None if error is None else explain(error, doing)
+        return self.error
+
+    def request_stop(self) -> None:
+        """First click of "Stop instance": ask for confirmation."""
+        self.confirming_stop = True
+
+    def cancel_stop(self) -> None:
+        self.confirming_stop = False
+
+    def request_delete(self, image_id: str | None) -> None:
+        """First click of "Delete image": ask for confirmation."""
+        self.delete_candidate = image_id
+
+    def cancel_delete(self) -> None:
+        self.delete_candidate = None
+
+
+__all__ = ["BUSY_FLAGS", "InstanceFilters", "StudioState"]
