@@ -12,7 +12,6 @@ from typing import Any
 
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
-from .core.sync import async_twin, run_on_twin  # noqa: F401  (re-exported)
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"

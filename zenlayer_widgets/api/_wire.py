@@ -1,6 +1,6 @@
 """The wire format, without I/O: request building, response parsing and error mapping.
 
-Shared by :class:`~zenlayer_widgets.api.client.ZenlayerClient` and its async twin. A response's
+Shared by :class:`~zenlayer_widgets.api.client.ZenlayerClient` and ``AsyncZenlayerClient``. A response's
 status and content type are checked before any JSON is parsed, so a gateway's HTML page, an
 empty body or a malformed envelope becomes :class:`UnexpectedResponse` (with the HTTP status and
 a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.

@@ -7,6 +7,7 @@ import ipywidgets as W
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
 from ..connection import connect
 from ..studio.controller import StudioController
+from ..studio.tasks import current_loop
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
@@ -29,9 +30,12 @@ class ImageStudio(W.VBox):
         controller: StudioController | None = None,
         load: bool = True,
     ) -> None:
+        self._own_client: ZenlayerClient | None = None
         if controller is None:
-            client = client if client is not None else connect()
-            aclient = client.to_async() if isinstance(client, ZenlayerClient) else client
+            if client is None:
+                client = self._own_client = connect()  # made here, so closed by close()
+            loop = current_loop()  # the controller's tasks run here: its async counterpart must too
+            aclient = client.async_client(loop) if isinstance(client, ZenlayerClient) else client
             controller = StudioController(aclient)
         self.controller = controller
         self.banner = W.HTML(banner_html(controller.sandbox, str(controller.client.base_url)))
@@ -49,4 +53,6 @@ class ImageStudio(W.VBox):
 
     def close(self) -> None:
         self.controller.close()
+        if self._own_client is not None:
+            self._own_client.close()
         super().close()
