@@ -35,22 +35,20 @@ ALLOWED_CHARACTERS_TEXT = "Chinese characters, letters, digits, - and _"
 _ALLOWED_CHAR = re.compile(IMAGE_NAME_CHAR_CLASS)
 _NAME = re.compile(IMAGE_NAME_PATTERN)
 
-#: Instance power states (DescribeInstances / DescribeInstancesStatus).
-RUNNING = "RUNNING"
-STOPPED = "STOPPED"
-STOPPING = "STOPPING"
-BOOTING = "BOOTING"
-IMAGING = "IMAGING"
-TRANSITIONAL_INSTANCE_STATES = frozenset(
-    {"PENDING", "DEPLOYING", "STOPPING", "BOOTING", "RELEASING", "REBUILDING", "RECYCLING", "REBOOT", "IMAGING"}
+#: State names and image types come from the API's vocabulary (re-exported: the rules speak it).
+from .api.vocabulary import (  # noqa: E402,F401
+    AVAILABLE,
+    BOOTING,
+    CREATING,
+    CUSTOM_IMAGE,
+    IMAGING,
+    PUBLIC_IMAGE,
+    RUNNING,
+    STOPPED,
+    STOPPING,
+    TRANSITIONAL_INSTANCE_STATES,
+    UNAVAILABLE,
 )
-
-#: Image states (DescribeImages).
-CREATING = "CREATING"
-AVAILABLE = "AVAILABLE"
-UNAVAILABLE = "UNAVAILABLE"
-CUSTOM_IMAGE = "CUSTOM_IMAGE"
-PUBLIC_IMAGE = "PUBLIC_IMAGE"
 
 
 @dataclass(frozen=True)

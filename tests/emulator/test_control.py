@@ -39,7 +39,8 @@ def test_advance_moves_the_clock(slow_emulator):
     assert slow_emulator.backend.instances[web].status == "STOPPED"
     for bad in (-1, "10", True, None):
         assert control(slow_emulator, "advance", {"seconds": bad}).status_code == 400
-    infinite = httpx.post(f"{slow_emulator.url}/_emulator/advance", content=b'{"seconds": Infinity}')
+    infinite = httpx.post(f"{slow_emulator.url}/_emulator/advance", content=b'{"seconds": Infinity}',
+                          headers={"Content-Type": "application/json"})
     assert infinite.status_code == 400
     assert control(slow_emulator, "faults", {"latencyMs": -5}).status_code == 400
     assert control(slow_emulator, "nope").status_code == 404

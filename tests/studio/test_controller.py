@@ -122,7 +122,7 @@ async def test_double_submit_makes_one_image(controller, emulator):
 async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, aclient):
     from zenlayer_widgets.api.client import AsyncZenlayerClient
 
-    emulator.backend.set_faults(["CreateImage:throttle:1.0"])
+    emulator.set_faults(["CreateImage:throttle:1.0"])
     async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, max_throttle_retries=0) as impatient:
         controller = StudioController(impatient, poll_interval=0.05)
         await controller.refresh()

@@ -57,14 +57,14 @@ def test_wait_timeout_reports_the_image_id_and_last_status():
 @pytest.mark.parametrize("fault", ["lost_response", "error"])
 def test_unknown_outcome_is_reconciled_never_duplicated(client, emulator, fault):
     """lost_response: the image was made and is adopted; error (nothing applied): it is sent again once."""
-    emulator.backend.set_faults([f"CreateImage:{fault}:1"])
+    emulator.set_faults([f"CreateImage:{fault}:1"])
     build = ids_by_name(emulator)["build-hkg-01"]
     with pytest.raises(Exception) if fault == "error" else _no_error():
         result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
     if fault == "lost_response":
         assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
     assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
-    emulator.backend.set_faults([])
+    emulator.set_faults([])
     if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
         assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
         assert names_in(emulator, "HKG-A").count("exactly-once") == 1

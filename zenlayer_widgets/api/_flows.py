@@ -20,14 +20,10 @@ from . import errors
 from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, unexpected
 from .models import Page
 from .retry import RetryPolicy, RetryState
+from .vocabulary import DEFAULT_PAGE_SIZE, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE  # noqa: F401  (used by _actions)
 
 T = TypeVar("T")
 
-#: At most this many ids per request (StartInstances, StopInstances, Describe* filters...).
-MAX_IDS_PER_REQUEST = 100
-#: The largest pageSize the API accepts.
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,10 @@ import httpx
 from .._version import __version__
 from . import errors
 from .auth import JSON_CONTENT_TYPE
+from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE, SERVICE_PATH  # noqa: F401  (used by the client)
 
 logger = logging.getLogger("zenlayer_widgets.api")
 
-SERVICE = "vm"
-SERVICE_PATH = "/api/v2/vm"
-API_VERSIONS = ("2023-03-13", "2026-04-01")
-DEFAULT_API_VERSION = "2023-03-13"
 DEFAULT_BASE_URL = "https://console.zenlayer.com"
 ENV_BASE_URL = "ZENLAYER_BASE_URL"
 USER_AGENT = f"zenlayer-widgets/{__version__} httpx/{httpx.__version__}"

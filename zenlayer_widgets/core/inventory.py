@@ -20,10 +20,10 @@ import pandas as pd
 
 from .._runner import run_sync
 from ..api.models import Image, ImageQuota, Instance, Page, Zone
+from ..api.vocabulary import MAX_PAGE_SIZE
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
 from .sync import AnyClient, async_side
 
-MAX_PAGE_SIZE = 1000
 
 INSTANCE_COLUMNS = [
     "instance_id",

@@ -18,24 +18,15 @@ import threading
 from dataclasses import dataclass
 from typing import Iterable
 
+from ..api import vocabulary as A
+
 THROTTLE = "throttle"
 ERROR = "error"
 LOST_RESPONSE = "lost_response"
 KINDS = (THROTTLE, ERROR, LOST_RESPONSE)
 
-#: The ten actions the emulator answers (a fault may name any of them, or ``*``).
-ACTIONS = (
-    "DescribeZones",
-    "DescribeInstances",
-    "DescribeInstancesStatus",
-    "StartInstances",
-    "StopInstances",
-    "DescribeImages",
-    "DescribeImageQuota",
-    "CreateImage",
-    "DeleteImages",
-    "ModifyImagesAttributes",
-)
+#: The actions the emulator answers (a fault may name any of them, or ``*``).
+ACTIONS = A.ACTIONS
 
 
 @dataclass(frozen=True)

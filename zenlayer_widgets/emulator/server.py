@@ -16,6 +16,7 @@ import tornado.netutil
 from .app import HARD_BODY_LIMIT, RECEIVED_HOST_HEADER, EmulatorContext, make_app
 from .auth import DEFAULT_WINDOW_SECONDS, AuthConfig
 from .backend import EmulatorBackend
+from .conditions import Conditions
 from .faults import FaultRule
 
 #: Documented demo credentials: obviously not real, accepted by the emulator by default.
@@ -85,13 +86,16 @@ class RunningEmulator:
     """An emulator serving on a loopback port in a daemon thread; ``stop()`` or use ``with``.
 
     ``url`` is the base URL (clients POST to ``url + "/api/v2/vm"``); ``host_port`` is what the
-    official SDK wants as its ``domain``; ``backend`` gives tests direct, thread-safe access.
+    official SDK wants as its ``domain``; ``backend`` gives tests direct, thread-safe access to the
+    state, ``conditions`` (or :meth:`set_faults`) to the injected faults and latency.
     """
 
-    def __init__(self, backend: EmulatorBackend, auth: AuthConfig, host: str, port: int,
+    def __init__(self, context: EmulatorContext, host: str, port: int,
                  loop: asyncio.AbstractEventLoop, stop_event: asyncio.Event, thread: threading.Thread) -> None:
-        self.backend = backend
-        self._auth = auth
+        self.backend = context.backend
+        self.conditions = context.conditions
+        self.pipeline = context.pipeline
+        self._auth = context.auth
         self.host = host
         self.port = port
         self._loop = loop
@@ -117,6 +121,14 @@ class RunningEmulator:
     @property
     def token(self) -> str | None:
         return self._auth.token
+
+    def reset(self) -> None:
+        """Back to the seeded fleet and the faults given at start (as ``POST /_emulator/reset``)."""
+        self.pipeline.reset()
+
+    def set_faults(self, faults: Iterable[str | FaultRule]) -> None:
+        """Replace the fault rules (``["CreateImage:lost_response:1"]``); ValueError when malformed."""
+        self.conditions.set_faults(faults)
 
     @property
     def running(self) -> bool:
@@ -157,10 +169,10 @@ def start_emulator(
     timestamp_window_seconds: float = DEFAULT_WINDOW_SECONDS,
 ) -> RunningEmulator:
     """Start an emulator in a daemon thread with its own event loop; returns once it accepts connections."""
-    backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds,
-                              latency_ms=latency_ms, faults=list(faults or ()))
+    backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds)
+    conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed)
     auth = AuthConfig(access_key_id, access_key_password, token, timestamp_window_seconds)
-    context = EmulatorContext(backend, auth)
+    context = EmulatorContext(backend, auth, conditions)
     ready = threading.Event()
     started: dict[str, object] = {}
 
@@ -183,7 +195,7 @@ def start_emulator(
     if "error" in started:
         thread.join()
         raise started["error"]  # type: ignore[misc]
-    return RunningEmulator(backend, auth, host, started["port"], started["loop"], started["stop_event"], thread)  # type: ignore[arg-type]
+    return RunningEmulator(context, host, started["port"], started["loop"], started["stop_event"], thread)  # type: ignore[arg-type]
 
 
 async def serve(context: EmulatorContext, host: str, port: int, on_ready=None) -> None:  # noqa: ANN001
