@@ -42,3 +42,17 @@ def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.Fixture
     path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
     monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
     monkeypatch.setattr(journal, "default_journal_path", lambda: path)
+
+
+@pytest.fixture
+def mock_emulator():
+    """The emulator in this process, no socket (``mock_zenlayer``): demo fleet, 0.2 s transitions.
+
+    ``mock_emulator.client()`` / ``.async_client()`` are clients on its transport; ``backend``,
+    ``set_faults`` and the credentials are those of a ``start_emulator`` server. Use a real server
+    only where sockets matter (the raw Host, dropped connections, the official SDK, subprocesses).
+    """
+    from zenlayer_widgets.emulator import mock_zenlayer
+
+    with mock_zenlayer(transition_seconds=0.2) as emulator:
+        yield emulator

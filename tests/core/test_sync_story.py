@@ -17,28 +17,21 @@ import pytest
 import zenlayer_widgets as zw
 from zenlayer_widgets._runner import run_sync
 from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient
-from zenlayer_widgets.emulator import start_emulator
-
-
-def _client(emulator, **options) -> ZenlayerClient:
-    credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
-    return ZenlayerClient(credentials, base_url=emulator.url, **options)
+from zenlayer_widgets.emulator import mock_zenlayer, start_emulator
 
 
 @pytest.fixture
-def emulator():
-    with start_emulator(transition_seconds=0.2) as running:
-        yield running
+def emulator(mock_emulator):
+    return mock_emulator
 
 
-async def test_an_async_function_accepts_the_sync_client_connect_returns(emulator, monkeypatch) -> None:
-    import zenlayer_widgets.connection as connection
+async def test_an_async_function_accepts_the_sync_client_connect_returns() -> None:
+    from zenlayer_widgets.connection import sandbox_emulator
 
-    monkeypatch.setattr(connection, "_sandbox", emulator)
-    client = zw.connect(sandbox=True)
+    client = zw.connect(sandbox=True)  # the sandbox: a real emulator server in this process
     with client:
         inventory = await zw.load_inventory_async(client)
-        assert len(inventory.instances) == len(emulator.backend.instances)
+        assert len(inventory.instances) == len(sandbox_emulator().backend.instances)
         counterpart = client.async_client()
         assert counterpart.request_count == inventory.requests > 0  # the owned counterpart did the work
         again = await zw.preflight_async(client, inventory.instances.iloc[0]["instance_id"], "from-async")
@@ -75,7 +68,7 @@ async def _counterpart_of(client: ZenlayerClient) -> AsyncZenlayerClient:
 
 
 async def test_each_loop_gets_its_own_counterpart_and_close_closes_them_all(emulator) -> None:
-    client = _client(emulator)
+    client = emulator.client()
     zw.load_inventory(client)  # on the background loop
     await zw.load_inventory_async(client)  # on this test's loop
     here = client.async_client()
@@ -86,9 +79,12 @@ async def test_each_loop_gets_its_own_counterpart_and_close_closes_them_all(emul
     assert here.closed and there.closed
 
 
-def test_a_sync_only_transport_is_refused_with_a_clear_error_not_dropped(emulator) -> None:
+def test_a_sync_only_transport_is_refused_with_a_clear_error_not_dropped() -> None:
     real = httpx.HTTPTransport()  # sync only: has no handle_async_request
-    with _client(emulator, transport=real) as client:
+    with start_emulator() as server, ZenlayerClient(
+        Credentials(access_key_id=server.access_key_id, access_key_password=server.access_key_password),
+        base_url=server.url, transport=real,
+    ) as client:
         assert client.describe_zones()  # the client's own methods use it
         with pytest.raises(TypeError, match="sync-only.*AsyncBaseTransport"):
             zw.load_inventory(client)
@@ -120,7 +116,7 @@ def test_every_public_coroutine_function_has_an_exported_sync_form() -> None:
 
 
 def test_the_timeout_advice_names_functions_that_exist_and_following_it_works() -> None:
-    with start_emulator(transition_seconds=3600) as slow, _client(slow) as client:
+    with mock_zenlayer(transition_seconds=3600) as slow, slow.client() as client:
         build = slow.backend.instance_named("build-hkg-01").instance_id
         with pytest.raises(zw.ImageWaitTimeout) as timed_out:
             zw.create_image(client, build, "advised", timeout=0.2, poll_interval=0.05)
@@ -137,14 +133,14 @@ def test_stop_instance_has_a_sync_form(emulator) -> None:
     web = emulator.backend.instance_named("web-hkg-01")
     assert web.status == "RUNNING"
     seen: list[str] = []
-    with _client(emulator) as client:
+    with emulator.client() as client:
         assert zw.stop_instance(client, web.instance_id, poll_interval=0.05, on_status=seen.append) == "STOPPED"
         assert zw.wait_for_power_state(client, web.instance_id, "STOPPED", timeout=1) == "STOPPED"
     assert "STOPPING" in seen and emulator.backend.instances[web.instance_id].status == "STOPPED"
 
 
 async def test_a_sync_form_works_inside_a_running_loop_as_in_a_notebook(emulator) -> None:
-    with _client(emulator) as client:
+    with emulator.client() as client:
         asyncio.get_running_loop()  # a notebook cell: a loop is running in this thread
         inventory = zw.load_inventory(client)
     assert len(inventory.instances) == len(emulator.backend.instances)

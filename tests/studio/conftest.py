@@ -4,19 +4,16 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
-from zenlayer_widgets.emulator import RunningEmulator, start_emulator
-
-TRANSITION = 0.2
+from zenlayer_widgets.emulator import InProcessEmulator
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    """A fresh demo-fleet emulator on a free loopback port; transitions take 0.2 s."""
-    with start_emulator(transition_seconds=TRANSITION) as running:
-        yield running
+def emulator(mock_emulator: InProcessEmulator) -> Iterator[InProcessEmulator]:
+    """A fresh demo-fleet emulator in this process (no socket); transitions take 0.2 s."""
+    yield mock_emulator
 
 
-def credentials_for(emulator: RunningEmulator, password: str | None = None):
+def credentials_for(emulator: InProcessEmulator, password: str | None = None):
     from zenlayer_widgets.api.credentials import Credentials
 
     return Credentials(access_key_id=emulator.access_key_id, access_key_password=password or emulator.access_key_password)
@@ -24,17 +21,13 @@ def credentials_for(emulator: RunningEmulator, password: str | None = None):
 
 @pytest.fixture
 async def aclient(emulator) -> AsyncIterator:
-    from zenlayer_widgets.api.client import AsyncZenlayerClient
-
-    async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as client:
+    async with emulator.async_client(sandbox=True) as client:
         yield client
 
 
 @pytest.fixture
 def client(emulator):
-    from zenlayer_widgets.api.client import ZenlayerClient
-
-    with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True) as c:
+    with emulator.client(sandbox=True) as c:
         yield c
 
 

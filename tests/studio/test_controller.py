@@ -120,10 +120,8 @@ async def test_double_submit_makes_one_image(controller, emulator):
 
 
 async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, aclient):
-    from zenlayer_widgets.api.client import AsyncZenlayerClient
-
     emulator.set_faults(["CreateImage:throttle:1.0"])
-    async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, max_throttle_retries=0) as impatient:
+    async with emulator.async_client(max_throttle_retries=0) as impatient:
         controller = StudioController(impatient, poll_interval=0.05)
         await controller.refresh()
         controller.select(ids_by_name(emulator)["build-hkg-01"])
@@ -136,10 +134,8 @@ async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, 
 
 
 async def test_wrong_secret_is_shown_and_nothing_loads(emulator):
-    from zenlayer_widgets.api.client import AsyncZenlayerClient
-
     secret = "definitely-wrong-secret-123"
-    async with AsyncZenlayerClient(credentials_for(emulator, secret), base_url=emulator.url) as wrong:
+    async with emulator.async_client(credentials_for(emulator, secret)) as wrong:
         controller = StudioController(wrong)
         await controller.refresh()
     assert controller.inventory is None

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 import zenlayer_widgets as zw
-from zenlayer_widgets.api.client import ZenlayerClient
-from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.emulator import mock_zenlayer
 from zenlayer_widgets.core.create import stop_instance_async
 
-from .conftest import credentials_for, ids_by_name
+from .conftest import ids_by_name
 
 
 def names_in(emulator, zone: str) -> list[str]:
@@ -44,8 +43,8 @@ def test_unknown_instance_is_a_preflight_failure(client):
 
 
 def test_wait_timeout_reports_the_image_id_and_last_status():
-    with start_emulator(transition_seconds=3600) as slow:
-        with ZenlayerClient(credentials_for(slow), base_url=slow.url) as client:
+    with mock_zenlayer(transition_seconds=3600) as slow:
+        with slow.client() as client:
             with pytest.raises(zw.ImageWaitTimeout) as timed_out:
                 zw.create_image(client, ids_by_name(slow)["build-hkg-01"], "slow-one", timeout=0.3, poll_interval=0.05)
             error = timed_out.value

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from .._runner import run_sync
 from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from ..api.models import Image, Instance
+from ..api.vocabulary import STOP_INSTANCES
 from .preflight import Preflight, fetch_instance, preflight_async
 from .progress import ImageProgress
 from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
@@ -356,7 +357,7 @@ async def stop_instance_async(
     client = async_side(client)
     instance = await fetch_instance(client, instance_id)
     if instance is None:
-        raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action="StopInstances")
+        raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action=STOP_INSTANCES)
     if instance.instance_status not in (STOPPING, STOPPED):
         await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
     if not wait:

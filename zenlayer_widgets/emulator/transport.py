@@ -40,10 +40,15 @@ _numbers = itertools.count(1)
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Answer httpx requests from a :class:`~.pipeline.Pipeline` in this process (sync and async)."""
+    """Answer httpx requests from a :class:`~.pipeline.Pipeline` in this process (sync and async).
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    An async request is in flight for ``in_flight_seconds`` (default 1 ms) before the pipeline
+    answers it, so requests gathered together are all sent before the first answer, as on a network.
+    """
+
+    def __init__(self, pipeline: Pipeline, *, in_flight_seconds: float = 0.001) -> None:
         self.pipeline = pipeline
+        self.in_flight_seconds = in_flight_seconds
 
     @staticmethod
     def _request(request: httpx.Request, body: bytes) -> Request:
@@ -63,7 +68,9 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._response(request, reply)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        reply = self.pipeline.handle(self._request(request, await request.aread()))
+        body = await request.aread()
+        await asyncio.sleep(self.in_flight_seconds)
+        reply = self.pipeline.handle(self._request(request, body))
         if reply.delay_seconds:
             await asyncio.sleep(reply.delay_seconds)
         return self._response(request, reply)
