@@ -21,6 +21,21 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+# State names and image types: the API's vocabulary, re-exported (the rules speak it).
+from .api.vocabulary import (
+    AVAILABLE as AVAILABLE,
+    BOOTING as BOOTING,
+    CREATING as CREATING,
+    CUSTOM_IMAGE as CUSTOM_IMAGE,
+    IMAGING as IMAGING,
+    PUBLIC_IMAGE as PUBLIC_IMAGE,
+    RUNNING as RUNNING,
+    STOPPED as STOPPED,
+    STOPPING as STOPPING,
+    TRANSITIONAL_INSTANCE_STATES as TRANSITIONAL_INSTANCE_STATES,
+    UNAVAILABLE as UNAVAILABLE,
+)
+
 IMAGE_NAME_MAX_LENGTH = 24
 IMAGE_DESCRIPTION_MAX_LENGTH = 255
 IMAGE_QUOTA_PER_ZONE = 5
@@ -34,21 +49,6 @@ ALLOWED_CHARACTERS_TEXT = "Chinese characters, letters, digits, - and _"
 
 _ALLOWED_CHAR = re.compile(IMAGE_NAME_CHAR_CLASS)
 _NAME = re.compile(IMAGE_NAME_PATTERN)
-
-#: State names and image types come from the API's vocabulary (re-exported: the rules speak it).
-from .api.vocabulary import (  # noqa: E402,F401
-    AVAILABLE,
-    BOOTING,
-    CREATING,
-    CUSTOM_IMAGE,
-    IMAGING,
-    PUBLIC_IMAGE,
-    RUNNING,
-    STOPPED,
-    STOPPING,
-    TRANSITIONAL_INSTANCE_STATES,
-    UNAVAILABLE,
-)
 
 
 @dataclass(frozen=True)

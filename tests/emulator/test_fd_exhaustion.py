@@ -19,7 +19,6 @@ import tempfile
 import time
 
 import httpx
-import pytest
 
 from zenlayer_widgets.emulator import DEMO_TOKEN, API_PATH
 

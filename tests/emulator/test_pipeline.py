@@ -8,7 +8,6 @@ import json
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 import zenlayer_widgets.rules as rules
@@ -19,7 +18,6 @@ from zenlayer_widgets.emulator import (
     EmulatorError,
     InProcessEmulator,
     Request,
-    mock_zenlayer,
 )
 from zenlayer_widgets.emulator import exceptions, faults, responses
 from zenlayer_widgets.emulator.backend import EmulatorBackend
@@ -39,9 +37,8 @@ def control_request(command: str, body: bytes = b"{}", **headers: str) -> Reques
 
 
 @pytest.fixture
-def emulator() -> InProcessEmulator:
-    with mock_zenlayer(transition_seconds=0.2) as running:
-        yield running
+def emulator(mock_emulator: InProcessEmulator) -> InProcessEmulator:
+    return mock_emulator  # tests/conftest.py: in process, 0.2 s transitions
 
 
 def test_handle_turns_a_request_into_a_reply_without_a_socket(emulator) -> None:

@@ -20,7 +20,7 @@ from . import errors
 from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, unexpected
 from .models import Page
 from .retry import RetryPolicy, RetryState
-from .vocabulary import DEFAULT_PAGE_SIZE, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE  # noqa: F401  (used by _actions)
+from .vocabulary import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE
 
 T = TypeVar("T")
 

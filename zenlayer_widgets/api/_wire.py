@@ -19,7 +19,8 @@ import httpx
 from .._version import __version__
 from . import errors
 from .auth import JSON_CONTENT_TYPE
-from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE, SERVICE_PATH  # noqa: F401  (used by the client)
+from .vocabulary import API_VERSIONS as API_VERSIONS, DEFAULT_API_VERSION as DEFAULT_API_VERSION, SERVICE
+from .vocabulary import SERVICE_PATH as SERVICE_PATH
 
 logger = logging.getLogger("zenlayer_widgets.api")
 

@@ -28,16 +28,8 @@ import httpx
 
 from . import _actions, _flows
 from ._flows import Flow, Sleep
-from ._wire import (
-    API_VERSIONS,
-    DEFAULT_API_VERSION,
-    DEFAULT_BASE_URL,
-    ENV_BASE_URL,
-    SERVICE_PATH,
-    Redactor,
-    nothing_sent,
-    normalize_base_url,
-)
+from ._wire import DEFAULT_BASE_URL, ENV_BASE_URL, Redactor, nothing_sent, normalize_base_url
+from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE_PATH
 from .credentials import Credentials
 from .errors import CredentialsError
 from .retry import RetryPolicy

@@ -18,7 +18,8 @@ import tornado.web
 from .auth import AuthConfig
 from .backend import EmulatorBackend
 from .conditions import Conditions
-from .exceptions import InternalError, InvalidRequestBody, MethodNotAllowed
+from ..api import errors
+from .exceptions import EmulatorError, InternalError, MethodNotAllowed
 from .pipeline import API_PATH, MAX_BODY_BYTES, Pipeline, Reply, Request, failure_reply
 
 __all__ = ["API_PATH", "MAX_BODY_BYTES", "EmulatorContext", "make_app"]
@@ -89,11 +90,12 @@ class PipelineHandler(tornado.web.RequestHandler):
         self.finish(reply.body)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Tornado's own refusals (a HEAD, a malformed request) as the same JSON error bodies."""
+        error: EmulatorError
         if status_code == 405:
             error = MethodNotAllowed(f"Method {self.request.method} is not allowed; use POST.")
-        elif status_code < 500:
-            error = InvalidRequestBody(self._reason or "Bad request.")
-            error.status = status_code
+        elif status_code < 500:  # tornado's status, kept
+            error = EmulatorError(status_code, errors.INVALID_REQUEST_BODY, self._reason or "Bad request.")
         else:
             error = InternalError("The emulator failed unexpectedly.")
         self._send(failure_reply(error))
