@@ -154,8 +154,8 @@ class _GuardedAccept:
             self._short_since = now
         if now - self._logged_at >= SHORTAGE_LOG_SECONDS:
             self._logged_at = now
-            log.warning("emulator: out of file descriptors (%s); closed %d idle connections and pause accepting "
-                        "(raise `ulimit -n` for more clients)", error.strerror or error, closed)
+            log.warning("emulator: out of file descriptors (%s): closing idle connections and pausing accept "
+                        "until there is room (raise `ulimit -n` for more clients)", error.strerror or error)
         self._loop.remove_handler(self._sock)
         self._watching = False
         self._loop.call_later(0 if closed else self._pause, self._resume)
