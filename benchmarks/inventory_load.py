@@ -22,8 +22,7 @@ from zenlayercloud.vm.v20230313.vm_client import VmClient
 
 from zenlayer_widgets import rules
 from zenlayer_widgets._runner import run_sync
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient
-from zenlayer_widgets.connection import async_twin
+from zenlayer_widgets.api import Credentials, ZenlayerClient
 from zenlayer_widgets.core.inventory import Inventory, load_inventory
 
 from .common import EmulatorProcess, Result, emulator_process, median, ms
@@ -119,8 +118,10 @@ def sdk_load(client: CountingVmClient) -> Snapshot:
 
 
 # -- the floor -------------------------------------------------------------------------------
-async def _two_round_trips(client: AsyncZenlayerClient, repeats: int) -> tuple[list[float], list[float]]:
-    """Times of one small request and of two sequential ones, on a warm connection."""
+async def _two_round_trips(owner: ZenlayerClient, repeats: int) -> tuple[list[float], list[float]]:
+    """Times of one small request and of two sequential ones, on a warm connection (the async
+    counterpart ``load_inventory`` uses)."""
+    client = owner.async_client()
     await client.describe_zones()  # warm the connection
     singles, pairs = [], []
     for _ in range(repeats):
@@ -164,7 +165,7 @@ def run(*, quick: bool = False, instances: int | None = None, rounds: int | None
                 warm.append(seconds)
                 ours = ours_snapshot(inventory)
                 if number == 0:
-                    singles, pairs = run_sync(_two_round_trips(async_twin(client), 5 if quick else 15))
+                    singles, pairs = run_sync(_two_round_trips(client, 5 if quick else 15))
             start = time.perf_counter()
             theirs = sdk_load(sdk)
             sdk_times.append(time.perf_counter() - start)

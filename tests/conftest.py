@@ -113,3 +113,17 @@ def cli(found: Secrets, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cl
     emulator = CliEmulator(found, tmp_path_factory.mktemp("cli") / "emulator.log")
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture
+def mock_emulator():
+    """The emulator in this process, no socket (``mock_zenlayer``): demo fleet, 0.2 s transitions.
+
+    ``mock_emulator.client()`` / ``.async_client()`` are clients on its transport; ``backend``,
+    ``set_faults`` and the credentials are those of a ``start_emulator`` server. Use a real server
+    only where sockets matter (the raw Host, dropped connections, the official SDK, subprocesses).
+    """
+    from zenlayer_widgets.emulator import mock_zenlayer
+
+    with mock_zenlayer(transition_seconds=0.2) as emulator:
+        yield emulator

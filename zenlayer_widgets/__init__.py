@@ -1,7 +1,8 @@
 """zenlayer_widgets: Zenlayer Cloud custom-image work from a Jupyter notebook.
 
 The plain-Python core (``connect``, ``load_inventory``, ``preflight``, ``create_image``) is what
-runbooks call; ``ImageStudio`` is the form. Names are imported lazily so that the emulator and
+runbooks call; each has an ``*_async`` form that takes the same client (sync or async).
+``ImageStudio`` is the form. Names are imported lazily so that the emulator and
 the API client load without pandas or ipywidgets.
 """
 
@@ -27,6 +28,11 @@ _EXPORTS = {
     "create_image": "core.create",
     "create_image_async": "core.create",
     "wait_for_image": "core.create",
+    "wait_for_image_async": "core.create",
+    "stop_instance": "core.create",
+    "stop_instance_async": "core.create",
+    "wait_for_power_state": "core.create",
+    "wait_for_power_state_async": "core.create",
     "ImageProgress": "core.progress",
     "PreflightFailed": "core.create",
     "ImageCreationFailed": "core.create",

@@ -21,7 +21,6 @@ from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
-from .core.sync import async_twin, run_on_twin  # noqa: F401  (re-exported)
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"

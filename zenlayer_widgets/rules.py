@@ -21,6 +21,41 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+# State names and image types: the API's vocabulary, re-exported (the rules speak it).
+from .api.vocabulary import (
+    AVAILABLE as AVAILABLE,
+)
+from .api.vocabulary import (
+    BOOTING as BOOTING,
+)
+from .api.vocabulary import (
+    CREATING as CREATING,
+)
+from .api.vocabulary import (
+    CUSTOM_IMAGE as CUSTOM_IMAGE,
+)
+from .api.vocabulary import (
+    IMAGING as IMAGING,
+)
+from .api.vocabulary import (
+    PUBLIC_IMAGE as PUBLIC_IMAGE,
+)
+from .api.vocabulary import (
+    RUNNING as RUNNING,
+)
+from .api.vocabulary import (
+    STOPPED as STOPPED,
+)
+from .api.vocabulary import (
+    STOPPING as STOPPING,
+)
+from .api.vocabulary import (
+    TRANSITIONAL_INSTANCE_STATES as TRANSITIONAL_INSTANCE_STATES,
+)
+from .api.vocabulary import (
+    UNAVAILABLE as UNAVAILABLE,
+)
+
 IMAGE_NAME_MAX_LENGTH = 24
 IMAGE_DESCRIPTION_MAX_LENGTH = 255
 IMAGE_QUOTA_PER_ZONE = 5
@@ -34,23 +69,6 @@ ALLOWED_CHARACTERS_TEXT = "Chinese characters, letters, digits, - and _"
 
 _ALLOWED_CHAR = re.compile(IMAGE_NAME_CHAR_CLASS)
 _NAME = re.compile(IMAGE_NAME_PATTERN)
-
-#: Instance power states (DescribeInstances / DescribeInstancesStatus).
-RUNNING = "RUNNING"
-STOPPED = "STOPPED"
-STOPPING = "STOPPING"
-BOOTING = "BOOTING"
-IMAGING = "IMAGING"
-TRANSITIONAL_INSTANCE_STATES = frozenset(
-    {"PENDING", "DEPLOYING", "STOPPING", "BOOTING", "RELEASING", "REBUILDING", "RECYCLING", "REBOOT", "IMAGING"}
-)
-
-#: Image states (DescribeImages).
-CREATING = "CREATING"
-AVAILABLE = "AVAILABLE"
-UNAVAILABLE = "UNAVAILABLE"
-CUSTOM_IMAGE = "CUSTOM_IMAGE"
-PUBLIC_IMAGE = "PUBLIC_IMAGE"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "zenlayer_widgets"
 #: What each layer may import from the package (besides itself). Bottom first.
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
-    "rules": set(),
+    "rules": {"api"},  # the state names: api/vocabulary.py
     "_runner": set(),
     "api": set(),
     "emulator": {"api", "rules"},

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 import zenlayer_widgets as zw
-from shared import credentials_for, ids_by_name
-from zenlayer_widgets.api.client import ZenlayerClient
+from shared import ids_by_name
 from zenlayer_widgets.core.create import stop_instance_async
-from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.emulator import mock_zenlayer
 
 
 def names_in(emulator, zone: str) -> list[str]:
@@ -43,8 +42,8 @@ def test_unknown_instance_is_a_preflight_failure(client):
 
 
 def test_wait_timeout_reports_the_image_id_and_last_status():
-    with start_emulator(transition_seconds=3600) as slow:
-        with ZenlayerClient(credentials_for(slow), base_url=slow.url) as client:
+    with mock_zenlayer(transition_seconds=3600) as slow:
+        with slow.client() as client:
             with pytest.raises(zw.ImageWaitTimeout) as timed_out:
                 zw.create_image(client, ids_by_name(slow)["build-hkg-01"], "slow-one", timeout=0.3, poll_interval=0.05)
             error = timed_out.value
@@ -56,14 +55,14 @@ def test_wait_timeout_reports_the_image_id_and_last_status():
 @pytest.mark.parametrize("fault", ["lost_response", "error"])
 def test_unknown_outcome_is_reconciled_never_duplicated(client, emulator, fault):
     """lost_response: the image was made and is adopted; error (nothing applied): it is sent again once."""
-    emulator.backend.set_faults([f"CreateImage:{fault}:1"])
+    emulator.set_faults([f"CreateImage:{fault}:1"])
     build = ids_by_name(emulator)["build-hkg-01"]
     with pytest.raises(Exception) if fault == "error" else _no_error():
         result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
     if fault == "lost_response":
         assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
     assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
-    emulator.backend.set_faults([])
+    emulator.set_faults([])
     if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
         assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
         assert names_in(emulator, "HKG-A").count("exactly-once") == 1

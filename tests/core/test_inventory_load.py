@@ -9,23 +9,22 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials
+from zenlayer_widgets.api import AsyncZenlayerClient
 from zenlayer_widgets.core.inventory import load_inventory_async
-from zenlayer_widgets.emulator import RunningEmulator, start_emulator
+from zenlayer_widgets.emulator import InProcessEmulator, mock_zenlayer
 
 FLEET = 2500  # three pages of 1,000
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[RunningEmulator]:
-    with start_emulator(instances=FLEET) as running:
+def emulator() -> Iterator[InProcessEmulator]:
+    with mock_zenlayer(instances=FLEET) as running:
         yield running
 
 
 @pytest.fixture
-async def client(emulator: RunningEmulator) -> AsyncIterator[AsyncZenlayerClient]:
-    credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
-    async with AsyncZenlayerClient(credentials, base_url=emulator.url) as client:
+async def client(emulator: InProcessEmulator) -> AsyncIterator[AsyncZenlayerClient]:
+    async with emulator.async_client() as client:
         yield client
 
 
@@ -36,7 +35,7 @@ def _label(request: httpx.Request) -> str:
     return action
 
 
-async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlayerClient, emulator: RunningEmulator) -> None:
+async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlayerClient, emulator: InProcessEmulator) -> None:
     events: list[tuple[str, str]] = []
 
     async def sent(request: httpx.Request) -> None:
@@ -65,7 +64,7 @@ async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlaye
     assert events.count(("sent", "DescribeInstances/1000")) == 3
 
 
-async def test_instances_added_after_the_count_are_still_fetched(client: AsyncZenlayerClient, emulator: RunningEmulator) -> None:
+async def test_instances_added_after_the_count_are_still_fetched(client: AsyncZenlayerClient, emulator: InProcessEmulator) -> None:
     real = client.describe_instances
 
     async def stale_count(**kwargs):  # noqa: ANN003, ANN202 - the count says 1,000 fewer than the pages will

@@ -39,7 +39,8 @@ def test_advance_moves_the_clock(slow_emulator):
     assert slow_emulator.backend.instances[web].status == "STOPPED"
     for bad in (-1, "10", True, None):
         assert control(slow_emulator, "advance", {"seconds": bad}).status_code == 400
-    infinite = httpx.post(f"{slow_emulator.url}/_emulator/advance", content=b'{"seconds": Infinity}')
+    infinite = httpx.post(f"{slow_emulator.url}/_emulator/advance", content=b'{"seconds": Infinity}',
+                          headers={"Content-Type": "application/json"})
     assert infinite.status_code == 400
     assert control(slow_emulator, "faults", {"latencyMs": -5}).status_code == 400
     assert control(slow_emulator, "nope").status_code == 404
@@ -87,3 +88,19 @@ def test_fault_actions_are_the_dispatched_actions():
     from zenlayer_widgets.emulator.responses import ACTIONS
 
     assert tuple(ACTIONS) == FAULT_ACTIONS
+
+
+def test_control_over_http_refuses_cross_site_requests(emulator):
+    """A web page may POST text/plain or a form to 127.0.0.1 without a CORS preflight, or reach it
+    under its own name by DNS rebinding: neither may reset or reconfigure the emulator."""
+    web = instance_id(emulator, "web-hkg-01")
+    assert bearer_post(emulator, "StopInstances", {"instanceIds": [web]}).status_code == 200
+    url = f"{emulator.url}/_emulator/reset"
+    plain = httpx.post(url, content=b"{}", headers={"Content-Type": "text/plain"})
+    form = httpx.post(url, data={"faults": "x"})
+    rebound = httpx.post(url, json={}, headers={"Host": f"attacker.example:{emulator.port}"})
+    assert (plain.status_code, form.status_code, rebound.status_code) == (415, 415, 403)
+    assert "loopback Host" in rebound.json()["message"]
+    assert emulator.backend.instances[web].status in ("STOPPING", "STOPPED")  # nothing was reset
+    assert httpx.post(url, json={}, headers={"Host": f"localhost:{emulator.port}"}).status_code == 200
+    assert emulator.backend.instances[web].status == "RUNNING"

@@ -33,7 +33,7 @@ def test_draws_are_deterministic_for_a_seed():
 
 
 def test_throttle_refuses_and_changes_nothing(emulator):
-    emulator.backend.set_faults(["StopInstances:throttle:1"])
+    emulator.set_faults(["StopInstances:throttle:1"])
     client, models = sdk(emulator)
     before = snapshot(emulator)
     error = sdk_error(lambda: call(client, models, "StopInstances", instanceIds=[instance_id(emulator, "web-hkg-01")]))
@@ -52,7 +52,7 @@ def test_sdk_retries_through_occasional_throttling():
 
 
 def test_error_is_500_and_changes_nothing(emulator):
-    emulator.backend.set_faults(["CreateImage:error:1"])
+    emulator.set_faults(["CreateImage:error:1"])
     client, models = sdk(emulator)
     before = snapshot(emulator)
     error = sdk_error(lambda: call(client, models, "CreateImage", instanceId=instance_id(emulator, "build-hkg-01"), imageName="x"))
@@ -75,7 +75,7 @@ def _raw_request(emulator, action: str, body: bytes) -> bytes:
 
 
 def test_lost_response_applies_then_closes_without_a_byte(emulator):
-    emulator.backend.set_faults(["StopInstances:lost_response:1"])
+    emulator.set_faults(["StopInstances:lost_response:1"])
     web = instance_id(emulator, "web-hkg-01")
     received = _raw_request(emulator, "StopInstances", f'{{"instanceIds": ["{web}"]}}'.encode())
     assert received == b""
@@ -83,7 +83,7 @@ def test_lost_response_applies_then_closes_without_a_byte(emulator):
 
 
 def test_lost_response_with_httpx_and_the_sdk(emulator):
-    emulator.backend.set_faults(["CreateImage:lost_response:1"])
+    emulator.set_faults(["CreateImage:lost_response:1"])
     build = instance_id(emulator, "build-hkg-01")
     with pytest.raises(httpx.RemoteProtocolError):
         bearer_post(emulator, "CreateImage", {"instanceId": build, "imageName": "lost-but-made"})
@@ -96,12 +96,12 @@ def test_lost_response_with_httpx_and_the_sdk(emulator):
 
 
 def test_lost_response_of_a_refused_request_is_lost_too(emulator):
-    emulator.backend.set_faults(["*:lost_response:1"])
+    emulator.set_faults(["*:lost_response:1"])
     assert _raw_request(emulator, "StartInstances", b'{"instanceIds": ["999"]}') == b""
 
 
 def test_keep_alive_connection_survives_other_requests_faults(emulator):
-    emulator.backend.set_faults(["CreateImage:lost_response:1"])
+    emulator.set_faults(["CreateImage:lost_response:1"])
     with httpx.Client() as client:
         for _ in range(3):
             assert bearer_post(emulator, "DescribeZones", client=client).status_code == 200
@@ -126,7 +126,7 @@ def test_latency_is_added_and_concurrent_requests_overlap():
 def test_faults_given_at_start_and_reset(emulator):
     with start_emulator(faults=["DescribeZones:throttle:1"]) as faulty:
         assert bearer_post(faulty, "DescribeZones").status_code == 429
-        faulty.backend.set_faults([])
+        faulty.set_faults([])
         assert bearer_post(faulty, "DescribeZones").status_code == 200
-        faulty.backend.reset()
+        faulty.reset()  # the fleet and the faults given at start (as POST /_emulator/reset)
         assert bearer_post(faulty, "DescribeZones").status_code == 429

@@ -29,7 +29,7 @@ def test_describe_image_answers_public_and_custom_images(emulator) -> None:
 
 
 def test_the_unavailable_fault_makes_the_next_image_fail(emulator) -> None:
-    emulator.backend.set_faults(["CreateImage:unavailable:1"])
+    emulator.set_faults(["CreateImage:unavailable:1"])
     build = emulator.backend.instance_named("build-hkg-01")
     with client_for(emulator) as client:
         image_id = client.create_image(build.instance_id, "doomed").image_id  # the request itself succeeds

@@ -109,15 +109,15 @@ def test_sync_client_lists_every_instance_of_a_large_fleet(api_version):
 def test_sync_client_under_faults(emulator):
     backend = emulator.backend
     with client_for(emulator, max_throttle_retries=2) as client:
-        backend.set_faults(["*:throttle:1"])
+        emulator.set_faults(["*:throttle:1"])
         with pytest.raises(RateLimited):
             client.describe_zones()
-        backend.set_faults(["DescribeZones:throttle:0.5"])
+        emulator.set_faults(["DescribeZones:throttle:0.5"])
         assert client.describe_zones()  # retried through
-        backend.set_faults(["DescribeImageQuota:error:1"])
+        emulator.set_faults(["DescribeImageQuota:error:1"])
         with pytest.raises(ServerError):
             client.describe_image_quota()
-        backend.set_faults(["CreateImage:lost_response:1"])
+        emulator.set_faults(["CreateImage:lost_response:1"])
         build = backend.instance_named("build-hkg-01").instance_id
         sent_before = client.request_count
         with pytest.raises(OutcomeUnknown):
@@ -148,7 +148,7 @@ async def test_async_client_end_to_end(emulator):
 
 
 async def test_async_client_faults_and_tokens(emulator):
-    emulator.backend.set_faults(["StopInstances:lost_response:1"])
+    emulator.set_faults(["StopInstances:lost_response:1"])
     web = emulator.backend.instance_named("web-hkg-01").instance_id
     async with AsyncZenlayerClient(Credentials(token=emulator.token), base_url=emulator.url, sleep=_no_sleep) as client:
         with pytest.raises(OutcomeUnknown):

@@ -112,7 +112,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, tmp_
 
 async def test_a_blind_resend_would_be_caught(faulty):
     """The loop's checks can fail: resending after a lost answer makes a second image here."""
-    faulty.backend.set_faults(["CreateImage:lost_response:1"])
+    faulty.set_faults(["CreateImage:lost_response:1"])
     creates = log_creates(faulty.backend)
     build = ids_by_name(faulty)["build-hkg-01"]
     transport = RecordingTransport()
@@ -129,7 +129,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, tmp_
     """The create was applied, its answer lost, and every lookup fails: CreateOutcomeUnknown after two
     lookups, one CreateImage sent; the next run (lookups working again) adopts that image."""
     backend = faulty.backend
-    backend.set_faults(["CreateImage:lost_response:1"])
+    faulty.set_faults(["CreateImage:lost_response:1"])
     creates = log_creates(backend)
     describe = backend.describe_images
     broken = {"on": False}
@@ -158,7 +158,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, tmp_
         assert [a for a, s in transport.log if a == "DescribeImages" and s == 500]  # the lookups were tried
         assert journal.entries()[-1].outcome == UNKNOWN and journal.entries()[-1].open
         broken["on"] = False
-        backend.set_faults([])
+        faulty.set_faults([])
         result = await create_image_async(client, build, "lookup-down", sleep=fast_sleep, poll_interval=0.01, journal=journal)
     assert result.adopted and result.status == "AVAILABLE"
     assert creates.images_for("lookup-down") == [result.image_id]
@@ -185,7 +185,7 @@ async def test_the_form_reconciles_a_lost_answer_too(faulty):
     """StudioController.submit goes through the same journaled create: one image, adopted."""
     from zenlayer_widgets.studio.controller import StudioController
 
-    faulty.backend.set_faults(["CreateImage:lost_response:1"])
+    faulty.set_faults(["CreateImage:lost_response:1"])
     creates = log_creates(faulty.backend)
     async with async_client(faulty) as client:
         controller = StudioController(client, poll_interval=0.01, sleep=fast_sleep)

@@ -118,10 +118,8 @@ async def test_double_submit_makes_one_image(controller, emulator):
 
 
 async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, aclient):
-    from zenlayer_widgets.api.client import AsyncZenlayerClient
-
-    emulator.backend.set_faults(["CreateImage:throttle:1.0"])
-    async with AsyncZenlayerClient(credentials_for(emulator), base_url=emulator.url, max_throttle_retries=0) as impatient:
+    emulator.set_faults(["CreateImage:throttle:1.0"])
+    async with emulator.async_client(max_throttle_retries=0) as impatient:
         controller = StudioController(impatient, poll_interval=0.05)
         await controller.refresh()
         controller.select(ids_by_name(emulator)["build-hkg-01"])
@@ -134,10 +132,8 @@ async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, 
 
 
 async def test_wrong_secret_is_shown_and_nothing_loads(emulator):
-    from zenlayer_widgets.api.client import AsyncZenlayerClient
-
     secret = "definitely-wrong-secret-123"
-    async with AsyncZenlayerClient(credentials_for(emulator, secret), base_url=emulator.url) as wrong:
+    async with emulator.async_client(credentials_for(emulator, secret)) as wrong:
         controller = StudioController(wrong)
         await controller.refresh()
     assert controller.inventory is None
@@ -185,13 +181,13 @@ async def test_auto_refresh_picks_up_a_state_change_made_elsewhere(controller, e
 
 
 async def test_a_good_load_clears_only_the_error_a_load_showed(controller, emulator):
-    emulator.backend.set_faults(["DescribeZones:error:1.0"])
+    emulator.set_faults(["DescribeZones:error:1.0"])
     await controller.refresh()
     assert controller.error.text().startswith("Loading the inventory failed")
-    emulator.backend.set_faults([])
+    emulator.set_faults([])
     await controller.refresh()
     assert controller.error is None
-    emulator.backend.set_faults(["CreateImage:error:1.0"])
+    emulator.set_faults(["CreateImage:error:1.0"])
     controller.select(ids_by_name(emulator)["build-hkg-01"])
     controller.set_name("never-made")
     assert await controller.submit() is None  # the submit reloads the inventory when it ends

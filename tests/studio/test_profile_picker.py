@@ -7,11 +7,13 @@ import html
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from zenlayer_widgets.api import AsyncZenlayerClient, Credentials
+from zenlayer_widgets.emulator import RunningEmulator, start_emulator
 from zenlayer_widgets.emulator.sandbox import stop_sandbox
 from zenlayer_widgets.studio.controller import StudioController
 from zenlayer_widgets.widgets import ImageStudio
@@ -19,8 +21,16 @@ from zenlayer_widgets.widgets.profile_picker import SANDBOX
 
 
 @pytest.fixture
-def profiles_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator):
+def server() -> Iterator[RunningEmulator]:
+    """A real loopback server: profiles reach it by base URL, as they would the real API."""
+    with start_emulator(transition_seconds=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def profiles_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: RunningEmulator):
     """Two usable profiles (a key pair and a token) of the same emulator, and a broken one."""
+    emulator = server
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("ZENLAYER_BASE_URL", emulator.url)
     sandbox = Path(os.environ["ZENLAYER_SANDBOX_DIR"]).parent / f"picker-{uuid.uuid4().hex[:8]}"
@@ -54,7 +64,8 @@ async def studio_on(emulator, profile: str) -> ImageStudio:
     return ImageStudio(controller=controller, auto_refresh=False, load=False)
 
 
-async def test_switching_profiles_reloads_everything_and_says_so(profiles_home, emulator) -> None:
+async def test_switching_profiles_reloads_everything_and_says_so(profiles_home, server: RunningEmulator) -> None:
+    emulator = server
     studio = await studio_on(emulator, "prod")
     dropdown = studio.picker.dropdown
     assert studio.picker.layout.display == "" and "zw-profile-picker" in dropdown._dom_classes
@@ -80,7 +91,8 @@ async def test_switching_profiles_reloads_everything_and_says_so(profiles_home, 
     studio.close()
 
 
-async def test_a_refused_switch_keeps_the_account_and_says_why(profiles_home, emulator) -> None:
+async def test_a_refused_switch_keeps_the_account_and_says_why(profiles_home, server: RunningEmulator) -> None:
+    emulator = server
     studio = await studio_on(emulator, "prod")
     profiles_home.write_text(json.dumps({"prod": json.loads(profiles_home.read_text())["prod"]}), encoding="utf-8")
     studio.picker.dropdown.value = "ci"  # removed from the file meanwhile

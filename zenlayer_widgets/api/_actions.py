@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from . import vocabulary as A
 from ._flows import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     Context,
     Flow,
     batched,
@@ -23,6 +22,7 @@ from ._flows import (
 from ._wire import unexpected
 from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
 from .params import id_arg, text_arg
+from .vocabulary import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 def _filters(**values: Any) -> dict[str, str | None]:
@@ -35,8 +35,8 @@ def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, "DescribeZones", payload(zone_ids=ids))
-    return [Zone.from_wire(item) for item in records(response, "zoneSet", "DescribeZones")]
+    response = yield from call(ctx, A.DESCRIBE_ZONES, payload(zone_ids=ids))
+    return [Zone.from_wire(item) for item in records(response, "zoneSet", A.DESCRIBE_ZONES)]
 
 
 #: The DescribeInstances filters besides the named arguments (snake_case of the reference's names).
@@ -77,7 +77,7 @@ def describe_instances(
     if ids == []:
         return empty_page(page_num, page_size)
     fields = payload(instance_ids=ids, **named, **_instance_filters(filters))
-    return (yield from page(ctx, "DescribeInstances", fields, Instance.from_wire, page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance.from_wire, page_num, page_size))
 
 
 def list_instances(
@@ -94,7 +94,7 @@ def list_instances(
     """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
     fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **_instance_filters(filters))
     return (
-        yield from listing(ctx, "DescribeInstances", fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
+        yield from listing(ctx, A.DESCRIBE_INSTANCES, fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
     )
 
 
@@ -109,14 +109,14 @@ def describe_instances_status(
     ids = id_filter(instance_ids, "instance_ids")
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, "DescribeInstancesStatus", payload(instance_ids=ids), InstanceStatus.from_wire, page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_INSTANCES_STATUS, payload(instance_ids=ids), InstanceStatus.from_wire, page_num, page_size))
 
 
 def list_instance_statuses(ctx: Context, instance_ids: Sequence[str] | None = None) -> Flow[list[InstanceStatus]]:
     """Every instance's power state (all pages), or those of ``instance_ids`` (100 per request)."""
     return (
         yield from listing(
-            ctx, "DescribeInstancesStatus", {}, InstanceStatus.from_wire, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
+            ctx, A.DESCRIBE_INSTANCES_STATUS, {}, InstanceStatus.from_wire, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
         )
     )
 
@@ -126,7 +126,7 @@ def start_instances(ctx: Context, instance_ids: Sequence[str]) -> Flow[list[str]
 
     Not retried on 5xx or timeouts. If a later chunk fails, the earlier ones were still sent.
     """
-    return (yield from batched(ctx, "StartInstances", "instanceIds", instance_ids, {}))
+    return (yield from batched(ctx, A.START_INSTANCES, "instanceIds", instance_ids, {}))
 
 
 def stop_instances(ctx: Context, instance_ids: Sequence[str], force_shutdown: bool | None = None) -> Flow[list[str]]:
@@ -134,7 +134,7 @@ def stop_instances(ctx: Context, instance_ids: Sequence[str], force_shutdown: bo
 
     One request id per chunk of 100 ids; not retried on 5xx or timeouts.
     """
-    return (yield from batched(ctx, "StopInstances", "instanceIds", instance_ids, payload(force_shutdown=force_shutdown)))
+    return (yield from batched(ctx, A.STOP_INSTANCES, "instanceIds", instance_ids, payload(force_shutdown=force_shutdown)))
 
 
 #: The DescribeImages filters besides ``zone_id`` and ``image_ids`` (snake_case).
@@ -175,7 +175,7 @@ def describe_images(
     fields = _image_fields(zone_id, ids, filters)
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_IMAGES, fields, _image_parser(zone_id), page_num, page_size))
 
 
 def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
@@ -186,7 +186,7 @@ def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | Non
     """
     fields = _image_fields(zone_id, None, filters)
     return (
-        yield from listing(ctx, "DescribeImages", fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
+        yield from listing(ctx, A.DESCRIBE_IMAGES, fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
     )
 
 
@@ -206,10 +206,10 @@ def describe_image(ctx: Context, image_id: str) -> Flow[Image]:
     """
     if not isinstance(image_id, str) or not image_id:
         raise ValueError("image_id is required")
-    response = yield from call(ctx, "DescribeImage", payload(image_id=image_id))
+    response = yield from call(ctx, A.DESCRIBE_IMAGE, payload(image_id=image_id))
     fields = {key: value for key, value in response.items() if key not in ("requestId", "zoneId")}
     if not isinstance(fields.get("imageId"), str):
-        raise unexpected("DescribeImage", 200, "no `imageId` in the response", response.get("requestId"))
+        raise unexpected(A.DESCRIBE_IMAGE, 200, "no `imageId` in the response", response.get("requestId"))
     zone = response.get("zoneId")
     return Image.from_wire(fields, zone_id=zone if isinstance(zone, str) else None)
 
@@ -219,8 +219,8 @@ def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) ->
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, "DescribeImageQuota", payload(zone_ids=ids))
-    return [ImageQuota.from_wire(item) for item in records(response, "images", "DescribeImageQuota")]
+    response = yield from call(ctx, A.DESCRIBE_IMAGE_QUOTA, payload(zone_ids=ids))
+    return [ImageQuota.from_wire(item) for item in records(response, "images", A.DESCRIBE_IMAGE_QUOTA)]
 
 
 def create_image(ctx: Context, instance_id: str, image_name: str, image_description: str | None = None) -> Flow[CreateImageResult]:
@@ -232,17 +232,17 @@ def create_image(ctx: Context, instance_id: str, image_name: str, image_descript
     text_arg(image_name, "image_name", empty=True)  # the name rule itself is the server's (and rules.py's)
     text_arg(image_description, "image_description", optional=True, empty=True)
     response = yield from call(
-        ctx, "CreateImage", payload(instance_id=instance_id, image_name=image_name, image_description=image_description)
+        ctx, A.CREATE_IMAGE, payload(instance_id=instance_id, image_name=image_name, image_description=image_description)
     )
     image_id = response.get("imageId")
     if not isinstance(image_id, str) or not image_id:
-        raise unexpected("CreateImage", 200, "no `imageId` in the response", response.get("requestId"))
+        raise unexpected(A.CREATE_IMAGE, 200, "no `imageId` in the response", response.get("requestId"))
     return CreateImageResult(image_id=image_id, request_id=response.get("requestId"))
 
 
 def delete_images(ctx: Context, image_ids: Sequence[str]) -> Flow[list[str]]:
     """Delete custom images (DeleteImages), 100 per request; one request id per request."""
-    return (yield from batched(ctx, "DeleteImages", "imageIds", image_ids, {}))
+    return (yield from batched(ctx, A.DELETE_IMAGES, "imageIds", image_ids, {}))
 
 
 def modify_images_attributes(
@@ -252,4 +252,4 @@ def modify_images_attributes(
     if image_name is None and image_description is None:
         raise ValueError("give image_name and/or image_description")
     fields = payload(**_filters(image_name=image_name, image_description=image_description))
-    return (yield from batched(ctx, "ModifyImagesAttributes", "imageIds", image_ids, fields))
+    return (yield from batched(ctx, A.MODIFY_IMAGES_ATTRIBUTES, "imageIds", image_ids, fields))

@@ -21,14 +21,11 @@ from ._wire import Redactor, build_request, logger, map_transport_error, parse_r
 from .models import Page
 from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
+from .vocabulary import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
+from .vocabulary import MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE
 
 T = TypeVar("T")
 
-#: At most this many ids per request (StartInstances, StopInstances, Describe* filters...).
-MAX_IDS_PER_REQUEST = 100
-#: The largest pageSize the API accepts.
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 20
 #: The list_* helpers walk at most this many pages per listing (a client's ``max_pages``).
 DEFAULT_MAX_PAGES = 1000
 

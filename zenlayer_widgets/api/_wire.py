@@ -1,6 +1,6 @@
 """The wire format, without I/O: request building, response parsing and error mapping.
 
-Shared by :class:`~zenlayer_widgets.api.client.ZenlayerClient` and its async twin. A response's
+Shared by :class:`~zenlayer_widgets.api.client.ZenlayerClient` and ``AsyncZenlayerClient``. A response's
 status and content type are checked before any JSON is parsed, so a gateway's HTML page, an
 empty body or a malformed envelope becomes :class:`UnexpectedResponse` (with the HTTP status and
 a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
@@ -21,13 +21,13 @@ import httpx
 from .._version import __version__
 from . import errors
 from .auth import JSON_CONTENT_TYPE
+from .vocabulary import API_VERSIONS as API_VERSIONS
+from .vocabulary import DEFAULT_API_VERSION as DEFAULT_API_VERSION
+from .vocabulary import SERVICE
+from .vocabulary import SERVICE_PATH as SERVICE_PATH
 
 logger = logging.getLogger("zenlayer_widgets.api")
 
-SERVICE = "vm"
-SERVICE_PATH = "/api/v2/vm"
-API_VERSIONS = ("2023-03-13", "2026-04-01")
-DEFAULT_API_VERSION = "2023-03-13"
 DEFAULT_BASE_URL = "https://console.zenlayer.com"
 ENV_BASE_URL = "ZENLAYER_BASE_URL"
 #: zeno's endpoint override (a domain or a URL).

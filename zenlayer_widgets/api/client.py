@@ -19,6 +19,7 @@ import contextlib
 import functools
 import inspect
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
@@ -28,11 +29,8 @@ import httpx
 from . import _actions, _deadline, _flows
 from ._flows import DEFAULT_MAX_PAGES, Flow, Sleep
 from ._wire import (
-    API_VERSIONS,
-    DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
-    SERVICE_PATH,
     BodyReader,
     Redactor,
     env_base_url,
@@ -44,6 +42,7 @@ from .auth import ZC2Auth
 from .credentials import Credentials
 from .errors import CredentialsError
 from .retry import RetryPolicy
+from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE_PATH
 
 #: Without an explicit ``deadline``, one exchange may take this many times ``timeout`` in all.
 DEADLINE_FACTOR = 2.0
@@ -215,6 +214,9 @@ class _BaseClient:
 class ZenlayerClient(_BaseClient):
     """The blocking client: one ``httpx.Client`` (keep-alive pool) per instance; a context manager.
 
+    It owns its async counterpart (:meth:`async_client`), on which the package's functions run
+    (``load_inventory``, ``create_image``, ...); :meth:`close` closes both.
+
     ``credentials`` None means :meth:`Credentials.discover` (environment, then profile file);
     ``sleep`` waits between retries (injectable for tests); ``transport`` replaces the network
     (e.g. ``httpx.MockTransport``); ``sandbox`` only labels a client of the built-in emulator.
@@ -227,6 +229,10 @@ class ZenlayerClient(_BaseClient):
         return time.sleep
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
+        # the pool, and the async counterparts it will own (one per event loop, see async_client)
+        self._async_lock = threading.Lock()
+        self._async_clients: dict[asyncio.AbstractEventLoop, AsyncZenlayerClient] = {}
+        self._closing: set[Any] = set()
         return httpx.Client(auth=self._auth(), timeout=self.timeout, transport=transport or _deadline.transport())
 
     def _send(self, request: httpx.Request) -> httpx.Response:
@@ -272,20 +278,52 @@ class ZenlayerClient(_BaseClient):
                     error = exc
                 self._count(error)
 
-    def to_async(self) -> AsyncZenlayerClient:
-        """An :class:`AsyncZenlayerClient` with the same credentials and settings (its own pool).
+    def _async_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport an async counterpart shares, or None for httpx's default; refuses a sync-only one."""
+        transport = self._transport
+        if transport is None or isinstance(transport, httpx.AsyncBaseTransport):
+            return transport
+        raise TypeError(
+            f"ZenlayerClient(transport={type(transport).__name__}(...)) is sync-only, but the package's functions "
+            "(load_inventory, preflight, create_image, ...) run on the client's async counterpart. Give a transport "
+            "that also implements httpx.AsyncBaseTransport (httpx.MockTransport and "
+            "zenlayer_widgets.emulator.EmulatorTransport do), or call the client's own methods only."
+        )
 
-        The transport is shared only if it also works asynchronously (``httpx.MockTransport`` does).
-        """
-        transport = self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
-        twin = AsyncZenlayerClient(self.credentials, transport=transport, **self._settings())
+    def to_async(self) -> AsyncZenlayerClient:
+        """A new :class:`AsyncZenlayerClient` with the same credentials, settings and transport (its own
+        pool; the caller closes it). A sync-only custom transport is refused with ``TypeError``."""
+        twin = AsyncZenlayerClient(self.credentials, transport=self._async_transport(), **self._settings())
         twin.retry_policy = self.retry_policy
         twin.clock_offset = self.clock_offset
         return twin
 
+    def async_client(self, loop: asyncio.AbstractEventLoop | None = None) -> AsyncZenlayerClient:
+        """The async counterpart this client owns for ``loop`` (default: the running one).
+
+        Built on first use with the same credentials, settings, retry policy and transport (a
+        sync-only custom transport is refused with ``TypeError``), kept for the next call on that
+        loop and closed by :meth:`close`. One per loop: an asyncio connection cannot move between loops.
+        """
+        if loop is None:
+            loop = asyncio.get_running_loop()  # RuntimeError outside a coroutine: name the loop
+        with self._async_lock:
+            if self.closed:
+                raise RuntimeError("This ZenlayerClient is closed; open a new one (zenlayer_widgets.connect()).")
+            for known in [k for k in self._async_clients if k.is_closed()]:
+                del self._async_clients[known]
+            counterpart = self._async_clients.get(loop)
+            if counterpart is None or counterpart.closed:
+                counterpart = self._async_clients[loop] = self.to_async()
+            return counterpart
+
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool and every async counterpart (each on its own loop)."""
         self._http.close()
+        with self._async_lock:
+            owned, self._async_clients = self._async_clients, {}
+        for loop, counterpart in owned.items():
+            _close_on(loop, counterpart, self._closing)
 
     @property
     def closed(self) -> bool:
@@ -296,6 +334,27 @@ class ZenlayerClient(_BaseClient):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _close_on(loop: asyncio.AbstractEventLoop, client: AsyncZenlayerClient, pending: set[Any]) -> None:
+    """Close ``client`` on the loop it belongs to: awaited there, scheduled when that loop is this
+    thread's running one (``pending`` keeps the task referenced), nothing once the loop is closed."""
+    if loop.is_closed() or client.closed:
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        task = loop.create_task(client.aclose())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    elif loop.is_running():
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(10)
+    else:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(client.aclose())
 
 
 class AsyncZenlayerClient(_BaseClient):

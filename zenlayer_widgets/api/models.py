@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from .vocabulary import CUSTOM_IMAGE
+
 T = TypeVar("T")
 
 
@@ -191,7 +193,7 @@ class Image(_Wire):
 
     @property
     def is_custom(self) -> bool:
-        return self.image_type == "CUSTOM_IMAGE"
+        return self.image_type == CUSTOM_IMAGE
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The create-image workflow in plain Python: preflight, submit exactly once, wait; and stop-and-wait.
 
+Each ``*_async`` function takes either client and has a sync form of the same name without the
+suffix (``create_image``, ``wait_for_image``, ``stop_instance``, ``wait_for_power_state``).
+
 CreateImage is not idempotent and the API has no client token. When its outcome is unknown
 (timeout, dropped connection, 5xx, garbled answer) :func:`submit_image` first looks the name up
 in the zone (preflight made it unique there): it adopts the image it finds, and sends the
@@ -14,15 +17,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from .._runner import run_sync
 from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from ..api.models import Image, Instance
+from ..api.vocabulary import STOP_INSTANCES
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
 from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
 from .preflight import Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
+from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
-    from ..api.client import AsyncZenlayerClient, ZenlayerClient
+    from ..api.client import AsyncZenlayerClient
 
 Sleep = Callable[[float], Awaitable[None]]
 ProgressCallback = Callable[["ImageProgress"], None]
@@ -63,7 +69,8 @@ class ImageWaitTimeout(CreateImageError):
         super().__init__(
             f"Image {progress.image_id} ({progress.image_name}) was still {progress.status} after {timeout:g} s; "
             f"it was created (request id {progress.request_id or 'unknown'}) and may still become AVAILABLE: "
-            "follow it with wait_for_image() instead of creating it again."
+            "follow it with zenlayer_widgets.wait_for_image(client, error.progress) (in async code: "
+            "await zenlayer_widgets.wait_for_image_async(client, error.progress)) instead of creating it again."
         )
 
 
@@ -139,8 +146,8 @@ async def submit_image(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def wait_for_image(
-    client: AsyncZenlayerClient,
+async def wait_for_image_async(
+    client: AnyClient,
     progress: ImageProgress,
     *,
     timeout: float = 1800.0,
@@ -153,6 +160,7 @@ async def wait_for_image(
     if progress.image_id is None:
         raise ValueError("wait_for_image needs the progress of a submitted create (it has no image id)")
     image_id = progress.image_id
+    client = async_side(client)
     started = clock() - progress.elapsed
     while True:
         try:
@@ -233,7 +241,7 @@ async def _submit_journaled(
 
 
 async def create_image_async(
-    client: AsyncZenlayerClient,
+    client: AnyClient,
     instance_id: str,
     image_name: str,
     description: str | None = None,
@@ -256,6 +264,7 @@ async def create_image_async(
     :class:`ImageWaitTimeout` (with the image id and last status) or :class:`CreateOutcomeUnknown`.
     """
     check_arguments(instance_id, image_name, description)  # before the journal sees them
+    client = async_side(client)
     journal = journal_for(client) if journal is None else journal
     started = time.monotonic()
     resumed = await resume_intent(client, journal, instance_id, image_name, sleep=sleep, on_progress=on_progress)
@@ -271,7 +280,7 @@ async def create_image_async(
     if not wait:
         return progress
     try:
-        progress = await wait_for_image(
+        progress = await wait_for_image_async(
             client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
         )
     except (ImageCreationFailed, ImageWaitTimeout) as error:
@@ -282,7 +291,7 @@ async def create_image_async(
 
 
 def create_image(
-    client: ZenlayerClient,
+    client: AnyClient,
     instance_id: str,
     image_name: str,
     description: str | None = None,
@@ -294,16 +303,26 @@ def create_image(
     journal: Journal | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
-    from .sync import run_on_twin
-
-    return run_on_twin(
-        create_image_async, client, instance_id, image_name, description,
+    return run_sync(create_image_async(
+        client, instance_id, image_name, description,
         wait=wait, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, journal=journal,
-    )
+    ))
 
 
-async def wait_for_power_state(
-    client: AsyncZenlayerClient,
+def wait_for_image(
+    client: AnyClient,
+    progress: ImageProgress,
+    *,
+    timeout: float = 1800.0,
+    poll_interval: float = 2.0,
+    on_progress: ProgressCallback | None = None,
+) -> ImageProgress:
+    """:func:`wait_for_image_async` for synchronous code: follow an image (e.g. ``ImageWaitTimeout.progress``)."""
+    return run_sync(wait_for_image_async(client, progress, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress))
+
+
+async def wait_for_power_state_async(
+    client: AnyClient,
     instance_id: str,
     target: str,
     *,
@@ -313,6 +332,7 @@ async def wait_for_power_state(
     on_status: Callable[[str], None] | None = None,
 ) -> str:
     """Poll DescribeInstancesStatus until the instance reaches ``target``; return it or raise TimeoutError."""
+    client = async_side(client)
     deadline = time.monotonic() + timeout
     while True:
         statuses = await client.describe_instances_status([instance_id])
@@ -327,7 +347,7 @@ async def wait_for_power_state(
 
 
 async def stop_instance_async(
-    client: AsyncZenlayerClient,
+    client: AnyClient,
     instance_id: str,
     *,
     wait: bool = True,
@@ -337,16 +357,47 @@ async def stop_instance_async(
     on_status: Callable[[str], None] | None = None,
 ) -> str:
     """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED."""
+    client = async_side(client)
     instance = await fetch_instance(client, instance_id)
     if instance is None:
-        raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action="StopInstances")
+        raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action=STOP_INSTANCES)
     if instance.instance_status not in (STOPPING, STOPPED):
         await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
     if not wait:
         return STOPPED
-    return await wait_for_power_state(
+    return await wait_for_power_state_async(
         client, instance_id, STOPPED, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_status=on_status
     )
+
+
+def wait_for_power_state(
+    client: AnyClient,
+    instance_id: str,
+    target: str,
+    *,
+    timeout: float = 600.0,
+    poll_interval: float = 1.0,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
+    """:func:`wait_for_power_state_async` for synchronous code."""
+    return run_sync(wait_for_power_state_async(
+        client, instance_id, target, timeout=timeout, poll_interval=poll_interval, on_status=on_status
+    ))
+
+
+def stop_instance(
+    client: AnyClient,
+    instance_id: str,
+    *,
+    wait: bool = True,
+    timeout: float = 600.0,
+    poll_interval: float = 1.0,
+    on_status: Callable[[str], None] | None = None,
+) -> str:
+    """:func:`stop_instance_async` for synchronous code (runbooks, papermill, scripts)."""
+    return run_sync(stop_instance_async(
+        client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status
+    ))
 
 
 def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:

@@ -17,17 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .._runner import run_sync
 from ..api.models import Image, ImageQuota, Instance, Page, Zone
+from ..api.vocabulary import MAX_PAGE_SIZE
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
-
-if TYPE_CHECKING:
-    from ..api.client import AsyncZenlayerClient, ZenlayerClient
-
-MAX_PAGE_SIZE = 1000
+from .sync import AnyClient, async_side
 
 INSTANCE_COLUMNS = [
     "instance_id",
@@ -196,8 +193,9 @@ def _page_count(total: int) -> int:
     return math.ceil(total / MAX_PAGE_SIZE)
 
 
-async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
+async def load_inventory_async(client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
     """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds."""
+    client = async_side(client)
     before = client.request_count
 
     async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
@@ -237,11 +235,9 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
     )
 
 
-def load_inventory(client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
+def load_inventory(client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
     """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
-    from .sync import run_on_twin
-
-    return run_on_twin(load_inventory_async, client, image_type=image_type)
+    return run_sync(load_inventory_async(client, image_type=image_type))
 
 
 def filter_instances(

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._runner import run_sync
 from ..api.errors import NotFound
 from ..api.models import Image, ImageQuota, Instance
 from ..api.params import text_arg
@@ -25,11 +26,12 @@ from ..rules import (
     validate_image_name,
     zone_supports_images,
 )
+from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..api.client import AsyncZenlayerClient, ZenlayerClient
+    from ..api.client import AsyncZenlayerClient
 
 #: The ``fix`` of a running instance: the form offers a "Stop instance" button for it.
 FIX_STOP_INSTANCE = "stop_instance"
@@ -191,10 +193,11 @@ def check_arguments(instance_id: str, image_name: str, description: str | None) 
 
 
 async def preflight_async(
-    client: AsyncZenlayerClient, instance_id: str, image_name: str, description: str | None = None
+    client: AnyClient, instance_id: str, image_name: str, description: str | None = None
 ) -> Preflight:
     """Fetch what the checks need (instance, then quota and same-name images) and evaluate them."""
     check_arguments(instance_id, image_name, description)
+    client = async_side(client)
     instance = await fetch_instance(client, instance_id) if instance_id else None
     quota: ImageQuota | None = None
     names: set[str] = set()
@@ -210,8 +213,6 @@ async def preflight_async(
     )
 
 
-def preflight(client: ZenlayerClient, instance_id: str, image_name: str, description: str | None = None) -> Preflight:
+def preflight(client: AnyClient, instance_id: str, image_name: str, description: str | None = None) -> Preflight:
     """:func:`preflight_async` for synchronous code."""
-    from .sync import run_on_twin
-
-    return run_on_twin(preflight_async, client, instance_id, image_name, description)
+    return run_sync(preflight_async(client, instance_id, image_name, description))

@@ -1,30 +1,22 @@
-"""Run the core's async functions from synchronous code (runbooks, scripts, papermill)."""
+"""One sync story for the core: every coroutine function takes either client, and has a sync form.
+
+``*_async`` functions (and ``wait_for_image_async``) accept a :class:`ZenlayerClient` or an
+:class:`AsyncZenlayerClient`: a sync client lends the async counterpart it owns for the running
+loop (:meth:`ZenlayerClient.async_client`, closed with it). Each sync form is
+``_runner.run_sync(the_async_form(client, ...))``: the coroutine runs on the package's background loop, so
+it works inside a notebook whose loop is already running, and an interrupted cell cancels it.
+"""
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
-
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
-T = TypeVar("T")
-
-_async_twins: weakref.WeakKeyDictionary[ZenlayerClient, AsyncZenlayerClient] = weakref.WeakKeyDictionary()
+AnyClient = ZenlayerClient | AsyncZenlayerClient
 
 
-def async_twin(client: ZenlayerClient) -> AsyncZenlayerClient:
-    """The async client with ``client``'s settings that lives on the background loop (cached)."""
-    twin = _async_twins.get(client)
-    if twin is None:
-        twin = client.to_async()
-        _async_twins[client] = twin
-    return twin
+def async_side(client: AnyClient) -> AsyncZenlayerClient:
+    """``client`` itself when it is async, else the async counterpart it owns for the running loop."""
+    if isinstance(client, ZenlayerClient):
+        return client.async_client()
+    return client
 
-
-def run_on_twin(function: Callable[..., Coroutine[Any, Any, T]], client: ZenlayerClient, *args: Any, **kwargs: Any) -> T:
-    """Run the coroutine function ``function(twin, *args, **kwargs)`` from synchronous code, with
-    ``client``'s async twin on the background loop (how every sync wrapper of the core works)."""
-    from .._runner import run_sync
-
-    return run_sync(function(async_twin(client), *args, **kwargs))

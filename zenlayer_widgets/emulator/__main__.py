@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from .app import API_PATH, EmulatorContext
 from .auth import DEFAULT_WINDOW_SECONDS, AuthConfig
 from .backend import EmulatorBackend
+from .conditions import Conditions
 from .faults import parse_fault
 from .seed import SEEDS
 from .server import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_PASSWORD, DEMO_TOKEN, serve
@@ -83,9 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or DEMO_TOKEN
     if args.instances is not None and args.instances < 0:
         build_parser().error("--instances must be >= 0")
-    backend = EmulatorBackend(seed=args.seed, instances=args.instances, transition_seconds=args.transition_seconds,
-                              latency_ms=args.latency_ms, faults=args.fault)
-    context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, token, args.timestamp_window_seconds))
+    backend = EmulatorBackend(seed=args.seed, instances=args.instances, transition_seconds=args.transition_seconds)
+    conditions = Conditions(args.fault, latency_ms=args.latency_ms, seed=args.seed)
+    context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, token, args.timestamp_window_seconds), conditions)
 
     def ready(url: str) -> None:
         print(f"Zenlayer VM API emulator listening on {url}", flush=True)

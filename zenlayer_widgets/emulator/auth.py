@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..api import errors, signing
-from .exceptions import ApiFailure
+from .exceptions import AuthFailure
 
 DEFAULT_WINDOW_SECONDS = 300
 
@@ -28,8 +28,8 @@ class AuthConfig:
     window_seconds: float = DEFAULT_WINDOW_SECONDS
 
 
-def _refuse(code: str, message: str) -> ApiFailure:
-    return ApiFailure(401, code, message)
+def _refuse(code: str, message: str) -> AuthFailure:
+    return AuthFailure(message, code=code)
 
 
 def _same(a: str, b: str) -> bool:

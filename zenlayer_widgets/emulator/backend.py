@@ -7,8 +7,11 @@ IMAGING, then AVAILABLE (UNAVAILABLE under the ``unavailable`` fault) and STOPPE
 at the start of every call, so nothing runs in the background.
 
 Every public method takes the backend's lock: tests may call it from any thread while the
-HTTP app serves requests. ``on_change`` is called after every change (the shared sandbox saves
-``export_state()`` to disk there; ``import_state`` loads it back).
+HTTP app serves requests. Failures are named errors (:mod:`.exceptions`) that carry their HTTP
+status and code; faults and latency are not the backend's business (:mod:`.conditions`), except
+that an ``unavailable`` fault marks the next image to fail (:meth:`fail_next_image`).
+``on_change`` is called after every change (the shared sandbox saves ``export_state()`` to disk
+there; ``import_state`` loads it back).
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from .. import rules
 from ..api import errors
-from .exceptions import ApiFailure
-from .faults import UNAVAILABLE as UNAVAILABLE_FAULT
-from .faults import FaultInjector, FaultRule
+from .exceptions import (
+    ImageNameDuplicate,
+    ImageNotFound,
+    ImageQuotaExceeded,
+    InstanceNotFound,
+    InvalidImageStatus,
+    InvalidParameter,
+    OperationDenied,
+    UnsupportedOperation,
+    ZoneNotFound,
+)
 from .filters import instance_checks, name_matches, page
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 from .seed import IdFactory, build_fleet, custom_image
@@ -38,14 +49,6 @@ RECYCLED_STATES = frozenset({"RECYCLE", "RECYCLING"})
 T = TypeVar("T")
 
 
-def _not_found_instance(instance_id: str) -> ApiFailure:
-    return ApiFailure(404, errors.INVALID_INSTANCE_NOT_FOUND, f"The instance `{instance_id}` is not found.")
-
-
-def _not_found_image(image_id: str) -> ApiFailure:
-    return ApiFailure(404, errors.INVALID_IMAGE_NOT_FOUND, f"The image `{image_id}` is not found.")
-
-
 class EmulatorBackend:
     """Zones, instances, images and quotas of one emulated account."""
 
@@ -55,21 +58,16 @@ class EmulatorBackend:
         seed: str = "demo",
         instances: int | None = None,
         transition_seconds: float = 3.0,
-        latency_ms: float = 0.0,
-        faults: Iterable[str | FaultRule] = (),
         clock: Clock = time.monotonic,
     ) -> None:
-        if not (0 <= transition_seconds < math.inf and 0 <= latency_ms < math.inf):
-            raise ValueError("transition_seconds and latency_ms must be finite numbers >= 0")
+        if not 0 <= transition_seconds < math.inf:
+            raise ValueError("transition_seconds must be a finite number >= 0")
         self._lock = threading.RLock()
         self._seed = seed
         self._instance_count = instances
         self._clock = clock
         self._offset = 0.0
         self.transition_seconds = float(transition_seconds)
-        self.latency_ms = float(latency_ms)
-        self._initial_faults = tuple(faults)
-        self._faults = FaultInjector(self._initial_faults, seed=seed)
         #: Called (under the lock) after every change of state: the shared sandbox saves a snapshot.
         self.on_change: Callable[[], None] | None = None
         self._fail_next_image = False
@@ -78,7 +76,7 @@ class EmulatorBackend:
     # ----------------------------------------------------------------- state and clock
 
     def reset(self) -> None:
-        """Back to the seeded fleet, with the faults given at start (the clock keeps running)."""
+        """Back to the seeded fleet (the clock keeps running)."""
         with self._lock:
             self._ids = IdFactory(self._seed)
             fleet = build_fleet(self._ids, self._seed, self._instance_count)
@@ -92,7 +90,6 @@ class EmulatorBackend:
             self._custom: dict[str, ImageRecord] = {i.image_id: i for i in fleet.custom_images}
             self._pending: list[tuple[float, int, str, str, int]] = []
             self._sequence = itertools.count()
-            self._faults.set_rules(self._initial_faults)
             self._changed()
 
     def _changed(self) -> None:
@@ -196,26 +193,10 @@ class EmulatorBackend:
 
     # ---------------------------------------------------------------------------- faults
 
-    @property
-    def faults(self) -> tuple[FaultRule, ...]:
-        return self._faults.rules
-
-    def set_faults(self, faults: Iterable[str | FaultRule]) -> None:
-        """Replace the fault rules (``["CreateImage:lost_response:1"]``); ValueError when malformed."""
-        self._faults.set_rules(faults)
-
-    def draw_fault(self, action: str) -> str | None:
-        """The fault kind that hits this request of ``action``, or None.
-
-        ``unavailable`` is the backend's own business (the next image of this CreateImage ends
-        UNAVAILABLE), so the HTTP layer sees None for it.
-        """
-        kind = self._faults.draw(action)
-        if kind == UNAVAILABLE_FAULT:
-            with self._lock:
-                self._fail_next_image = True
-            return None
-        return kind
+    def fail_next_image(self) -> None:
+        """The next image CreateImage makes ends UNAVAILABLE (the ``unavailable`` fault)."""
+        with self._lock:
+            self._fail_next_image = True
 
     # ------------------------------------------------------------------------ zones
 
@@ -230,7 +211,7 @@ class EmulatorBackend:
     def _require_zone(self, zone_id: str, code: str = errors.INVALID_ZONE_NOT_FOUND) -> ZoneRecord:
         zone = self._zones.get(zone_id)
         if zone is None:
-            raise ApiFailure(404, code, f"The zone `{zone_id}` is not found.")
+            raise ZoneNotFound(zone_id, code=code)
         return zone
 
     # -------------------------------------------------------------------- instances
@@ -267,12 +248,12 @@ class EmulatorBackend:
         """Every id must exist and be out of the recycle bin (checked for all before any change)."""
         missing = [i for i in instance_ids if i not in self._instances]
         if missing:
-            raise _not_found_instance(missing[0])
+            raise InstanceNotFound(missing[0])
         records = [self._instances[i] for i in instance_ids]
         for record in records:
             if record.status in RECYCLED_STATES:
-                raise ApiFailure(403, errors.OPERATION_DENIED_INSTANCE_RECYCLED,
-                                 f"The instance `{record.instance_id}` is in the recycle bin.")
+                raise OperationDenied(f"The instance `{record.instance_id}` is in the recycle bin.",
+                                      code=errors.OPERATION_DENIED_INSTANCE_RECYCLED)
         return records
 
     def _power(self, instance_ids: Sequence[str], needed: str, denied_code: str, verb: str, during: str, after: str) -> None:
@@ -282,8 +263,8 @@ class EmulatorBackend:
             records = self._require_instances(instance_ids)
             for record in records:
                 if record.status != needed:
-                    raise ApiFailure(403, denied_code,
-                                     f"The instance `{record.instance_id}` is {record.status}; only {needed} instances can be {verb}.")
+                    raise OperationDenied(f"The instance `{record.instance_id}` is {record.status}; only {needed} instances can be {verb}.",
+                                          code=denied_code)
             for record in records:
                 self._set_status(record, during, then=after)
             self._changed()
@@ -346,11 +327,11 @@ class EmulatorBackend:
         if name is not None:
             verdict = rules.validate_image_name(name)
             if not verdict.ok:
-                raise ApiFailure(400, errors.INVALID_IMAGE_NAME, verdict.message)
+                raise InvalidParameter(verdict.message, code=errors.INVALID_IMAGE_NAME)
         if description is not None:
             verdict = rules.validate_image_description(description)
             if not verdict.ok:
-                raise ApiFailure(400, errors.INVALID_IMAGE_DESCRIPTION, verdict.message)
+                raise InvalidParameter(verdict.message, code=errors.INVALID_IMAGE_DESCRIPTION)
 
     def _name_taken(self, zone_id: str, name: str, ignore: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
         return any(i.image_name == name and i.image_id not in ignore for i in self._zone_images(zone_id))
@@ -365,27 +346,25 @@ class EmulatorBackend:
             self._check_name_and_description(image_name, image_description)
             instance = self._instances.get(instance_id)
             if instance is None:
-                raise _not_found_instance(instance_id)
+                raise InstanceNotFound(instance_id)
             zone_id = instance.zone_id
             if not rules.zone_supports_images(zone_id):
-                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_ZONE_NOT_SUPPORT,
-                                 f"Creating images is not supported in zone {zone_id}.")
+                raise UnsupportedOperation(f"Creating images is not supported in zone {zone_id}.",
+                                           code=errors.UNSUPPORTED_OPERATION_ZONE_NOT_SUPPORT)
             if instance.status in DISK_UNAVAILABLE_STATES:
-                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_DISK_UNAVAILABLE,
-                                 f"The system disk of instance `{instance_id}` is unavailable ({instance.status}).")
+                raise UnsupportedOperation(f"The system disk of instance `{instance_id}` is unavailable ({instance.status}).",
+                                           code=errors.UNSUPPORTED_OPERATION_DISK_UNAVAILABLE)
             if instance.status == rules.IMAGING:
-                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_DISK_MAKING_IMAGE,
-                                 f"The system disk of instance `{instance_id}` is already being imaged.")
+                raise UnsupportedOperation(f"The system disk of instance `{instance_id}` is already being imaged.",
+                                           code=errors.UNSUPPORTED_OPERATION_DISK_MAKING_IMAGE)
             if instance.status != rules.STOPPED:
-                raise ApiFailure(400, errors.UNSUPPORTED_OPERATION_INSTANCE_STATE_STARTING,
-                                 f"The instance `{instance_id}` is {instance.status}; shut it down before creating an image.")
+                raise UnsupportedOperation(f"The instance `{instance_id}` is {instance.status}; shut it down before creating an image.",
+                                           code=errors.UNSUPPORTED_OPERATION_INSTANCE_STATE_STARTING)
             used = len(self._zone_images(zone_id))
             if used >= rules.IMAGE_QUOTA_PER_ZONE:
-                raise ApiFailure(400, errors.LIMIT_EXCEEDED_IMAGE_QUOTA,
-                                 f"Zone {zone_id} already has {used} of {rules.IMAGE_QUOTA_PER_ZONE} custom images.")
+                raise ImageQuotaExceeded(f"Zone {zone_id} already has {used} of {rules.IMAGE_QUOTA_PER_ZONE} custom images.")
             if self._name_taken(zone_id, image_name):
-                raise ApiFailure(400, errors.IMAGE_NAME_DUPLICATE,
-                                 f"An image named `{image_name}` already exists in zone {zone_id}.")
+                raise ImageNameDuplicate(f"An image named `{image_name}` already exists in zone {zone_id}.")
             image = custom_image(self._ids, image_name, instance, self._public.get(instance.image_id),
                                  image_description, rules.CREATING)
             if self._fail_next_image:
@@ -402,13 +381,12 @@ class EmulatorBackend:
         for image_id in image_ids:
             public = self._public.get(image_id)
             if public is not None:
-                raise ApiFailure(400, errors.INVALID_IMAGE_STATUS, f"The image `{image_id}` is a public image and cannot be changed.")
+                raise InvalidImageStatus(f"The image `{image_id}` is a public image and cannot be changed.")
             record = self._custom.get(image_id)
             if record is None:
-                raise _not_found_image(image_id)
+                raise ImageNotFound(image_id)
             if record.status == rules.CREATING:
-                raise ApiFailure(400, errors.INVALID_IMAGE_STATUS,
-                                 f"The image `{image_id}` is still CREATING; wait until it is AVAILABLE.")
+                raise InvalidImageStatus(f"The image `{image_id}` is still CREATING; wait until it is AVAILABLE.")
             records.append(record)
         return records
 
@@ -430,8 +408,7 @@ class EmulatorBackend:
                 zones = [r.zone_id or "" for r in records]
                 for zone_id in zones:
                     if zones.count(zone_id) > 1 or self._name_taken(zone_id, image_name, ignore=set(image_ids)):
-                        raise ApiFailure(400, errors.IMAGE_NAME_DUPLICATE,
-                                         f"An image named `{image_name}` would exist twice in zone {zone_id}.")
+                        raise ImageNameDuplicate(f"An image named `{image_name}` would exist twice in zone {zone_id}.")
             for record in records:
                 if image_name is not None:
                     record.image_name = image_name
@@ -445,5 +422,5 @@ class EmulatorBackend:
             self._settle()
             image = self._public.get(image_id) or self._custom.get(image_id)
             if image is None:
-                raise _not_found_image(image_id)
+                raise ImageNotFound(image_id)
             return copy.copy(image)

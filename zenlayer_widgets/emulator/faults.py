@@ -20,6 +20,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..api import vocabulary as A
+
 THROTTLE = "throttle"
 ERROR = "error"
 LOST_RESPONSE = "lost_response"
@@ -27,19 +29,7 @@ UNAVAILABLE = "unavailable"
 KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE)
 
 #: The actions the emulator answers (a fault may name any of them, or ``*``).
-ACTIONS = (
-    "DescribeZones",
-    "DescribeInstances",
-    "DescribeInstancesStatus",
-    "StartInstances",
-    "StopInstances",
-    "DescribeImages",
-    "DescribeImageQuota",
-    "CreateImage",
-    "DeleteImages",
-    "ModifyImagesAttributes",
-    "DescribeImage",
-)
+ACTIONS = A.ACTIONS
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ def parse_fault(text: str) -> FaultRule:
         raise ValueError(f"fault {text!r}: unknown action {action!r}; use * or one of {', '.join(ACTIONS)}")
     if kind not in KINDS:
         raise ValueError(f"fault {text!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if kind == UNAVAILABLE and action != "CreateImage":
+    if kind == UNAVAILABLE and action != A.CREATE_IMAGE:
         raise ValueError(f"fault {text!r}: the unavailable kind applies to CreateImage only")
     try:
         probability = float(raw)

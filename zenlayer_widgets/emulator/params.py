@@ -11,15 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..api import errors
-from .exceptions import ApiFailure
+from ..api.vocabulary import DEFAULT_PAGE_SIZE, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE
+from .exceptions import InvalidParameter, MissingParameter
 
 Kind = Literal["str", "int", "bool", "str_list", "tags"]
 
 #: Default cap on any array parameter (the reference: at most 100 ids per request).
-MAX_ITEMS = 100
-MAX_PAGE_SIZE = 1000
-DEFAULT_PAGE_SIZE = 20
+MAX_ITEMS = MAX_IDS_PER_REQUEST
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,8 @@ PAGE = (
 )
 
 
-def _invalid(name: str, expected: str) -> ApiFailure:
-    return ApiFailure(400, errors.INVALID_PARAMETER, f"The parameter `{name}` must be {expected}.")
+def _invalid(name: str, expected: str) -> InvalidParameter:
+    return InvalidParameter(f"The parameter `{name}` must be {expected}.")
 
 
 def _is_int(value: Any) -> bool:
@@ -53,8 +51,8 @@ def _check_str_list(param: Param, value: Any) -> list[str]:
     if not isinstance(value, list):
         raise _invalid(param.name, "an array of strings")
     if len(value) > param.max_items:
-        raise ApiFailure(
-            400, errors.INVALID_PARAMETER, f"The parameter `{param.name}` has {len(value)} items; at most {param.max_items} are allowed."
+        raise InvalidParameter(
+            f"The parameter `{param.name}` has {len(value)} items; at most {param.max_items} are allowed."
         )
     if not all(isinstance(item, str) for item in value):
         raise _invalid(param.name, "an array of strings")
@@ -87,7 +85,7 @@ def _check(param: Param, value: Any) -> Any:
         if (param.minimum is not None and value < param.minimum) or (param.maximum is not None and value > param.maximum):
             low = param.minimum if param.minimum is not None else "-inf"
             high = param.maximum if param.maximum is not None else "inf"
-            raise ApiFailure(400, errors.INVALID_PARAMETER, f"The parameter `{param.name}` must be between {low} and {high}; got {value}.")
+            raise InvalidParameter(f"The parameter `{param.name}` must be between {low} and {high}; got {value}.")
         return value
     if param.kind == "str_list":
         return _check_str_list(param, value)
@@ -101,11 +99,11 @@ def parse_params(body: Mapping[str, Any], spec: Sequence[Param]) -> dict[str, An
         value = body.get(param.name)
         if value is None:
             if param.required:
-                raise ApiFailure(400, errors.MISSING_PARAMETER, f"The parameter `{param.name}` is required.")
+                raise MissingParameter(f"The parameter `{param.name}` is required.")
             continue
         value = _check(param, value)
         if param.nonempty and len(value) == 0:
-            raise ApiFailure(400, errors.MISSING_PARAMETER, f"The parameter `{param.name}` may not be empty.")
+            raise MissingParameter(f"The parameter `{param.name}` may not be empty.")
         out[param.name] = value
     return out
 

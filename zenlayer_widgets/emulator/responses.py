@@ -1,7 +1,8 @@
 """The responses layer: parse each action's parameters, call the backend, render wire objects.
 
-``dispatch(backend, action, version, body)`` returns the inner ``response`` object without its
-``requestId`` (the app adds the envelope) or raises :class:`ApiFailure`.
+:func:`resolve` picks an action's handler; a handler ``(backend, body, version)`` returns the inner
+``response`` object without its ``requestId`` (the pipeline adds the envelope) or raises a named
+:class:`~.exceptions.EmulatorError`. :func:`render_success` / :func:`render_failure` write the bytes.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..api import errors
+from ..api import vocabulary as A
 from .backend import EmulatorBackend
-from .exceptions import ApiFailure
+from .exceptions import EmulatorError, InvalidAction, InvalidVersion, MissingParameter
 from .params import PAGE, Param, page_of, parse_params
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 
-VERSION_2023 = "2023-03-13"
-VERSION_2026 = "2026-04-01"
-VERSIONS = (VERSION_2023, VERSION_2026)
+VERSION_2023, VERSION_2026 = A.VERSION_2023, A.VERSION_2026
+VERSIONS = A.API_VERSIONS
 #: The version assumed when X-ZC-Version is absent (the bearer-token curl example sends none).
 DEFAULT_VERSION = VERSION_2026
 
@@ -96,7 +96,7 @@ def render_success(request_id: str, fields: dict[str, Any]) -> bytes:
     return f'{{"requestId":{compact_json(request_id)},"response":{inner}}}'.encode("ascii")
 
 
-def render_failure(request_id: str, failure: ApiFailure) -> bytes:
+def render_failure(request_id: str, failure: EmulatorError) -> bytes:
     """The flat error body ``{requestId, code, message}``."""
     return compact_json({"requestId": request_id, "code": failure.code, "message": failure.message}).encode("ascii")
 
@@ -192,7 +192,7 @@ def _delete_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
 def _modify_images(backend: EmulatorBackend, body: dict, version: str) -> dict:
     params = parse_params(body, (REQUIRED_IMAGE_IDS, Param("imageName"), Param("imageDescription")))
     if "imageName" not in params and "imageDescription" not in params:
-        raise ApiFailure(400, errors.MISSING_PARAMETER, "Give `imageName`, `imageDescription` or both.")
+        raise MissingParameter("Give `imageName`, `imageDescription` or both.")
     backend.modify_images(params["imageIds"], params.get("imageName"), params.get("imageDescription"))
     return {}
 
@@ -206,17 +206,17 @@ def _describe_image(backend: EmulatorBackend, body: dict, version: str) -> dict:
 Handler = Callable[[EmulatorBackend, dict, str], dict]
 
 ACTIONS: dict[str, Handler] = {
-    "DescribeZones": _describe_zones,
-    "DescribeInstances": _describe_instances,
-    "DescribeInstancesStatus": _describe_instances_status,
-    "StartInstances": _start_instances,
-    "StopInstances": _stop_instances,
-    "DescribeImages": _describe_images,
-    "DescribeImageQuota": _describe_image_quota,
-    "CreateImage": _create_image,
-    "DeleteImages": _delete_images,
-    "ModifyImagesAttributes": _modify_images,
-    "DescribeImage": _describe_image,
+    A.DESCRIBE_ZONES: _describe_zones,
+    A.DESCRIBE_INSTANCES: _describe_instances,
+    A.DESCRIBE_INSTANCES_STATUS: _describe_instances_status,
+    A.START_INSTANCES: _start_instances,
+    A.STOP_INSTANCES: _stop_instances,
+    A.DESCRIBE_IMAGES: _describe_images,
+    A.DESCRIBE_IMAGE_QUOTA: _describe_image_quota,
+    A.CREATE_IMAGE: _create_image,
+    A.DELETE_IMAGES: _delete_images,
+    A.MODIFY_IMAGES_ATTRIBUTES: _modify_images,
+    A.DESCRIBE_IMAGE: _describe_image,
 }
 
 
@@ -224,10 +224,10 @@ def resolve(action: str | None, version: str | None) -> tuple[Handler, str]:
     """The handler and the API version for these headers; 400 INVALID_ACTION / INVALID_VERSION."""
     version = version or DEFAULT_VERSION
     if version not in VERSIONS:
-        raise ApiFailure(400, errors.INVALID_VERSION, f"X-ZC-Version must be one of {', '.join(VERSIONS)}.")
+        raise InvalidVersion(f"X-ZC-Version must be one of {', '.join(VERSIONS)}.")
     if not action:
-        raise ApiFailure(400, errors.INVALID_ACTION, "The header X-ZC-Action is missing.")
+        raise InvalidAction("The header X-ZC-Action is missing.")
     handler = ACTIONS.get(action)
     if handler is None:
-        raise ApiFailure(400, errors.INVALID_ACTION, "The action in X-ZC-Action is not supported by the vm service emulator.")
+        raise InvalidAction("The action in X-ZC-Action is not supported by the vm service emulator.")
     return handler, version

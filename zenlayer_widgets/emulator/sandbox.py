@@ -230,10 +230,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import EmulatorContext
     from .auth import AuthConfig
     from .backend import EmulatorBackend
+    from .conditions import Conditions
     from .server import serve
 
     directory = Path(args.dir)
-    backend = EmulatorBackend(seed="demo", transition_seconds=args.transition_seconds, latency_ms=args.latency_ms)
+    backend = EmulatorBackend(seed="demo", transition_seconds=args.transition_seconds)
     snapshot_path = directory / SNAPSHOT_FILE
     snapshot = persist.load(snapshot_path)
     if snapshot is not None:
@@ -251,7 +252,7 @@ def _serve(args: argparse.Namespace) -> int:
     backend.on_change = save_snapshot
     save_snapshot()
     password = os.environ.get(PASSWORD_ENV, "")
-    context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, None))
+    context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, None), Conditions(latency_ms=args.latency_ms))
 
     async def run() -> None:
         ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -106,16 +106,13 @@ class CredentialsForm(W.VBox):
         return self._tasks.spawn(self._verify(client))
 
     async def _verify(self, client: ZenlayerClient) -> None:
-        twin = client.to_async()
         try:
-            zones = await twin.describe_zones()
+            zones = await client.async_client().describe_zones()
         except Exception as error:
-            client.close()
+            client.close()  # and its async counterpart
             self.connect_button.disabled = False
             self._show(explain(error, "Signing in").text(), "zw-credentials-error")
             return
-        finally:
-            await twin.aclose()
         self.client = client
         self._show(f"Connected to {client.base_url} ({len(zones)} zones).", "zw-credentials-ok")
         if self._on_connect is not None:

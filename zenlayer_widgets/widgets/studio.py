@@ -9,6 +9,7 @@ from ..api.errors import CredentialsError
 from ..api.profiles import list_profiles
 from ..connection import connect
 from ..studio.controller import StudioController
+from ..studio.tasks import current_loop
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
@@ -32,9 +33,12 @@ class ImageStudio(W.VBox):
         controller: StudioController | None = None,
         load: bool = True,
     ) -> None:
+        self._own_client: ZenlayerClient | None = None
         if controller is None:
-            client = client if client is not None else connect()
-            aclient = client.to_async() if isinstance(client, ZenlayerClient) else client
+            if client is None:
+                client = self._own_client = connect()  # made here, so closed by close()
+            loop = current_loop()  # the controller's tasks run here: its async counterpart must too
+            aclient = client.async_client(loop) if isinstance(client, ZenlayerClient) else client
             controller = StudioController(aclient)
         self.controller = controller
         self.banner = W.HTML()
@@ -87,4 +91,6 @@ class ImageStudio(W.VBox):
 
     def close(self) -> None:
         self.controller.close()
+        if self._own_client is not None:
+            self._own_client.close()
         super().close()

@@ -1,0 +1,71 @@
+"""The Zenlayer VM API's vocabulary, written once: service, versions, actions, limits, state names.
+
+The client (:mod:`._wire`, :mod:`._flows`, :mod:`._actions`), the product rules and core, and the
+emulator all import these names; a new action or state goes here first. Plain constants only:
+this module imports nothing.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- service and versions
+SERVICE = "vm"
+#: The one endpoint: every action is ``POST {base_url}/api/v2/vm`` with ``X-ZC-Action``.
+SERVICE_PATH = "/api/v2/vm"
+VERSION_2023 = "2023-03-13"
+VERSION_2026 = "2026-04-01"
+API_VERSIONS = (VERSION_2023, VERSION_2026)
+#: What the client sends unless told otherwise.
+DEFAULT_API_VERSION = VERSION_2023
+
+# ---------------------------------------------------------------------------- actions
+DESCRIBE_ZONES = "DescribeZones"
+DESCRIBE_INSTANCES = "DescribeInstances"
+DESCRIBE_INSTANCES_STATUS = "DescribeInstancesStatus"
+START_INSTANCES = "StartInstances"
+STOP_INSTANCES = "StopInstances"
+DESCRIBE_IMAGES = "DescribeImages"
+DESCRIBE_IMAGE_QUOTA = "DescribeImageQuota"
+CREATE_IMAGE = "CreateImage"
+DELETE_IMAGES = "DeleteImages"
+MODIFY_IMAGES_ATTRIBUTES = "ModifyImagesAttributes"
+#: The singular image read (the Go SDK declares it; its answer shape is our reading, docs/emulator.md).
+DESCRIBE_IMAGE = "DescribeImage"
+#: Every action the client calls and the emulator answers.
+ACTIONS = (
+    DESCRIBE_ZONES,
+    DESCRIBE_INSTANCES,
+    DESCRIBE_INSTANCES_STATUS,
+    START_INSTANCES,
+    STOP_INSTANCES,
+    DESCRIBE_IMAGES,
+    DESCRIBE_IMAGE_QUOTA,
+    CREATE_IMAGE,
+    DELETE_IMAGES,
+    MODIFY_IMAGES_ATTRIBUTES,
+    DESCRIBE_IMAGE,
+)
+
+# ----------------------------------------------------------------------------- limits
+#: At most this many ids (or other array items) per request.
+MAX_IDS_PER_REQUEST = 100
+#: The largest ``pageSize`` the API accepts, and the default when none is sent.
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 20
+
+# ------------------------------------------------------------------------ state names
+#: Instance power states (DescribeInstances / DescribeInstancesStatus).
+RUNNING = "RUNNING"
+STOPPED = "STOPPED"
+STOPPING = "STOPPING"
+BOOTING = "BOOTING"
+IMAGING = "IMAGING"
+#: States an instance leaves by itself (the form keeps polling while one is shown).
+TRANSITIONAL_INSTANCE_STATES = frozenset(
+    {"PENDING", "DEPLOYING", STOPPING, BOOTING, "RELEASING", "REBUILDING", "RECYCLING", "REBOOT", IMAGING}
+)
+#: Image states (DescribeImages) and image types.
+CREATING = "CREATING"
+AVAILABLE = "AVAILABLE"
+UNAVAILABLE = "UNAVAILABLE"
+CUSTOM_IMAGE = "CUSTOM_IMAGE"
+PUBLIC_IMAGE = "PUBLIC_IMAGE"

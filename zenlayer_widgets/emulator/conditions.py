@@ -1,0 +1,52 @@
+"""What the network between a client and the emulator does: injected faults and added latency.
+
+Kept outside the backend (which holds only the account's state and rules): the request pipeline
+draws a fault for each request and puts the latency on its reply; the server or the in-process
+transport waits that long before answering.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .faults import FaultInjector, FaultRule
+
+
+class Conditions:
+    """Fault rules (``ACTION:KIND:PROBABILITY``, drawn from a seeded RNG) and latency in milliseconds."""
+
+    def __init__(self, faults: Iterable[str | FaultRule] = (), *, latency_ms: float = 0.0, seed: int | str = "demo") -> None:
+        self._initial = tuple(faults)
+        self._injector = FaultInjector(self._initial, seed=seed)
+        self.latency_ms = latency_ms
+
+    @property
+    def latency_ms(self) -> float:
+        return self._latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+            raise ValueError(f"latency_ms must be a finite number >= 0, not {value!r}")
+        self._latency_ms = float(value)
+
+    @property
+    def faults(self) -> tuple[FaultRule, ...]:
+        return self._injector.rules
+
+    def set_faults(self, faults: Iterable[str | FaultRule]) -> None:
+        """Replace the fault rules (``["CreateImage:lost_response:1"]``); ValueError when malformed."""
+        self._injector.set_rules(faults)
+
+    def draw(self, action: str) -> str | None:
+        """The fault kind that hits this request of ``action``, or None."""
+        return self._injector.draw(action)
+
+    def reset(self) -> None:
+        """Back to the faults given at start (the latency stays)."""
+        self._injector.set_rules(self._initial)
+
+    def __repr__(self) -> str:
+        rules = ", ".join(f"{r.action}:{r.kind}:{r.probability:g}" for r in self.faults)
+        return f"Conditions(faults=[{rules}], latency_ms={self.latency_ms:g})"
