@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from zenlayer_widgets.emulator import start_emulator
 
-from .lab import open_notebook, run_all
+from .harness.lab import open_notebook, run_all
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 
