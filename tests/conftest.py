@@ -34,11 +34,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """Each test gets its own CreateImage journal (the default file and the in-memory one), so an
-    intent a test leaves open is never resumed by a later test whose emulator reuses the port."""
-    from zenlayer_widgets.core import journal
+def _own_ledger(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own ledger (the default SQLite file and the in-memory one), so an intent a
+    test leaves open is never resumed by a later test whose emulator reuses the port."""
+    from zenlayer_widgets.core import ledger
 
-    path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
-    monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
-    monkeypatch.setattr(journal, "default_journal_path", lambda: path)
+    path = Path(request.config.stash[_ENV][1]) / "ledgers" / f"{uuid.uuid4().hex}.sqlite3"
+    monkeypatch.setattr(ledger, "_memory_ledger", ledger.Ledger(None))
+    monkeypatch.setattr(ledger, "default_ledger_path", lambda: path)

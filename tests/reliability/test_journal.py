@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from zenlayer_widgets.core import journal as journal_module
+from zenlayer_widgets.core import ledger as journal_module
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.core.journal import (
+from zenlayer_widgets.core.ledger import (
     AVAILABLE_OUTCOME, GONE, NOT_MADE, SUBMITTED, TIMEOUT, UNKNOWN, Journal, JournalError, journal_for,
 )
 from zenlayer_widgets.core.create import ImageWaitTimeout, PreflightFailed, create_image_async

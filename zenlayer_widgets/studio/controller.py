@@ -19,6 +19,7 @@ import pandas as pd
 from ..api.models import ImageQuota, Instance
 from .explain import Explanation, explain
 from ..core.inventory import Inventory, load_inventory_async
+from ..core.changes import delete_image_async
 from ..core.create import ImageProgress, create_image_async, stop_instance_async
 from ..core.preflight import Preflight, evaluate_preflight
 from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
@@ -288,6 +289,14 @@ class StudioController:
         self.delete_candidate = None
         self._emit("delete")
 
+    def _image_facts(self, image_id: str) -> dict[str, str | None]:
+        """The zone and name of a loaded image (what the ledger records beside its id)."""
+        frame = self.inventory.images if self.inventory is not None else pd.DataFrame()
+        rows = frame[frame["image_id"] == image_id] if not frame.empty else frame
+        if rows.empty:
+            return {}
+        return {"zone_id": str(rows.iloc[0]["zone"]), "image_name": str(rows.iloc[0]["name"])}
+
     async def confirm_delete(self) -> None:
         """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
         image_id, self.delete_candidate = self.delete_candidate, None
@@ -296,7 +305,7 @@ class StudioController:
             return
         self._set_busy("delete", True)
         try:
-            await self.client.delete_images([image_id])
+            await delete_image_async(self.client, image_id, **self._image_facts(image_id))
             self.notice = f"Image {image_id} deleted."
             self.report(None)
         except Exception as error:  # noqa: BLE001

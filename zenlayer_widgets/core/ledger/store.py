@@ -1,0 +1,503 @@
+"""The ledger: CreateImage intents and every action the package takes, in SQLite or PostgreSQL.
+
+A :class:`Ledger` wraps one SQLAlchemy engine. Intents are rows updated in place; actions are
+appended. The database, not a file lock, keeps two runs from sending the same create: a second
+open intent for the same (account, zone, image name) or the same instance is refused by a
+partial unique index, and only the intent's *owner* may mark it sent (a compare-and-set).
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import socket
+import threading
+import uuid
+import warnings
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.pool import StaticPool
+
+from ...api.errors import ZenlayerError
+from ...rules import AVAILABLE, UNAVAILABLE
+from . import schema
+from .migrations import migrate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..progress import ImageProgress
+
+log = logging.getLogger("zenlayer_widgets.core.ledger")
+
+# Outcomes of an intent. Open ones are reconciled on the next run; final ones are history.
+SUBMITTED = "submitted"  # CreateImage answered with an image id (CREATING)
+ADOPTED = "adopted"  # the image was matched to this intent on evidence after an unknown outcome
+TIMEOUT = "timeout"  # the wait gave up while the image was still CREATING
+UNKNOWN = "unknown"  # sent, and the evidence could not tell whether (or which) image was made
+AVAILABLE_OUTCOME = "available"  # final: the image is AVAILABLE
+FAILED = "failed"  # final: the image became UNAVAILABLE
+NOT_MADE = "not_made"  # final: refused, never sent, or the evidence proved no image was made
+GONE = "gone"  # final: the image this intent made no longer exists (deleted since)
+FINAL_OUTCOMES = frozenset({AVAILABLE_OUTCOME, FAILED, NOT_MADE, GONE})
+
+#: Action kinds recorded in ``zw_actions``.
+ACTION_KINDS = ("create", "stop", "start", "delete", "rename")
+#: Prune rule: closed intents whose last change is older than this are deleted (their actions stay).
+PRUNE_CLOSED_INTENTS_AFTER_DAYS = 90
+#: Prune rule: actions older than this are deleted.
+PRUNE_ACTIONS_AFTER_DAYS = 400
+
+
+class LedgerError(ZenlayerError):
+    """The ledger cannot be opened, read or written; for a create: nothing was sent."""
+
+
+class IntentConflict(LedgerError):
+    """Another open intent holds this (zone, image name) or this instance: someone else's create is
+    in flight or unfinished. ``existing`` is that intent."""
+
+    def __init__(self, existing: LedgerEntry) -> None:
+        self.existing = existing
+        super().__init__(
+            f"Another create is open in the ledger: image {existing.image_name!r} from instance {existing.instance_id} "
+            f"in {existing.zone_id}, started {existing.started_at} by {existing.who} "
+            f"(outcome {existing.outcome or 'none yet'}, image {existing.image_id or 'unknown'}). Nothing was sent. "
+            "Wait for it to finish, or re-run that create (instance and name) to reconcile it."
+        )
+
+
+class NotOwner(LedgerError):
+    """Another run has taken this intent over; this one must not send."""
+
+
+def now_text(moment: datetime | None = None) -> str:
+    """A UTC time as the ledger stores it."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def who_am_i() -> str:
+    """``user@host`` of this process (what the ledger says did an action)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One intent as stored (``outcome`` None: nothing was recorded after the intent)."""
+
+    intent_id: str
+    account: str
+    instance_id: str
+    zone_id: str
+    image_name: str
+    description: str | None
+    started_at: str
+    outcome: str | None = None
+    image_id: str | None = None
+    request_id: str | None = None
+    status: str | None = None
+    adopted: bool = False
+    error: dict[str, str] | None = None
+    updated_at: str | None = None
+    who: str = ""
+    owner: str = ""
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    heartbeat_at: str = ""
+    sent_at: str | None = None
+    attempts: int = 0
+    settle_seconds: float | None = None
+    snapshot: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+    is_open: bool = True
+
+    @property
+    def open(self) -> bool:
+        """Whether the intent still needs reconciling."""
+        return self.is_open
+
+    @property
+    def endpoint(self) -> str:  # the journal's name for the account
+        return self.account
+
+    def owner_dead(self) -> bool:
+        """Whether the owner's process is known to be gone (it ran on this host and its pid is free)."""
+        if self.owner_host != socket.gethostname() or not self.owner_pid:
+            return False
+        try:
+            os.kill(self.owner_pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # exists, owned by another user
+            return False
+        return False
+
+
+@dataclass(frozen=True)
+class Action:
+    """One recorded action."""
+
+    action_id: int
+    at: str
+    kind: str
+    account: str
+    zone_id: str | None
+    instance_id: str | None
+    image_id: str | None
+    image_name: str | None
+    request_id: str | None
+    outcome: str
+    who: str
+    intent_id: str | None
+    detail: str | None
+
+
+def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
+    """An error as its class name and API code only (messages are never kept: they may quote anything)."""
+    if error is None:
+        return None, None
+    code = getattr(error, "code", None)
+    return type(error).__name__, code if isinstance(code, str) else None
+
+
+def _entry(row: sa.Row) -> LedgerEntry:
+    data = dict(row._mapping)
+    error_type, error_code = data.pop("error_type"), data.pop("error_code")
+    error = None if error_type is None else {"type": error_type, **({"code": error_code} if error_code else {})}
+    data["adopted"] = bool(data["adopted"])
+    data["is_open"] = bool(data["is_open"])
+    return LedgerEntry(error=error, **data)
+
+
+def _prepare_sqlite(engine: sa.Engine) -> None:
+    """WAL (readers never block the writer), a busy timeout (writers wait, not fail), real transactions."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's guesswork
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+
+
+def sqlite_file_url(path: str | os.PathLike[str]) -> str:
+    """The URL of a SQLite ledger file, created (mode 0600, its folder 0700) when missing."""
+    from pathlib import Path
+
+    path = Path(path).expanduser().absolute()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # SQLite's -wal and -shm files copy this mode
+    return sa.URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def make_engine(url: str | sa.URL) -> sa.Engine:
+    """An engine for a ledger URL (``sqlite://`` in memory, ``sqlite:////path``, ``postgresql+psycopg://``)."""
+    url = sa.make_url(url)
+    if url.get_backend_name() == "sqlite":
+        memory = url.database in (None, "", ":memory:")
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 15}}
+        if memory:
+            options["poolclass"] = StaticPool  # one shared connection: the in-memory database lives in it
+        engine = sa.create_engine(url, **options)
+        _prepare_sqlite(engine)
+        return engine
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+
+
+class Ledger:
+    """Intents and actions in one database: ``Ledger(None)`` a private in-memory SQLite ledger, ``Ledger(path)``
+    a SQLite file, ``Ledger("postgresql://...")`` PostgreSQL (any SQLAlchemy URL)."""
+
+    def __init__(self, url: str | sa.URL | os.PathLike[str] | None = None, *, engine: sa.Engine | None = None) -> None:
+        if isinstance(url, os.PathLike):
+            url = sqlite_file_url(url)
+        self._url = sa.make_url(url or "sqlite://")
+        self.engine = engine or make_engine(self._url)
+        self._lock = threading.RLock()  # one writer per process at a time on a shared in-memory connection
+        try:
+            self.version = migrate(self.engine)
+        except exc.SQLAlchemyError as error:
+            raise LedgerError(
+                f"The ledger {self} cannot be opened ({type(error).__name__}); nothing was sent. "
+                "Point ZENLAYER_JOURNAL at a writable file or a reachable PostgreSQL server."
+            ) from None
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password hidden."""
+        return self._url.render_as_string(hide_password=True)
+
+    @property
+    def in_memory(self) -> bool:
+        return self._url.get_backend_name() == "sqlite" and self._url.database in (None, "", ":memory:")
+
+    @property
+    def path(self) -> str | None:
+        """The SQLite file, if the ledger is one."""
+        return None if self.in_memory or self._url.get_backend_name() != "sqlite" else self._url.database
+
+    def __repr__(self) -> str:
+        return f"Ledger({'in memory' if self.in_memory else self.url})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------------------ plumbing
+
+    def _write(self, statement: Any) -> sa.CursorResult:
+        with self._lock, self.engine.begin() as connection:
+            return connection.execute(statement)
+
+    def _read(self, statement: Any) -> list[sa.Row]:
+        with self._lock, self.engine.connect() as connection:
+            return list(connection.execute(statement))
+
+    def _unusable(self, how: str, error: BaseException) -> LedgerError:
+        return LedgerError(
+            f"The ledger {self} cannot be {how} ({type(error).__name__}); nothing was sent. "
+            "Point ZENLAYER_JOURNAL at a writable file or a reachable PostgreSQL server, or set ZENLAYER_JOURNAL=off."
+        )
+
+    # ------------------------------------------------------------------------------ intents
+
+    def begin(
+        self, account: str, instance_id: str, zone_id: str, image_name: str, description: str | None, *,
+        snapshot: dict[str, Any] | None = None, settle_seconds: float | None = None, owner: str | None = None,
+    ) -> LedgerEntry:
+        """Record an intent before CreateImage is sent. :class:`IntentConflict` when another open intent holds
+        the name in the zone or the instance; :class:`LedgerError` when it cannot be written (nothing sent)."""
+        stamp = now_text()
+        values = {
+            "intent_id": uuid.uuid4().hex, "account": account, "zone_id": zone_id, "instance_id": instance_id,
+            "image_name": image_name, "description": description, "is_open": True, "adopted": False,
+            "who": who_am_i(), "owner": owner or uuid.uuid4().hex, "owner_host": socket.gethostname(),
+            "owner_pid": os.getpid(), "started_at": stamp, "updated_at": stamp,
+            "heartbeat_at": stamp, "attempts": 0, "snapshot": snapshot, "settle_seconds": settle_seconds,
+        }
+        try:
+            self._write(schema.intents.insert().values(**values))
+        except exc.IntegrityError:
+            existing = self.blocking_intent(account, zone_id, image_name, instance_id)
+            if existing is None:  # it closed meanwhile: try once more
+                return self.begin(account, instance_id, zone_id, image_name, description, snapshot=snapshot,
+                                  settle_seconds=settle_seconds, owner=owner)
+            raise IntentConflict(existing) from None
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("written", error) from None
+        return self.get(values["intent_id"])  # type: ignore[return-value]
+
+    def get(self, intent_id: str) -> LedgerEntry | None:
+        rows = self._read(sa.select(schema.intents).where(schema.intents.c.intent_id == intent_id))
+        return _entry(rows[0]) if rows else None
+
+    def blocking_intent(self, account: str, zone_id: str, image_name: str, instance_id: str) -> LedgerEntry | None:
+        """The open intent holding this name in the zone or this instance, if any."""
+        t = schema.intents.c
+        rows = self._read(sa.select(schema.intents).where(
+            t.is_open, t.account == account,
+            sa.or_(sa.and_(t.zone_id == zone_id, t.image_name == image_name), t.instance_id == instance_id)))
+        return _entry(rows[0]) if rows else None
+
+    def _update(self, intent_id: str, *conditions: Any, **values: Any) -> bool:
+        t = schema.intents.c
+        result = self._write(schema.intents.update().where(t.intent_id == intent_id, *conditions).values(**values))
+        return result.rowcount == 1
+
+    def mark_sent(self, intent_id: str, owner: str) -> None:
+        """Before CreateImage goes out: note the time (a lost request may land until ``sent_at + settle``).
+        :class:`NotOwner` when another run has taken the intent over (then nothing may be sent)."""
+        t = schema.intents.c
+        stamp = now_text()
+        if not self._update(intent_id, t.owner == owner, t.is_open, sent_at=stamp, heartbeat_at=stamp,
+                            updated_at=stamp, attempts=t.attempts + 1):
+            raise NotOwner(f"Intent {intent_id} was taken over by another run (or closed); this run sends nothing.")
+
+    def touch(self, intent_id: str, owner: str) -> bool:
+        """Heartbeat of the owner (a run that stops touching its intent becomes stale and can be taken over)."""
+        t = schema.intents.c
+        return self._update(intent_id, t.owner == owner, heartbeat_at=now_text())
+
+    def take_over(self, entry: LedgerEntry, owner: str) -> bool:
+        """Become the owner of ``entry`` if nobody has touched it since it was read (compare-and-set)."""
+        t = schema.intents.c
+        return self._update(entry.intent_id, t.owner == entry.owner, t.heartbeat_at == entry.heartbeat_at, t.is_open,
+                            owner=owner, owner_host=socket.gethostname(), owner_pid=os.getpid(), heartbeat_at=now_text())
+
+    def note_evidence(self, intent_id: str, evidence: dict[str, Any]) -> None:
+        """Merge what a reconcile saw into the intent (kept for the next run)."""
+        entry = self.get(intent_id)
+        merged = {**((entry.evidence if entry else None) or {}), **evidence}
+        self._update(intent_id, evidence=merged, updated_at=now_text())
+
+    def record(
+        self, intent_id: str, outcome: str, *, image_id: str | None = None, request_id: str | None = None,
+        status: str | None = None, adopted: bool = False, error: BaseException | None = None, owner: str | None = None,
+    ) -> None:
+        """Record an outcome (final ones close the intent) and append it to the actions. A failure to write
+        only warns: the create itself went through."""
+        error_type, error_code = _error_fields(error)
+        values: dict[str, Any] = {"outcome": outcome, "status": status, "adopted": adopted, "error_type": error_type,
+                                  "error_code": error_code, "updated_at": now_text(), "is_open": outcome not in FINAL_OUTCOMES}
+        if image_id is not None:
+            values["image_id"] = image_id
+        if request_id is not None:
+            values["request_id"] = request_id
+        try:
+            with self._lock, self.engine.begin() as connection:
+                t = schema.intents.c
+                row = connection.execute(sa.select(schema.intents).where(t.intent_id == intent_id)).first()
+                if row is None:
+                    return
+                connection.execute(schema.intents.update().where(t.intent_id == intent_id).values(**values))
+                connection.execute(schema.actions.insert().values(
+                    at=values["updated_at"], kind="create", account=row.account, zone_id=row.zone_id,
+                    instance_id=row.instance_id, image_id=image_id or row.image_id, image_name=row.image_name,
+                    request_id=request_id or row.request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
+                    detail=error_code or error_type))
+        except exc.SQLAlchemyError as problem:
+            message = f"The ledger {self} could not record outcome {outcome!r} ({type(problem).__name__})."
+            log.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def record_progress(self, intent_id: str, progress: ImageProgress) -> None:
+        """Record where a create stands: AVAILABLE and UNAVAILABLE are final, anything else stays open."""
+        if progress.status == AVAILABLE:
+            outcome = AVAILABLE_OUTCOME
+        elif progress.status == UNAVAILABLE:
+            outcome = FAILED
+        elif progress.phase == "timeout":
+            outcome = TIMEOUT
+        else:
+            outcome = ADOPTED if progress.adopted else SUBMITTED
+        self.record(intent_id, outcome, image_id=progress.image_id, request_id=progress.request_id,
+                    status=progress.status, adopted=progress.adopted)
+
+    def entries(self, account: str | None = None, *, open_only: bool = False, limit: int | None = None) -> list[LedgerEntry]:
+        """Intents, oldest first (only ``account``'s when given); :class:`LedgerError` when unreadable."""
+        t = schema.intents.c
+        query = sa.select(schema.intents)
+        if account is not None:
+            query = query.where(t.account == account)
+        if open_only:
+            query = query.where(t.is_open)
+        if limit is not None:
+            query = query.order_by(t.started_at.desc(), t.intent_id.desc()).limit(limit)
+        else:
+            query = query.order_by(t.started_at, t.intent_id)
+        try:
+            rows = [_entry(row) for row in self._read(query)]
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("read", error) from None
+        return rows[::-1] if limit is not None else rows
+
+    def open_intent(self, account: str, instance_id: str, image_name: str) -> LedgerEntry | None:
+        """The open intent for this instance and name at ``account``, if there is one."""
+        t = schema.intents.c
+        try:
+            rows = self._read(sa.select(schema.intents).where(
+                t.is_open, t.account == account, t.instance_id == instance_id, t.image_name == image_name))
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("read", error) from None
+        return _entry(rows[0]) if rows else None
+
+    def claimed_image_ids(self, account: str, zone_id: str, *, besides: str | None = None) -> set[str]:
+        """Image ids other intents in this zone already own (never someone else's to adopt)."""
+        t = schema.intents.c
+        query = sa.select(t.image_id).where(t.account == account, t.zone_id == zone_id, t.image_id.is_not(None))
+        if besides is not None:
+            query = query.where(t.intent_id != besides)
+        return {row.image_id for row in self._read(query)}
+
+    def to_frame(self, account: str | None = None, limit: int = 500) -> pd.DataFrame:
+        """The latest intents as a table, newest first (for a runbook's output)."""
+        import pandas as pd
+
+        columns = ["started", "instance_id", "zone", "image_name", "outcome", "image_id", "status", "adopted",
+                   "request_id", "error", "updated", "who", "account"]
+        rows = [
+            [e.started_at, e.instance_id, e.zone_id, e.image_name, e.outcome or "(none)", e.image_id, e.status, e.adopted,
+             e.request_id, (e.error or {}).get("code") or (e.error or {}).get("type"), e.updated_at, e.who, e.account]
+            for e in reversed(self.entries(account, limit=limit))
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    # ------------------------------------------------------------------------------ actions
+
+    def record_action(
+        self, kind: str, *, account: str, outcome: str, zone_id: str | None = None, instance_id: str | None = None,
+        image_id: str | None = None, image_name: str | None = None, request_id: str | None = None,
+        detail: str | None = None, intent_id: str | None = None,
+    ) -> None:
+        """Append one action (``kind`` in :data:`ACTION_KINDS`). A failure to write only warns: the action happened."""
+        if kind not in ACTION_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(ACTION_KINDS)}, not {kind!r}")
+        try:
+            self._write(schema.actions.insert().values(
+                at=now_text(), kind=kind, account=account, zone_id=zone_id, instance_id=instance_id, image_id=image_id,
+                image_name=image_name, request_id=request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
+                detail=detail))
+        except exc.SQLAlchemyError as problem:
+            message = f"The ledger {self} could not record the {kind} of {instance_id or image_id} ({type(problem).__name__})."
+            log.warning(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+    def history(self, account: str | None = None, *, kinds: Iterable[str] | None = None, instance_id: str | None = None,
+                image_id: str | None = None, limit: int = 100) -> list[Action]:
+        """The latest actions, newest first, filtered by account, kinds, instance or image."""
+        t = schema.actions.c
+        query = sa.select(schema.actions)
+        if account is not None:
+            query = query.where(t.account == account)
+        if kinds is not None:
+            query = query.where(t.kind.in_(list(kinds)))
+        if instance_id is not None:
+            query = query.where(t.instance_id == instance_id)
+        if image_id is not None:
+            query = query.where(t.image_id == image_id)
+        query = query.order_by(t.at.desc(), t.action_id.desc()).limit(limit)
+        names = [f.name for f in fields(Action)]
+        return [Action(**{name: row._mapping[name] for name in names}) for row in self._read(query)]
+
+    def history_frame(self, account: str | None = None, **filters: Any) -> pd.DataFrame:
+        import pandas as pd
+
+        names = [f.name for f in fields(Action)]
+        return pd.DataFrame([[getattr(a, n) for n in names] for a in self.history(account, **filters)], columns=names)
+
+    # ------------------------------------------------------------------------------ pruning
+
+    def prune(self, *, now: datetime | None = None, closed_after_days: float = PRUNE_CLOSED_INTENTS_AFTER_DAYS,
+              actions_after_days: float = PRUNE_ACTIONS_AFTER_DAYS) -> tuple[int, int]:
+        """Delete closed intents older than ``closed_after_days`` and actions older than ``actions_after_days``
+        (open intents are never pruned). Returns (intents, actions) deleted."""
+        moment = now or datetime.now(timezone.utc)
+        t, a = schema.intents.c, schema.actions.c
+        with self._lock, self.engine.begin() as connection:
+            intents = connection.execute(schema.intents.delete().where(
+                sa.not_(t.is_open), t.updated_at < now_text(moment - timedelta(days=closed_after_days)))).rowcount
+            actions = connection.execute(schema.actions.delete().where(
+                a.at < now_text(moment - timedelta(days=actions_after_days)))).rowcount
+        return intents, actions
