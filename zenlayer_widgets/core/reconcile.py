@@ -123,8 +123,9 @@ async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) 
     images = await client.list_images(entry.zone_id, image_name=entry.image_name, image_type=CUSTOM_IMAGE)
     statuses = await client.describe_instances_status([entry.instance_id])
     status = next((s.instance_status for s in statuses.items if s.instance_id == entry.instance_id), "")
-    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, besides=entry.intent_id)
-    candidates = tuple(i for i in images if i.image_id not in claimed and _fits(i, entry))
+    fitting = [i for i in images if _fits(i, entry)]
+    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting], besides=entry.intent_id)
+    candidates = tuple(i for i in fitting if i.image_id not in claimed)
     seen_imaging = bool((entry.evidence or {}).get("seen_imaging")) or status == IMAGING
     evidence = {"seen_imaging": seen_imaging, "instance_status": status, "looked_at": now_text(),
                 "candidates": [c.image_id for c in candidates]}

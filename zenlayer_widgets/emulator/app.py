@@ -130,10 +130,15 @@ class ApiHandler(_JsonHandler):
                 raise ApiFailure(429, errors.REQUEST_LIMIT_EXCEEDED, "Request limit exceeded (injected fault).")
             if fault == fault_kinds.ERROR:
                 raise ApiFailure(500, errors.INTERNAL_SERVER_ERROR, "Internal server error (injected fault); nothing was changed.")
-            status, answer = 200, render_success(self.request_id, handler(backend, parse_body(body), version))
+            if fault == fault_kinds.LATE:  # dropped now, applied late_seconds later
+                parsed = parse_body(body)
+                backend.apply_later(lambda: handler(backend, parsed, version))
+                status, answer = 200, b""
+            else:
+                status, answer = 200, render_success(self.request_id, handler(backend, parse_body(body), version))
         except ApiFailure as failure:
             status, answer = failure.status, render_failure(self.request_id, failure)
-        if fault == fault_kinds.LOST_RESPONSE:
+        if fault in (fault_kinds.LOST_RESPONSE, fault_kinds.LATE):
             self._drop_connection()  # applied (or refused) all the same; the answer never leaves
         else:
             self.send_body(status, answer)

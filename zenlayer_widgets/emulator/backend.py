@@ -55,6 +55,8 @@ class EmulatorBackend:
         latency_ms: float = 0.0,
         faults: Iterable[str | FaultRule] = (),
         clock: Clock = time.monotonic,
+        allow_duplicate_names: bool = False,
+        late_seconds: float = 2.0,
     ) -> None:
         if not (0 <= transition_seconds < math.inf and 0 <= latency_ms < math.inf):
             raise ValueError("transition_seconds and latency_ms must be finite numbers >= 0")
@@ -65,6 +67,13 @@ class EmulatorBackend:
         self._offset = 0.0
         self.transition_seconds = float(transition_seconds)
         self.latency_ms = float(latency_ms)
+        #: Whether two custom images of a zone may share a name (the reference does not say the real API refuses it).
+        self.allow_duplicate_names = bool(allow_duplicate_names)
+        if not 0 <= late_seconds < math.inf:
+            raise ValueError("late_seconds must be a finite number >= 0")
+        #: How long after its connection was dropped a request hit by the ``late`` fault is applied.
+        self.late_seconds = float(late_seconds)
+        self._late: list[threading.Timer] = []
         self._initial_faults = tuple(faults)
         self._faults = FaultInjector(self._initial_faults, seed=seed)
         self.reset()
@@ -178,6 +187,25 @@ class EmulatorBackend:
     def draw_fault(self, action: str) -> str | None:
         """The fault kind that hits this request of ``action``, or None."""
         return self._faults.draw(action)
+
+    def apply_later(self, apply: Callable[[], object]) -> None:
+        """Run ``apply`` (a request hit by the ``late`` fault) ``late_seconds`` from now, on a timer thread;
+        its answer or refusal goes nowhere."""
+        def run() -> None:
+            try:
+                apply()
+            except ApiFailure:
+                pass  # refused when it landed; the client had already given up
+
+        timer = threading.Timer(self.late_seconds, run)
+        timer.daemon = True
+        self._late = [t for t in self._late if t.is_alive()] + [timer]
+        timer.start()
+
+    def land_late_requests(self, timeout: float = 30.0) -> None:
+        """Wait until every late request so far has been applied (tests)."""
+        for timer in list(self._late):
+            timer.join(timeout)
 
     # ------------------------------------------------------------------------ zones
 
@@ -314,6 +342,8 @@ class EmulatorBackend:
                 raise ApiFailure(400, errors.INVALID_IMAGE_DESCRIPTION, verdict.message)
 
     def _name_taken(self, zone_id: str, name: str, ignore: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+        if self.allow_duplicate_names:
+            return False
         return any(i.image_name == name and i.image_id not in ignore for i in self._zone_images(zone_id))
 
     def create_image(self, instance_id: str, image_name: str, image_description: str | None = None) -> ImageRecord:

@@ -7,6 +7,9 @@ Kinds, applied per request after authentication:
   failure, so a client may retry; ``lost_response`` is the "did it happen?" case).
 * ``lost_response``: the action is applied, then the connection is closed without a single
   byte of response.
+* ``late``: the connection is closed at once without a byte of response, and the action is
+  applied ``late_seconds`` later (the backend's setting, default 2 s): a request that was still on
+  its way when the client gave up. Its result, refusal or not, reaches nobody.
 
 ``ACTION`` is one of the emulated action names or ``*`` (every action).
 """
@@ -21,7 +24,8 @@ from typing import Iterable
 THROTTLE = "throttle"
 ERROR = "error"
 LOST_RESPONSE = "lost_response"
-KINDS = (THROTTLE, ERROR, LOST_RESPONSE)
+LATE = "late"
+KINDS = (THROTTLE, ERROR, LOST_RESPONSE, LATE)
 
 #: The ten actions the emulator answers (a fault may name any of them, or ``*``).
 ACTIONS = (

@@ -101,6 +101,14 @@ def account_of(client: ZenlayerClient | AsyncZenlayerClient) -> str:
     return os.environ.get(ENV_ACCOUNT, "").strip() or client.base_url
 
 
+def schema_version_of(ledger: Ledger) -> int:
+    """The schema version the ledger's database is at."""
+    from .migrations import current_version
+
+    with ledger.engine.connect() as connection:
+        return current_version(connection)
+
+
 # The 0.1 names (runbooks call zw.journal_for(client).to_frame()).
 Journal = Ledger
 journal_for = ledger_for
@@ -110,5 +118,5 @@ __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
     "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
-    "default_ledger_path", "import_journal", "ledger_for", "legacy_journal_path", "open_ledger",
+    "default_ledger_path", "import_journal", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of",
 ]

@@ -25,6 +25,10 @@ MIGRATIONS: list[Migration] = [
 LATEST = MIGRATIONS[-1][0]
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer package."""
+
+
 def current_version(connection: sa.Connection) -> int:
     """The highest version applied (0 on an empty database)."""
     if not sa.inspect(connection).has_table(schema.schema_version.name):
@@ -37,13 +41,11 @@ def migrate(engine: sa.Engine) -> int:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":  # one migrator at a time; the others wait, then find it done
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7315420211)"))
-        else:  # SQLite: take the write lock now (busy_timeout makes the others wait)
-            connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS zw_migration_lock (id INTEGER)")
-            connection.exec_driver_sql("DELETE FROM zw_migration_lock")
+        # SQLite: the engine's BEGIN IMMEDIATE took the write lock (busy_timeout makes the others wait)
         schema.schema_version.create(connection, checkfirst=True)
         version = current_version(connection)
         if version > LATEST:
-            raise RuntimeError(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
+            raise SchemaTooNew(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
                                "upgrade zenlayer-widgets.")
         for number, name, apply in MIGRATIONS:
             if number > version:

@@ -26,7 +26,7 @@ from sqlalchemy.pool import StaticPool
 from ...api.errors import ZenlayerError
 from ...rules import AVAILABLE, UNAVAILABLE
 from . import schema
-from .migrations import migrate
+from .migrations import SchemaTooNew, migrate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -239,6 +239,8 @@ class Ledger:
         self._lock = threading.RLock()  # one writer per process at a time on a shared in-memory connection
         try:
             self.version = migrate(self.engine)
+        except SchemaTooNew as error:
+            raise LedgerError(f"The ledger {self} cannot be opened: {error}") from None
         except exc.SQLAlchemyError as error:
             raise LedgerError(
                 f"The ledger {self} cannot be opened ({type(error).__name__}); nothing was sent. "
@@ -423,10 +425,13 @@ class Ledger:
             raise self._unusable("read", error) from None
         return _entry(rows[0]) if rows else None
 
-    def claimed_image_ids(self, account: str, zone_id: str, *, besides: str | None = None) -> set[str]:
-        """Image ids other intents in this zone already own (never someone else's to adopt)."""
+    def claimed_image_ids(self, account: str, zone_id: str, image_ids: Iterable[str], *, besides: str | None = None) -> set[str]:
+        """Which of ``image_ids`` another intent in this zone already owns (never someone else's to adopt)."""
+        wanted = sorted(set(image_ids))
+        if not wanted:
+            return set()
         t = schema.intents.c
-        query = sa.select(t.image_id).where(t.account == account, t.zone_id == zone_id, t.image_id.is_not(None))
+        query = sa.select(t.image_id).where(t.account == account, t.zone_id == zone_id, t.image_id.in_(wanted))
         if besides is not None:
             query = query.where(t.intent_id != besides)
         return {row.image_id for row in self._read(query)}
