@@ -75,7 +75,11 @@ def resolve(setting: str) -> tuple[str | None, Path | None]:
 def open_ledger(setting: str) -> Ledger:
     """The (cached) ledger for a ``ZENLAYER_JOURNAL`` value, migrated, with any old journal imported once."""
     with _ledgers_lock:
-        url, legacy = resolve(setting)
+        try:
+            url, legacy = resolve(setting)
+        except OSError as error:
+            raise LedgerError(f"The ledger {setting or default_ledger_path()} cannot be created ({type(error).__name__}); "
+                              f"nothing was sent. Point {ENV_JOURNAL} at a writable file, a PostgreSQL URL, or off.") from None
         if url is None:
             return _memory_ledger
         ledger = _ledgers.get(url)

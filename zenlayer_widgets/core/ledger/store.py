@@ -233,7 +233,11 @@ class Ledger:
 
     def __init__(self, url: str | sa.URL | os.PathLike[str] | None = None, *, engine: sa.Engine | None = None) -> None:
         if isinstance(url, os.PathLike):
-            url = sqlite_file_url(url)
+            try:
+                url = sqlite_file_url(url)
+            except OSError as error:
+                raise LedgerError(f"The ledger file {os.fspath(url)} cannot be created ({type(error).__name__}); "
+                                  "nothing was sent. Point ZENLAYER_JOURNAL at a writable file.") from None
         self._url = sa.make_url(url or "sqlite://")
         self.engine = engine or make_engine(self._url)
         self._lock = threading.RLock()  # one writer per process at a time on a shared in-memory connection
