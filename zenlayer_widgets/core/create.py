@@ -354,8 +354,15 @@ async def create_image_async(
         if not checks.ok or checks.instance is None:
             raise PreflightFailed(checks)
         started = time.monotonic()
-        progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger, sleep=sleep,
-                                      on_progress=on_progress)
+        try:
+            progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger, sleep=sleep,
+                                          on_progress=on_progress)
+        except IntentConflict as conflict:  # another kernel began this very create meanwhile: follow it
+            same = (conflict.existing.instance_id, conflict.existing.image_name) == (instance_id, image_name)
+            progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep,
+                                           on_progress=on_progress) if same else None
+            if progress is None:
+                raise
     intent_id = progress.intent_id
     assert intent_id is not None
     progress = replace(progress, elapsed=time.monotonic() - started)
