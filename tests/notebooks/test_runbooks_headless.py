@@ -20,7 +20,7 @@ def sandbox_env(monkeypatch, tmp_path):
     for name in ("ZENLAYER_ACCESS_KEY_ID", "ZENLAYER_ACCESS_KEY_PASSWORD", "ZENLAYER_TOKEN", "ZENLAYER_BASE_URL", "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
-    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "ledger.sqlite3"))
     monkeypatch.setenv("HOME", str(tmp_path))
     return tmp_path
 
