@@ -46,7 +46,7 @@ def _own_ledger(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
     from zenlayer_widgets.core import ledger
 
     path = Path(request.config.stash[_ENV][1]) / "ledgers" / f"{uuid.uuid4().hex}.sqlite3"
-    monkeypatch.setattr(ledger, "_memory_ledger", ledger.Ledger(None))
+    monkeypatch.setattr(ledger, "_memory_ledger", None)  # a fresh one on first use
     monkeypatch.setattr(ledger, "default_ledger_path", lambda: path)
 
 

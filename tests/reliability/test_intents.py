@@ -242,3 +242,16 @@ def test_the_ledger_as_a_table(ledger):
     frame = ledger.to_frame()
     assert frame.loc[0, ["image_name", "outcome", "image_id"]].tolist() == ["shown", AVAILABLE_OUTCOME, "img-1"]
     assert ledger_for.__name__ == "ledger_for"
+
+
+async def test_an_intent_whose_image_finished_since_does_not_block_the_next_create(ledger):
+    """A wait that timed out and was never re-run leaves its intent open; once its image is done, a create
+    of another name on the same instance closes it (AVAILABLE) and goes on."""
+    with start_emulator(transition_seconds=3600) as slow:
+        async with async_client(slow) as client:
+            with pytest.raises(ImageWaitTimeout):
+                await create(client, slow, "game-tyo-02", "first", ledger, timeout=0.05)
+            slow.backend.advance(3600)  # the first image is AVAILABLE, the instance STOPPED again
+            result = await create(client, slow, "game-tyo-02", "second", ledger, wait=False)
+    assert not result.adopted and [(e.image_name, e.outcome) for e in ledger.entries()] == [
+        ("first", AVAILABLE_OUTCOME), ("second", SUBMITTED)]

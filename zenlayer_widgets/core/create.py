@@ -321,6 +321,28 @@ async def resume_intent(
         _live_owners.discard(owner)
 
 
+async def _after_conflict(
+    client: AsyncZenlayerClient, ledger: Ledger, conflict: IntentConflict, instance: Instance, image_name: str,
+    description: str | None, sleep: Sleep, on_progress: ProgressCallback | None,
+) -> ImageProgress:
+    """Another open intent holds the name or the instance. The same create begun by another kernel meanwhile:
+    follow it. One whose image has finished since (a wait that timed out, never re-run): close it and go on.
+    Anything else: the conflict, naming who holds it (nothing was sent)."""
+    existing = conflict.existing
+    if (existing.instance_id, existing.image_name) == (instance.instance_id, image_name):
+        progress = await resume_intent(client, ledger, instance.instance_id, image_name, sleep=sleep, on_progress=on_progress)
+        if progress is not None:
+            return progress
+    elif existing.image_id is not None:
+        stale = ImageProgress("reconciling", existing.instance_id, existing.zone_id, existing.image_name,
+                              intent_id=existing.intent_id)
+        followed = await _follow_recorded(client, ledger, existing, stale, sleep)  # records AVAILABLE, FAILED or GONE
+        if followed is None or followed.finished:
+            return await submit_image(client, instance, image_name, description, ledger=ledger, sleep=sleep,
+                                      on_progress=on_progress)
+    raise conflict
+
+
 async def create_image_async(
     client: AsyncZenlayerClient,
     instance_id: str,
@@ -357,12 +379,9 @@ async def create_image_async(
         try:
             progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger, sleep=sleep,
                                           on_progress=on_progress)
-        except IntentConflict as conflict:  # another kernel began this very create meanwhile: follow it
-            same = (conflict.existing.instance_id, conflict.existing.image_name) == (instance_id, image_name)
-            progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep,
-                                           on_progress=on_progress) if same else None
-            if progress is None:
-                raise
+        except IntentConflict as conflict:
+            progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description, sleep,
+                                             on_progress)
     intent_id = progress.intent_id
     assert intent_id is not None
     progress = replace(progress, elapsed=time.monotonic() - started)

@@ -38,7 +38,17 @@ OFF_VALUES = frozenset({"off", "none", "memory", "0", "false", "no"})
 
 _ledgers: dict[str, Ledger] = {}
 _ledgers_lock = threading.Lock()
-_memory_ledger = Ledger(None)
+_memory_lock = threading.Lock()
+_memory_ledger: Ledger | None = None  # made on first use (the sandbox's and ZENLAYER_JOURNAL=off's)
+
+
+def memory_ledger() -> Ledger:
+    """This process's in-memory ledger."""
+    global _memory_ledger
+    with _memory_lock:
+        if _memory_ledger is None:
+            _memory_ledger = Ledger(None)
+        return _memory_ledger
 
 
 def default_ledger_path() -> Path:
@@ -81,7 +91,7 @@ def open_ledger(setting: str) -> Ledger:
             raise LedgerError(f"The ledger {setting or default_ledger_path()} cannot be created ({type(error).__name__}); "
                               f"nothing was sent. Point {ENV_JOURNAL} at a writable file, a PostgreSQL URL, or off.") from None
         if url is None:
-            return _memory_ledger
+            return memory_ledger()
         ledger = _ledgers.get(url)
         if ledger is None:
             ledger = Ledger(url)
@@ -96,7 +106,7 @@ def ledger_for(client: ZenlayerClient | AsyncZenlayerClient) -> Ledger:
     """The ledger a client's creates and actions go to: in memory for the sandbox or with
     ``ZENLAYER_JOURNAL=off``, else the one ``ZENLAYER_JOURNAL`` names (default: the SQLite file)."""
     if getattr(client, "sandbox", False):
-        return _memory_ledger
+        return memory_ledger()
     return open_ledger(os.environ.get(ENV_JOURNAL, ""))
 
 

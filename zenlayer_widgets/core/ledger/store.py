@@ -360,7 +360,7 @@ class Ledger:
 
     def record(
         self, intent_id: str, outcome: str, *, image_id: str | None = None, request_id: str | None = None,
-        status: str | None = None, adopted: bool = False, error: BaseException | None = None, owner: str | None = None,
+        status: str | None = None, adopted: bool = False, error: BaseException | None = None,
     ) -> None:
         """Record an outcome (final ones close the intent) and append it to the actions. A failure to write
         only warns: the create itself went through."""
