@@ -156,6 +156,38 @@ async def test_a_colleagues_same_named_image_is_never_adopted_with_our_own_ledge
     assert creates_sent(transport) == 1
 
 
+async def test_the_form_says_unknown_checks_again_and_sends_again_only_once_sure(tmp_path, monkeypatch):
+    """The studio after the colleague race: the error names the candidate, "check again" sends nothing,
+    "send again" (none is mine) closes the intent and goes through preflight, which refuses the name."""
+    from zenlayer_widgets.studio.controller import StudioController
+
+    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "ledger.sqlite3"))
+    with emulator_for("names-repeatable") as emulator:
+        ids = ids_by_name(emulator)
+
+        async def colleague_creates() -> None:
+            emulator.backend.create_image(ids["build-hkg-01"], "form-race")
+
+        transport = LostBeforeArrival(colleague_creates)
+        async with async_client(emulator, transport, timeout=CLIENT_TIMEOUT) as client:
+            controller = StudioController(client, poll_interval=0.01, sleep=fast_sleep)
+            await controller.refresh()
+            controller.select(ids["db-hkg-01"])
+            controller.set_name("form-race")
+            assert await controller.submit() is None
+            assert controller.unknown is not None and "Look for it in HKG-A" in controller.error.headline
+            assert [c.image_name for c in controller.unknown.candidates] == ["form-race"]
+            assert not controller.can_submit  # the name is taken now: only the two buttons below
+            assert await controller.check_again() is None and controller.unknown is not None
+            assert controller.can_send_again  # the settle window is over
+            assert await controller.send_again() is None
+            assert controller.unknown is None and "already has an image named 'form-race'" in controller.error.headline
+            controller.close()
+        [entry] = Ledger(tmp_path / "ledger.sqlite3").entries()
+        assert entry.outcome == NOT_MADE and len(custom_images_named(emulator.backend, "form-race")) == 1
+    assert creates_sent(transport) == 1
+
+
 async def test_a_colleague_on_the_shared_ledger_is_told_about_our_create_and_sends_nothing(mode, ledger_url):
     with emulator_for(mode) as emulator:
         ids = ids_by_name(emulator)

@@ -132,3 +132,19 @@ async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller,
     await controller.tasks.drain()
     assert "Not submitted" in form.progress.value and "RUNNING" in form.progress.value
     assert "web-backup" not in {i.image_name for i in emulator.backend.images.values()}
+
+
+async def test_check_again_and_send_again_show_only_after_an_unknown_outcome(controller, emulator):
+    from zenlayer_widgets.core.reconcile import CreateOutcomeUnknown
+
+    studio = await studio_for(controller)
+    form = studio.form
+    assert form.unknown_box.layout.display == "none"
+    controller.unknown = CreateOutcomeUnknown("HKG-A", "lost", "a lost answer", (), ids_by_name(emulator)["build-hkg-01"])
+    controller._emit("unknown")
+    assert form.unknown_box.layout.display == "" and not form.check_again.disabled
+    assert form.send_again.disabled  # no intent whose settle window is over: not sure yet
+    assert "zw-check-again" in form.check_again._dom_classes and "zw-send-again" in form.send_again._dom_classes
+    controller.unknown = None
+    controller._emit("unknown")
+    assert form.unknown_box.layout.display == "none"

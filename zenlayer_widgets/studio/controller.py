@@ -20,7 +20,9 @@ from ..api.models import ImageQuota, Instance
 from .explain import Explanation, explain
 from ..core.inventory import Inventory, load_inventory_async
 from ..core.changes import delete_image_async
-from ..core.create import ImageProgress, create_image_async, stop_instance_async
+from ..core.create import CreateOutcomeUnknown, ImageProgress, create_image_async, settle_intent_async, stop_instance_async
+from ..core.ledger import account_of, ledger_for
+from ..core.reconcile import settled
 from ..core.preflight import Preflight, evaluate_preflight
 from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .tasks import Freshness, TaskRunner, current_loop
@@ -32,8 +34,10 @@ if TYPE_CHECKING:
 
 Listener = Callable[[str], None]
 
-#: Topics a view can listen to ("reset": the name and description were cleared after a create).
-TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop", "reset", "filters", "delete")
+#: Topics a view can listen to ("reset": the name and description were cleared after a create; "unknown": a
+#: create's outcome could not be told, or no longer needs telling).
+TOPICS = ("instances", "inventory", "selection", "form", "busy", "progress", "error", "stop", "reset", "filters", "delete",
+          "unknown")
 
 
 class StudioController:
@@ -64,6 +68,8 @@ class StudioController:
         self.notice = ""
         self.confirming_stop = False
         self.delete_candidate: str | None = None  # image id awaiting confirmation
+        self.unknown: CreateOutcomeUnknown | None = None  # the last create's outcome, when the evidence could not tell
+        self._unknown_description: str | None = None
         self.loaded_at: float | None = None
         self._listeners: list[Listener] = []
         self._freshness = Freshness()
@@ -322,11 +328,55 @@ class StudioController:
             return None
         instance = self.selected_instance
         assert instance is not None
+        return await self._create(instance.instance_id, instance.zone_id, self.image_name, self.description or None)
+
+    @property
+    def can_send_again(self) -> bool:
+        """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe)."""
+        if self.unknown is None or {"create", "stop"} & self.busy:
+            return False
+        entry = ledger_for(self.client).open_intent(account_of(self.client), self.unknown.instance_id or "",
+                                                    self.unknown.image_name)
+        return entry is not None and settled(entry)
+
+    async def check_again(self) -> ImageProgress | None:
+        """After :class:`CreateOutcomeUnknown`: look at the evidence again (never sends while it is unsure)."""
+        unknown = self.unknown
+        if unknown is None or "create" in self.busy:
+            return None
+        return await self._create(unknown.instance_id or "", unknown.zone_id, unknown.image_name, self._unknown_description)
+
+    async def send_again(self) -> ImageProgress | None:
+        """After :class:`CreateOutcomeUnknown`, once sure: none of the candidates is this create's; close it, create anew."""
+        unknown = self.unknown
+        if unknown is None or not self.can_send_again:
+            return None
+        try:
+            await settle_intent_async(self.client, unknown.instance_id or "", unknown.image_name, None)
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.report(error, "Sending again")
+            return None
+        return await self._create(unknown.instance_id or "", unknown.zone_id, unknown.image_name, self._unknown_description)
+
+    async def _announce_settled(self, unknown: CreateOutcomeUnknown) -> None:
+        """Re-render once the unknown create's settle window is over ("send again" becomes possible)."""
+        entry = ledger_for(self.client).open_intent(account_of(self.client), unknown.instance_id or "", unknown.image_name)
+        if entry is None or entry.sent_at is None:
+            return
+        from datetime import datetime, timezone
+
+        ends = datetime.fromisoformat(entry.sent_at).timestamp() + (entry.settle_seconds or 0.0)
+        await self._sleep(max(ends - datetime.now(timezone.utc).timestamp(), 0.0) + 0.05)
+        if self.unknown is unknown:
+            self._emit("unknown")
+
+    async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None) -> ImageProgress | None:
         self._set_busy("create", True)
         self.report(None)
-        self.progress = ImageProgress("submitting", instance.instance_id, instance.zone_id, self.image_name)
+        self.progress = ImageProgress("submitting", instance_id, zone_id, image_name)
         self.notice = ""
-        self._emit("progress")
+        self.unknown = None
+        self._emit("progress", "unknown")
         started = time.monotonic()
         submitted = False
 
@@ -341,9 +391,9 @@ class StudioController:
         try:
             result = await create_image_async(
                 self.client,
-                instance.instance_id,
-                self.image_name,
-                self.description or None,
+                instance_id,
+                image_name,
+                description,
                 timeout=self.wait_timeout,
                 poll_interval=self.poll_interval,
                 sleep=self._sleep,
@@ -354,13 +404,16 @@ class StudioController:
             self._emit("reset", "form")
             return self.progress
         except Exception as error:  # noqa: BLE001
+            if isinstance(error, CreateOutcomeUnknown):  # the form offers "check again" (and later "send again")
+                self.unknown, self._unknown_description = error, description
+                self.tasks.spawn(self._announce_settled(error))
             self.report(error, "Creating the image")
             if self.progress is not None and self.progress.phase in ("submitting", "reconciling"):
                 self.progress = replace(self.progress, phase="failed")
             return None
         finally:
             self._set_busy("create", False)
-            self._emit("progress")
+            self._emit("progress", "unknown")
             await self.refresh()
 
     @property

@@ -28,10 +28,14 @@ class CreateForm(W.VBox):
         self.submit = W.Button(description="Create image", button_style="primary", icon="camera", disabled=True)
         self.progress = W.HTML()
         self.error = W.HTML()
+        self.check_again = W.Button(description="Check again", icon="refresh")
+        self.send_again = W.Button(description="None is mine: send again", button_style="danger", disabled=True)
+        self.unknown_box = W.HBox([self.check_again, self.send_again])
         for widget, css in [
             (self.checks, "zw-preflight"), (self.stop_button, "zw-stop-instance"), (self.confirm_box, "zw-confirm"),
             (self.confirm_button, "zw-confirm-stop"), (self.cancel_button, "zw-cancel-stop"), (self.submit, "zw-submit"),
-            (self.progress, "zw-progress"), (self.error, "zw-error"),
+            (self.progress, "zw-progress"), (self.error, "zw-error"), (self.check_again, "zw-check-again"),
+            (self.send_again, "zw-send-again"),
         ]:
             widget.add_class(css)
         super().__init__(
@@ -46,6 +50,7 @@ class CreateForm(W.VBox):
                 self.submit,
                 self.progress,
                 self.error,
+                self.unknown_box,
             ],
             layout=W.Layout(flex="0 0 470px", width="470px"),
         )
@@ -56,6 +61,8 @@ class CreateForm(W.VBox):
         self.cancel_button.on_click(lambda _: controller.cancel_stop())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_stop()))
         self.submit.on_click(self._submit_clicked)
+        self.check_again.on_click(lambda _: controller.tasks.spawn(controller.check_again()))
+        self.send_again.on_click(lambda _: controller.tasks.spawn(controller.send_again()))
         controller.subscribe(self._on_change)
         self.render()
 
@@ -71,7 +78,7 @@ class CreateForm(W.VBox):
         if topic == "reset":
             self.name.value = self.controller.image_name
             self.description.value = self.controller.description
-        if topic in ("form", "selection", "busy", "inventory", "instances", "stop"):
+        if topic in ("form", "selection", "busy", "inventory", "instances", "stop", "unknown"):
             self.render()
         if topic in ("progress", "busy"):
             self.progress.value = progress_html(self.controller.progress, self.controller.notice)
@@ -94,5 +101,8 @@ class CreateForm(W.VBox):
                     "It will shut down.&nbsp;"
                 )
             self.submit.disabled = not controller.can_submit
+            self.unknown_box.layout.display = "" if controller.unknown is not None else "none"
+            self.check_again.disabled = "create" in controller.busy
+            self.send_again.disabled = not controller.can_send_again
             self.progress.value = progress_html(controller.progress, controller.notice)
             self.error.value = error_html(controller.error)
