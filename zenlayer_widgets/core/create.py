@@ -99,7 +99,11 @@ def _adopted(progress: ImageProgress, image: Image) -> ImageProgress:
 
 
 def _close_if_open(ledger: Ledger, entry: LedgerEntry, outcome: str, error: BaseException) -> None:
-    latest = ledger.get(entry.intent_id)
+    """Record how a send ended unless the intent was closed already (the error being raised matters more)."""
+    try:
+        latest = ledger.get(entry.intent_id)
+    except Exception:  # noqa: BLE001 - the ledger itself failing: the next run reconciles the open intent
+        return
     if latest is not None and latest.open:
         ledger.record(entry.intent_id, outcome, error=error)
 
@@ -120,13 +124,13 @@ async def _send(
             sent = True
             try:
                 result = await client.create_image(entry.instance_id, entry.image_name, entry.description)
-            except ConnectError:
+            except ConnectError as failure:
                 if attempt == MAX_CREATE_ATTEMPTS and not unknown_before:
                     raise
                 if attempt < MAX_CREATE_ATTEMPTS:
                     await sleep(0.5 * attempt)  # nothing was sent: safe to send again
                     continue
-                error: BaseException = RuntimeError("the last attempt could not connect")
+                error: BaseException = failure  # this one never left, but an earlier one may still show up
             except (TransportError, APIError) as failure:
                 if not (_outcome_unknown(failure) or unknown_before):
                     raise  # a definite refusal, and no earlier attempt may have landed

@@ -337,8 +337,12 @@ class Ledger:
         :class:`NotOwner` when another run has taken the intent over (then nothing may be sent)."""
         t = schema.intents.c
         stamp = now_text()
-        if not self._update(intent_id, t.owner == owner, t.is_open, sent_at=stamp, heartbeat_at=stamp,
-                            updated_at=stamp, attempts=t.attempts + 1):
+        try:
+            marked = self._update(intent_id, t.owner == owner, t.is_open, sent_at=stamp, heartbeat_at=stamp,
+                                  updated_at=stamp, attempts=t.attempts + 1)
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("written", error) from None
+        if not marked:
             raise NotOwner(f"Intent {intent_id} was taken over by another run (or closed); this run sends nothing.")
 
     def touch(self, intent_id: str, owner: str) -> bool:
