@@ -61,7 +61,7 @@ def postgres_base_url() -> Iterator[str]:
         return
     try:
         cluster = pg_cluster.start_cluster()
-    except (RuntimeError, KeyError, OSError) as error:
+    except (RuntimeError, OSError) as error:
         pytest.fail(f"No PostgreSQL for the ledger tests: {error}", pytrace=False)
     try:
         yield cluster.url

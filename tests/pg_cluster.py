@@ -88,7 +88,12 @@ def start_cluster() -> Cluster:
     if os.geteuid() == 0:
         import pwd
 
-        user = pwd.getpwnam("postgres")  # the Debian package's user; KeyError means the package is half there
+        try:
+            user = pwd.getpwnam("postgres")  # the Debian package's user
+        except KeyError:
+            shutil.rmtree(root, ignore_errors=True)
+            raise RuntimeError("PostgreSQL refuses to run as root and there is no 'postgres' user to run it as: "
+                               "(re)install Debian's postgresql package, or set " + ENV_URL + ".") from None
         for path in (root, root / "socket"):
             os.chown(path, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]

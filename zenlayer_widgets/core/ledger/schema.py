@@ -54,7 +54,7 @@ sa.Index("zw_one_open_per_name", intents.c.account, intents.c.zone_id, intents.c
 sa.Index("zw_one_open_per_instance", intents.c.account, intents.c.instance_id, unique=True,
          sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
 sa.Index("zw_intents_closed_age", intents.c.is_open, intents.c.updated_at)
-sa.Index("zw_intents_image", intents.c.account, intents.c.zone_id, intents.c.image_id)
+sa.Index("zw_intents_image", intents.c.image_id)  # which intent owns an image (image ids are near-unique)
 
 #: Append-only: one row per action the package took (stop, start, create, delete, rename).
 actions = sa.Table(
