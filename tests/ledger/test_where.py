@@ -90,3 +90,15 @@ def test_a_jsonl_path_in_zenlayer_journal_gets_a_ledger_beside_it(tmp_path, monk
         ledger = ledger_for(client)
     assert ledger.path == str(tmp_path / "journal.sqlite3")
     assert [e.image_name for e in ledger.entries()] == ["kept"]
+
+
+def test_the_account_is_the_endpoint_unless_named(monkeypatch, postgres_base_url):
+    from zenlayer_widgets.core.ledger import account_of
+
+    with ZenlayerClient(CREDENTIALS, base_url="https://e") as client:
+        monkeypatch.delenv("ZENLAYER_LEDGER_ACCOUNT", raising=False)
+        assert account_of(client) == "https://e"
+        monkeypatch.setenv("ZENLAYER_LEDGER_ACCOUNT", "team-prod")  # several endpoints, one account (or the reverse)
+        assert account_of(client) == "team-prod"
+    short = postgres_base_url.replace("postgresql+psycopg://", "postgres://")  # the form many hosting services print
+    assert Ledger(short).engine.dialect.name == "postgresql"

@@ -212,7 +212,9 @@ def sqlite_file_url(path: str | os.PathLike[str]) -> str:
 
 
 def make_engine(url: str | sa.URL) -> sa.Engine:
-    """An engine for a ledger URL (``sqlite://`` in memory, ``sqlite:////path``, ``postgresql+psycopg://``)."""
+    """An engine for a ledger URL (``sqlite://`` in memory, ``sqlite:////path``, ``postgresql://`` or ``postgres://``)."""
+    if isinstance(url, str) and url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
     url = sa.make_url(url)
     if url.get_backend_name() == "sqlite":
         memory = url.database in (None, "", ":memory:")
@@ -238,8 +240,8 @@ class Ledger:
             except OSError as error:
                 raise LedgerError(f"The ledger file {os.fspath(url)} cannot be created ({type(error).__name__}); "
                                   "nothing was sent. Point ZENLAYER_JOURNAL at a writable file.") from None
-        self._url = sa.make_url(url or "sqlite://")
-        self.engine = engine or make_engine(self._url)
+        self.engine = engine or make_engine(url or "sqlite://")
+        self._url = self.engine.url
         self._lock = threading.RLock()  # one writer per process at a time on a shared in-memory connection
         try:
             self.version = migrate(self.engine)
