@@ -8,25 +8,28 @@ partial unique index, and only the intent's *owner* may mark it sent (a compare-
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import socket
 import threading
 import uuid
 import warnings
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy import event, exc
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import exc
 
-from ...api.errors import ZenlayerError
 from ...rules import AVAILABLE, UNAVAILABLE
 from . import schema
+from .engine import make_engine, sqlite_file_url
 from .migrations import SchemaTooNew, migrate
+from .records import (  # noqa: F401 - re-exported: the names other modules import from here
+    ACTION_KINDS, ADOPTED, AVAILABLE_OUTCOME, FAILED, FINAL_OUTCOMES, GONE, NOT_MADE, PRUNE_ACTIONS_AFTER_DAYS,
+    PRUNE_CLOSED_INTENTS_AFTER_DAYS, SUBMITTED, TIMEOUT, UNKNOWN, Action, IntentConflict, LedgerEntry, LedgerError,
+    NotOwner, _entry, _error_fields, now_text, parse_time, who_am_i,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,199 +37,6 @@ if TYPE_CHECKING:
     from ..progress import ImageProgress
 
 log = logging.getLogger("zenlayer_widgets.core.ledger")
-
-# Outcomes of an intent. Open ones are reconciled on the next run; final ones are history.
-SUBMITTED = "submitted"  # CreateImage answered with an image id (CREATING)
-ADOPTED = "adopted"  # the image was matched to this intent on evidence after an unknown outcome
-TIMEOUT = "timeout"  # the wait gave up while the image was still CREATING
-UNKNOWN = "unknown"  # sent, and the evidence could not tell whether (or which) image was made
-AVAILABLE_OUTCOME = "available"  # final: the image is AVAILABLE
-FAILED = "failed"  # final: the image became UNAVAILABLE
-NOT_MADE = "not_made"  # final: refused, never sent, or the evidence proved no image was made
-GONE = "gone"  # final: the image this intent made no longer exists (deleted since)
-FINAL_OUTCOMES = frozenset({AVAILABLE_OUTCOME, FAILED, NOT_MADE, GONE})
-
-#: Action kinds recorded in ``zw_actions``.
-ACTION_KINDS = ("create", "stop", "start", "delete", "rename")
-#: Prune rule: closed intents whose last change is older than this are deleted (their actions stay).
-PRUNE_CLOSED_INTENTS_AFTER_DAYS = 90
-#: Prune rule: actions older than this are deleted.
-PRUNE_ACTIONS_AFTER_DAYS = 400
-
-
-class LedgerError(ZenlayerError):
-    """The ledger cannot be opened, read or written; for a create: nothing was sent."""
-
-
-class IntentConflict(LedgerError):
-    """Another open intent holds this (zone, image name) or this instance: someone else's create is
-    in flight or unfinished. ``existing`` is that intent."""
-
-    def __init__(self, existing: LedgerEntry) -> None:
-        self.existing = existing
-        super().__init__(
-            f"Another create is open in the ledger: image {existing.image_name!r} from instance {existing.instance_id} "
-            f"in {existing.zone_id}, started {existing.started_at} by {existing.who} "
-            f"(outcome {existing.outcome or 'none yet'}, image {existing.image_id or 'unknown'}). Nothing was sent. "
-            "Wait for it to finish, or re-run that create (instance and name) to reconcile it."
-        )
-
-
-class NotOwner(LedgerError):
-    """Another run has taken this intent over; this one must not send."""
-
-
-def now_text(moment: datetime | None = None) -> str:
-    """A UTC time as the ledger stores it."""
-    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def who_am_i() -> str:
-    """``user@host`` of this process (what the ledger says did an action)."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name in some containers
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """One intent as stored (``outcome`` None: nothing was recorded after the intent)."""
-
-    intent_id: str
-    account: str
-    instance_id: str
-    zone_id: str
-    image_name: str
-    description: str | None
-    started_at: str
-    outcome: str | None = None
-    image_id: str | None = None
-    request_id: str | None = None
-    status: str | None = None
-    adopted: bool = False
-    error: dict[str, str] | None = None
-    updated_at: str | None = None
-    who: str = ""
-    owner: str = ""
-    owner_host: str | None = None
-    owner_pid: int | None = None
-    heartbeat_at: str = ""
-    sent_at: str | None = None
-    attempts: int = 0
-    settle_seconds: float | None = None
-    snapshot: dict[str, Any] | None = None
-    evidence: dict[str, Any] | None = None
-    is_open: bool = True
-
-    @property
-    def open(self) -> bool:
-        """Whether the intent still needs reconciling."""
-        return self.is_open
-
-    @property
-    def endpoint(self) -> str:  # the journal's name for the account
-        return self.account
-
-    def owner_dead(self) -> bool:
-        """Whether the owner's process is known to be gone (it ran on this host and its pid is free)."""
-        if self.owner_host != socket.gethostname() or not self.owner_pid:
-            return False
-        try:
-            os.kill(self.owner_pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # exists, owned by another user
-            return False
-        return False
-
-
-@dataclass(frozen=True)
-class Action:
-    """One recorded action."""
-
-    action_id: int
-    at: str
-    kind: str
-    account: str
-    zone_id: str | None
-    instance_id: str | None
-    image_id: str | None
-    image_name: str | None
-    request_id: str | None
-    outcome: str
-    who: str
-    intent_id: str | None
-    detail: str | None
-
-
-def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
-    """An error as its class name and API code only (messages are never kept: they may quote anything)."""
-    if error is None:
-        return None, None
-    code = getattr(error, "code", None)
-    return type(error).__name__, code if isinstance(code, str) else None
-
-
-def _entry(row: sa.Row) -> LedgerEntry:
-    data = dict(row._mapping)
-    error_type, error_code = data.pop("error_type"), data.pop("error_code")
-    error = None if error_type is None else {"type": error_type, **({"code": error_code} if error_code else {})}
-    data["adopted"] = bool(data["adopted"])
-    data["is_open"] = bool(data["is_open"])
-    return LedgerEntry(error=error, **data)
-
-
-def _prepare_sqlite(engine: sa.Engine) -> None:
-    """WAL (readers never block the writer), a busy timeout (writers wait, not fail), real transactions."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's guesswork
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 15000")
-        if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
-
-
-def sqlite_file_url(path: str | os.PathLike[str]) -> str:
-    """The URL of a SQLite ledger file, created (mode 0600, its folder 0700) when missing."""
-    from pathlib import Path
-
-    path = Path(path).expanduser().absolute()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # SQLite's -wal and -shm files copy this mode
-    return sa.URL.create("sqlite", database=str(path)).render_as_string()
-
-
-def make_engine(url: str | sa.URL) -> sa.Engine:
-    """An engine for a ledger URL (``sqlite://`` in memory, ``sqlite:////path``, ``postgresql://`` or ``postgres://``)."""
-    if isinstance(url, str) and url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
-    url = sa.make_url(url)
-    if url.get_backend_name() == "sqlite":
-        memory = url.database in (None, "", ":memory:")
-        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 15}}
-        if memory:
-            options["poolclass"] = StaticPool  # one shared connection: the in-memory database lives in it
-        engine = sa.create_engine(url, **options)
-        _prepare_sqlite(engine)
-        return engine
-    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
-        url = url.set(drivername="postgresql+psycopg")
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
 
 
 class Ledger:
