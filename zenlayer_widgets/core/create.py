@@ -22,7 +22,7 @@ from .progress import ImageProgress
 from .ledger import NOT_MADE, UNKNOWN, IntentConflict, Ledger, LedgerEntry, NotOwner, account_of, ledger_for
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
-    _adopted, _follow_recorded, _live_owners, _new_owner, resume_intent, settle_intent,
+    _adopted, _follow_recorded, _live_owners, _new_owner, _notify, resume_intent, settle_intent,
     settle_intent_async,
 )
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
@@ -360,8 +360,3 @@ async def stop_instance_async(
     return await wait_for_power_state(
         client, instance_id, STOPPED, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_status=on_status
     )
-
-
-def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
-    if callback is not None:
-        callback(progress)

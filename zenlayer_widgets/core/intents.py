@@ -41,10 +41,8 @@ def _new_owner() -> str:
     return _PROCESS + uuid.uuid4().hex[:20]
 
 
-
 def _adopted(progress: ImageProgress, image: Image) -> ImageProgress:
     return replace(progress, phase="submitted", image_id=image.image_id, status=image.image_status, adopted=True, image=image)
-
 
 
 def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
