@@ -6,7 +6,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv browser emulator bench clean contract
+.PHONY: lab test venv browser postgres emulator bench clean contract
 
 venv: $(VENV)/.installed
 
@@ -25,11 +25,17 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## Debian's PostgreSQL server binaries: the ledger tests run on PostgreSQL too (their own throwaway cluster).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "$$ZENLAYER_TEST_POSTGRES_URL" ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
 lab: venv
 	cd notebooks && ../$(VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/create_image.ipynb \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
 
-test: venv browser
+test: venv browser postgres
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Contract checks: against the emulator (comparing with tests/contract/snapshots/*.json); with

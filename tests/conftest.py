@@ -35,6 +35,9 @@ from zenlayer_widgets.emulator import RunningEmulator, start_emulator
 TRANSITION = 0.2
 
 _ENV = pytest.StashKey[tuple[pytest.MonkeyPatch, str]]()
+#: ZENLAYER_TEST_POSTGRES_URL as the session was started with (cleared for the tests like every
+#: ZENLAYER_* variable; read back by the PostgreSQL fixture only).
+_ENV_AT_START: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # The contract checks' live mode (tests/contract) reads the caller's own settings from here.
     config.zenlayer_original_environ = dict(os.environ)  # type: ignore[attr-defined]
     for name in [name for name in os.environ if name.startswith("ZENLAYER_")]:
+        if name == "ZENLAYER_TEST_POSTGRES_URL":
+            _ENV_AT_START[name] = os.environ[name]
         patch.delenv(name)
     patch.setenv("HOME", home)
     patch.setenv("ZENLAYER_SANDBOX_DIR", str(Path(home) / "sandboxes" / "session"))
@@ -63,14 +68,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _own_create_journal(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """Each test gets its own CreateImage journal (the default file and the in-memory one), so an
-    intent a test leaves open is never resumed by a later test whose emulator reuses the port."""
-    from zenlayer_widgets.core import journal
+def _own_ledger(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """Each test gets its own ledger (the default SQLite file and the in-memory one), so an intent a
+    test leaves open is never resumed by a later test whose emulator reuses the port."""
+    from zenlayer_widgets.core import ledger
 
-    path = Path(request.config.stash[_ENV][1]) / "journals" / f"{uuid.uuid4().hex}.jsonl"
-    monkeypatch.setattr(journal, "_memory_journal", journal.Journal(None))
-    monkeypatch.setattr(journal, "default_journal_path", lambda: path)
+    path = Path(request.config.stash[_ENV][1]) / "ledgers" / f"{uuid.uuid4().hex}.sqlite3"
+    monkeypatch.setattr(ledger, "_memory_ledger", None)  # a fresh one on first use
+    monkeypatch.setattr(ledger, "default_ledger_path", lambda: path)
 
 
 @pytest.fixture
@@ -127,3 +132,34 @@ def mock_emulator():
 
     with mock_zenlayer(transition_seconds=0.2) as emulator:
         yield emulator
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session: ``ZENLAYER_TEST_POSTGRES_URL`` or a throwaway cluster."""
+    import pg_cluster
+
+    given = os.environ.get(pg_cluster.ENV_URL) or _ENV_AT_START.get(pg_cluster.ENV_URL)
+    if given:
+        yield given
+        return
+    try:
+        cluster = pg_cluster.start_cluster()
+    except (RuntimeError, OSError) as error:
+        pytest.fail(f"No PostgreSQL for the ledger tests: {error}", pytrace=False)
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same ledger test on a SQLite file and on a fresh schema of a real PostgreSQL server."""
+    if request.param == "sqlite":
+        from zenlayer_widgets.core.ledger.store import sqlite_file_url
+
+        return sqlite_file_url(tmp_path / "ledger.sqlite3")
+    import pg_cluster
+
+    return pg_cluster.fresh_schema_url(request.getfixturevalue("postgres_base_url"))

@@ -32,7 +32,7 @@ def server(lab_server_factory, found, cli, tmp_path_factory):
     plugin.parent.mkdir(parents=True)
     plugin.write_text(json.dumps({"saveState": True}))
     return lab_server_factory({**found.key_pair_env(cli.url), "JUPYTERLAB_SETTINGS_DIR": str(settings),
-                               "ZENLAYER_JOURNAL": str(settings / "journal.jsonl")})
+                               "ZENLAYER_JOURNAL": str(settings / "ledger.sqlite3")})
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import zenlayer_widgets as zw
-from shared import ids_by_name
+from shared import credentials_for, ids_by_name
+from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.create import stop_instance_async
 from zenlayer_widgets.emulator import mock_zenlayer
 
@@ -53,19 +54,24 @@ def test_wait_timeout_reports_the_image_id_and_last_status():
 
 
 @pytest.mark.parametrize("fault", ["lost_response", "error"])
-def test_unknown_outcome_is_reconciled_never_duplicated(client, emulator, fault):
-    """lost_response: the image was made and is adopted; error (nothing applied): it is sent again once."""
+def test_unknown_outcome_is_reconciled_never_duplicated(emulator, fault, monkeypatch):
+    """lost_response: the image was made and is adopted; error (nothing applied): sent again only once the
+    settle window (2 x the 0.5 s timeout + 0.2 s here) is over, and at most three times."""
+    from zenlayer_widgets.core import reconcile
+
+    monkeypatch.setattr(reconcile, "SETTLE_MARGIN_SECONDS", 0.2)
     emulator.set_faults([f"CreateImage:{fault}:1"])
     build = ids_by_name(emulator)["build-hkg-01"]
-    with pytest.raises(Exception) if fault == "error" else _no_error():
-        result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
-    if fault == "lost_response":
-        assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
-    assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
-    emulator.set_faults([])
-    if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
-        assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
-        assert names_in(emulator, "HKG-A").count("exactly-once") == 1
+    with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True, timeout=0.5) as client:
+        with pytest.raises(Exception) if fault == "error" else _no_error():
+            result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
+        if fault == "lost_response":
+            assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
+        assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
+        emulator.set_faults([])
+        if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
+            assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
+            assert names_in(emulator, "HKG-A").count("exactly-once") == 1
 
 
 async def test_stop_instance_follows_stopping_to_stopped(aclient, emulator):

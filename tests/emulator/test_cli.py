@@ -126,3 +126,25 @@ def test_cli_reports_a_busy_port(emulator):
     result = subprocess.run([sys.executable, "-m", "zenlayer_widgets.emulator", "--port", str(emulator.port)],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1 and "cannot serve" in result.stderr
+
+
+def test_cli_allows_duplicate_names_and_late_requests_when_asked():
+    process, url, _ = start_cli("--allow-duplicate-names", "--late-seconds", "0.1", "--transition-seconds", "0")
+    try:
+        client = VmClient(Credential(DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_PASSWORD),
+                          Config(scheme="http", domain=url.removeprefix("http://")))
+        instances = client.DescribeInstances(models.DescribeInstancesRequest()).dataSet
+        ids = [i.instanceId for i in instances if i.instanceName in ("build-hkg-01", "db-hkg-01")]
+        for instance in ids:
+            request = models.CreateImageRequest()
+            request.instanceId, request.imageName = instance, "same-name"
+            client.CreateImage(request)
+        listing = models.DescribeImagesRequest()
+        listing.zoneId, listing.imageName = "HKG-A", "same-name"
+        assert len(client.DescribeImages(listing).dataSet) == 2
+    finally:
+        process.terminate()
+        process.wait(10)
+    result = subprocess.run([sys.executable, "-m", "zenlayer_widgets.emulator", "--late-seconds", "-1"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "must be a finite number >= 0" in result.stderr

@@ -1,4 +1,4 @@
-"""Injected faults: throttle, error, lost_response, latency; parsing and determinism."""
+"""Injected faults: throttle, error, lost_response, late, latency; parsing and determinism; duplicate names."""
 
 from __future__ import annotations
 
@@ -130,3 +130,37 @@ def test_faults_given_at_start_and_reset(emulator):
         assert bearer_post(faulty, "DescribeZones").status_code == 200
         faulty.reset()  # the fleet and the faults given at start (as POST /_emulator/reset)
         assert bearer_post(faulty, "DescribeZones").status_code == 429
+
+
+def test_late_drops_the_connection_now_and_applies_the_request_later():
+    with start_emulator(transition_seconds=60, late_seconds=0.4, faults=["CreateImage:late:1"]) as emulator:
+        build = instance_id(emulator, "build-hkg-01")
+        started = time.monotonic()
+        with pytest.raises(httpx.RemoteProtocolError):
+            bearer_post(emulator, "CreateImage", {"instanceId": build, "imageName": "on-its-way"})
+        assert time.monotonic() - started < 0.4
+        assert not [i for i in emulator.backend.images.values() if i.image_name == "on-its-way"]  # not yet
+        assert emulator.backend.instances[build].status == "STOPPED"
+        emulator.backend.land_late_requests()
+        assert time.monotonic() - started >= 0.4
+        [landed] = [i for i in emulator.backend.images.values() if i.image_name == "on-its-way"]
+        assert landed.status == "CREATING" and emulator.backend.instances[build].status == "IMAGING"
+
+
+def test_a_late_request_refused_when_it_lands_changes_nothing():
+    with start_emulator(late_seconds=0.05, faults=["StartInstances:late:1"]) as emulator:
+        before = snapshot(emulator)
+        with pytest.raises(httpx.RemoteProtocolError):
+            bearer_post(emulator, "StartInstances", {"instanceIds": ["no-such-instance"]})
+        emulator.backend.land_late_requests()
+        assert snapshot(emulator) == before
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_duplicate_names_are_refused_unless_allowed(allowed):
+    with start_emulator(transition_seconds=0, allow_duplicate_names=allowed) as emulator:
+        for source in ("build-hkg-01", "db-hkg-01"):
+            response = bearer_post(emulator, "CreateImage", {"instanceId": instance_id(emulator, source), "imageName": "twin"})
+            status = response.status_code
+        assert status == (200 if allowed else 400)
+        assert len([i for i in emulator.backend.images.values() if i.image_name == "twin"]) == (2 if allowed else 1)

@@ -27,7 +27,7 @@ def sandbox_env(monkeypatch, tmp_path):
                  "ZENLAYER_CREDENTIALS_FILE", "ZENLAYER_SANDBOX"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ZENLAYER_SANDBOX_TRANSITION_SECONDS", "0.3")
-    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "journal.jsonl"))
+    monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "ledger.sqlite3"))
     monkeypatch.setenv("HOME", str(tmp_path))
     yield tmp_path
     stop_sandbox(sandbox)

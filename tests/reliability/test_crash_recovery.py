@@ -1,7 +1,7 @@
 """A process that dies between sending CreateImage and writing its outcome, then the run again.
 
 The emulator holds its answer to the first CreateImage (already applied) until the test has
-killed the process that sent it: the journal then holds the intent and no outcome, exactly as a
+killed the process that sent it: the ledger then holds the intent and no outcome, exactly as a
 crash leaves it. The next run must adopt that image, never make a second one.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 from shared import ids_by_name
 from zenlayer_widgets.core.create import create_image_async
-from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, Journal
+from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, Ledger
 from zenlayer_widgets.emulator import start_emulator
 
 from .helpers import allow_duplicate_names, async_client, custom_images_named, fast_sleep
@@ -54,24 +54,38 @@ class HeldCreate:
         self._release.set()
 
 
+def finish_once_adopted(emulator, ledger_path: Path, stop: threading.Event) -> None:
+    """Images take a minute here (the instance stays IMAGING: the evidence a re-run needs, as on the real
+    API); once the ledger holds an image id for the intent, the clock jumps so the wait ends at once."""
+    while not stop.wait(0.05):
+        if ledger_path.exists() and any(e.image_id for e in Ledger(ledger_path).entries()):
+            emulator.backend.advance(120)
+            return
+
+
 @pytest.fixture
 def held(tmp_path):
-    with start_emulator(transition_seconds=0.3) as emulator:
+    with start_emulator(transition_seconds=60) as emulator:
         allow_duplicate_names(emulator.backend)  # so a second create would really make a second image
         hold = HeldCreate(emulator.backend)
+        stop = threading.Event()
+        watcher = threading.Thread(target=finish_once_adopted, args=(emulator, tmp_path / "ledger.sqlite3", stop))
+        watcher.start()
         try:
             yield emulator, hold
         finally:
             hold.release()
+            stop.set()
+            watcher.join(10)
 
 
 def run_env(emulator, tmp_path: Path) -> dict[str, str]:
-    """What a real-account run sees: a key pair, the endpoint, a journal file (and an empty HOME)."""
+    """What a real-account run sees: a key pair, the endpoint, a ledger file (and an empty HOME)."""
     return {
         "ZENLAYER_ACCESS_KEY_ID": emulator.access_key_id,
         "ZENLAYER_ACCESS_KEY_PASSWORD": emulator.access_key_password,
         "ZENLAYER_BASE_URL": emulator.url,
-        "ZENLAYER_JOURNAL": str(tmp_path / "journal.jsonl"),
+        "ZENLAYER_JOURNAL": str(tmp_path / "ledger.sqlite3"),
         "HOME": str(tmp_path),
     }
 
@@ -92,16 +106,16 @@ async def test_a_killed_process_leaves_an_open_intent_and_the_rerun_adopts(held,
                              env={**os.environ, **run_env(emulator, tmp_path)}, stderr=subprocess.PIPE)
     kill_when_applied(hold, child)
     assert child.returncode == -signal.SIGKILL
-    journal = Journal(tmp_path / "journal.jsonl")
-    [entry] = journal.entries()
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    [entry] = ledger.entries()
     assert (entry.image_name, entry.outcome, entry.open) == ("killed-mid-create", None, True)
 
     async with async_client(emulator) as client:
         result = await create_image_async(client, build, "killed-mid-create", poll_interval=0.02, sleep=fast_sleep,
-                                          journal=journal)
+                                          ledger=ledger)
     assert result.adopted and result.status == "AVAILABLE"
     assert hold.image_ids == [result.image_id] == custom_images_named(emulator.backend, "killed-mid-create")
-    assert [e.outcome for e in journal.entries()] == [AVAILABLE_OUTCOME]
+    assert [e.outcome for e in ledger.entries()] == [AVAILABLE_OUTCOME]
 
 
 def test_papermill_rerun_after_the_kernel_died_adopts_the_image(held, tmp_path, monkeypatch):
@@ -133,7 +147,7 @@ def test_papermill_rerun_after_the_kernel_died_adopts_the_image(held, tmp_path, 
     kill_when_applied(hold, kernels[0])
     runner.join(60)
     assert failures and not runner.is_alive()  # the first run died with its kernel
-    assert Journal(tmp_path / "journal.jsonl").entries()[-1].outcome is None
+    assert Ledger(tmp_path / "ledger.sqlite3").entries()[-1].outcome is None
 
     run(tmp_path / "rerun.ipynb")
     text = "\n".join(str(output) for cell in nbformat.read(tmp_path / "rerun.ipynb", as_version=4).cells
@@ -141,4 +155,4 @@ def test_papermill_rerun_after_the_kernel_died_adopts_the_image(held, tmp_path, 
     [image_id] = hold.image_ids
     assert image_id in text and "AVAILABLE" in text and "runbook-镜像" in text
     assert custom_images_named(emulator.backend, "runbook-镜像") == [image_id]
-    assert [(e.outcome, e.adopted) for e in Journal(tmp_path / "journal.jsonl").entries()] == [(AVAILABLE_OUTCOME, True)]
+    assert [(e.outcome, e.adopted) for e in Ledger(tmp_path / "ledger.sqlite3").entries()] == [(AVAILABLE_OUTCOME, True)]

@@ -7,6 +7,7 @@ backend applied is logged, and every request our client sent too.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from dataclasses import replace
@@ -15,9 +16,9 @@ import pytest
 
 from shared import ids_by_name
 from zenlayer_widgets.api.errors import ZenlayerError
-from zenlayer_widgets.core import create as operations
-from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, submit_image
-from zenlayer_widgets.core.journal import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
+from zenlayer_widgets.core import reconcile
+from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, settle_intent_async, submit_image
+from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.emulator.exceptions import ApiFailure
 
@@ -51,10 +52,17 @@ NAME_PARTS = ("nightly", "镜像", "golden", "备份", "base", "web")
 NO_TRANSIENT_RETRIES = replace(FAST_RETRIES, max_transient_retries=0)
 
 
+#: The client's timeout here: the settle window is 2 x 0.5 s + the 0.2 s margin set below.
+CLIENT_TIMEOUT = 0.5
+
+
 @pytest.fixture
 def faulty(monkeypatch):
-    monkeypatch.setattr(operations, "RECONCILE_LOOKUPS", 2)  # a second failed lookup: outcome unknown
-    with start_emulator(transition_seconds=0.02, faults=FAULTS) as emulator:
+    monkeypatch.setattr(reconcile, "RECONCILE_LOOKUPS", 2)  # a second failed lookup: outcome unknown
+    monkeypatch.setattr(reconcile, "SETTLE_MARGIN_SECONDS", 0.2)
+    # images take 0.2 s: long enough to see the instance IMAGING right after a lost answer (as on the real API,
+    # where it takes minutes), the evidence that the image is this intent's
+    with start_emulator(transition_seconds=0.2, faults=FAULTS) as emulator:
         allow_duplicate_names(emulator.backend)
         yield emulator
 
@@ -62,24 +70,25 @@ def faulty(monkeypatch):
 async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, tmp_path):
     rng = random.Random(SEED)
     backend, creates = faulty.backend, log_creates(faulty.backend)
-    journal = Journal(tmp_path / "journal.jsonl")
+    journal = Journal(tmp_path / "ledger.sqlite3")
     transport = RecordingTransport()
     ids = ids_by_name(faulty)
-    tally = {"created": 0, "adopted": 0, "unknown_reruns": 0, "refused": 0}
+    tally = {"created": 0, "adopted": 0, "unknown_reruns": 0, "refused": 0, "unknown_settled": 0}
     started = time.monotonic()
-    async with async_client(faulty, transport, policy=NO_TRANSIENT_RETRIES) as client:
+    async with async_client(faulty, transport, policy=NO_TRANSIENT_RETRIES, timeout=CLIENT_TIMEOUT) as client:
         for intent in range(INTENTS):
             instance_id = ids[rng.choice(INSTANCES)]
             name = f"{rng.choice(NAME_PARTS)}-{intent:02d}-{rng.randrange(10**4)}"
             mark = transport.mark()
-            result, final_error = None, None
+            result, final_error, unknown_error = None, None, None
             for _ in range(RERUNS):  # the operator re-runs the cell while the outcome is unknown
                 try:
                     result = await create_image_async(
                         client, instance_id, name, f"intent {intent}", timeout=10, poll_interval=0.01,
                         sleep=fast_sleep, journal=journal)
                     break
-                except CreateOutcomeUnknown:
+                except CreateOutcomeUnknown as error:
+                    unknown_error = error
                     tally["unknown_reruns"] += 1
                     assert len(creates.images_for(name)) <= 1
                 except ZenlayerError as error:
@@ -95,14 +104,26 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, tmp_
                 assert result.zone_id == backend.instances[instance_id].zone_id
                 assert entry is not None and entry.outcome == AVAILABLE_OUTCOME and entry.image_id == result.image_id
                 tally["adopted" if result.adopted else "created"] += 1
+            elif final_error is None:  # still unknown after every re-run: a clear error naming what it found
+                unknown = unknown_error
+                assert isinstance(unknown, CreateOutcomeUnknown) and "Look for it in" in str(unknown)
+                assert {c.image_id for c in unknown.candidates} <= set(made), "only images that appeared are candidates"
+                assert entry is not None and entry.outcome == UNKNOWN and entry.open
+                if not made:
+                    await asyncio.sleep(reconcile.settle_seconds(client))  # "send again" only once nothing can land
+                settled = await settle_intent_async(client, instance_id, name, made[0] if made else None, ledger=journal)
+                assert not settled.open or settled.image_id == made[0]
+                tally["unknown_settled"] += 1
             else:
-                assert final_error is not None and str(final_error), f"intent {intent}: no result and no clear error"
+                assert str(final_error), f"intent {intent}: no result and no clear error"
                 assert made == [] and custom_images_named(backend, name) == [], f"{name}: {final_error!r}"
                 assert entry is None or entry.outcome == NOT_MADE  # nothing sent, or sent and proven not made
                 tally["refused"] += 1
             backend.advance(1)  # CREATING -> AVAILABLE, then free the quota slot
             if made:
                 backend.delete_images(made)
+            if journal.open_intent(client.base_url, instance_id, name) is not None:  # an adopted image still followed
+                journal.record(journal.open_intent(client.base_url, instance_id, name).intent_id, "gone")
     assert time.monotonic() - started < 60
     assert sum(tally.values()) - tally["unknown_reruns"] == INTENTS
     print(tally)
@@ -148,7 +169,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, tmp_
         return image
 
     backend.create_image = create_then_break_lookups
-    journal = Journal(tmp_path / "journal.jsonl")
+    journal = Journal(tmp_path / "ledger.sqlite3")
     transport = RecordingTransport()
     build = ids_by_name(faulty)["build-hkg-01"]
     async with async_client(faulty, transport) as client:
@@ -177,7 +198,8 @@ async def test_connect_error_means_nothing_sent_and_is_sent_again_without_a_look
         mark = transport.mark()
         progress = await submit_image(client, instance, "after-refusal", sleep=fast_sleep)
     sent = transport.log[mark:]
-    assert [action for action, _ in sent] == ["CreateImage"] * 4 and sent[-1][1] == 200
+    assert sent[0][0] == "DescribeImages"  # the zone's snapshot, taken before anything is sent
+    assert [action for action, _ in sent[1:]] == ["CreateImage"] * 4 and sent[-1][1] == 200  # no lookup between
     assert creates.images_for("after-refusal") == [progress.image_id] and not progress.adopted
 
 

@@ -18,7 +18,7 @@ from shared import ids_by_name
 from zenlayer_widgets.api.errors import APIError, RateLimited
 from zenlayer_widgets.api.retry import RetryPolicy
 from zenlayer_widgets.core.create import create_image_async
-from zenlayer_widgets.core.journal import Journal
+from zenlayer_widgets.core.ledger import Journal
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.rules import IMAGE_QUOTA_PER_ZONE
 

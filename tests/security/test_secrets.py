@@ -3,7 +3,7 @@ an emulator subprocess that accepts them; then everything they leave is searched
 
 Searched: the saved notebooks (outputs and tracebacks included), the widget state, every log
 (papermill's kernel output, the kernels' own stderr, DEBUG logging of every library, the
-emulator's output), reprs, error messages, the CreateImage journal and the CSV exports. Auth
+emulator's output), reprs, error messages, the ledger (its SQLite file) and the CSV exports. Auth
 failures are provoked with wrong secrets, which must not leak either.
 """
 
@@ -19,6 +19,7 @@ import papermill
 import pytest
 
 from browser.harness.jupyter_env import environ, execute_notebook, isolated_env
+from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.emulator import EmulatorBackend
 
 from .leaks import WINDOW, find_leaks, read_all
@@ -46,7 +47,7 @@ def evidence(found, caplog, capfd, tmp_path):
 
 
 def kernel_env(tmp_path: Path, credentials: dict[str, str]) -> dict[str, str]:
-    return isolated_env(tmp_path / "env", {**credentials, "ZENLAYER_JOURNAL": str(tmp_path / "journal.jsonl")})
+    return isolated_env(tmp_path / "env", {**credentials, "ZENLAYER_JOURNAL": str(tmp_path / "ledger.sqlite3")})
 
 
 def run_papermill(notebook: Path, tmp_path: Path, env: dict[str, str], **parameters) -> Path:
@@ -83,7 +84,7 @@ def test_create_runbook_headless_with_a_key_pair(found, cli, tmp_path, evidence)
                         instance_id=demo_id("build-hkg-01"), image_name="leak-check-1", image_description="secret-free")
     text = out.read_text()
     assert f"Zenlayer Cloud API at {cli.url}" in text and "AVAILABLE" in text and "leak-check-1" in text
-    assert "leak-check-1" in (tmp_path / "journal.jsonl").read_text()
+    assert [e.image_name for e in Ledger(tmp_path / "ledger.sqlite3").entries()] == ["leak-check-1"]
     evidence["create runbook"] = text
 
 

@@ -1,12 +1,14 @@
 """The create-image workflow in plain Python: preflight, submit exactly once, wait; and stop-and-wait.
 
+CreateImage is not idempotent and the API has no client token. Every create is an *intent* in the
+ledger (:mod:`.ledger`), written with a snapshot of the zone before anything is sent. When an
+outcome is unknown (timeout, dropped connection, 5xx, garbled answer, an interrupt, a crash) the
+evidence decides (:mod:`.reconcile`): the image is adopted only when it is provably this intent's,
+CreateImage is sent again only once no lost request can still land, and otherwise the run stops
+with :class:`CreateOutcomeUnknown`. It never retries blindly, and never adopts a colleague's image.
+
 Each ``*_async`` function takes either client and has a sync form of the same name without the
 suffix (``create_image``, ``wait_for_image``, ``stop_instance``, ``wait_for_power_state``).
-
-CreateImage is not idempotent and the API has no client token. When its outcome is unknown
-(timeout, dropped connection, 5xx, garbled answer) :func:`submit_image` first looks the name up
-in the zone (preflight made it unique there): it adopts the image it finds, and sends the
-request again only once it is sure none was made. It never retries blindly.
 """
 
 from __future__ import annotations
@@ -22,9 +24,20 @@ from ..api.errors import APIError, ConnectError, NotFound, RateLimited, Transpor
 from ..api.models import Image, Instance
 from ..api.vocabulary import STOP_INSTANCES
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
-from .journal import GONE, NOT_MADE, UNKNOWN, Journal, journal_for
+from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
+    _adopted,
+    _follow_recorded,
+    _live_owners,
+    _new_owner,
+    _notify,
+    resume_intent,
+    settle_intent,
+    settle_intent_async,
+)
+from .ledger import NOT_MADE, UNKNOWN, IntentConflict, Ledger, LedgerEntry, NotOwner, account_of, ledger_for
 from .preflight import Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
+from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
@@ -33,10 +46,8 @@ if TYPE_CHECKING:
 Sleep = Callable[[float], Awaitable[None]]
 ProgressCallback = Callable[["ImageProgress"], None]
 
-#: How many times CreateImage may be sent for one intent (each after a reconcile proved no image exists).
+#: How many times CreateImage may be sent for one intent (each after the evidence proved no image was made).
 MAX_CREATE_ATTEMPTS = 3
-#: How many times the reconcile lookup is tried before the outcome is declared unknown.
-RECONCILE_LOOKUPS = 4
 
 
 class CreateImageError(ZenlayerError):
@@ -74,39 +85,81 @@ class ImageWaitTimeout(CreateImageError):
         )
 
 
-class CreateOutcomeUnknown(CreateImageError):
-    """CreateImage may or may not have made an image, and the lookup could not tell."""
-
-    def __init__(self, zone_id: str, image_name: str, cause: BaseException) -> None:
-        self.zone_id = zone_id
-        self.image_name = image_name
-        super().__init__(
-            f"Could not confirm whether image {image_name!r} was created in {zone_id} ({cause}). "
-            f"Look for it in {zone_id} before trying again."
-        )
-
-
 def _outcome_unknown(error: BaseException) -> bool:
     return isinstance(error, (TransportError, APIError)) and bool(getattr(error, "outcome_unknown", False))
 
 
 async def find_custom_image(client: AsyncZenlayerClient, zone_id: str, image_name: str) -> Image | None:
-    """The zone's custom image with exactly this name, if there is one."""
+    """The zone's (first) custom image with exactly this name, if there is one."""
     images = await client.list_images(zone_id, image_name=image_name, image_type=CUSTOM_IMAGE)
     return next((image for image in images if image.image_name == image_name), None)
 
 
-async def _reconcile(client: AsyncZenlayerClient, zone_id: str, image_name: str, cause: BaseException, sleep: Sleep) -> Image | None:
-    """Look the name up until the answer is certain; raise CreateOutcomeUnknown when it never is."""
-    last: BaseException = cause
-    for attempt in range(RECONCILE_LOOKUPS):
-        try:
-            return await find_custom_image(client, zone_id, image_name)
-        except (TransportError, APIError) as error:
-            last = error
-            if attempt + 1 < RECONCILE_LOOKUPS:  # no wait after the last lookup
-                await sleep(min(0.5 * 2**attempt, 4.0))
-    raise CreateOutcomeUnknown(zone_id, image_name, last)
+def _close_if_open(ledger: Ledger, entry: LedgerEntry, outcome: str, error: BaseException) -> None:
+    """Record how a send ended unless the intent was closed already (the error being raised matters more)."""
+    try:
+        latest = ledger.get(entry.intent_id)
+    except Exception:  # noqa: BLE001 - the ledger itself failing: the next run reconciles the open intent
+        return
+    if latest is not None and latest.open:
+        ledger.record(entry.intent_id, outcome, error=error)
+
+
+async def _send(
+    client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry, owner: str, sleep: Sleep,
+    on_progress: ProgressCallback | None, unknown_before: bool = False,
+) -> ImageProgress:
+    """Send CreateImage for ``entry`` (owned by ``owner``) at most :data:`MAX_CREATE_ATTEMPTS` times, each resend
+    only after the evidence proved nothing was made; record every outcome in the ledger."""
+    progress = ImageProgress("submitting", entry.instance_id, entry.zone_id, entry.image_name, intent_id=entry.intent_id)
+    sent = entry.sent_at is not None
+    try:
+        for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
+            progress = replace(progress, phase="submitting", attempts=attempt)
+            _notify(on_progress, progress)
+            ledger.mark_sent(entry.intent_id, owner)  # before the request: it may land from now on
+            sent = True
+            try:
+                result = await client.create_image(entry.instance_id, entry.image_name, entry.description)
+            except ConnectError as failure:
+                if attempt == MAX_CREATE_ATTEMPTS and not unknown_before:
+                    raise
+                if attempt < MAX_CREATE_ATTEMPTS:
+                    await sleep(0.5 * attempt)  # nothing was sent: safe to send again
+                    continue
+                error: BaseException = failure  # this one never left, but an earlier one may still show up
+            except (TransportError, APIError) as failure:
+                if not (_outcome_unknown(failure) or unknown_before):
+                    raise  # a definite refusal, and no earlier attempt may have landed
+                error = failure
+            else:
+                progress = replace(progress, phase="submitted", image_id=result.image_id, request_id=result.request_id,
+                                   status=CREATING)
+                ledger.record_progress(entry.intent_id, progress)
+                return progress
+            # unknown, or a refusal (name taken, disk imaging) after an attempt that may have landed
+            unknown_before = True
+            _notify(on_progress, replace(progress, phase="reconciling"))
+            verdict = await reconcile(client, ledger, entry.intent_id, owner, error, sleep)
+            if verdict.image is not None:
+                progress = _adopted(progress, verdict.image)
+                ledger.record_progress(entry.intent_id, progress)
+                return progress
+            if attempt == MAX_CREATE_ATTEMPTS:
+                ledger.record(entry.intent_id, NOT_MADE, error=error)  # proven: nothing was made
+                raise error
+    except CreateOutcomeUnknown as error:
+        ledger.record(entry.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
+        raise
+    except NotOwner:
+        raise IntentConflict(ledger.get(entry.intent_id) or entry) from None
+    except ZenlayerError as error:
+        _close_if_open(ledger, entry, UNKNOWN if unknown_before else NOT_MADE, error)
+        raise
+    except BaseException as error:  # an interrupt, a bug: if anything went out, the next run reconciles it
+        _close_if_open(ledger, entry, UNKNOWN if sent else NOT_MADE, error)
+        raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def submit_image(
@@ -115,35 +168,22 @@ async def submit_image(
     image_name: str,
     description: str | None = None,
     *,
+    ledger: Ledger | None = None,
     sleep: Sleep = asyncio.sleep,
     on_progress: ProgressCallback | None = None,
 ) -> ImageProgress:
-    """Send CreateImage once per intent: reconcile every unknown outcome before any resend."""
-    progress = ImageProgress("submitting", instance.instance_id, instance.zone_id, image_name)
-    for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
-        progress = replace(progress, phase="submitting", attempts=attempt)
-        _notify(on_progress, progress)
-        try:
-            result = await client.create_image(instance.instance_id, image_name, description)
-        except ConnectError:
-            if attempt == MAX_CREATE_ATTEMPTS:
-                raise
-            await sleep(0.5 * attempt)  # nothing was sent: safe to send again
-            continue
-        except (TransportError, APIError) as error:
-            if not _outcome_unknown(error):
-                raise
-            _notify(on_progress, replace(progress, phase="reconciling"))
-            found = await _reconcile(client, instance.zone_id, image_name, error, sleep)
-            if found is not None:
-                return replace(
-                    progress, phase="submitted", image_id=found.image_id, status=found.image_status, adopted=True, image=found
-                )
-            if attempt == MAX_CREATE_ATTEMPTS:
-                raise
-            continue
-        return replace(progress, phase="submitted", image_id=result.image_id, request_id=result.request_id, status=CREATING)
-    raise AssertionError("unreachable")  # pragma: no cover
+    """Begin an intent (with the zone's snapshot) in ``ledger`` (default: a private in-memory one) and send
+    CreateImage once per intent, reconciling every unknown outcome on evidence before any resend."""
+    ledger = Ledger(None) if ledger is None else ledger
+    snapshot = await take_snapshot(client, instance, sleep)
+    owner = _new_owner()
+    entry = ledger.begin(account_of(client), instance.instance_id, instance.zone_id, image_name, description,
+                         snapshot=snapshot, settle_seconds=settle_seconds(client), owner=owner)
+    _live_owners.add(owner)
+    try:
+        return await _send(client, ledger, entry, owner, sleep, on_progress)
+    finally:
+        _live_owners.discard(owner)
 
 
 async def wait_for_image_async(
@@ -188,56 +228,26 @@ async def wait_for_image_async(
         await sleep(min(poll_interval, max(timeout - progress.elapsed, 0.0)))
 
 
-async def resume_intent(
-    client: AsyncZenlayerClient,
-    journal: Journal,
-    instance_id: str,
-    image_name: str,
-    *,
-    sleep: Sleep = asyncio.sleep,
-    on_progress: ProgressCallback | None = None,
-) -> tuple[str, ImageProgress] | None:
-    """Adopt the image of an intent an earlier run left open in ``journal`` (same endpoint, instance, name).
-
-    Open means no final outcome: a crash or interrupt after the intent was written, an unknown
-    outcome, a wait that timed out. The zone is looked up by name (:class:`CreateOutcomeUnknown`
-    when the lookup keeps failing, never a blind resend). Found: ``(intent id, adopted progress)``.
-    Not found (or another image has taken the name since): the intent is closed and None returned.
-    """
-    entry = journal.open_intent(client.base_url, instance_id, image_name)
-    if entry is None:
-        return None
-    progress = ImageProgress("reconciling", instance_id, entry.zone_id, image_name, request_id=entry.request_id)
-    _notify(on_progress, progress)
-    cause = RuntimeError("an earlier run left this create unfinished")
-    found = await _reconcile(client, entry.zone_id, image_name, cause, sleep)
-    if found is None or (entry.image_id is not None and found.image_id != entry.image_id):
-        journal.record(entry.intent_id, GONE if entry.image_id else NOT_MADE, image_id=entry.image_id)
-        return None
-    progress = replace(progress, phase="submitted", image_id=found.image_id, status=found.image_status, adopted=True, image=found)
-    journal.record_progress(entry.intent_id, progress)
-    return entry.intent_id, progress
-
-
-async def _submit_journaled(
-    client: AsyncZenlayerClient, journal: Journal, instance: Instance, image_name: str, description: str | None,
-    sleep: Sleep, on_progress: ProgressCallback | None,
-) -> tuple[str, ImageProgress]:
-    """:func:`submit_image` between an intent written first and its outcome written after."""
-    intent = journal.begin(client.base_url, instance.instance_id, instance.zone_id, image_name, description)
-    try:
-        progress = await submit_image(client, instance, image_name, description, sleep=sleep, on_progress=on_progress)
-    except CreateOutcomeUnknown as error:
-        journal.record(intent.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
-        raise
-    except ZenlayerError as error:  # submit_image raises these only when it is sure no image was made
-        journal.record(intent.intent_id, NOT_MADE, error=error)
-        raise
-    except Exception as error:  # anything unforeseen: not sure, so the next run reconciles it
-        journal.record(intent.intent_id, UNKNOWN, error=error)
-        raise
-    journal.record_progress(intent.intent_id, progress)
-    return intent.intent_id, progress
+async def _after_conflict(
+    client: AsyncZenlayerClient, ledger: Ledger, conflict: IntentConflict, instance: Instance, image_name: str,
+    description: str | None, sleep: Sleep, on_progress: ProgressCallback | None,
+) -> ImageProgress:
+    """Another open intent holds the name or the instance. The same create begun by another kernel meanwhile:
+    follow it. One whose image has finished since (a wait that timed out, never re-run): close it and go on.
+    Anything else: the conflict, naming who holds it (nothing was sent)."""
+    existing = conflict.existing
+    if (existing.instance_id, existing.image_name) == (instance.instance_id, image_name):
+        progress = await resume_intent(client, ledger, instance.instance_id, image_name, sleep=sleep, on_progress=on_progress)
+        if progress is not None:
+            return progress
+    elif existing.image_id is not None:
+        stale = ImageProgress("reconciling", existing.instance_id, existing.zone_id, existing.image_name,
+                              intent_id=existing.intent_id)
+        followed = await _follow_recorded(client, ledger, existing, stale, sleep)  # records AVAILABLE, FAILED or GONE
+        if followed is None or followed.finished:
+            return await submit_image(client, instance, image_name, description, ledger=ledger, sleep=sleep,
+                                      on_progress=on_progress)
+    raise conflict
 
 
 async def create_image_async(
@@ -251,30 +261,39 @@ async def create_image_async(
     poll_interval: float = 2.0,
     sleep: Sleep = asyncio.sleep,
     on_progress: ProgressCallback | None = None,
-    journal: Journal | None = None,
+    ledger: Ledger | None = None,
+    journal: Ledger | None = None,
 ) -> ImageProgress:
     """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
 
-    The intent goes into ``journal`` (default: :func:`~zenlayer_widgets.core.journal.journal_for` the
-    client) before anything is sent, its outcome after. An intent for the same instance and name
-    that an earlier run left open (crash, interrupt, unknown outcome, wait timeout) is reconciled
-    first: its image is adopted and followed instead of made again (:func:`resume_intent`).
+    The intent goes into ``ledger`` (default: :func:`~zenlayer_widgets.core.ledger.ledger_for` the
+    client; ``journal`` is its 0.1 name) before anything is sent, with a snapshot of the zone; its
+    outcomes after. An intent for the same instance and name that an earlier run left open (crash,
+    interrupt, unknown outcome, wait timeout) is taken up first (:func:`resume_intent`).
 
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
-    :class:`ImageWaitTimeout` (with the image id and last status) or :class:`CreateOutcomeUnknown`.
+    :class:`ImageWaitTimeout` (with the image id and last status), :class:`CreateOutcomeUnknown`
+    (with the candidates) or :class:`IntentConflict` (another run's create holds the name or instance).
     """
-    check_arguments(instance_id, image_name, description)  # before the journal sees them
+    check_arguments(instance_id, image_name, description)  # before the ledger sees them
     client = async_side(client)
-    journal = journal_for(client) if journal is None else journal
+    if ledger is None:
+        ledger = journal if journal is not None else ledger_for(client)
     started = time.monotonic()
-    resumed = await resume_intent(client, journal, instance_id, image_name, sleep=sleep, on_progress=on_progress)
-    if resumed is None:
+    progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
+    if progress is None:
         checks = await preflight_async(client, instance_id, image_name, description)
         if not checks.ok or checks.instance is None:
             raise PreflightFailed(checks)
         started = time.monotonic()
-        resumed = await _submit_journaled(client, journal, checks.instance, image_name, description, sleep, on_progress)
-    intent_id, progress = resumed
+        try:
+            progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger, sleep=sleep,
+                                          on_progress=on_progress)
+        except IntentConflict as conflict:
+            progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description, sleep,
+                                             on_progress)
+    intent_id = progress.intent_id
+    assert intent_id is not None
     progress = replace(progress, elapsed=time.monotonic() - started)
     _notify(on_progress, progress)
     if not wait:
@@ -284,9 +303,9 @@ async def create_image_async(
             client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
         )
     except (ImageCreationFailed, ImageWaitTimeout) as error:
-        journal.record_progress(intent_id, error.progress)
+        ledger.record_progress(intent_id, error.progress)
         raise
-    journal.record_progress(intent_id, progress)
+    ledger.record_progress(intent_id, progress)
     return progress
 
 
@@ -300,12 +319,13 @@ def create_image(
     timeout: float = 1800.0,
     poll_interval: float = 2.0,
     on_progress: ProgressCallback | None = None,
-    journal: Journal | None = None,
+    ledger: Ledger | None = None,
+    journal: Ledger | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
     return run_sync(create_image_async(
-        client, instance_id, image_name, description,
-        wait=wait, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress, journal=journal,
+        client, instance_id, image_name, description, wait=wait, timeout=timeout, poll_interval=poll_interval,
+        on_progress=on_progress, ledger=ledger if ledger is not None else journal,
     ))
 
 
@@ -362,7 +382,10 @@ async def stop_instance_async(
     if instance is None:
         raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action=STOP_INSTANCES)
     if instance.instance_status not in (STOPPING, STOPPED):
-        await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
+        from .changes import recorded
+
+        async with recorded(client, "stop", zone_id=instance.zone_id, instance_id=instance_id) as action:
+            action.request_ids = await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
     if not wait:
         return STOPPED
     return await wait_for_power_state_async(
@@ -398,8 +421,3 @@ def stop_instance(
     return run_sync(stop_instance_async(
         client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status
     ))
-
-
-def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
-    if callback is not None:
-        callback(progress)

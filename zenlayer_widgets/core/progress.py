@@ -23,6 +23,7 @@ class ImageProgress:
     adopted: bool = False
     attempts: int = 0
     image: Image | None = None
+    intent_id: str | None = None  # the ledger's intent this create belongs to
 
     @property
     def finished(self) -> bool:

@@ -62,7 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timestamp-window-seconds", type=_non_negative, default=DEFAULT_WINDOW_SECONDS, metavar="S",
                         help="accepted X-ZC-Timestamp skew (default 300)")
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="ACTION:KIND:PROBABILITY",
-                        help="inject a fault; ACTION may be *, KIND is throttle, error or lost_response (repeatable)")
+                        help="inject a fault; ACTION may be *, KIND is throttle, error, lost_response or late (repeatable)")
+    parser.add_argument("--late-seconds", type=_non_negative, default=2.0, metavar="S",
+                        help="how long after the dropped connection a request hit by the late fault is applied (default 2)")
+    parser.add_argument("--allow-duplicate-names", action="store_true",
+                        help="let custom images of a zone share a name (the real API may; the reference is silent)")
     return parser
 
 
@@ -84,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = args.token or os.environ.get(TOKEN_ENV) or DEMO_TOKEN
     if args.instances is not None and args.instances < 0:
         build_parser().error("--instances must be >= 0")
-    backend = EmulatorBackend(seed=args.seed, instances=args.instances, transition_seconds=args.transition_seconds)
+    backend = EmulatorBackend(seed=args.seed, instances=args.instances, transition_seconds=args.transition_seconds,
+                              allow_duplicate_names=args.allow_duplicate_names, late_seconds=args.late_seconds)
     conditions = Conditions(args.fault, latency_ms=args.latency_ms, seed=args.seed)
     context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, token, args.timestamp_window_seconds), conditions)
 

@@ -28,6 +28,7 @@ from typing import TypeVar
 from .. import rules
 from ..api import errors
 from .exceptions import (
+    EmulatorError,
     ImageNameDuplicate,
     ImageNotFound,
     ImageQuotaExceeded,
@@ -59,6 +60,8 @@ class EmulatorBackend:
         instances: int | None = None,
         transition_seconds: float = 3.0,
         clock: Clock = time.monotonic,
+        allow_duplicate_names: bool = False,
+        late_seconds: float = 2.0,
     ) -> None:
         if not 0 <= transition_seconds < math.inf:
             raise ValueError("transition_seconds must be a finite number >= 0")
@@ -71,6 +74,13 @@ class EmulatorBackend:
         #: Called (under the lock) after every change of state: the shared sandbox saves a snapshot.
         self.on_change: Callable[[], None] | None = None
         self._fail_next_image = False
+        #: Whether two custom images of a zone may share a name (the reference does not say the real API refuses it).
+        self.allow_duplicate_names = bool(allow_duplicate_names)
+        if not 0 <= late_seconds < math.inf:
+            raise ValueError("late_seconds must be a finite number >= 0")
+        #: How long after its connection was dropped a request hit by the ``late`` fault is applied.
+        self.late_seconds = float(late_seconds)
+        self._late: list[threading.Timer] = []
         self.reset()
 
     # ----------------------------------------------------------------- state and clock
@@ -197,6 +207,25 @@ class EmulatorBackend:
         """The next image CreateImage makes ends UNAVAILABLE (the ``unavailable`` fault)."""
         with self._lock:
             self._fail_next_image = True
+
+    def apply_later(self, apply: Callable[[], object]) -> None:
+        """Run ``apply`` (a request hit by the ``late`` fault) ``late_seconds`` from now, on a timer thread;
+        its answer or refusal goes nowhere."""
+        def run() -> None:
+            try:
+                apply()
+            except EmulatorError:
+                pass  # refused when it landed; the client had already given up
+
+        timer = threading.Timer(self.late_seconds, run)
+        timer.daemon = True
+        self._late = [t for t in self._late if t.is_alive()] + [timer]
+        timer.start()
+
+    def land_late_requests(self, timeout: float = 30.0) -> None:
+        """Wait until every late request so far has been applied (tests)."""
+        for timer in list(self._late):
+            timer.join(timeout)
 
     # ------------------------------------------------------------------------ zones
 
@@ -334,6 +363,8 @@ class EmulatorBackend:
                 raise InvalidParameter(verdict.message, code=errors.INVALID_IMAGE_DESCRIPTION)
 
     def _name_taken(self, zone_id: str, name: str, ignore: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+        if self.allow_duplicate_names:
+            return False
         return any(i.image_name == name and i.image_id not in ignore for i in self._zone_images(zone_id))
 
     def create_image(self, instance_id: str, image_name: str, image_description: str | None = None) -> ImageRecord:

@@ -9,6 +9,9 @@ Kinds, applied per request after authentication:
   byte of response.
 * ``unavailable`` (CreateImage only): the request succeeds, but the image ends ``UNAVAILABLE``
   instead of ``AVAILABLE`` (a failed image, as the real API reports one); the instance is STOPPED again.
+* ``late``: the connection is closed at once without a byte of response, and the action is
+  applied ``late_seconds`` later (the backend's setting, default 2 s): a request that was still on
+  its way when the client gave up. Its result, refusal or not, reaches nobody.
 
 ``ACTION`` is one of the emulated action names or ``*`` (every action).
 """
@@ -26,7 +29,8 @@ THROTTLE = "throttle"
 ERROR = "error"
 LOST_RESPONSE = "lost_response"
 UNAVAILABLE = "unavailable"
-KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE)
+LATE = "late"
+KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE, LATE)
 
 #: The actions the emulator answers (a fault may name any of them, or ``*``).
 ACTIONS = A.ACTIONS

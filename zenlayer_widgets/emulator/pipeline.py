@@ -193,11 +193,16 @@ class Pipeline:
             self.authenticate(request)
             handler, version = resolve(request.headers.get("x-zc-action"), request.headers.get("x-zc-version"))
             fault = self.inject_fault(request.headers["x-zc-action"])
-            reply = Reply(200, render_success(request_id, self.dispatch(handler, request.body, version)))
+            if fault == fault_kinds.LATE:  # dropped now, applied late_seconds later; its result reaches nobody
+                parsed = parse_body(request.body)
+                self.backend.apply_later(lambda: handler(self.backend, parsed, version))
+                reply = Reply(200, b"")
+            else:
+                reply = Reply(200, render_success(request_id, self.dispatch(handler, request.body, version)))
         except EmulatorError as error:
             reply = failure_reply(error, request_id)
         return Reply(reply.status, reply.body, reply.headers, self.conditions.latency_ms / 1000,
-                     drop=fault == fault_kinds.LOST_RESPONSE)
+                     drop=fault in (fault_kinds.LOST_RESPONSE, fault_kinds.LATE))
 
     @staticmethod
     def check_size(request: Request) -> None:
@@ -209,7 +214,7 @@ class Pipeline:
         return verify(request.headers, request.body, self.auth, self._wall_clock())
 
     def inject_fault(self, action: str) -> str | None:
-        """Raise the fault drawn for this request, or return it when it acts after dispatch (``lost_response``)."""
+        """Raise the fault drawn for this request, or return it when it acts around dispatch (``lost_response``, ``late``)."""
         fault = self.conditions.draw(action)
         if fault == fault_kinds.THROTTLE:
             raise Throttled("Request limit exceeded (injected fault).")

@@ -275,9 +275,13 @@ def start_emulator(
     access_key_password: str = DEMO_ACCESS_KEY_PASSWORD,
     token: str | None = DEMO_TOKEN,
     timestamp_window_seconds: float = DEFAULT_WINDOW_SECONDS,
+    allow_duplicate_names: bool = False,
+    late_seconds: float = 2.0,
 ) -> RunningEmulator:
-    """Start an emulator in a daemon thread with its own event loop; returns once it accepts connections."""
-    backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds)
+    """Start an emulator in a daemon thread with its own event loop; returns once it accepts connections.
+    ``allow_duplicate_names``: custom images of a zone may share a name; ``late_seconds``: the ``late`` fault's delay."""
+    backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds,
+                              allow_duplicate_names=allow_duplicate_names, late_seconds=late_seconds)
     conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed)
     auth = AuthConfig(access_key_id, access_key_password, token, timestamp_window_seconds)
     context = EmulatorContext(backend, auth, conditions)

@@ -14,9 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from ..core.changes import delete_image_async
 from ..core.create import create_image_async, stop_instance_async
+from ..core.intents import settle_intent_async
 from ..core.inventory import load_inventory_async
+from ..core.ledger import account_of, ledger_for
 from ..core.progress import ImageProgress
+from ..core.reconcile import CreateOutcomeUnknown, settled
 from .explain import Explanation
 from .state import StudioState
 from .tasks import Freshness, TaskRunner, current_loop
@@ -43,6 +47,7 @@ class StudioController(StudioState):
         self.auto_refresh_seconds = auto_refresh_seconds
         self.wait_timeout = wait_timeout
         self._sleep = sleep
+        self._unknown_description: str | None = None  # what the unknown create was sent with
         self._freshness = Freshness()
         self._auto_task: Any = None
         self._load_error: Explanation | None = None  # shown by a failed load: the next good load clears it
@@ -172,6 +177,12 @@ class StudioController(StudioState):
             self._freshness.accept(self._freshness.ticket())  # newer than any fetch still in flight
 
     # -- deleting ---------------------------------------------------------------------------
+    def _image_facts(self, image_id: str) -> dict[str, str | None]:
+        """The zone and name of a loaded image (what the ledger records beside its id)."""
+        images = self.inventory.image_list if self.inventory is not None else ()
+        image = next((i for i in images if i.image_id == image_id), None)
+        return {} if image is None else {"zone_id": image.zone_id, "image_name": image.image_name}
+
     async def confirm_delete(self) -> None:
         """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
         image_id, self.delete_candidate = self.delete_candidate, None
@@ -179,7 +190,7 @@ class StudioController(StudioState):
             return
         self.deleting = True
         try:
-            await self.client.delete_images([image_id])
+            await delete_image_async(self.client, image_id, **self._image_facts(image_id))
             self.notice = f"Image {image_id} deleted."
             self.report(None)
         except Exception as error:  # noqa: BLE001
@@ -195,11 +206,55 @@ class StudioController(StudioState):
             return None
         instance = self.selected_instance
         assert instance is not None
+        return await self._create(instance.instance_id, instance.zone_id, self.image_name, self.description or None)
+
+    @property
+    def can_send_again(self) -> bool:
+        """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe)."""
+        if self.unknown is None or self.creating or self.stopping:
+            return False
+        entry = ledger_for(self.client).open_intent(account_of(self.client), self.unknown.instance_id or "",
+                                                    self.unknown.image_name)
+        return entry is not None and settled(entry)
+
+    async def check_again(self) -> ImageProgress | None:
+        """After :class:`CreateOutcomeUnknown`: look at the evidence again (never sends while it is unsure)."""
+        unknown = self.unknown
+        if unknown is None or self.creating:
+            return None
+        return await self._create(unknown.instance_id or "", unknown.zone_id, unknown.image_name, self._unknown_description)
+
+    async def send_again(self) -> ImageProgress | None:
+        """After :class:`CreateOutcomeUnknown`, once sure: none of the candidates is this create's; close it, create anew."""
+        unknown = self.unknown
+        if unknown is None or not self.can_send_again:
+            return None
+        try:
+            await settle_intent_async(self.client, unknown.instance_id or "", unknown.image_name, None)
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.report(error, "Sending again")
+            return None
+        return await self._create(unknown.instance_id or "", unknown.zone_id, unknown.image_name, self._unknown_description)
+
+    async def _announce_settled(self, unknown: CreateOutcomeUnknown) -> None:
+        """Re-render once the unknown create's settle window is over ("send again" becomes possible)."""
+        entry = ledger_for(self.client).open_intent(account_of(self.client), unknown.instance_id or "", unknown.image_name)
+        if entry is None or entry.sent_at is None:
+            return
+        from datetime import datetime, timezone
+
+        ends = datetime.fromisoformat(entry.sent_at).timestamp() + (entry.settle_seconds or 0.0)
+        await self._sleep(max(ends - datetime.now(timezone.utc).timestamp(), 0.0) + 0.05)
+        if self.unknown is unknown:
+            self.send_again_ready = True  # the form offers "send again" from now on
+
+    async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None) -> ImageProgress | None:
         with self.hold_trait_notifications():
             self.creating = True
             self.report(None)
-            self.progress = ImageProgress("submitting", instance.instance_id, instance.zone_id, self.image_name)
+            self.progress = ImageProgress("submitting", instance_id, zone_id, image_name)
             self.notice = ""
+            self.unknown, self.send_again_ready = None, False
         started = time.monotonic()
         submitted = False
 
@@ -213,9 +268,9 @@ class StudioController(StudioState):
         try:
             result = await create_image_async(
                 self.client,
-                instance.instance_id,
-                self.image_name,
-                self.description or None,
+                instance_id,
+                image_name,
+                description,
                 timeout=self.wait_timeout,
                 poll_interval=self.poll_interval,
                 sleep=self._sleep,
@@ -226,6 +281,9 @@ class StudioController(StudioState):
                 self.image_name = self.description = ""
             return self.progress
         except Exception as error:  # noqa: BLE001
+            if isinstance(error, CreateOutcomeUnknown):  # the form offers "check again" (and later "send again")
+                self.unknown, self._unknown_description = error, description
+                self.tasks.spawn(self._announce_settled(error))
             self.report(error, "Creating the image")
             if self.progress is not None and self.progress.phase in ("submitting", "reconciling"):
                 self.progress = replace(self.progress, phase="failed")

@@ -18,6 +18,7 @@ from ..api.models import ImageQuota, Instance
 from ..core.inventory import Inventory, filter_instances
 from ..core.preflight import Preflight, evaluate_preflight
 from ..core.progress import ImageProgress
+from ..core.reconcile import CreateOutcomeUnknown
 from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .explain import Explanation, explain
 
@@ -62,6 +63,9 @@ class StudioState(T.HasTraits):
     creating = T.Bool(False, help="A create is in flight")
     stopping = T.Bool(False, help="A stop is in flight")
     deleting = T.Bool(False, help="A delete is in flight")
+    unknown = T.Instance(CreateOutcomeUnknown, allow_none=True,
+                         help="The last create's outcome when the evidence could not tell (the form offers 'check again')")
+    send_again_ready = T.Bool(False, help="The unknown create's settle window is over: 'send again' may be offered")
 
     sandbox = T.Bool(False, read_only=True, help="Whether the client talks to the built-in emulator")
 

@@ -33,10 +33,14 @@ class CreateForm(W.VBox):
         self.submit = W.Button(description="Create image", button_style="primary", icon="camera", disabled=True)
         self.progress = W.HTML()
         self.error = W.HTML()
+        self.check_again = W.Button(description="Check again", icon="refresh")
+        self.send_again = W.Button(description="None is mine: send again", button_style="danger", disabled=True)
+        self.unknown_box = W.HBox([self.check_again, self.send_again])
         for widget, css in [
             (self.checks, "zw-preflight"), (self.stop_button, "zw-stop-instance"), (self.confirm_box, "zw-confirm"),
             (self.confirm_button, "zw-confirm-stop"), (self.cancel_button, "zw-cancel-stop"), (self.submit, "zw-submit"),
-            (self.progress, "zw-progress"), (self.error, "zw-error"),
+            (self.progress, "zw-progress"), (self.error, "zw-error"), (self.check_again, "zw-check-again"),
+            (self.send_again, "zw-send-again"),
         ]:
             widget.add_class(css)
         super().__init__(
@@ -51,6 +55,7 @@ class CreateForm(W.VBox):
                 self.submit,
                 self.progress,
                 self.error,
+                self.unknown_box,
                 StyleSheet(),
             ],
             layout=W.Layout(flex="0 0 470px", width="470px"),
@@ -67,6 +72,9 @@ class CreateForm(W.VBox):
         controller.observe(lambda _change: self.render(), FORM_TRAITS)
         controller.observe(lambda _change: self._show_progress(), ["progress", "notice"])
         controller.observe(lambda _change: self._show_error(), "error")
+        controller.observe(lambda _change: self.render(), ["unknown", "send_again_ready"])
+        self.check_again.on_click(lambda _: controller.tasks.spawn(controller.check_again()))
+        self.send_again.on_click(lambda _: controller.tasks.spawn(controller.send_again()))
         self.render()
 
     def _submit_clicked(self, _button: W.Button) -> None:
@@ -95,5 +103,8 @@ class CreateForm(W.VBox):
             if instance is not None:
                 self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id)
             self.submit.disabled = not controller.can_submit
+            self.unknown_box.layout.display = "" if controller.unknown is not None else "none"
+            self.check_again.disabled = controller.creating
+            self.send_again.disabled = not controller.can_send_again
             self._show_progress()
             self._show_error()

@@ -1,0 +1,84 @@
+"""The ledger's tables (SQLAlchemy Core): intents of CreateImage, every action taken, the schema version.
+
+Times are ISO-8601 UTC text with milliseconds (``2026-12-01T18:00:00.123+00:00``): one format on
+SQLite and PostgreSQL, sortable as text. Two partial unique indexes are the whole concurrency
+story: at most one *open* intent per (account, zone, image name) and per (account, instance).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+#: One row per migration applied (see migrations.py).
+schema_version = sa.Table(
+    "zw_schema_version", metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("applied_at", sa.Text, nullable=False),
+)
+
+#: One row per CreateImage intent, updated in place as it moves on (open -> closed).
+intents = sa.Table(
+    "zw_intents", metadata,
+    sa.Column("intent_id", sa.String(32), primary_key=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("zone_id", sa.Text, nullable=False),
+    sa.Column("instance_id", sa.Text, nullable=False),
+    sa.Column("image_name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("is_open", sa.Boolean, nullable=False, default=True),
+    sa.Column("outcome", sa.Text),
+    sa.Column("image_id", sa.Text),
+    sa.Column("request_id", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("adopted", sa.Boolean, nullable=False, default=False),
+    sa.Column("error_type", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(32), nullable=False),  # the run that may send; another takes over only when it is stale
+    sa.Column("owner_host", sa.Text),  # where the owner runs, and its process id: a dead process on this host is stale
+    sa.Column("owner_pid", sa.Integer),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("heartbeat_at", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.Text),  # written BEFORE each CreateImage is sent; NULL: never sent
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("settle_seconds", sa.Float),  # how long after sent_at a lost request may still land
+    sa.Column("snapshot", sa.JSON),  # before sending: {"image_ids": [...], "instance_status": ..., "disk_size": ...}
+    sa.Column("evidence", sa.JSON),  # after an unknown outcome: {"seen_imaging": true, "candidates": [...]}
+)
+sa.Index("zw_one_open_per_name", intents.c.account, intents.c.zone_id, intents.c.image_name, unique=True,
+         sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
+sa.Index("zw_one_open_per_instance", intents.c.account, intents.c.instance_id, unique=True,
+         sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
+sa.Index("zw_intents_closed_age", intents.c.is_open, intents.c.updated_at)
+sa.Index("zw_intents_image", intents.c.image_id)  # which intent owns an image (image ids are near-unique)
+
+#: Append-only: one row per action the package took (stop, start, create, delete, rename).
+actions = sa.Table(
+    "zw_actions", metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("zone_id", sa.Text),
+    sa.Column("instance_id", sa.Text),
+    sa.Column("image_id", sa.Text),
+    sa.Column("image_name", sa.Text),
+    sa.Column("request_id", sa.Text),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("intent_id", sa.String(32)),
+    sa.Column("detail", sa.Text),
+)
+sa.Index("zw_actions_account_at", actions.c.account, actions.c.at)
+
+#: Legacy JSON-lines journals already imported (by resolved path), so each is imported once.
+legacy_imports = sa.Table(
+    "zw_legacy_imports", metadata,
+    sa.Column("path", sa.Text, primary_key=True),
+    sa.Column("imported_at", sa.Text, nullable=False),
+    sa.Column("intents", sa.Integer, nullable=False),
+)

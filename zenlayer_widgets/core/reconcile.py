@@ -1,0 +1,184 @@
+"""Whether a CreateImage whose answer never came made an image, judged on evidence, not one lookup.
+
+Before CreateImage is sent the intent records a *snapshot*: the zone's custom image ids and the
+instance's status and disk size. After an unknown outcome an image counts as the intent's only if
+
+* it is **new** since the snapshot (its id was not in the zone then),
+* it carries the **name and description** that were sent,
+* it **fits** the instance (an image cannot be larger than the disk it was made from),
+* no other intent of the ledger owns it,
+
+and the instance was **seen IMAGING** after the send (evidence that a create landed on *this*
+instance: Zenlayer's image records do not name their source). One such image: adopted. None, the
+instance not imaging and the *settle window* over (a lost request can no longer land): proven not
+made. Anything else (two candidates, a candidate without the IMAGING evidence, lookups failing)
+stays **unknown**: :class:`CreateOutcomeUnknown` lists the candidates and what to do.
+
+The settle window is ``SETTLE_FACTOR × client timeout + SETTLE_MARGIN_SECONDS`` after the last send
+(65 s with the default 30 s timeout): the client gives up after its timeout, and a request still
+in flight then (a slow proxy, a retransmit) has had as long again to reach the API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ..api.errors import APIError, TransportError, ZenlayerError
+from ..api.models import Image, Instance
+from ..rules import CUSTOM_IMAGE, IMAGING
+from .ledger import Ledger, LedgerEntry
+from .ledger.records import now_text, parse_time
+
+if TYPE_CHECKING:
+    from ..api.client import AsyncZenlayerClient
+
+Sleep = Callable[[float], Awaitable[None]]
+
+#: How many lookups in a row may fail before the outcome is declared unknown.
+RECONCILE_LOOKUPS = 4
+#: The settle window: this many client timeouts after the last send, plus the margin (seconds).
+SETTLE_FACTOR = 2.0
+SETTLE_MARGIN_SECONDS = 5.0
+#: How long a reconcile keeps looking while the instance is imaging with no candidate yet, in settle windows.
+MAX_RECONCILE_WINDOWS = 3
+
+
+def settle_seconds(client: AsyncZenlayerClient) -> float:
+    """How long after it was sent a CreateImage whose answer was lost may still land (see the module doc)."""
+    return SETTLE_FACTOR * float(getattr(client, "timeout", 30.0)) + SETTLE_MARGIN_SECONDS
+
+
+class CreateOutcomeUnknown(ZenlayerError):
+    """CreateImage may or may not have made an image, and the evidence cannot tell which (if any) is ours."""
+
+    def __init__(self, zone_id: str, image_name: str, cause: BaseException | str, candidates: tuple[Image, ...] = (),
+                 instance_id: str | None = None) -> None:
+        self.zone_id = zone_id
+        self.image_name = image_name
+        self.candidates = candidates
+        self.instance_id = instance_id
+        listed = "; ".join(f"{c.image_id} ({c.image_status or '?'}, {c.image_size if c.image_size is not None else '?'} GB)"
+                           for c in candidates)
+        found = f" Images named {image_name!r} that appeared since: {listed}." if candidates else ""
+        super().__init__(
+            f"Could not confirm whether image {image_name!r} was created in {zone_id} ({cause}).{found} "
+            f"Look for it in {zone_id} before trying again: re-run the same create to check again (it never sends "
+            "while a request may still land); once you are sure, settle it with "
+            "zw.settle_intent(client, instance_id, image_name, image_id=<yours> or None)."
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the evidence says: ``image`` adopted, ``not_made`` proven, or neither (unknown)."""
+
+    image: Image | None = None
+    not_made: bool = False
+    candidates: tuple[Image, ...] = ()
+    reason: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+async def take_snapshot(client: AsyncZenlayerClient, instance: Instance, sleep: Sleep) -> dict[str, Any]:
+    """What the zone and the instance look like before CreateImage is sent (the lookup is tried
+    :data:`RECONCILE_LOOKUPS` times: nothing has been sent yet, so a failure here only stops the create)."""
+    for attempt in range(RECONCILE_LOOKUPS):
+        try:
+            images = await client.list_images(instance.zone_id, image_type=CUSTOM_IMAGE)
+            break
+        except (TransportError, APIError):
+            if attempt + 1 == RECONCILE_LOOKUPS:
+                raise
+            await sleep(min(0.5 * 2**attempt, 4.0))
+    return {"image_ids": sorted(i.image_id for i in images), "instance_status": instance.instance_status,
+            "disk_size": instance.system_disk_size, "taken_at": now_text()}
+
+
+def _seconds_since(text: str | None) -> float:
+    if not text:
+        return float("inf")
+    return (datetime.now(timezone.utc) - parse_time(text)).total_seconds()
+
+
+def settled(entry: LedgerEntry) -> bool:
+    """Whether a lost request of this intent can no longer land (never sent counts as settled)."""
+    return _seconds_since(entry.sent_at) > (entry.settle_seconds or 0.0)
+
+
+def _fits(image: Image, entry: LedgerEntry) -> bool:
+    snapshot = entry.snapshot or {}
+    new = image.image_id not in set(snapshot.get("image_ids") or ()) if entry.snapshot is not None else True
+    same_text = image.image_name == entry.image_name and (image.image_description or "") == (entry.description or "")
+    disk = snapshot.get("disk_size")
+    size_ok = disk is None or image.image_size is None or image.image_size <= disk
+    return new and same_text and size_ok
+
+
+async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) -> Verdict:
+    """One round of evidence (two lookups); raises the API error when a lookup fails."""
+    images = await client.list_images(entry.zone_id, image_name=entry.image_name, image_type=CUSTOM_IMAGE)
+    statuses = await client.describe_instances_status([entry.instance_id])
+    status = next((s.instance_status for s in statuses.items if s.instance_id == entry.instance_id), "")
+    fitting = [i for i in images if _fits(i, entry)]
+    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting], besides=entry.intent_id)
+    candidates = tuple(i for i in fitting if i.image_id not in claimed)
+    seen_imaging = bool((entry.evidence or {}).get("seen_imaging")) or status == IMAGING
+    evidence = {"seen_imaging": seen_imaging, "instance_status": status, "looked_at": now_text(),
+                "candidates": [c.image_id for c in candidates]}
+    if len(candidates) == 1 and seen_imaging:
+        return Verdict(image=candidates[0], candidates=candidates, reason="one new image and the instance seen IMAGING",
+                       evidence=evidence)
+    if not candidates and status != IMAGING and settled(entry):
+        return Verdict(not_made=True, reason="no new image, the instance not imaging, and the settle window is over",
+                       evidence=evidence)
+    if len(candidates) > 1:
+        reason = f"{len(candidates)} new images carry this name and description"
+    elif candidates:
+        reason = "a new image carries this name, but nothing shows it was made from this instance"
+    elif status == IMAGING:
+        reason = "the instance is IMAGING but no image with this name is listed yet"
+    else:
+        reason = "a request sent moments ago may still land"
+    return Verdict(candidates=candidates, reason=reason, evidence=evidence)
+
+
+async def reconcile(
+    client: AsyncZenlayerClient, ledger: Ledger, intent_id: str, owner: str, cause: BaseException | str, sleep: Sleep,
+    *, poll: float = 1.0, clock: Callable[[], float] = time.monotonic,
+) -> Verdict:
+    """Gather evidence until it decides (adopt or not made); :class:`CreateOutcomeUnknown` when it cannot.
+
+    While a lost request may still land, or the instance is imaging, it keeps looking (the owner's
+    heartbeat goes on, so no other run takes the intent over). Ambiguity that waiting cannot lift
+    (two candidates, a candidate without IMAGING evidence once settled) ends as unknown at once."""
+    failures, last_error = 0, cause
+    entry = ledger.get(intent_id)
+    assert entry is not None
+    started = clock()
+    budget = MAX_RECONCILE_WINDOWS * max(entry.settle_seconds or 0.0, 1.0)
+    verdict = Verdict()
+    while True:
+        try:
+            verdict = await look(client, ledger, entry)
+            failures = 0
+        except (TransportError, APIError) as error:
+            failures += 1
+            last_error = error
+            if failures >= RECONCILE_LOOKUPS:
+                raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, last_error, verdict.candidates,
+                                           entry.instance_id) from None
+            await sleep(min(0.5 * 2 ** (failures - 1), 4.0))
+            continue
+        ledger.note_evidence(intent_id, verdict.evidence)
+        entry = ledger.get(intent_id) or entry
+        if verdict.image is not None or verdict.not_made:
+            return verdict
+        if len(verdict.candidates) > 1 or (verdict.candidates and settled(entry)) or clock() - started > budget:
+            raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, verdict.reason, verdict.candidates, entry.instance_id)
+        ledger.touch(intent_id, owner)
+        wait = max((entry.settle_seconds or 0.0) / 10, 0.05)
+        await sleep(min(poll, wait))
