@@ -18,10 +18,11 @@ from ._flows import (
     listing,
     page,
     payload,
-    records,
 )
 from ._wire import unexpected
-from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
+from msgspec.structs import replace
+
+from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, QuotaSet, Zone, ZoneSet
 
 
 def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[list[Zone]]:
@@ -29,8 +30,8 @@ def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, "DescribeZones", payload(zone_ids=ids))
-    return [Zone.from_wire(item) for item in records(response, "zoneSet", "DescribeZones")]
+    response = yield from call(ctx, "DescribeZones", payload(zone_ids=ids), into=ZoneSet)
+    return list(response.zone_set or ())
 
 
 def describe_instances(
@@ -53,7 +54,7 @@ def describe_instances(
     if ids == []:
         return empty_page(page_num, page_size)
     fields = payload(instance_ids=ids, zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
-    return (yield from page(ctx, "DescribeInstances", fields, Instance.from_wire, page_num, page_size))
+    return (yield from page(ctx, "DescribeInstances", fields, Instance, page_num, page_size))
 
 
 def list_instances(
@@ -69,7 +70,7 @@ def list_instances(
     """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
     fields = payload(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name, **filters)
     return (
-        yield from listing(ctx, "DescribeInstances", fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
+        yield from listing(ctx, "DescribeInstances", fields, Instance, _instance_key, page_size, "instanceIds", instance_ids)
     )
 
 
@@ -84,14 +85,14 @@ def describe_instances_status(
     ids = id_filter(instance_ids, "instance_ids")
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, "DescribeInstancesStatus", payload(instance_ids=ids), InstanceStatus.from_wire, page_num, page_size))
+    return (yield from page(ctx, "DescribeInstancesStatus", payload(instance_ids=ids), InstanceStatus, page_num, page_size))
 
 
 def list_instance_statuses(ctx: Context, instance_ids: Sequence[str] | None = None) -> Flow[list[InstanceStatus]]:
     """Every instance's power state (all pages), or those of ``instance_ids`` (100 per request)."""
     return (
         yield from listing(
-            ctx, "DescribeInstancesStatus", {}, InstanceStatus.from_wire, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
+            ctx, "DescribeInstancesStatus", {}, InstanceStatus, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
         )
     )
 
@@ -149,7 +150,7 @@ def describe_images(
     fields = _image_fields(zone_id, ids, filters)
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, "DescribeImages", fields, _image_parser(zone_id), page_num, page_size))
+    return (yield from page(ctx, "DescribeImages", fields, Image, page_num, page_size, _in_zone(zone_id)))
 
 
 def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
@@ -160,12 +161,15 @@ def list_images(ctx: Context, zone_id: str, *, image_ids: Sequence[str] | None =
     """
     fields = _image_fields(zone_id, None, filters)
     return (
-        yield from listing(ctx, "DescribeImages", fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
+        yield from listing(
+            ctx, "DescribeImages", fields, Image, _image_key, MAX_PAGE_SIZE, "imageIds", image_ids, _in_zone(zone_id)
+        )
     )
 
 
-def _image_parser(zone_id: str) -> Callable[[Mapping[str, Any]], Image]:
-    return lambda item: Image.from_wire(item, zone_id=zone_id)
+def _in_zone(zone_id: str) -> Callable[[tuple[Image, ...]], tuple[Image, ...]]:
+    """The images as asked for in ``zone_id`` (the API does not say the zone of an image)."""
+    return lambda images: tuple(replace(image, zone_id=zone_id) for image in images)
 
 
 def _image_key(image: Image) -> str:
@@ -177,8 +181,8 @@ def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) ->
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, "DescribeImageQuota", payload(zone_ids=ids))
-    return [ImageQuota.from_wire(item) for item in records(response, "images", "DescribeImageQuota")]
+    response = yield from call(ctx, "DescribeImageQuota", payload(zone_ids=ids), into=QuotaSet)
+    return list(response.images or ())
 
 
 def create_image(ctx: Context, instance_id: str, image_name: str, image_description: str | None = None) -> Flow[CreateImageResult]:

@@ -9,6 +9,7 @@ on them are in :mod:`._actions`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import httpx
 
 from . import errors
 from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, unexpected
-from .models import Page
+from .models import Listing, Page
 from .retry import RetryPolicy, RetryState
 
 T = TypeVar("T")
@@ -60,8 +61,9 @@ class Context(Protocol):
 # --------------------------------------------------------------------------- the core call
 
 
-def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) -> Flow[dict[str, Any]]:
-    """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``).
+def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, into: Any = None) -> Flow[Any]:
+    """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``),
+    or, with ``into`` a model type (``Listing[Instance]``, ``ZoneSet``...), the answer decoded straight into it.
 
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
     5xx / timeouts / dropped connections only for read-only ``Describe*`` actions.
@@ -74,14 +76,16 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
         cause: BaseException | None = None
         try:
             response = yield Send(build_request(ctx.endpoint, action, ctx.api_version, payload))
-            result = parse_response(response, action, ctx.redact)
+            result = parse_response(response, action, ctx.redact, into)
         except httpx.HTTPError as exc:
             error: errors.ZenlayerError = map_transport_error(exc, action, ctx.endpoint, ctx.redact)
             cause = exc
         except errors.APIError as exc:
             error = exc
         else:
-            logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, result.get("requestId"), attempt)
+            if logger.isEnabledFor(logging.DEBUG):
+                request_id = result.get("requestId") if isinstance(result, dict) else getattr(result, "request_id", None)
+                logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, request_id, attempt)
             return result
         decision = state.next_delay(error, retry_after(response))
         if decision is None:
@@ -155,31 +159,37 @@ def records(response: Mapping[str, Any], key: str, action: str) -> list[Mapping[
     return value
 
 
-def _total(response: Mapping[str, Any]) -> int | None:
-    value = response.get("totalCount")
+def total(value: Any) -> int | None:
+    """A ``totalCount`` as an int; None when it is missing or not a count (then pages are walked by their length)."""
     if isinstance(value, bool):
         return None
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
+#: What becomes of a page's items before they are returned (e.g. images get the zone asked for).
+Finish = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
 def _fetch(
-    ctx: Context, action: str, fields: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T], page_num: int, page_size: int
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None
 ) -> Flow[tuple[Page[T], int | None]]:
     _check_paging(page_num, page_size)
-    response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size})
-    items = tuple(parse(item) for item in records(response, "dataSet", action))
-    total = _total(response)
-    return Page(items, len(items) if total is None else total, response.get("requestId"), page_num, page_size), total
+    response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size}, into=Listing[item])
+    items = tuple(response.data_set or ())
+    if finish is not None:
+        items = finish(items)
+    count = total(response.total_count)
+    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size), count
 
 
 def page(
-    ctx: Context, action: str, fields: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T], page_num: int, page_size: int
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None = None
 ) -> Flow[Page[T]]:
-    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``)."""
-    current, _ = yield from _fetch(ctx, action, fields, parse, page_num, page_size)
+    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``), rows decoded as ``item``."""
+    current, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
     return current
 
 
@@ -187,9 +197,10 @@ def every_page(
     ctx: Context,
     action: str,
     fields: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], T],
+    item: type[T],
     key: Callable[[T], Hashable],
     page_size: int = MAX_PAGE_SIZE,
+    finish: Finish | None = None,
 ) -> Flow[list[T]]:
     """Every item of a listing, page after page, deduplicated by ``key`` (first seen kept).
 
@@ -200,15 +211,15 @@ def every_page(
     fetched = 0
     page_num = 1
     while True:
-        current, total = yield from _fetch(ctx, action, fields, parse, page_num, page_size)
+        current, count = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
         before = len(found)
-        for item in current.items:
-            found.setdefault(key(item), item)
+        for row in current.items:
+            found.setdefault(key(row), row)
         fetched += len(current.items)
         if (
             not current.items
             or len(found) == before
-            or (fetched >= total if total is not None else len(current.items) < page_size)
+            or (fetched >= count if count is not None else len(current.items) < page_size)
         ):
             return list(found.values())
         page_num += 1
@@ -218,19 +229,20 @@ def listing(
     ctx: Context,
     action: str,
     fields: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], T],
+    item: type[T],
     key: Callable[[T], Hashable],
     page_size: int,
     ids_field: str,
     ids: Sequence[str] | None,
+    finish: Finish | None = None,
 ) -> Flow[list[T]]:
     """Every item of a listing; with ``ids``, one walk per chunk of 100 ids, results concatenated."""
     if ids is None:
-        return (yield from every_page(ctx, action, fields, parse, key, page_size))
+        return (yield from every_page(ctx, action, fields, item, key, page_size, finish))
     found: dict[Hashable, T] = {}
     for chunk in id_chunks(ids, what=ids_field):
-        for item in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, parse, key, page_size)):
-            found.setdefault(key(item), item)
+        for row in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, item, key, page_size, finish)):
+            found.setdefault(key(row), row)
     return list(found.values())
 
 

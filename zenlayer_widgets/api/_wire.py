@@ -8,19 +8,23 @@ a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
+import msgspec
 
 from .._version import __version__
 from . import errors
 from .auth import JSON_CONTENT_TYPE
 
 logger = logging.getLogger("zenlayer_widgets.api")
+
+T = TypeVar("T")
 
 SERVICE = "vm"
 SERVICE_PATH = "/api/v2/vm"
@@ -113,7 +117,25 @@ def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
+class _Envelope(msgspec.Struct, Generic[T], rename="camel"):
+    """A 200's body: the inner ``response`` (decoded as ``T``) and the outer request id."""
+
+    response: T
+    request_id: Any = None
+
+
+#: Bodies of unknown shape (errors, ``client.call``): any JSON; NaN and Infinity are refused, as JSON says.
+_ANY_JSON = msgspec.json.Decoder()
+
+
+@functools.lru_cache(maxsize=None)
+def _decoder(into: Any) -> msgspec.json.Decoder:
+    """One decoder per answer type (built once): straight from bytes to typed models, numbers in strings read."""
+    return msgspec.json.Decoder(_Envelope[into], strict=False)
+
+
+def _json_body(response: httpx.Response, redact: Redactor, decoder: msgspec.json.Decoder) -> Any:
+    """The body decoded by ``decoder``, after the checks that say it is JSON at all."""
     content = response.content
     if not content.strip():
         raise _NotApiJson("an empty body")
@@ -125,11 +147,17 @@ def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
     if media_type and media_type != JSON_CONTENT_TYPE and not media_type.endswith("+json"):
         raise _NotApiJson(f"a {media_type} body {shown()}")
     try:
-        data = json.loads(content)
-    except (ValueError, RecursionError):
+        return decoder.decode(content)
+    except msgspec.ValidationError:
+        raise
+    except (msgspec.DecodeError, ValueError, RecursionError):
         raise _NotApiJson(f"a body that is not valid JSON {shown()}") from None
+
+
+def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
+    data = _json_body(response, redact, _ANY_JSON)
     if not isinstance(data, dict):
-        raise _NotApiJson(f"JSON that is not an object {shown()}")
+        raise _NotApiJson(f"JSON that is not an object ({len(response.content)} bytes): {excerpt(response.content, redact)!r}")
     return data
 
 
@@ -138,8 +166,12 @@ def unexpected(action: str, status: int, what: str, request_id: str | None = Non
     return errors.api_error(errors.UNEXPECTED_RESPONSE, message, request_id, status, action=action)
 
 
-def parse_response(response: httpx.Response, action: str, redact: Redactor) -> dict[str, Any]:
-    """The inner ``response`` object of a 200, else raise the matching :class:`~errors.APIError`."""
+def parse_response(response: httpx.Response, action: str, redact: Redactor, into: Any = None) -> Any:
+    """The inner ``response`` object of a 200, else raise the matching :class:`~errors.APIError`.
+
+    ``into`` None gives the inner object as a dict; a model type (e.g. ``Listing[Instance]``) decodes
+    it straight into that type, and a body that does not fit it is :class:`UnexpectedResponse`.
+    """
     status = response.status_code
     if status == 403 and response.headers.get("cf-mitigated", "").lower() == "challenge":
         raise errors.api_error(errors.SECURITY_CHALLENGE, "HTTP 403 security challenge from the network in front of the API",
@@ -147,6 +179,8 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
     if status == 451:
         raise errors.api_error(errors.REQUEST_BLOCKED, "HTTP 451: blocked by a security policy in front of the API",
                                None, status, action=action)
+    if status == 200 and into is not None:
+        return _typed(response, action, redact, into)
     try:
         body = _json_object(response, redact)
     except _NotApiJson as problem:
@@ -166,6 +200,22 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
     message = body.get("message")
     text = redact(message if isinstance(message, str) else json.dumps(message, ensure_ascii=False)) if message is not None else ""
     raise errors.api_error(code.strip(), text, request_id, status, action=action)
+
+
+def _typed(response: httpx.Response, action: str, redact: Redactor, into: Any) -> Any:
+    """A 200's inner ``response`` decoded as ``into``; what does not fit says where (msgspec's path, no values)."""
+    try:
+        return _json_body(response, redact, _decoder(into)).response
+    except _NotApiJson as problem:
+        raise unexpected(action, 200, str(problem)) from None
+    except msgspec.ValidationError as problem:
+        try:  # the error path only: the request id for the message, if the body has one
+            outer = _ANY_JSON.decode(response.content)
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            outer = None
+        request_id = outer.get("requestId") if isinstance(outer, dict) else None
+        what = redact(str(problem)).replace("`$.response.", "`")
+        raise unexpected(action, 200, what, request_id if isinstance(request_id, str) else None) from None
 
 
 def nothing_sent(error: httpx.HTTPError) -> bool:
