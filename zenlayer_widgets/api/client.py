@@ -19,6 +19,7 @@ import contextlib
 import functools
 import inspect
 import os
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -27,6 +28,7 @@ import httpx
 
 from . import _actions, _flows
 from ._flows import Flow, Sleep
+from ._pool import async_transport
 from ._wire import (
     API_VERSIONS,
     DEFAULT_API_VERSION,
@@ -49,6 +51,23 @@ NO_CREDENTIALS_HELP = (
     "Credentials(token=...), set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_PASSWORD (or ZENLAYER_TOKEN), "
     "or write them to ~/.zenlayer/credentials; zenlayer_widgets.connect(sandbox=True) uses the built-in emulator."
 )
+
+
+#: Connections per client: an inventory load of 10,000 instances sends 25 requests at once; all stay
+#: alive for the next load (httpx's default keeps 20 of at most 100).
+POOL_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
+
+
+@functools.lru_cache(maxsize=None)
+def tls_context(https: bool) -> ssl.SSLContext:
+    """The TLS settings of every client in this process, built on first use and then shared.
+
+    For https, httpx's verified context (certifi's CAs, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as they
+    were at first use): loading the CAs is what made each client cost tens of milliseconds. An
+    http:// endpoint (the emulator) gets a context without CAs, which verifies certificates and so
+    refuses any TLS peer: nothing is loaded for a connection that never uses TLS.
+    """
+    return httpx.create_ssl_context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _Operation(Generic[P, R]):
@@ -184,7 +203,8 @@ class ZenlayerClient(_BaseClient):
         return time.sleep
 
     def _open(self, transport: httpx.BaseTransport | None) -> httpx.Client:
-        return httpx.Client(auth=self.credentials.auth(), timeout=self.timeout, transport=transport)
+        return httpx.Client(auth=self.credentials.auth(), timeout=self.timeout, transport=transport,
+                            verify=tls_context(self.base_url.startswith("https:")), limits=POOL_LIMITS)
 
     def _bind(self, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
         def method(*args: Any, **kwargs: Any) -> Any:
@@ -246,7 +266,9 @@ class AsyncZenlayerClient(_BaseClient):
         return asyncio.sleep
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(auth=self.credentials.auth(), timeout=self.timeout, transport=transport)
+        tls = tls_context(self.base_url.startswith("https:"))
+        return httpx.AsyncClient(auth=self.credentials.auth(), timeout=self.timeout, verify=tls, limits=POOL_LIMITS,
+                                 transport=transport or async_transport(tls, POOL_LIMITS))
 
     def _bind(self, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
         async def method(*args: Any, **kwargs: Any) -> Any:
