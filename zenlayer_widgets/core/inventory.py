@@ -4,13 +4,18 @@
 the API allows: first the zones, the first 1,000 instances and the instance count (a one-row
 page, which answers before those rows are downloaded and parsed); then, as soon as the zones
 answer, the images of every zone and the quota of all zones, and as soon as the count answers,
-every other page of instances. The DataFrame builders are pure functions of the typed models, so
-they are tested without any network.
+every other page of instances. Given the ``previous`` inventory, a refresh is one round: its zones
+and page count are known, so every page, image list and the quota go out at once, beside a
+DescribeZones and the pages' own counts that show whether the fleet changed in between (then it
+is a full load after all). The rows are decoded into typed models as they arrive; the DataFrames
+are built once, column by column, when everything is in. They are pure functions of the typed
+models, so they are tested without any network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +60,12 @@ class Inventory:
     quota: pd.DataFrame
     loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     requests: int = 0
+    #: What a refresh needs of this load: the images it listed (CUSTOM_IMAGE, or None for all) and
+    #: the instance count the API gave (its pages are the refresh's plan).
+    image_type: str | None = CUSTOM_IMAGE
+    instance_total: int = 0
+    #: True when this inventory came from a one-round refresh (False: a full load).
+    refreshed: bool = False
 
     @property
     def zone_ids(self) -> list[str]:
@@ -102,19 +113,17 @@ def instances_frame(instances: Iterable[Instance]) -> pd.DataFrame:
 
 def images_frame(images: Iterable[Image]) -> pd.DataFrame:
     """One row per image, tagged with its zone."""
-    rows = [
-        {
-            "zone": image.zone_id,
-            "image_id": image.image_id,
-            "name": image.image_name,
-            "type": image.image_type,
-            "status": image.image_status,
-            "size_gb": image.image_size,
-            "description": image.image_description or "",
-        }
-        for image in images
-    ]
-    return pd.DataFrame(rows, columns=IMAGE_COLUMNS).astype({"size_gb": "Int64"})
+    rows = list(images)
+    columns = {
+        "zone": [i.zone_id for i in rows],
+        "image_id": [i.image_id for i in rows],
+        "name": [i.image_name for i in rows],
+        "type": [i.image_type for i in rows],
+        "status": [i.image_status for i in rows],
+        "size_gb": pd.array([i.image_size for i in rows], dtype="Int64"),
+        "description": [i.image_description or "" for i in rows],
+    }
+    return pd.DataFrame(columns, columns=IMAGE_COLUMNS)
 
 
 def quota_frame(quotas: Iterable[ImageQuota], zones: Sequence[Zone]) -> pd.DataFrame:
@@ -139,27 +148,28 @@ def _page_count(total: int) -> int:
     return math.ceil(total / MAX_PAGE_SIZE)
 
 
-async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
-    """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds."""
+async def load_inventory_async(
+    client: AsyncZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE, previous: Inventory | None = None
+) -> Inventory:
+    """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds.
+
+    With ``previous`` (the last inventory of the same account and ``image_type``), one round: see
+    :func:`refresh_inventory_async`.
+    """
+    if previous is not None and previous.image_type == image_type and previous.zones:
+        return await refresh_inventory_async(client, previous)
     before = client.request_count
 
     async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
         zones = await client.describe_zones()
-        zone_ids = [zone.zone_id for zone in zones]
-        quotas, *image_lists = await asyncio.gather(
-            client.describe_image_quota(zone_ids), *(client.list_images(z, image_type=image_type) for z in zone_ids)
-        )
-        return zones, quotas, [image for batch in image_lists for image in batch]
-
-    async def instance_pages(first: int, last: int) -> list[Page[Instance]]:
-        pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in range(first, last + 1))
-        return list(await asyncio.gather(*pages))
+        quotas, images = await _images_and_quota(client, [zone.zone_id for zone in zones], image_type)
+        return zones, quotas, images
 
     async def pages_after_count() -> tuple[int, list[Page[Instance]]]:
         counted = _page_count((await client.describe_instances(page_num=1, page_size=1)).total_count)
-        return counted, await instance_pages(2, counted)
+        return counted, await _instance_pages(client, range(2, counted + 1))
 
-    async def all_instances() -> list[Instance]:
+    async def all_instances() -> tuple[list[Page[Instance]], int]:
         # Beside the first 1,000 rows, the count from a one-row page: it answers without waiting for
         # those rows to download and parse, so the other pages go out while they still do.
         first, (counted, rest) = await asyncio.gather(
@@ -167,24 +177,93 @@ async def load_inventory_async(client: AsyncZenlayerClient, *, image_type: str |
         )
         pages = [first, *rest]
         # the fleet grew between the count and the pages: fetch the pages the count did not cover
-        pages += await instance_pages(max(counted, 1) + 1, _page_count(max(page.total_count for page in pages)))
-        return [instance for page in pages for instance in page.items]
+        total = max(page.total_count for page in pages)
+        pages += await _instance_pages(client, range(max(counted, 1) + 1, _page_count(total) + 1))
+        return pages, total
 
-    (zones, quotas, images), instances = await asyncio.gather(zones_images_quota(), all_instances())
+    (zones, quotas, images), (pages, total) = await asyncio.gather(zones_images_quota(), all_instances())
+    return _inventory(zones, pages, images, quotas, image_type, total, client.request_count - before, refreshed=False)
+
+
+async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Inventory) -> Inventory:
+    """``previous`` brought up to date in one round of concurrent requests, else by a full load.
+
+    Sent at once: every page of instances ``previous`` had (by its count), the images of each of
+    its zones, the quota of those zones and a DescribeZones. The answers are used only if they fit
+    together: the same zones, every page reporting the same count, that count covered by the pages
+    sent and matched by the distinct instances received. A fleet that grew past a page or shrank by
+    one, or a zone added, fails that check, and the inventory is loaded in full instead.
+    """
+    before = client.request_count
+    zone_ids = previous.zone_ids
+    pages_sent = max(_page_count(previous.instance_total), 1)
+    zones, (quotas, images), pages = await asyncio.gather(
+        client.describe_zones(),
+        _images_and_quota(client, zone_ids, previous.image_type),
+        _instance_pages(client, range(1, pages_sent + 1)),
+    )
+    totals = {page.total_count for page in pages}
+    total = totals.pop() if len(totals) == 1 else -1
+    distinct = len({instance.instance_id for page in pages for instance in page.items})
+    if [zone.zone_id for zone in zones] != zone_ids or total < 0 or _page_count(total) > pages_sent or distinct != total:
+        full = await load_inventory_async(client, image_type=previous.image_type)
+        return dataclasses.replace(full, requests=client.request_count - before)
+    return _inventory(zones, pages, images, quotas, previous.image_type, total, client.request_count - before, refreshed=True)
+
+
+async def _images_and_quota(
+    client: AsyncZenlayerClient, zone_ids: list[str], image_type: str | None
+) -> tuple[list[ImageQuota], list[Image]]:
+    """The quota of ``zone_ids`` and the images of each, all at once."""
+    quotas, *image_lists = await asyncio.gather(
+        client.describe_image_quota(zone_ids), *(client.list_images(zone, image_type=image_type) for zone in zone_ids)
+    )
+    return quotas, [image for batch in image_lists for image in batch]
+
+
+async def _instance_pages(client: AsyncZenlayerClient, numbers: Iterable[int]) -> list[Page[Instance]]:
+    pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in numbers)
+    return list(await asyncio.gather(*pages))
+
+
+def _inventory(
+    zones: Sequence[Zone],
+    pages: Sequence[Page[Instance]],
+    images: Sequence[Image],
+    quotas: Sequence[ImageQuota],
+    image_type: str | None,
+    total: int,
+    requests: int,
+    *,
+    refreshed: bool,
+) -> Inventory:
+    """The snapshot, its DataFrames built once from every page (an instance seen twice is kept once)."""
+    unique: dict[str, Instance] = {}
+    for page in pages:
+        for instance in page.items:
+            unique.setdefault(instance.instance_id, instance)
     return Inventory(
         zones=tuple(zones),
-        instances=instances_frame(instances),
+        instances=instances_frame(unique.values()),
         images=images_frame(images),
         quota=quota_frame(quotas, zones),
-        requests=client.request_count - before,
+        requests=requests,
+        image_type=image_type,
+        instance_total=total,
+        refreshed=refreshed,
     )
 
 
-def load_inventory(client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
-    """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
+def load_inventory(
+    client: ZenlayerClient, *, image_type: str | None = CUSTOM_IMAGE, previous: Inventory | None = None
+) -> Inventory:
+    """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill).
+
+    ``load_inventory(client, previous=inventory)`` refreshes ``inventory`` in one round trip.
+    """
     from .sync import run_on_twin
 
-    return run_on_twin(load_inventory_async, client, image_type=image_type)
+    return run_on_twin(load_inventory_async, client, image_type=image_type, previous=previous)
 
 
 def filter_instances(

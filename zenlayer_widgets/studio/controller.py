@@ -166,7 +166,7 @@ class StudioController:
         ticket = self._freshness.ticket()
         self._set_busy("refresh", True)
         try:
-            inventory = await load_inventory_async(self.client)
+            inventory = await load_inventory_async(self.client, previous=self.inventory)  # one round trip once loaded
         except Exception as error:  # noqa: BLE001 - shown in the form
             self.report(error, "Loading the inventory")
             return
