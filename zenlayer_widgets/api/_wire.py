@@ -155,7 +155,10 @@ def _json_body(response: httpx.Response, redact: Redactor, decoder: msgspec.json
 
 
 def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
-    data = _json_body(response, redact, _ANY_JSON)
+    try:
+        data = _json_body(response, redact, _ANY_JSON)
+    except msgspec.ValidationError as problem:  # untyped, only a number beyond a float's range gets here
+        raise _NotApiJson(f"JSON with {str(problem).split(' - ', 1)[0].lower()}") from None
     if not isinstance(data, dict):
         raise _NotApiJson(f"JSON that is not an object ({len(response.content)} bytes): {excerpt(response.content, redact)!r}")
     return data
