@@ -1,7 +1,7 @@
 """A JupyterLab and a headless Chromium page for the browser benchmarks, from the tests' harness.
 
 Reuses tests/browser (``isolated_env``, ``start_lab``, ``open_notebook``, ``run_all`` and the
-Chromium settings of its conftest), so the benchmarks drive the studio exactly as the browser
+Chromium settings in ``tests/browser/chromium.py``; never a conftest), so the benchmarks drive the studio exactly as the browser
 tests do.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.browser.jupyter_env import isolated_env
 from tests.browser.servers import LabServer, start_lab
 

@@ -42,3 +42,14 @@ def test_quick_inventory_and_emulator_benchmarks_run(tmp_path: Path) -> None:
     # a quick run never rewrites the README's results
     after = (REPO / "benchmarks" / "README.md").read_bytes() if (REPO / "benchmarks" / "README.md").exists() else None
     assert after == readme
+
+
+def test_no_benchmark_imports_a_pytest_conftest() -> None:
+    """A conftest belongs to pytest: importing one from a benchmark runs its hooks and import-time settings."""
+    import ast
+
+    for path in sorted((REPO / "benchmarks").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        modules = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+        modules += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+        assert not [m for m in modules if m.split(".")[-1] == "conftest"], path

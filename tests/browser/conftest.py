@@ -30,22 +30,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from .chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from .jupyter_env import isolated_env
 from .lab import ARTIFACTS, ConsoleWatcher
 from .servers import LabServer, VoilaServer, start_lab, start_voila
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach the internet.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
 # Kernel start + widget render on a busy 2-core CI machine can exceed Playwright's 5 s default.
 expect.set_options(timeout=20_000)
 

@@ -159,29 +159,35 @@ async def load_inventory_async(
     if previous is not None and previous.image_type == image_type and previous.zones:
         return await refresh_inventory_async(client, previous)
     before = client.request_count
+    # Round one, in this order: the instance count (a one-row page: it answers before the first 1,000
+    # rows are made, downloaded and parsed), the zones, the first 1,000 rows. A server answers in the
+    # order it was asked, so the other pages, which take it longest, go out first in round two.
+    count = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=1))
+    zones_asked = asyncio.ensure_future(client.describe_zones())
+    first = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE))
 
     async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
-        zones = await client.describe_zones()
+        zones = await zones_asked
         quotas, images = await _images_and_quota(client, [zone.zone_id for zone in zones], image_type)
         return zones, quotas, images
 
-    async def pages_after_count() -> tuple[int, list[Page[Instance]]]:
-        counted = _page_count((await client.describe_instances(page_num=1, page_size=1)).total_count)
-        return counted, await _instance_pages(client, range(2, counted + 1))
-
     async def all_instances() -> tuple[list[Page[Instance]], int]:
-        # Beside the first 1,000 rows, the count from a one-row page: it answers without waiting for
-        # those rows to download and parse, so the other pages go out while they still do.
-        first, (counted, rest) = await asyncio.gather(
-            client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE), pages_after_count()
-        )
-        pages = [first, *rest]
+        counted = _page_count((await count).total_count)
+        rest = await _instance_pages(client, range(2, counted + 1))
+        pages = [await first, *rest]
         # the fleet grew between the count and the pages: fetch the pages the count did not cover
         total = max(page.total_count for page in pages)
         pages += await _instance_pages(client, range(max(counted, 1) + 1, _page_count(total) + 1))
         return pages, total
 
-    (zones, quotas, images), (pages, total) = await asyncio.gather(zones_images_quota(), all_instances())
+    try:
+        (pages, total), (zones, quotas, images) = await asyncio.gather(all_instances(), zones_images_quota())
+    finally:  # after a failure: nothing left running, no error left unread
+        for task in (count, zones_asked, first):
+            if not task.done():
+                task.cancel()
+            elif not task.cancelled():
+                task.exception()
     return _inventory(zones, pages, images, quotas, image_type, total, client.request_count - before, refreshed=False)
 
 
@@ -197,10 +203,11 @@ async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Invento
     before = client.request_count
     zone_ids = previous.zone_ids
     pages_sent = max(_page_count(previous.instance_total), 1)
-    zones, (quotas, images), pages = await asyncio.gather(
+    # the pages first: a server answers in the order it was asked, and they take longest to make and to read
+    pages, zones, (quotas, images) = await asyncio.gather(
+        _instance_pages(client, range(1, pages_sent + 1)),
         client.describe_zones(),
         _images_and_quota(client, zone_ids, previous.image_type),
-        _instance_pages(client, range(1, pages_sent + 1)),
     )
     totals = {page.total_count for page in pages}
     total = totals.pop() if len(totals) == 1 else -1
