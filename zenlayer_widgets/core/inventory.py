@@ -183,11 +183,7 @@ async def load_inventory_async(
     try:
         (pages, total), (zones, quotas, images) = await asyncio.gather(all_instances(), zones_images_quota())
     finally:  # after a failure: nothing left running, no error left unread
-        for task in (count, zones_asked, first):
-            if not task.done():
-                task.cancel()
-            elif not task.cancelled():
-                task.exception()
+        _settle([count, zones_asked, first])
     return _inventory(zones, pages, images, quotas, image_type, total, client.request_count - before, refreshed=False)
 
 
@@ -204,11 +200,13 @@ async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Invento
     zone_ids = previous.zone_ids
     pages_sent = max(_page_count(previous.instance_total), 1)
     # the pages first: a server answers in the order it was asked, and they take longest to make and to read
-    pages, zones, (quotas, images) = await asyncio.gather(
-        _instance_pages(client, range(1, pages_sent + 1)),
-        client.describe_zones(),
-        _images_and_quota(client, zone_ids, previous.image_type),
-    )
+    asked = [asyncio.ensure_future(client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE)) for n in range(1, pages_sent + 1)]
+    try:
+        zones, (quotas, images), pages = await asyncio.gather(
+            client.describe_zones(), _images_and_quota(client, zone_ids, previous.image_type), asyncio.gather(*asked)
+        )
+    finally:  # after a failure: nothing left running, no error left unread
+        _settle(asked)
     totals = {page.total_count for page in pages}
     total = totals.pop() if len(totals) == 1 else -1
     distinct = len({instance.instance_id for page in pages for instance in page.items})
@@ -216,6 +214,15 @@ async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Invento
         full = await load_inventory_async(client, image_type=previous.image_type)
         return dataclasses.replace(full, requests=client.request_count - before)
     return _inventory(zones, pages, images, quotas, previous.image_type, total, client.request_count - before, refreshed=True)
+
+
+def _settle(tasks: Iterable[asyncio.Future]) -> None:
+    """Cancel what is still running; read the error of what failed (so none is reported as never retrieved)."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
 
 
 async def _images_and_quota(
