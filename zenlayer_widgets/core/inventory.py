@@ -171,20 +171,20 @@ async def load_inventory_async(
         quotas, images = await _images_and_quota(client, [zone.zone_id for zone in zones], image_type)
         return zones, quotas, images
 
-    async def all_instances() -> tuple[list[Page[Instance]], int]:
+    async def all_instances() -> _Instances:
         counted = _page_count((await count).total_count)
         rest = await _instance_pages(client, range(2, counted + 1))
         pages = [await first, *rest]
         # the fleet grew between the count and the pages: fetch the pages the count did not cover
         total = max(page.total_count for page in pages)
         pages += await _instance_pages(client, range(max(counted, 1) + 1, _page_count(total) + 1))
-        return pages, total
+        return _Instances.of(pages)  # built while the last images and the quota may still be on their way
 
     try:
-        (pages, total), (zones, quotas, images) = await asyncio.gather(all_instances(), zones_images_quota())
+        instances, (zones, quotas, images) = await asyncio.gather(all_instances(), zones_images_quota())
     finally:  # after a failure: nothing left running, no error left unread
         _settle([count, zones_asked, first])
-    return _inventory(zones, pages, images, quotas, image_type, total, client.request_count - before, refreshed=False)
+    return _inventory(zones, instances, images, quotas, image_type, client.request_count - before, refreshed=False)
 
 
 async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Inventory) -> Inventory:
@@ -201,19 +201,21 @@ async def refresh_inventory_async(client: AsyncZenlayerClient, previous: Invento
     pages_sent = max(_page_count(previous.instance_total), 1)
     # the pages first: a server answers in the order it was asked, and they take longest to make and to read
     asked = [asyncio.ensure_future(client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE)) for n in range(1, pages_sent + 1)]
+
+    async def all_instances() -> _Instances:
+        return _Instances.of(await asyncio.gather(*asked))  # built while the small answers still come in
+
     try:
-        zones, (quotas, images), pages = await asyncio.gather(
-            client.describe_zones(), _images_and_quota(client, zone_ids, previous.image_type), asyncio.gather(*asked)
+        zones, (quotas, images), instances = await asyncio.gather(
+            client.describe_zones(), _images_and_quota(client, zone_ids, previous.image_type), all_instances()
         )
     finally:  # after a failure: nothing left running, no error left unread
         _settle(asked)
-    totals = {page.total_count for page in pages}
-    total = totals.pop() if len(totals) == 1 else -1
-    distinct = len({instance.instance_id for page in pages for instance in page.items})
-    if [zone.zone_id for zone in zones] != zone_ids or total < 0 or _page_count(total) > pages_sent or distinct != total:
+    fits = instances.consistent and _page_count(instances.total) <= pages_sent and instances.distinct == instances.total
+    if [zone.zone_id for zone in zones] != zone_ids or not fits:
         full = await load_inventory_async(client, image_type=previous.image_type)
         return dataclasses.replace(full, requests=client.request_count - before)
-    return _inventory(zones, pages, images, quotas, previous.image_type, total, client.request_count - before, refreshed=True)
+    return _inventory(zones, instances, images, quotas, previous.image_type, client.request_count - before, refreshed=True)
 
 
 def _settle(tasks: Iterable[asyncio.Future]) -> None:
@@ -240,30 +242,44 @@ async def _instance_pages(client: AsyncZenlayerClient, numbers: Iterable[int]) -
     return list(await asyncio.gather(*pages))
 
 
+@dataclass(frozen=True)
+class _Instances:
+    """Every page of instances as one table (an instance seen twice kept once) and what the pages said."""
+
+    frame: pd.DataFrame
+    total: int  # the largest count a page reported
+    consistent: bool  # every page reported the same count
+    distinct: int
+
+    @classmethod
+    def of(cls, pages: Sequence[Page[Instance]]) -> _Instances:
+        unique: dict[str, Instance] = {}
+        for page in pages:
+            for instance in page.items:
+                unique.setdefault(instance.instance_id, instance)
+        totals = {page.total_count for page in pages}
+        return cls(instances_frame(unique.values()), max(totals), len(totals) == 1, len(unique))
+
+
 def _inventory(
     zones: Sequence[Zone],
-    pages: Sequence[Page[Instance]],
+    instances: _Instances,
     images: Sequence[Image],
     quotas: Sequence[ImageQuota],
     image_type: str | None,
-    total: int,
     requests: int,
     *,
     refreshed: bool,
 ) -> Inventory:
-    """The snapshot, its DataFrames built once from every page (an instance seen twice is kept once)."""
-    unique: dict[str, Instance] = {}
-    for page in pages:
-        for instance in page.items:
-            unique.setdefault(instance.instance_id, instance)
+    """The snapshot; the small tables are built now, the instance table was built once its pages were in."""
     return Inventory(
         zones=tuple(zones),
-        instances=instances_frame(unique.values()),
+        instances=instances.frame,
         images=images_frame(images),
         quota=quota_frame(quotas, zones),
         requests=requests,
         image_type=image_type,
-        instance_total=total,
+        instance_total=instances.total,
         refreshed=refreshed,
     )
 
