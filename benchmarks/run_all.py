@@ -137,15 +137,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-wait", type=float, default=None,
                         help="seconds to wait for load average <= 1.5 before each benchmark (default 120, 0 with --quick)")
     parser.add_argument("--render", type=Path, default=None, metavar="JSON",
-                        help="only rewrite README.md from a --json file of a full run (after editing README.in.md)")
+                        help="only rewrite README.md from a --json file (after editing README.in.md); "
+                             "with --keep-others, the benchmarks it lacks keep their sections")
     args = parser.parse_args(argv)
+    available = _benchmarks()
     if args.render:
         raw = json.loads(args.render.read_text())
         results = [Result.from_dict(value) for value in raw["results"].values()]
-        README.write_text(render_readme(results, raw["machine"], datetime.fromisoformat(raw["date"])))
+        others = [key for key in available if key not in raw["results"]]
+        if others and not args.keep_others:
+            parser.error(f"{args.render} has no {', '.join(others)}: add --keep-others to keep their sections")
+        kept = kept_sections(README.read_text(), others) if others else []
+        README.write_text(render_readme(results, raw["machine"], datetime.fromisoformat(raw["date"]), kept))
         print(f"wrote {README}")
         return 0
-    available = _benchmarks()
     chosen = [key.strip() for key in args.only.split(",") if key.strip()] or list(available)
     unknown = [key for key in chosen if key not in available]
     if unknown:
