@@ -1,7 +1,7 @@
 """A JupyterLab and a headless Chromium page for the browser benchmarks, from the tests' harness.
 
 Reuses the browser tests' harness, tests/browser/harness (``isolated_env``, ``start_lab``,
-``open_notebook``, ``run_all`` and the Chromium settings), so the benchmarks drive the studio exactly as the browser
+``open_notebook``, ``run_all`` and the Chromium settings; never a conftest), so the benchmarks drive the studio exactly as the browser
 tests do.
 """
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+import weakref
+from collections.abc import Hashable
 from typing import Any
 
 from .api._wire import env_base_url
@@ -37,6 +39,12 @@ _fallback: Any = None
 
 def _sandbox_settings() -> tuple[float, float]:
     return float(os.environ.get(SANDBOX_TRANSITION_ENV, "3")), float(os.environ.get(SANDBOX_LATENCY_ENV, "0"))
+
+_clients_lock = threading.Lock()
+#: Clients :func:`connect` handed out, by what they were made from; one a re-run cell can have again.
+_clients: weakref.WeakValueDictionary[Hashable, ZenlayerClient] = weakref.WeakValueDictionary()
+#: Options whose values make a client of its own (a transport or a sleep function is never shared).
+_UNSHARED = frozenset({"transport", "sleep"})
 
 
 def sandbox_emulator() -> Any:
@@ -74,7 +82,7 @@ def _sandbox_client(**client_options: Any) -> ZenlayerClient:
     emulator = sandbox_emulator()
     demo = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password,
                        source=SANDBOX_SOURCE)
-    return ZenlayerClient(demo, base_url=emulator.url, sandbox=True, **client_options)
+    return _client(demo, emulator.url, True, client_options)
 
 
 def connect(
@@ -87,6 +95,8 @@ def connect(
 ) -> ZenlayerClient:
     """A client for the real API if credentials are given or configured, else for the shared sandbox.
 
+    Called again with the same credentials and settings (a re-run cell), it returns the same open
+    client, whose connections are still warm; after ``client.close()`` it makes a new one.
     ``profile`` picks a profile of ``~/.zenlayer/credentials.json`` (it must exist); several
     clients of different profiles can live in one kernel. ``sandbox=True`` forces the emulator
     (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
@@ -99,7 +109,7 @@ def connect(
         return _sandbox_client(**client_options)
     found = credentials or Credentials.discover(profile=profile)
     if found is not None:
-        return ZenlayerClient(found, base_url=base_url, **client_options)
+        return _client(found, base_url, False, client_options)
     from_env = env_base_url(os.environ)
     named_url = ("the base_url argument", base_url) if base_url else (from_env[1], from_env[0]) if from_env else None
     if named_url:
@@ -119,6 +129,23 @@ def connection_source(client: ZenlayerClient | AsyncZenlayerClient) -> str:
     if client.sandbox:
         return SANDBOX_SOURCE
     return credentials.describe()
+
+
+def _client(credentials: Credentials, base_url: str | None, sandbox: bool, options: dict[str, Any]) -> ZenlayerClient:
+    """The open client made earlier from the same credentials, URL and options (a re-run cell keeps its
+    warm connections and async twin), else a new one. A closed client is never handed out again."""
+    if _UNSHARED & options.keys():
+        return ZenlayerClient(credentials, base_url=base_url, sandbox=sandbox, **options)
+    key = (credentials, base_url or (env_base_url(os.environ) or (None,))[0], sandbox, tuple(sorted(options.items())))
+    try:
+        hash(key)
+    except TypeError:  # an option value that cannot be compared: not shared
+        return ZenlayerClient(credentials, base_url=base_url, sandbox=sandbox, **options)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None or client.closed:
+            client = _clients[key] = ZenlayerClient(credentials, base_url=base_url, sandbox=sandbox, **options)
+        return client
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:

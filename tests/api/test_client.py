@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -29,6 +30,7 @@ class _Envelope(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(getattr(self.server, "delay", 0))  # set by a test that needs requests to overlap
         body = json.dumps({"requestId": "T1", "response": {"requestId": "T1", "zoneSet": []}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from zenlayer_widgets.api import AsyncZenlayerClient
+from zenlayer_widgets.api import AsyncZenlayerClient, Credentials
 from zenlayer_widgets.core.inventory import load_inventory_async
-from zenlayer_widgets.emulator import InProcessEmulator, mock_zenlayer
+from zenlayer_widgets.emulator import InProcessEmulator, RunningEmulator, mock_zenlayer, start_emulator
 
 FLEET = 2500  # three pages of 1,000
 
@@ -75,3 +75,75 @@ async def test_instances_added_after_the_count_are_still_fetched(client: AsyncZe
     inventory = await load_inventory_async(client)
     assert len(inventory.instances) == FLEET
     assert inventory.instances["instance_id"].is_unique
+
+
+# -- refresh: one round, from the previous load's plan ------------------------------------------
+def _same_snapshot(one, other) -> bool:
+    return (
+        sorted(zip(one.instances["instance_id"], one.instances["power_state"], strict=False))
+        == sorted(zip(other.instances["instance_id"], other.instances["power_state"], strict=False))
+        and sorted(one.images["image_id"]) == sorted(other.images["image_id"])
+        and one.quota.equals(other.quota)
+        and one.zone_ids == other.zone_ids
+    )
+
+
+async def test_a_refresh_is_one_round_of_requests(client: AsyncZenlayerClient, emulator: RunningEmulator) -> None:
+    loaded = await load_inventory_async(client)
+    emulator.backend.latency_ms = 30  # every answer takes a while: what is sent after one came back shows
+    assert loaded.instance_total == FLEET and not loaded.refreshed
+    events: list[str] = []
+
+    async def sent(request: httpx.Request) -> None:
+        events.append("sent")
+
+    async def answered(response: httpx.Response) -> None:
+        events.append("answered")
+
+    client._http.event_hooks = {"request": [sent], "response": [answered]}
+    try:
+        refreshed = await load_inventory_async(client, previous=loaded)
+    finally:
+        emulator.backend.latency_ms = 0
+    assert refreshed.refreshed
+    assert refreshed.requests == 1 + 1 + 12 + 3  # zones (the check), the quota, 12 zones' images, 3 pages
+    assert events == ["sent"] * 17 + ["answered"] * 17  # nothing waited for another answer
+    assert _same_snapshot(refreshed, loaded)
+    assert refreshed.instance_total == FLEET and refreshed.loaded_at > loaded.loaded_at
+
+
+@pytest.mark.parametrize(("now", "one_round"), [(FLEET + 600, False), (FLEET - 1100, True), (FLEET - 1, True)])
+async def test_a_fleet_that_grew_or_shrank_is_still_loaded_in_full(client: AsyncZenlayerClient, now: int, one_round: bool) -> None:
+    """A fleet past the pages sent falls back to a full load; fewer instances fit the pages already sent."""
+    loaded = await load_inventory_async(client)
+    with start_emulator(instances=now) as changed:
+        credentials = Credentials(access_key_id=changed.access_key_id, access_key_password=changed.access_key_password)
+        async with AsyncZenlayerClient(credentials, base_url=changed.url) as other:
+            refreshed = await load_inventory_async(other, previous=loaded)
+            assert _same_snapshot(refreshed, await load_inventory_async(other))
+    assert refreshed.refreshed is one_round
+    assert len(refreshed.instances) == now == refreshed.instance_total and refreshed.instances["instance_id"].is_unique
+    assert refreshed.requests == 17 + (18 + 1 if now > FLEET else 0)  # the round, then a full load of 4 pages
+
+
+async def test_pages_that_disagree_on_the_count_mean_a_full_load(client: AsyncZenlayerClient) -> None:
+    loaded = await load_inventory_async(client)
+    real = client.describe_instances
+    lies = iter([True])
+
+    async def moved(**kwargs):  # noqa: ANN003, ANN202 - page 2 answers after an instance was deleted, once
+        page = await real(**kwargs)
+        if kwargs.get("page_num") == 2 and next(lies, False):
+            return dataclasses.replace(page, total_count=page.total_count - 1)
+        return page
+
+    client.describe_instances = moved  # type: ignore[method-assign]
+    refreshed = await load_inventory_async(client, previous=loaded)
+    assert not refreshed.refreshed and _same_snapshot(refreshed, loaded)
+
+
+async def test_a_zone_the_last_load_did_not_have_means_a_full_load(client: AsyncZenlayerClient) -> None:
+    loaded = await load_inventory_async(client)
+    stale = dataclasses.replace(loaded, zones=loaded.zones[:-1])
+    refreshed = await load_inventory_async(client, previous=stale)
+    assert not refreshed.refreshed and _same_snapshot(refreshed, loaded)  # the new zone's images and quota are in

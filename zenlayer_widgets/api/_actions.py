@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from msgspec.structs import replace
+
 from . import vocabulary as A
 from ._flows import (
     Context,
@@ -17,10 +19,9 @@ from ._flows import (
     listing,
     page,
     payload,
-    records,
 )
 from ._wire import unexpected
-from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
+from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, QuotaSet, Zone, ZoneSet
 from .params import id_arg, text_arg
 from .vocabulary import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -35,8 +36,8 @@ def describe_zones(ctx: Context, zone_ids: Sequence[str] | None = None) -> Flow[
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, A.DESCRIBE_ZONES, payload(zone_ids=ids))
-    return [Zone.from_wire(item) for item in records(response, "zoneSet", A.DESCRIBE_ZONES)]
+    response = yield from call(ctx, A.DESCRIBE_ZONES, payload(zone_ids=ids), into=ZoneSet)
+    return list(response.zone_set or ())
 
 
 #: The DescribeInstances filters besides the named arguments (snake_case of the reference's names).
@@ -77,7 +78,7 @@ def describe_instances(
     if ids == []:
         return empty_page(page_num, page_size)
     fields = payload(instance_ids=ids, **named, **_instance_filters(filters))
-    return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance.from_wire, page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance, page_num, page_size))
 
 
 def list_instances(
@@ -94,7 +95,7 @@ def list_instances(
     """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
     fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **_instance_filters(filters))
     return (
-        yield from listing(ctx, A.DESCRIBE_INSTANCES, fields, Instance.from_wire, _instance_key, page_size, "instanceIds", instance_ids)
+        yield from listing(ctx, A.DESCRIBE_INSTANCES, fields, Instance, _instance_key, page_size, "instanceIds", instance_ids)
     )
 
 
@@ -109,14 +110,14 @@ def describe_instances_status(
     ids = id_filter(instance_ids, "instance_ids")
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, A.DESCRIBE_INSTANCES_STATUS, payload(instance_ids=ids), InstanceStatus.from_wire, page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_INSTANCES_STATUS, payload(instance_ids=ids), InstanceStatus, page_num, page_size))
 
 
 def list_instance_statuses(ctx: Context, instance_ids: Sequence[str] | None = None) -> Flow[list[InstanceStatus]]:
     """Every instance's power state (all pages), or those of ``instance_ids`` (100 per request)."""
     return (
         yield from listing(
-            ctx, A.DESCRIBE_INSTANCES_STATUS, {}, InstanceStatus.from_wire, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
+            ctx, A.DESCRIBE_INSTANCES_STATUS, {}, InstanceStatus, _instance_key, MAX_PAGE_SIZE, "instanceIds", instance_ids
         )
     )
 
@@ -175,7 +176,7 @@ def describe_images(
     fields = _image_fields(zone_id, ids, filters)
     if ids == []:
         return empty_page(page_num, page_size)
-    return (yield from page(ctx, A.DESCRIBE_IMAGES, fields, _image_parser(zone_id), page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_IMAGES, fields, Image, page_num, page_size, _in_zone(zone_id)))
 
 
 def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | None = None, **filters: str | None) -> Flow[list[Image]]:
@@ -186,12 +187,15 @@ def list_images(ctx: Context, /, zone_id: str, *, image_ids: Sequence[str] | Non
     """
     fields = _image_fields(zone_id, None, filters)
     return (
-        yield from listing(ctx, A.DESCRIBE_IMAGES, fields, _image_parser(zone_id), _image_key, MAX_PAGE_SIZE, "imageIds", image_ids)
+        yield from listing(
+            ctx, A.DESCRIBE_IMAGES, fields, Image, _image_key, MAX_PAGE_SIZE, "imageIds", image_ids, _in_zone(zone_id)
+        )
     )
 
 
-def _image_parser(zone_id: str) -> Callable[[Mapping[str, Any]], Image]:
-    return lambda item: Image.from_wire(item, zone_id=zone_id)
+def _in_zone(zone_id: str) -> Callable[[tuple[Image, ...]], tuple[Image, ...]]:
+    """The images as asked for in ``zone_id`` (the API does not say the zone of an image)."""
+    return lambda images: tuple(replace(image, zone_id=zone_id) for image in images)
 
 
 def _image_key(image: Image) -> str:
@@ -219,8 +223,8 @@ def describe_image_quota(ctx: Context, zone_ids: Sequence[str] | None = None) ->
     ids = None if zone_ids is None else id_list(zone_ids, "zone_ids")
     if ids == []:
         return []
-    response = yield from call(ctx, A.DESCRIBE_IMAGE_QUOTA, payload(zone_ids=ids))
-    return [ImageQuota.from_wire(item) for item in records(response, "images", A.DESCRIBE_IMAGE_QUOTA)]
+    response = yield from call(ctx, A.DESCRIBE_IMAGE_QUOTA, payload(zone_ids=ids), into=QuotaSet)
+    return list(response.images or ())
 
 
 def create_image(ctx: Context, instance_id: str, image_name: str, image_description: str | None = None) -> Flow[CreateImageResult]:

@@ -132,11 +132,11 @@ def _install(transport: T, wrapper: type) -> T:
     return transport
 
 
-def transport() -> httpx.HTTPTransport:
-    """httpx's default transport, its connections held to :data:`DEADLINE`."""
-    return _install(httpx.HTTPTransport(), _Backend)
+def transport(**options: typing.Any) -> httpx.HTTPTransport:
+    """httpx's transport (``options`` as for ``httpx.HTTPTransport``), its connections held to :data:`DEADLINE`."""
+    return _install(httpx.HTTPTransport(**options), _Backend)
 
 
-def async_transport() -> httpx.AsyncHTTPTransport:
-    """httpx's default async transport, its connections held to :data:`DEADLINE`."""
-    return _install(httpx.AsyncHTTPTransport(), _AsyncBackend)
+def async_transport(base: httpx.AsyncHTTPTransport | None = None) -> httpx.AsyncHTTPTransport:
+    """``base`` (default: httpx's async transport), its connections held to :data:`DEADLINE`."""
+    return _install(base if base is not None else httpx.AsyncHTTPTransport(), _AsyncBackend)

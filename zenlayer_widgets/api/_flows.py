@@ -9,6 +9,7 @@ on them are in :mod:`._actions`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import httpx
 
 from . import errors
 from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
-from .models import Page
+from .models import Listing, Page
 from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
 from .vocabulary import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
@@ -68,8 +69,9 @@ SKEW_TOLERANCE_SECONDS = 2.0
 # --------------------------------------------------------------------------- the core call
 
 
-def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) -> Flow[dict[str, Any]]:
-    """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``).
+def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, into: Any = None) -> Flow[Any]:
+    """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``),
+    or, with ``into`` a model type (``Listing[Instance]``, ``ZoneSet``...), the answer decoded straight into it.
 
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
     5xx / timeouts / dropped connections only for read-only ``Describe*`` actions. A request refused
@@ -83,7 +85,7 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
         response: httpx.Response | None = None
         try:
             response = yield Send(build_request(ctx.endpoint, action, ctx.api_version, payload))
-            result = parse_response(response, action, ctx.redact)
+            result = parse_response(response, action, ctx.redact, into)
         except httpx.HTTPError as exc:
             # Mapped to a message that says what failed, secrets redacted; the httpx exception is not
             # chained (``from None`` below): its text may quote a header value, i.e. a credential.
@@ -96,7 +98,9 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None) ->
                     resigned = True
                     continue  # the server refused it before doing anything: safe to send again, once
         else:
-            logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, result.get("requestId"), attempt)
+            if logger.isEnabledFor(logging.DEBUG):
+                request_id = result.get("requestId") if isinstance(result, dict) else getattr(result, "request_id", None)
+                logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, request_id, attempt)
             return result
         decision = state.next_delay(error, retry_after(response))
         if decision is None:
@@ -201,8 +205,8 @@ def records(response: Mapping[str, Any], key: str, action: str) -> list[Mapping[
     return value
 
 
-def _total(response: Mapping[str, Any]) -> int | None:
-    value = response.get("totalCount")
+def total(value: Any) -> int | None:
+    """A ``totalCount`` as an int; None when it is missing or not a count (then pages are walked by their length)."""
     if isinstance(value, bool):
         return None
     try:
@@ -211,23 +215,29 @@ def _total(response: Mapping[str, Any]) -> int | None:
         return None
 
 
+#: What becomes of a page's items before they are returned (e.g. images get the zone asked for).
+Finish = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+
 def _fetch(
-    ctx: Context, action: str, fields: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T], page_num: int, page_size: int
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None
 ) -> Flow[tuple[Page[T], int | None]]:
     _check_paging(page_num, page_size)
-    response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size})
-    items = tuple(parse(item) for item in records(response, "dataSet", action))
-    total = _total(response)
-    if total is not None and total < len(items):  # a count below what came back (totalCount: 0): not a count
-        total = None
-    return Page(items, len(items) if total is None else total, response.get("requestId"), page_num, page_size), total
+    response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size}, into=Listing[item])  # type: ignore[valid-type]
+    items = tuple(response.data_set or ())
+    if finish is not None:
+        items = finish(items)
+    count = total(response.total_count)
+    if count is not None and count < len(items):  # a count below what came back (totalCount: 0): not a count
+        count = None
+    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size), count
 
 
 def page(
-    ctx: Context, action: str, fields: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T], page_num: int, page_size: int
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None = None
 ) -> Flow[Page[T]]:
-    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``)."""
-    current, _ = yield from _fetch(ctx, action, fields, parse, page_num, page_size)
+    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``), rows decoded as ``item``."""
+    current, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
     return current
 
 
@@ -235,9 +245,10 @@ def every_page(
     ctx: Context,
     action: str,
     fields: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], T],
+    item: type[T],
     key: Callable[[T], Hashable],
     page_size: int = MAX_PAGE_SIZE,
+    finish: Finish | None = None,
 ) -> Flow[list[T]]:
     """Every item of a listing, page after page, deduplicated by ``key`` (first seen kept).
 
@@ -250,21 +261,21 @@ def every_page(
     fetched = 0
     page_num = 1
     while True:
-        current, total = yield from _fetch(ctx, action, fields, parse, page_num, page_size)
+        current, count = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
         before = len(found)
-        for item in current.items:
-            found.setdefault(key(item), item)
+        for row in current.items:
+            found.setdefault(key(row), row)
         fetched += len(current.items)
         if (
             not current.items
             or len(found) == before
-            or (fetched >= total if total is not None else len(current.items) < page_size)
+            or (fetched >= count if count is not None else len(current.items) < page_size)
         ):
             return list(found.values())
         if page_num >= ctx.max_pages:
             message = (
                 f"the listing has not ended after {page_num} pages ({len(found)} items, totalCount "
-                f"{total if total is not None else 'absent'}); stopped there. Narrow the filters or raise the client's max_pages."
+                f"{count if count is not None else 'absent'}); stopped there. Narrow the filters or raise the client's max_pages."
             )
             raise errors.api_error(errors.UNEXPECTED_RESPONSE, message, current.request_id, 200, action=action)
         page_num += 1
@@ -274,19 +285,20 @@ def listing(
     ctx: Context,
     action: str,
     fields: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], T],
+    item: type[T],
     key: Callable[[T], Hashable],
     page_size: int,
     ids_field: str,
     ids: Sequence[str] | None,
+    finish: Finish | None = None,
 ) -> Flow[list[T]]:
     """Every item of a listing; with ``ids``, one walk per chunk of 100 ids, results concatenated."""
     if ids is None:
-        return (yield from every_page(ctx, action, fields, parse, key, page_size))
+        return (yield from every_page(ctx, action, fields, item, key, page_size, finish))
     found: dict[Hashable, T] = {}
     for chunk in id_chunks(ids, what=_snake(ids_field)):
-        for item in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, parse, key, page_size)):
-            found.setdefault(key(item), item)
+        for row in (yield from every_page(ctx, action, {**fields, ids_field: chunk}, item, key, page_size, finish)):
+            found.setdefault(key(row), row)
     return list(found.values())
 
 

@@ -9,14 +9,16 @@ a short, redacted excerpt), never a ``JSONDecodeError`` or ``KeyError``.
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
+import msgspec
 
 from .._version import __version__
 from . import errors
@@ -28,6 +30,7 @@ from .vocabulary import SERVICE_PATH as SERVICE_PATH
 
 logger = logging.getLogger("zenlayer_widgets.api")
 
+T = TypeVar("T")
 DEFAULT_BASE_URL = "https://console.zenlayer.com"
 ENV_BASE_URL = "ZENLAYER_BASE_URL"
 #: zeno's endpoint override (a domain or a URL).
@@ -167,7 +170,25 @@ def _media_type(response: httpx.Response) -> str:
     return str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
-def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
+class _Envelope(msgspec.Struct, Generic[T], rename="camel"):
+    """A 200's body: the inner ``response`` (decoded as ``T``) and the outer request id."""
+
+    response: T
+    request_id: Any = None
+
+
+#: Bodies of unknown shape (errors, ``client.call``): any JSON; NaN and Infinity are refused, as JSON says.
+_ANY_JSON = msgspec.json.Decoder()
+
+
+@functools.cache
+def _decoder(into: Any) -> msgspec.json.Decoder[Any]:
+    """One decoder per answer type (built once): straight from bytes to typed models, numbers in strings read."""
+    return msgspec.json.Decoder(_Envelope[into], strict=False)
+
+
+def _json_body(response: httpx.Response, redact: Redactor, decoder: msgspec.json.Decoder[Any]) -> Any:
+    """The body decoded by ``decoder``, after the checks that say it is JSON at all."""
     content = response.content
     if not content.strip():
         raise _NotApiJson("an empty body")
@@ -179,13 +200,20 @@ def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
     if media_type and media_type != JSON_CONTENT_TYPE and not media_type.endswith("+json"):
         raise _NotApiJson(f"a {media_type} body {shown()}")
     try:
-        data = strict_json(content)
-    except _BadNumber as problem:
-        raise _NotApiJson(f"a body with {problem} {shown()}") from None
-    except (ValueError, RecursionError):
+        return decoder.decode(content)
+    except msgspec.ValidationError:
+        raise
+    except (msgspec.DecodeError, ValueError, RecursionError):
         raise _NotApiJson(f"a body that is not valid JSON {shown()}") from None
+
+
+def _json_object(response: httpx.Response, redact: Redactor) -> dict[str, Any]:
+    try:
+        data = _json_body(response, redact, _ANY_JSON)
+    except msgspec.ValidationError as problem:  # untyped, only a number beyond a float's range gets here
+        raise _NotApiJson(f"JSON with {str(problem).split(' - ', 1)[0].lower()}") from None
     if not isinstance(data, dict):
-        raise _NotApiJson(f"JSON that is not an object {shown()}")
+        raise _NotApiJson(f"JSON that is not an object ({len(response.content)} bytes): {excerpt(response.content, redact)!r}")
     return data
 
 
@@ -194,8 +222,12 @@ def unexpected(action: str, status: int, what: str, request_id: str | None = Non
     return errors.api_error(errors.UNEXPECTED_RESPONSE, message, request_id, status, action=action)
 
 
-def parse_response(response: httpx.Response, action: str, redact: Redactor) -> dict[str, Any]:
-    """The inner ``response`` object of a 200, else raise the matching :class:`~errors.APIError`."""
+def parse_response(response: httpx.Response, action: str, redact: Redactor, into: Any = None) -> Any:
+    """The inner ``response`` object of a 200, else raise the matching :class:`~errors.APIError`.
+
+    ``into`` None gives the inner object as a dict; a model type (e.g. ``Listing[Instance]``) decodes
+    it straight into that type, and a body that does not fit it is :class:`UnexpectedResponse`.
+    """
     status = response.status_code
     if status == 403 and response.headers.get("cf-mitigated", "").lower() == "challenge":
         raise errors.api_error(errors.SECURITY_CHALLENGE, "HTTP 403 security challenge from the network in front of the API",
@@ -203,6 +235,8 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor) -> d
     if status == 451:
         raise errors.api_error(errors.REQUEST_BLOCKED, "HTTP 451: blocked by a security policy in front of the API",
                                None, status, action=action)
+    if status == 200 and into is not None:
+        return _typed(response, action, redact, into)
     try:
         body = _json_object(response, redact)
     except _NotApiJson as problem:
@@ -267,6 +301,20 @@ class BodyReader:
 def past_deadline(error: httpx.TimeoutException, seconds: float) -> httpx.TimeoutException:
     """The same kind of timeout (a connect timeout still means nothing was sent), saying the deadline passed."""
     return type(error)(f"the whole exchange took longer than its deadline of {seconds:g} s")
+def _typed(response: httpx.Response, action: str, redact: Redactor, into: Any) -> Any:
+    """A 200's inner ``response`` decoded as ``into``; what does not fit says where (msgspec's path, no values)."""
+    try:
+        return _json_body(response, redact, _decoder(into)).response
+    except _NotApiJson as problem:
+        raise unexpected(action, 200, str(problem)) from None
+    except msgspec.ValidationError as problem:
+        try:  # the error path only: the request id for the message, if the body has one
+            outer = _ANY_JSON.decode(response.content)
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            outer = None
+        request_id = outer.get("requestId") if isinstance(outer, dict) else None
+        what = redact(str(problem)).replace("`$.response.", "`")
+        raise unexpected(action, 200, what, request_id if isinstance(request_id, str) else None) from None
 
 
 def nothing_sent(error: httpx.HTTPError) -> bool:

@@ -4,20 +4,27 @@
 the API allows: first the zones, the first 1,000 instances and the instance count (a one-row
 page, which answers before those rows are downloaded and parsed); then, as soon as the zones
 answer, the images of every zone and the quota of all zones, and as soon as the count answers,
-every other page of instances. The DataFrame builders are pure functions of the typed models, so
-they are tested without any network; an :class:`Inventory` keeps the models and derives its
-tables from them.
+every other page of instances. Given the ``previous`` inventory, a refresh is one round: its zones
+and page count are known, so every page, image list and the quota go out at once, beside a
+DescribeZones and the pages' own counts that show whether the fleet changed in between (then it
+is a full load after all). The rows are decoded into typed models as they arrive; an
+:class:`Inventory` keeps the models and derives its tables from them, column by column, once
+(the instance table as soon as its pages are in). The builders are pure functions of the typed
+models, so they are tested without any network.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 import pandas as pd
 
 from .._runner import run_sync
@@ -25,6 +32,9 @@ from ..api.models import Image, ImageQuota, Instance, Page, Zone
 from ..api.vocabulary import MAX_PAGE_SIZE
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
 from .sync import AnyClient, async_side
+
+if TYPE_CHECKING:
+    from ..api.client import AsyncZenlayerClient
 
 INSTANCE_COLUMNS = [
     "instance_id",
@@ -58,6 +68,12 @@ class Inventory:
     quota_list: tuple[ImageQuota, ...] = ()
     loaded_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     requests: int = 0
+    #: What a refresh needs of this load: the images it listed (CUSTOM_IMAGE, or None for all) and
+    #: the instance count the API gave (its pages are the refresh's plan).
+    image_type: str | None = CUSTOM_IMAGE
+    instance_total: int = 0
+    #: True when this inventory came from a one-round refresh (False: a full load).
+    refreshed: bool = False
 
     @cached_property
     def instances(self) -> pd.DataFrame:
@@ -120,7 +136,8 @@ class Inventory:
         if not changed:
             return self
         models = tuple(
-            replace(i, instance_status=changed[i.instance_id]) if i.instance_id in changed else i for i in self.instance_list
+            msgspec.structs.replace(i, instance_status=changed[i.instance_id]) if i.instance_id in changed else i
+            for i in self.instance_list
         )
         updated = replace(self, instance_list=models)
         built = self.__dict__
@@ -156,19 +173,17 @@ def instances_frame(instances: Iterable[Instance]) -> pd.DataFrame:
 
 def images_frame(images: Iterable[Image]) -> pd.DataFrame:
     """One row per image, tagged with its zone."""
-    rows = [
-        {
-            "zone": image.zone_id,
-            "image_id": image.image_id,
-            "name": image.image_name,
-            "type": image.image_type,
-            "status": image.image_status,
-            "size_gb": image.image_size,
-            "description": image.image_description or "",
-        }
-        for image in images
-    ]
-    return pd.DataFrame(rows, columns=IMAGE_COLUMNS).astype({"size_gb": "Int64"})
+    rows = list(images)
+    columns = {
+        "zone": [i.zone_id for i in rows],
+        "image_id": [i.image_id for i in rows],
+        "name": [i.image_name for i in rows],
+        "type": [i.image_type for i in rows],
+        "status": [i.image_status for i in rows],
+        "size_gb": pd.array([i.image_size for i in rows], dtype="Int64"),
+        "description": [i.image_description or "" for i in rows],
+    }
+    return pd.DataFrame(columns, columns=IMAGE_COLUMNS)
 
 
 def quota_frame(quotas: Iterable[ImageQuota], zones: Sequence[Zone]) -> pd.DataFrame:
@@ -193,51 +208,156 @@ def _page_count(total: int) -> int:
     return math.ceil(total / MAX_PAGE_SIZE)
 
 
-async def load_inventory_async(client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
-    """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds."""
+async def load_inventory_async(
+    client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE, previous: Inventory | None = None
+) -> Inventory:
+    """Fetch instances, images (custom only, unless ``image_type=None``) and quota in two rounds.
+
+    With ``previous`` (the last inventory of the same account and ``image_type``), one round: see
+    :func:`refresh_inventory_async`.
+    """
     client = async_side(client)
+    if previous is not None and previous.image_type == image_type and previous.zones:
+        return await refresh_inventory_async(client, previous)
     before = client.request_count
+    # Round one, in this order: the instance count (a one-row page: it answers before the first 1,000
+    # rows are made, downloaded and parsed), the zones, the first 1,000 rows. A server answers in the
+    # order it was asked, so the other pages, which take it longest, go out first in round two.
+    count = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=1))
+    zones_asked = asyncio.ensure_future(client.describe_zones())
+    first = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE))
 
     async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
-        zones = await client.describe_zones()
-        zone_ids = [zone.zone_id for zone in zones]
-        quotas, *image_lists = await asyncio.gather(
-            client.describe_image_quota(zone_ids), *(client.list_images(z, image_type=image_type) for z in zone_ids)
-        )
-        return zones, quotas, [image for batch in image_lists for image in batch]
+        zones = await zones_asked
+        quotas, images = await _images_and_quota(client, [zone.zone_id for zone in zones], image_type)
+        return zones, quotas, images
 
-    async def instance_pages(first: int, last: int) -> list[Page[Instance]]:
-        pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in range(first, last + 1))
-        return list(await asyncio.gather(*pages))
-
-    async def pages_after_count() -> tuple[int, list[Page[Instance]]]:
-        counted = _page_count((await client.describe_instances(page_num=1, page_size=1)).total_count)
-        return counted, await instance_pages(2, counted)
-
-    async def all_instances() -> list[Instance]:
-        # Beside the first 1,000 rows, the count from a one-row page: it answers without waiting for
-        # those rows to download and parse, so the other pages go out while they still do.
-        first, (counted, rest) = await asyncio.gather(
-            client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE), pages_after_count()
-        )
-        pages = [first, *rest]
+    async def all_instances() -> _Instances:
+        counted = _page_count((await count).total_count)
+        rest = await _instance_pages(client, range(2, counted + 1))
+        pages = [await first, *rest]
         # the fleet grew between the count and the pages: fetch the pages the count did not cover
-        pages += await instance_pages(max(counted, 1) + 1, _page_count(max(page.total_count for page in pages)))
-        return [instance for page in pages for instance in page.items]
+        total = max(page.total_count for page in pages)
+        pages += await _instance_pages(client, range(max(counted, 1) + 1, _page_count(total) + 1))
+        return _Instances.of(pages)  # built while the last images and the quota may still be on their way
 
-    (zones, quotas, images), instances = await asyncio.gather(zones_images_quota(), all_instances())
-    return Inventory(
+    try:
+        instances, (zones, quotas, images) = await asyncio.gather(all_instances(), zones_images_quota())
+    finally:  # after a failure: nothing left running, no error left unread
+        _settle([count, zones_asked, first])
+    return _inventory(zones, instances, images, quotas, image_type, client.request_count - before, refreshed=False)
+
+
+async def refresh_inventory_async(client: AnyClient, previous: Inventory) -> Inventory:
+    """``previous`` brought up to date in one round of concurrent requests, else by a full load.
+
+    Sent at once: every page of instances ``previous`` had (by its count), the images of each of
+    its zones, the quota of those zones and a DescribeZones. The answers are used only if they fit
+    together: the same zones, every page reporting the same count, that count covered by the pages
+    sent and matched by the distinct instances received. A fleet that grew past a page or shrank by
+    one, or a zone added, fails that check, and the inventory is loaded in full instead.
+    """
+    client = async_side(client)
+    before = client.request_count
+    zone_ids = previous.zone_ids
+    pages_sent = max(_page_count(previous.instance_total), 1)
+    # the pages first: a server answers in the order it was asked, and they take longest to make and to read
+    asked = [asyncio.ensure_future(client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE)) for n in range(1, pages_sent + 1)]
+
+    async def all_instances() -> _Instances:
+        return _Instances.of(await asyncio.gather(*asked))  # built while the small answers still come in
+
+    try:
+        zones, (quotas, images), instances = await asyncio.gather(
+            client.describe_zones(), _images_and_quota(client, zone_ids, previous.image_type), all_instances()
+        )
+    finally:  # after a failure: nothing left running, no error left unread
+        _settle(asked)
+    fits = instances.consistent and _page_count(instances.total) <= pages_sent and instances.distinct == instances.total
+    if [zone.zone_id for zone in zones] != zone_ids or not fits:
+        full = await load_inventory_async(client, image_type=previous.image_type)
+        return dataclasses.replace(full, requests=client.request_count - before)
+    return _inventory(zones, instances, images, quotas, previous.image_type, client.request_count - before, refreshed=True)
+
+
+def _settle(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    """Cancel what is still running; read the error of what failed (so none is reported as never retrieved)."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()
+
+
+async def _images_and_quota(
+    client: AsyncZenlayerClient, zone_ids: list[str], image_type: str | None
+) -> tuple[list[ImageQuota], list[Image]]:
+    """The quota of ``zone_ids`` and the images of each, all at once."""
+    quotas, *image_lists = await asyncio.gather(
+        client.describe_image_quota(zone_ids), *(client.list_images(zone, image_type=image_type) for zone in zone_ids)
+    )
+    return quotas, [image for batch in image_lists for image in batch]
+
+
+async def _instance_pages(client: AsyncZenlayerClient, numbers: Iterable[int]) -> list[Page[Instance]]:
+    pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in numbers)
+    return list(await asyncio.gather(*pages))
+
+
+@dataclass(frozen=True)
+class _Instances:
+    """Every page of instances as one table (an instance seen twice kept once) and what the pages said."""
+
+    models: tuple[Instance, ...]
+    frame: pd.DataFrame
+    total: int  # the largest count a page reported
+    consistent: bool  # every page reported the same count
+    distinct: int
+
+    @classmethod
+    def of(cls, pages: Sequence[Page[Instance]]) -> _Instances:
+        unique: dict[str, Instance] = {}
+        for page in pages:
+            for instance in page.items:
+                unique.setdefault(instance.instance_id, instance)
+        totals = {page.total_count for page in pages}
+        models = tuple(unique.values())
+        return cls(models, instances_frame(models), max(totals), len(totals) == 1, len(unique))
+
+
+def _inventory(
+    zones: Sequence[Zone],
+    instances: _Instances,
+    images: Sequence[Image],
+    quotas: Sequence[ImageQuota],
+    image_type: str | None,
+    requests: int,
+    *,
+    refreshed: bool,
+) -> Inventory:
+    """The snapshot; the instance table was built once its pages were in, the small ones are built on first use."""
+    inventory = Inventory(
         zones=tuple(zones),
-        instance_list=tuple(instances),
+        instance_list=instances.models,
         image_list=tuple(images),
         quota_list=tuple(quotas),
-        requests=client.request_count - before,
+        requests=requests,
+        image_type=image_type,
+        instance_total=instances.total,
+        refreshed=refreshed,
     )
+    inventory.__dict__["instances"] = instances.frame  # built once, while the last small answers were arriving
+    return inventory
 
 
-def load_inventory(client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE) -> Inventory:
-    """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill)."""
-    return run_sync(load_inventory_async(client, image_type=image_type))
+def load_inventory(
+    client: AnyClient, *, image_type: str | None = CUSTOM_IMAGE, previous: Inventory | None = None
+) -> Inventory:
+    """:func:`load_inventory_async` for synchronous code (runbooks, scripts, papermill).
+
+    ``load_inventory(client, previous=inventory)`` refreshes ``inventory`` in one round trip.
+    """
+    return run_sync(load_inventory_async(client, image_type=image_type, previous=previous))
 
 
 def filter_instances(

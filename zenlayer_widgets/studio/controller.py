@@ -69,7 +69,7 @@ class StudioController(StudioState):
         ticket = self._freshness.ticket()
         self.refreshing = True
         try:
-            inventory = await load_inventory_async(self.client)
+            inventory = await load_inventory_async(self.client, previous=self.inventory)  # one round trip once loaded
         except Exception as error:  # noqa: BLE001 - shown in the form
             self._load_error = self.report(error, "Loading the inventory")
             return
