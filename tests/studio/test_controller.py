@@ -187,7 +187,7 @@ async def test_a_good_load_clears_only_the_error_a_load_showed(controller, emula
     emulator.set_faults([])
     await controller.refresh()
     assert controller.error is None
-    emulator.set_faults(["CreateImage:error:1.0"])
+    emulator.set_faults(["CreateImage:throttle:1.0"])  # a definite refusal (a 5xx would wait out the settle window)
     controller.select(ids_by_name(emulator)["build-hkg-01"])
     controller.set_name("never-made")
     assert await controller.submit() is None  # the submit reloads the inventory when it ends
