@@ -104,13 +104,15 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     )
 
 
-def preflight_list(preflight: Preflight) -> str:
-    """Every check with a tick or a cross and its reason."""
+def preflight_list(preflight: Preflight, pending: frozenset[str] = frozenset()) -> str:
+    """Every check with a tick or a cross and its reason; a check in ``pending`` (nothing typed yet) is neutral."""
     items = []
     for check in preflight.checks:
-        mark = "✓" if check.ok else "✗"
+        waiting = check.key in pending and not check.ok
+        mark = "·" if waiting else "✓" if check.ok else "✗"
+        state = "zw-pending" if waiting else "zw-ok" if check.ok else "zw-fail"
         items.append(
-            f'<li class="zw-check zw-check-{check.key} {"zw-ok" if check.ok else "zw-fail"}">'
+            f'<li class="zw-check zw-check-{check.key} {state}">'
             f'<span class="zw-mark">{mark}</span> <b>{html.escape(check.label)}</b>: '
             f"{html.escape(check.reason)}</li>"
         )
