@@ -188,7 +188,11 @@ class StudioState(T.HasTraits):
         unknown = set(changes) - {f.name for f in fields(InstanceFilters)}
         if unknown:
             raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        self.filters = replace(self.filters, **changes)
+        with self.hold_trait_notifications():
+            self.filters = replace(self.filters, **changes)
+            matches = self.filtered_instances()
+            if self.filters != InstanceFilters() and len(matches) == 1:  # one match: that is the one meant
+                self.select(str(matches["instance_id"].iloc[0]))
 
     def report(self, error: BaseException | None, doing: str | None = None) -> Explanation | None:
         """Show an error in the form (``None`` clears it); returns what is shown, to clear it by identity later."""

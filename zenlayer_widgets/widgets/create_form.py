@@ -53,7 +53,6 @@ class CreateForm(W.VBox):
                 self.error,
                 StyleSheet(),
             ],
-            layout=W.Layout(flex="0 0 470px", width="470px"),
         )
         self.add_class("zw-create-form")
         self._links = [  # typed text and the controller's state are one value (cleared after a create)
