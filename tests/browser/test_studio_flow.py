@@ -117,11 +117,10 @@ def test_refusing_zone_and_full_quota_are_refused_with_reasons(studio: Page):
     expect(submit).to_be_disabled()
 
     # deleting an image there (with a confirmation) frees the slot and lets the create through
-    delete_picker = page.locator(".zw-delete-picker select")
-    option = delete_picker.locator("option", has_text="SEL-A · app-base-v1 ·")
-    delete_picker.select_option(label=option.evaluate("o => o.text"))
-    page.locator("button.zw-delete-image").click()
-    page.locator("button.zw-confirm-delete").click()
+    row = page.locator(".zw-zone-SEL-A .zw-image-row", has_text="app-base-v1")
+    row.locator("button.zw-delete-image").click()
+    expect(row.locator(".zw-delete-question")).to_contain_text("Delete app-base-v1 in SEL-A? Frees 1 of 5 image slots.")
+    row.locator("button.zw-confirm-delete").click()
     expect(quota_of(page, "SEL-A")).to_contain_text("4 / 5")
     expect(page.locator(".zw-zone-SEL-A")).not_to_contain_text("app-base-v1")
     expect(submit).to_be_enabled()

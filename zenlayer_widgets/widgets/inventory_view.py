@@ -34,7 +34,8 @@ def _cells(image: Image) -> str:
         text = badge(image.image_status) if value is None else html.escape(value)
         title = "" if value is None else f' title="{html.escape(value, quote=True)}"'
         parts.append(f'<span class="zw-cell {css}"{title}>{text}</span>')
-    return "".join(parts)
+    whole = " · ".join(v for v in (image.image_name, image.image_id, image.image_status, image.image_description or "") if v)
+    return f'<div class="zw-image-cells-row" title="{html.escape(whole, quote=True)}">' + "".join(parts) + "</div>"
 
 
 def _button(description: str, css: str, **kwargs: object) -> W.Button:
