@@ -110,13 +110,13 @@ async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(c
     """Replaces the separate delete picker (issue 11): the row asks, names the image and the slot it frees."""
     studio = await studio_for(controller)
     row = row_named(studio, "api-release-1")
-    assert row.confirm_box.layout.display == "none"
+    assert row.confirm_box not in row.children
     row.delete_button.click()
-    assert row.confirm_box.layout.display == ""
+    assert row.confirm_box in row.children
     assert row.question.value.startswith("Delete api-release-1 in FRA-A? Frees 1 of 5 image slots.")
     assert row.confirm_button.description == "Delete image" and row.confirm_button.layout.width == "auto"
     row.cancel_delete_button.click()
-    assert row.confirm_box.layout.display == "none" and controller.inventory.quota_for("FRA-A").count == 5
+    assert row.confirm_box not in row.children and controller.inventory.quota_for("FRA-A").count == 5
     row.delete_button.click()
     row.confirm_button.click()
     await controller.tasks.drain()
@@ -131,7 +131,7 @@ async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refres
     studio = await studio_for(controller)
     row = row_named(studio, "web-golden-2025")
     row.edit_button.click()
-    assert row.editor.layout.display == "" and row.name.value == "web-golden-2025"
+    assert row.editor in row.children and row.name.value == "web-golden-2025"
     row.name.value = "bad name"  # the create form's rule, live
     assert "zw-invalid" in row.name._dom_classes and "A space at position 4" in row.name.message
     row.save_button.click()
@@ -144,7 +144,7 @@ async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refres
     await controller.tasks.drain()
     image = emulator.backend.images[row.image.image_id]
     assert (image.image_name, image.description) == ("web-黄金-2026", "renamed from its row")
-    assert row.editor.layout.display == "none" and "renamed to web-黄金-2026" in row.note.value
+    assert row.editor not in row.children and "renamed to web-黄金-2026" in row.note.value
     assert "web-黄金-2026" in studio.inventory.zone_text("HKG-A")  # the table refreshed by itself
 
 

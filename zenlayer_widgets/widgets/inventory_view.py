@@ -30,7 +30,7 @@ def _cells(image: Image) -> str:
     values = [image.image_name, image.image_id, None, "" if image.image_size is None else str(image.image_size),
               image.image_description or ""]
     parts = []
-    for (_, css), value in zip(IMAGE_ROW_COLUMNS, values):
+    for (_, css), value in zip(IMAGE_ROW_COLUMNS, values, strict=True):
         text = badge(image.image_status) if value is None else html.escape(value)
         title = "" if value is None else f' title="{html.escape(value, quote=True)}"'
         parts.append(f'<span class="zw-cell {css}"{title}>{text}</span>')
@@ -65,27 +65,34 @@ class ImageRow(W.VBox):
         self.confirm_button = _button("Delete image", "zw-confirm-delete", button_style="danger")
         self.cancel_delete_button = _button("Cancel", "zw-cancel-delete")
         self.confirm_box = W.HBox([self.question, self.confirm_button, self.cancel_delete_button])
-        self.confirm_box.add_class("zw-confirm")
-        self.name = ImageNameField(label="New name")
-        self.description = ImageDescriptionField()
-        self.save_button = _button("Save", "zw-save-image", button_style="primary")
-        self.cancel_edit_button = _button("Cancel", "zw-cancel-edit")
-        self.editor = W.VBox([self.name, self.description, W.HBox([self.save_button, self.cancel_edit_button])])
-        self.editor.add_class("zw-image-editor")
+        self.confirm_box.add_class("zw-delete-confirm")
+        # the editor is made on the first Edit and is in the page only while open (one name field per page otherwise)
+        self.editor: W.VBox | None = None
         self.note = W.HTML()
         self.note.add_class("zw-image-note")
-        super().__init__([self.line, self.confirm_box, self.editor, self.note])
+        super().__init__([self.line, self.note])
         self.add_class("zw-image-row")
         self.add_class(f"zw-image-{css_token(image.image_id)}")
         self.edit_button.on_click(lambda _: self._open_editor())
-        self.cancel_edit_button.on_click(lambda _: controller.cancel_edit())
-        self.save_button.on_click(lambda _: self._save())
         self.delete_button.on_click(lambda _: controller.request_delete(self.image.image_id))
         self.cancel_delete_button.on_click(lambda _: controller.cancel_delete())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete(self.image.image_id)))
         self.show(image)
 
+    def _make_editor(self) -> W.VBox:
+        self.name = ImageNameField(label="New name")
+        self.description = ImageDescriptionField()
+        self.save_button = _button("Save", "zw-save-image", button_style="primary")
+        self.cancel_edit_button = _button("Cancel", "zw-cancel-edit")
+        self.cancel_edit_button.on_click(lambda _: self.controller.cancel_edit())
+        self.save_button.on_click(lambda _: self._save())
+        editor = W.VBox([self.name, self.description, W.HBox([self.save_button, self.cancel_edit_button])])
+        editor.add_class("zw-image-editor")
+        return editor
+
     def _open_editor(self) -> None:
+        if self.editor is None:
+            self.editor = self._make_editor()
         self.name.value = self.image.image_name
         self.description.value = self.image.image_description or ""
         self.controller.start_edit(self.image.image_id)
@@ -108,9 +115,15 @@ class ImageRow(W.VBox):
             self.delete_button.disabled = creating or controller.deleting
             self.delete_button.tooltip = "Wait until it is AVAILABLE" if creating else "Delete this image"
             self.question.value = f"{html.escape(controller.delete_question(image_id))}&nbsp;" if confirming else ""
-            self.confirm_box.layout.display = "" if confirming else "none"
-            self.editor.layout.display = "" if editing else "none"
-            self.save_button.disabled = controller.renaming
+            parts: list[W.Widget] = [self.line]
+            if confirming:
+                parts.append(self.confirm_box)
+            if editing and self.editor is not None:
+                parts.append(self.editor)
+                self.save_button.disabled = controller.renaming
+            parts.append(self.note)
+            if list(self.children) != parts:
+                self.children = parts
             kind = note[1] if note else ""
             self.note.value = f'<div class="zw-note zw-note-{kind}">{html.escape(note[2])}</div>' if note else ""
 

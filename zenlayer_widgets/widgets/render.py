@@ -81,7 +81,7 @@ def instance_table(frame: pd.DataFrame, sort_by: str | None = None, descending: 
         head.append(f'<th class="zw-sortable" data-sort="{key}"{aria} title="Sort by {label}">{html.escape(label)}{arrow}</th>')
     body = []
     for row in frame[["instance_id", *INSTANCE_TABLE_COLUMNS]].itertuples(index=False):
-        values = dict(zip(["instance_id", *INSTANCE_TABLE_COLUMNS], row))
+        values = dict(zip(["instance_id", *INSTANCE_TABLE_COLUMNS], row, strict=True))
         cells = []
         for key in INSTANCE_TABLE_COLUMNS:
             value = values[key]
