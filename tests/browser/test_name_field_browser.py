@@ -87,8 +87,8 @@ def test_typing_shows_exact_feedback_and_reaches_the_kernel(page: Page, lab_serv
     _open(page, lab_server)
     box = page.locator(f"{NAME} input")
     feedback = page.locator(f"{NAME} .zw-name-feedback")
-    _expect_exact(feedback, "Enter an image name (1 to 24 characters).")
-    expect(page.locator(NAME)).to_have_class(INVALID)
+    _expect_exact(feedback, NAME_HINT)  # before typing: the rules, neutral (issue 11)
+    expect(page.locator(NAME)).not_to_have_class(INVALID)
 
     box.press_sequentially("my image!")
     expect(box).to_have_value("my image!")  # late kernel echoes never overwrite what is being typed
