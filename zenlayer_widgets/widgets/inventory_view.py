@@ -122,7 +122,7 @@ class ImageRow(W.VBox):
                 parts.append(self.editor)
                 self.save_button.disabled = controller.renaming
             parts.append(self.note)
-            if list(self.children) != parts:
+            if list(self.children) != parts:  # type: ignore[has-type]  # a trait of the (untyped) Box
                 self.children = parts
             kind = note[1] if note else ""
             self.note.value = f'<div class="zw-note zw-note-{kind}">{html.escape(note[2])}</div>' if note else ""
