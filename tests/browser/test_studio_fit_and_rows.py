@@ -157,3 +157,18 @@ def test_the_instance_table_at_900px_with_the_file_browser_open(studio: Page):
     assert badge_box and table_box and badge_box["x"] + badge_box["width"] <= clip, "the power state is cut off"
     table.scroll_into_view_if_needed()
     screenshot(page.locator("#main"), "studio-900px")  # what the operator sees at that width
+
+
+def test_a_header_click_sorts_and_a_row_click_chooses(studio: Page):
+    page = studio
+    table = page.locator(".zw-instance-table")
+    table.locator("th[data-sort='name']").click()
+    expect(table.locator("th[data-sort='name']")).to_have_attribute("aria-sort", "ascending")
+    expect(table.locator("tbody tr").first).to_contain_text("api-fra-01")
+    table.locator("th[data-sort='name']").click()
+    expect(table.locator("tbody tr").first).to_contain_text("web-hkg-01")  # reversed
+    table.locator("tbody tr", has_text="media-lax-02").click()
+    picker = page.locator(".zw-instance-picker select")
+    expect(picker.locator("option:checked")).to_contain_text("media-lax-02")  # (Dropdown labels use no-break spaces)
+    expect(table.locator("tr.zw-selected")).to_contain_text("media-lax-02")
+    expect(page.locator(".zw-preflight")).to_contain_text("Zone LAX-A does not support custom images")

@@ -100,3 +100,18 @@ async def test_the_checklist_waits_for_a_name_instead_of_failing_it(controller, 
     assert form.submit.disabled  # neutral, still not submittable
     form.name.value = "a b"
     assert "zw-check-name zw-fail" in form.checks.value
+
+
+async def test_the_tables_reload_while_an_image_made_elsewhere_is_creating(controller, emulator, client):
+    """An image CREATING (from another session or a runbook) turns AVAILABLE in the tables without Refresh."""
+    build = ids_by_name(emulator)["build-hkg-01"]
+    client.create_image(build, "made-elsewhere")
+    await controller.refresh()
+    image = next(i for i in controller.inventory.image_list if i.image_name == "made-elsewhere")
+    assert image.image_status == "CREATING" and controller.images_creating()
+    controller.set_auto_refresh(True)
+    try:
+        await until(lambda: not controller.images_creating())
+    finally:
+        controller.set_auto_refresh(False)
+    assert {i.image_name: i.image_status for i in controller.inventory.image_list}["made-elsewhere"] == "AVAILABLE"
