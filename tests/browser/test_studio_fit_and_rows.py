@@ -14,7 +14,7 @@ from .harness.lab import open_notebook, run_all, screenshot
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 # a server of this file's own: the theme is a user setting and must not leak into other tests' pages
 ENV = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1", "ZW_TEST_SERVER": "fit-and-rows"}
-THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark", "high-contrast": "JupyterLab Dark High Contrast"}
 
 # Every visible text in the studio: its colour against the background actually behind it (the
 # nearest opaque ancestor background, with translucent layers composited), as WCAG 2 computes
@@ -75,7 +75,7 @@ def use_theme(page: Page, theme: str) -> None:
     page.wait_for_function(
         "(dark) => { const bg = getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim();"
         " return dark ? bg === '#111' : bg === 'white'; }",
-        arg=theme == THEMES["dark"],
+        arg=theme != THEMES["light"],
     )
 
 
@@ -110,7 +110,7 @@ def test_rename_and_delete_an_image_from_its_row(studio: Page):
     expect(page.locator(".zw-progress")).to_contain_text("web-黄金-2026")  # the notice says what was deleted
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("theme", ["light", "dark", "high-contrast"])
 def test_every_text_in_the_studio_reads_at_4_5_to_1(studio: Page, theme: str):
     page = studio
     use_theme(page, THEMES[theme])
