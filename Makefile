@@ -1,5 +1,6 @@
 # The two commands a new user runs: `make lab` (the runbook in JupyterLab, sandbox by default)
 # and `make test` (every test, browser tests included). Both create .venv when needed.
+# `make lab` saves the runbooks without outputs (notebooks/jupyter_server_config.py).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -32,7 +33,7 @@ postgres:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
 lab: venv
-	cd notebooks && ../$(VENV)/bin/jupyter lab --LabApp.default_url=/lab/tree/create_image.ipynb \
+	cd notebooks && ../$(VENV)/bin/jupyter lab --config=jupyter_server_config.py --LabApp.default_url=/lab/tree/create_image.ipynb \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
 
 test: venv browser postgres

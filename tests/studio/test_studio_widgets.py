@@ -66,8 +66,9 @@ async def test_inventory_shows_each_zone_with_quota_and_marks_refusing_zones(con
     assert "zw-quota" in fra_quota._dom_classes and "5 / 5" in fra_quota.value and "zw-quota-full" in fra_quota.value
     assert "zw-zone-refuses" in zones["zw-zone-SIN-E"]._dom_classes
     assert "not supported" in zones["zw-zone-SIN-E"].children[1].children[1].value
-    hkg_table = zones["zw-zone-HKG-A"].children[1].children[0].value
-    assert "web-golden-2025" in hkg_table and "<table" in hkg_table
+    hkg_rows = [row for row in studio.inventory.rows.values() if row.image.zone_id == "HKG-A"]
+    assert [row.image.image_name for row in hkg_rows] == ["web-golden-2025"]
+    assert "web-golden-2025" in studio.inventory.zone_text("HKG-A") and "zw-image-row" in hkg_rows[0]._dom_classes
 
 
 async def test_instance_table_filters_and_pages(controller):
@@ -98,28 +99,64 @@ async def test_submit_button_creates_shows_progress_and_clears_the_name(controll
     assert "db-snapshot" in form.progress.value and "AVAILABLE" in form.progress.value
     assert "img-" in form.progress.value and "request <code>T" in form.progress.value
     assert form.name.value == "" and form.submit.disabled
-    hkg = next(box for box in studio.inventory.children[2:] if "zw-zone-HKG-A" in box._dom_classes)
-    assert "db-snapshot" in hkg.children[1].children[0].value and "2 / 5" in hkg.children[1].children[1].value
+    assert "db-snapshot" in studio.inventory.zone_text("HKG-A") and "2 / 5" in studio.inventory.zone_text("HKG-A")
 
 
-async def test_delete_an_image_after_confirmation_frees_quota(controller, emulator):
+def row_named(studio, name):
+    return next(row for row in studio.inventory.rows.values() if row.image.image_name == name)
+
+
+async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(controller, emulator):
+    """Replaces the separate delete picker (issue 11): the row asks, names the image and the slot it frees."""
     studio = await studio_for(controller)
-    bar = studio.inventory.delete_bar
-    labels = [label for label, _ in bar.picker.options]
-    assert any(label.startswith("FRA-A · api-release-1 · img-") for label in labels)
-    bar.picker.value = next(v for label, v in bar.picker.options if label.startswith("FRA-A · api-release-1"))
-    bar.delete_button.click()
-    assert "api-release-1" in bar.confirm_text.value and bar.confirm_button.layout.display == ""
-    bar.cancel_button.click()
-    assert controller.inventory.quota_for("FRA-A").count == 5
-    bar.delete_button.click()
-    bar.confirm_button.click()
+    row = row_named(studio, "api-release-1")
+    assert row.confirm_box not in row.children
+    row.delete_button.click()
+    assert row.confirm_box in row.children
+    assert row.question.value.startswith("Delete api-release-1 in FRA-A? Frees 1 of 5 image slots.")
+    assert row.confirm_button.description == "Delete image" and row.confirm_button.layout.width == "auto"
+    row.cancel_delete_button.click()
+    assert row.confirm_box not in row.children and controller.inventory.quota_for("FRA-A").count == 5
+    row.delete_button.click()
+    row.confirm_button.click()
     await controller.tasks.drain()
     assert controller.inventory.quota_for("FRA-A").count == 4
     assert "api-release-1" not in {i.image_name for i in emulator.backend.images.values()}
-    assert not any(label.startswith("FRA-A · api-release-1") for label, _ in bar.picker.options)
-    fra = next(box for box in studio.inventory.children[2:] if "zw-zone-FRA-A" in box._dom_classes)
-    assert "4 / 5" in fra.children[1].children[1].value
+    assert "api-release-1" not in {r.image.image_name for r in studio.inventory.rows.values()}
+    assert "4 / 5" in studio.inventory.zone_text("FRA-A")
+    assert "api-release-1 deleted" in controller.notice + str(controller.image_note)
+
+
+async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refreshes(controller, emulator):
+    studio = await studio_for(controller)
+    row = row_named(studio, "web-golden-2025")
+    row.edit_button.click()
+    assert row.editor in row.children and row.name.value == "web-golden-2025"
+    row.name.value = "bad name"  # the create form's rule, live
+    assert "zw-invalid" in row.name._dom_classes and "A space at position 4" in row.name.message
+    row.save_button.click()
+    await controller.tasks.drain()
+    assert "Not saved: A space at position 4" in row.note.value  # said next to the row; nothing sent
+    assert "bad name" not in {i.image_name for i in emulator.backend.images.values()}
+    row.name.value = "web-黄金-2026"
+    row.description.value = "renamed from its row"
+    row.save_button.click()
+    await controller.tasks.drain()
+    image = emulator.backend.images[row.image.image_id]
+    assert (image.image_name, image.description) == ("web-黄金-2026", "renamed from its row")
+    assert row.editor not in row.children and "renamed to web-黄金-2026" in row.note.value
+    assert "web-黄金-2026" in studio.inventory.zone_text("HKG-A")  # the table refreshed by itself
+
+
+async def test_a_rename_to_a_name_used_in_the_zone_is_refused_next_to_the_row(controller, emulator):
+    studio = await studio_for(controller)
+    first, second = [row for row in studio.inventory.rows.values() if row.image.zone_id == "FRA-A"][:2]
+    second.edit_button.click()
+    second.name.value = first.image.image_name
+    second.save_button.click()
+    await controller.tasks.drain()
+    assert f"FRA-A already has an image named &#x27;{first.image.image_name}&#x27;" in second.note.value
+    assert emulator.backend.images[second.image.image_id].image_name == second.image.image_name
 
 
 async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller, emulator):

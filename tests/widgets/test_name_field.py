@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from zenlayer_widgets import rules
 from zenlayer_widgets.widgets.name_field import (
     DESCRIPTION_OK_TEXT,
+    NAME_HINT,
     NAME_OK_TEXT,
     ImageDescriptionField,
     ImageNameField,
@@ -74,9 +75,10 @@ def test_field_shows_what_an_operator_should_see(kind: str, text: str, counter: 
     assert field.valid is valid
     assert field.verdict.ok is valid
     assert field.message == (expected or "")
-    assert field.feedback == (expected or ok_text)
+    empty_name = kind == "name" and text == ""  # neutral before typing: the rules, not a red error
+    assert field.feedback == (NAME_HINT if empty_name else expected or ok_text)
     assert field.counter == counter
-    assert ("zw-invalid" in field._dom_classes) is not valid
+    assert ("zw-invalid" in field._dom_classes) is not (valid or empty_name)
     assert css_class in field._dom_classes
 
 
@@ -84,7 +86,9 @@ def test_a_new_name_field_asks_for_a_name_and_a_preset_one_is_checked() -> None:
     empty = ImageNameField()
     assert (empty.label, empty.value, empty.valid) == ("Image name", "", False)
     assert empty.message == "Enter an image name (1 to 24 characters)."
-    assert "zw-invalid" in empty._dom_classes
+    # neutral before anything is typed (issue 11): not red, and the naming rules are shown
+    assert "zw-invalid" not in empty._dom_classes
+    assert empty.feedback == NAME_HINT == "1 to 24 characters: Chinese characters, letters, digits, - and _; unique in the zone."
     preset = ImageNameField("网站备份", label="Name")
     assert (preset.label, preset.valid, preset.counter) == ("Name", True, "4/24")
     assert "zw-invalid" not in preset._dom_classes
@@ -118,7 +122,7 @@ def test_the_view_gets_the_rule_as_data() -> None:
     state = name.get_state()
     assert state["rule"] == rules.browser_rule()
     assert (state["kind"], state["ok_text"], state["valid"]) == ("name", NAME_OK_TEXT, False)
-    assert "zw-invalid" in state["_dom_classes"]
+    assert state["hint"] == NAME_HINT and "zw-invalid" not in state["_dom_classes"]  # empty: neutral
     assert description.get_state()["kind"] == "description"
 
 
@@ -151,4 +155,14 @@ def test_kernel_verdict_follows_the_rule_for_any_text(text: str) -> None:
     field = ImageNameField(text)
     verdict = rules.validate_image_name(text)
     assert (field.valid, field.message, field.counter) == (verdict.ok, verdict.message, verdict.counter)
-    assert ("zw-invalid" in field._dom_classes) is not verdict.ok
+    assert ("zw-invalid" in field._dom_classes) is not (verdict.ok or text == "")  # empty: neutral
+
+
+def test_a_conflict_from_the_kernel_turns_the_field_red_only_for_that_text() -> None:
+    """The checklist says the name is taken: the field must not say "Zenlayer will accept this name"."""
+    field = ImageNameField("golden")
+    field.conflict = {"value": "golden", "message": "HKG-A already has an image named 'golden'."}
+    assert not field.valid and "zw-invalid" in field._dom_classes
+    assert field.feedback == "HKG-A already has an image named 'golden'." != NAME_OK_TEXT
+    field.value = "golden-2"  # a new name: the old conflict no longer applies
+    assert field.valid and field.feedback == NAME_OK_TEXT and "zw-invalid" not in field._dom_classes

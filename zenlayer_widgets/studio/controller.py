@@ -16,17 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.changes import delete_image_async
 from ..core.create import create_image_async, stop_instance_async
+from ..core.image_actions import check_edit, modify_image_async
 from ..core.intents import settle_intent_async
 from ..core.inventory import load_inventory_async
 from ..core.ledger import account_of, ledger_for
 from ..core.progress import ImageProgress
 from ..core.reconcile import CreateOutcomeUnknown, settled
-from .explain import Explanation
+from .explain import Explanation, explain
 from .state import StudioState
 from .tasks import Freshness, TaskRunner, current_loop
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient
+
+
+def explain_text(error: BaseException, doing: str) -> str:
+    """One line for an error next to a row (the same words as the error box)."""
+    return explain(error, doing).text()
 
 
 class StudioController(StudioState):
@@ -97,6 +103,7 @@ class StudioController(StudioState):
         with self.hold_trait_notifications():
             self.inventory, self.selected_id = None, None
             self.progress, self.error, self.confirming_stop, self.delete_candidate = None, None, False, None
+            self.editing, self.image_note = None, ()
             self.notice = f"Switched to {label}: reloading instances, images and quota."
         self.tasks.spawn(self._close_later(old))
         self.tasks.spawn(self.refresh())
@@ -130,9 +137,13 @@ class StudioController(StudioState):
         """Keep power states current: every ``interval`` seconds, every poll interval while something moves."""
         interval = interval or self.auto_refresh_seconds
         while True:
-            await self._sleep(self.poll_interval if self.transitional() else interval)
+            creating = self.images_creating() and not self.creating  # a create of ours reloads by itself
+            await self._sleep(self.poll_interval if self.transitional() or creating else interval)
             try:
-                await self.refresh_statuses()
+                if creating:
+                    await self.refresh()  # the image tables and quota follow CREATING -> AVAILABLE
+                else:
+                    await self.refresh_statuses()
             except Exception as error:  # noqa: BLE001
                 self._status_error = self.report(error, "Refreshing power states")
 
@@ -176,28 +187,67 @@ class StudioController(StudioState):
         if self._apply_statuses({instance_id: status}):
             self._freshness.accept(self._freshness.ticket())  # newer than any fetch still in flight
 
-    # -- deleting ---------------------------------------------------------------------------
+    # -- image actions (from the image's row) -------------------------------------------------
     def _image_facts(self, image_id: str) -> dict[str, str | None]:
         """The zone and name of a loaded image (what the ledger records beside its id)."""
         images = self.inventory.image_list if self.inventory is not None else ()
         image = next((i for i in images if i.image_id == image_id), None)
         return {} if image is None else {"zone_id": image.zone_id, "image_name": image.image_name}
 
-    async def confirm_delete(self) -> None:
+    async def confirm_delete(self, image_id: str | None = None) -> None:
         """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
-        image_id, self.delete_candidate = self.delete_candidate, None
+        image_id = image_id or self.delete_candidate
+        self.delete_candidate = None
         if image_id is None or self.deleting:
             return
+        image = self.image(image_id)
+        label = image.image_name if image is not None and image.image_name else image_id
         self.deleting = True
         try:
             await delete_image_async(self.client, image_id, **self._image_facts(image_id))
-            self.notice = f"Image {image_id} deleted."
+            self.notice = f"Image {label} ({image_id}) deleted."
+            self.image_note = (image_id, "ok", f"{label} deleted.")
             self.report(None)
         except Exception as error:  # noqa: BLE001
-            self.report(error, f"Deleting image {image_id}")
+            shown = self.report(error, f"Deleting image {label}")
+            self.image_note = (image_id, "error", shown.text() if shown else str(error))
         finally:
             self.deleting = False
         await self.refresh()
+
+    async def save_edit(self, image_id: str, name: str, description: str) -> bool:
+        """ModifyImagesAttributes with what changed (the create form's rules first), then reload; True when saved."""
+        image = self.image(image_id)
+        if image is None or self.renaming:
+            return False
+        taken = self.inventory.image_names_in(image.zone_id) if self.inventory is not None and image.zone_id else set()
+        problem = check_edit(name, description, current_name=image.image_name, zone=image.zone_id or "This zone", taken=taken)
+        if problem:
+            self.image_note = (image_id, "error", f"Not saved: {problem}")
+            return False
+        new_name = name if name != image.image_name else None
+        new_description = description if description != (image.image_description or "") else None
+        if new_name is None and new_description is None:
+            with self.hold_trait_notifications():
+                self.editing = None
+                self.image_note = (image_id, "ok", "Nothing changed.")
+            return False
+        self.renaming = True
+        try:
+            await modify_image_async(self.client, image_id, name=new_name, description=new_description,
+                                     zone_id=image.zone_id, old_name=image.image_name)
+            what = f"renamed to {name}" if new_name is not None else "description saved"
+            with self.hold_trait_notifications():
+                self.editing = None
+                self.image_note = (image_id, "ok", f"{image.image_name}: {what}.")
+            return True
+        except Exception as error:  # noqa: BLE001
+            shown = explain_text(error, f"Renaming image {image.image_name}")
+            self.image_note = (image_id, "error", shown)
+            return False
+        finally:
+            self.renaming = False
+            await self.refresh()
 
     # -- creating ----------------------------------------------------------------------------
     async def submit(self) -> ImageProgress | None:
@@ -206,8 +256,8 @@ class StudioController(StudioState):
             return None
         instance = self.selected_instance
         assert instance is not None
-        return await self._create(instance.instance_id, instance.zone_id, self.image_name, self.description or None)
-
+        name, description = self.image_name, self.description
+        return await self._create(instance.instance_id, instance.zone_id, name, description or None)
     @property
     def can_send_again(self) -> bool:
         """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe)."""
@@ -249,6 +299,7 @@ class StudioController(StudioState):
             self.send_again_ready = True  # the form offers "send again" from now on
 
     async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None) -> ImageProgress | None:
+        self._inventory_at_submit = self.inventory  # the checks are judged against the account as it was
         with self.hold_trait_notifications():
             self.creating = True
             self.report(None)
@@ -278,18 +329,24 @@ class StudioController(StudioState):
             )
             self.progress = replace(result, elapsed=time.monotonic() - started)
             with self.hold_trait_notifications():  # ready for the next image; the progress line stays
-                self.image_name = self.description = ""
+                if self.image_name == image_name:  # a name typed while it ran is the user's next one: kept
+                    self.image_name = ""
+                if self.description == (description or ""):
+                    self.description = ""
             return self.progress
         except Exception as error:  # noqa: BLE001
             if isinstance(error, CreateOutcomeUnknown):  # the form offers "check again" (and later "send again")
                 self.unknown, self._unknown_description = error, description
                 self.tasks.spawn(self._announce_settled(error))
             self.report(error, "Creating the image")
-            if self.progress is not None and self.progress.phase in ("submitting", "reconciling"):
+            if self.progress is not None and not self.progress.image_id:
+                self.progress = None  # refused before an image existed: no "submitting… 0 s" left behind
+            elif self.progress is not None and self.progress.phase in ("submitting", "reconciling"):
                 self.progress = replace(self.progress, phase="failed")
             return None
         finally:
             self.creating = False
+            self._inventory_at_submit = None
             await self.refresh()
 
     def close(self) -> None:

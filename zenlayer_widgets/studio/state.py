@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import traitlets as T
 
-from ..api.models import ImageQuota, Instance
+from ..api.models import Image, ImageQuota, Instance
 from ..core.inventory import Inventory, filter_instances
 from ..core.preflight import Preflight, evaluate_preflight
 from ..core.progress import ImageProgress
@@ -39,7 +39,7 @@ class InstanceFilters:
 
 
 #: Names of the busy flags, for views that disable a button while a call of that kind runs.
-BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting")
+BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting", "renaming")
 
 
 class StudioState(T.HasTraits):
@@ -59,6 +59,8 @@ class StudioState(T.HasTraits):
     notice = T.Unicode("", help="A one-line message under the form (a stop finished, a click refused...)")
     confirming_stop = T.Bool(False, help="The stop button was clicked once: ask before stopping")
     delete_candidate = T.Unicode(None, allow_none=True, help="The image id awaiting a confirmed delete")
+    editing = T.Unicode(None, allow_none=True, help="The image id whose name/description is being edited")
+    image_note = T.Tuple((), help="(image id, 'ok' or 'error', text): the feedback shown next to that image's row")
     refreshing = T.Bool(False, help="A full load is in flight")
     creating = T.Bool(False, help="A create is in flight")
     stopping = T.Bool(False, help="A stop is in flight")
@@ -66,12 +68,14 @@ class StudioState(T.HasTraits):
     unknown = T.Instance(CreateOutcomeUnknown, allow_none=True,
                          help="The last create's outcome when the evidence could not tell (the form offers 'check again')")
     send_again_ready = T.Bool(False, help="The unknown create's settle window is over: 'send again' may be offered")
+    renaming = T.Bool(False, help="A rename/re-describe is in flight")
 
     sandbox = T.Bool(False, read_only=True, help="Whether the client talks to the built-in emulator")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._filtered: tuple[pd.DataFrame, InstanceFilters, pd.DataFrame] | None = None
+        self._inventory_at_submit: Inventory | None = None  # what the checks are judged against while a create runs
 
     @T.observe("inventory")
     def _derive_instances(self, change: T.Bunch) -> None:
@@ -99,9 +103,13 @@ class StudioState(T.HasTraits):
         """Every check for the current choices, from what is loaded (no call per keystroke)."""
         instance = self.selected_instance
         quota = names = None
-        if instance is not None and self.inventory is not None:
-            quota = self.quota_for(instance.zone_id)
-            names = self.inventory.image_names_in(instance.zone_id)
+        # while a create runs, its own image (its name, its quota slot, the IMAGING instance) must not
+        # turn the checks red: they are judged against the account as it was when it was submitted
+        inventory = self._inventory_at_submit if self.creating and self._inventory_at_submit else self.inventory
+        if instance is not None and inventory is not None:
+            instance = inventory.instance(instance.instance_id) or instance
+            quota = inventory.quota_for(instance.zone_id)
+            names = inventory.image_names_in(instance.zone_id)
         return evaluate_preflight(
             image_name=self.image_name,
             description=self.description,
@@ -134,6 +142,26 @@ class StudioState(T.HasTraits):
             if image.image_status != "CREATING"
         ]
 
+    def image(self, image_id: str | None) -> Image | None:
+        """The listed custom image with this id (None: not listed)."""
+        if self.inventory is None or image_id is None:
+            return None
+        return next((image for image in self.inventory.image_list if image.image_id == image_id), None)
+
+    def images_creating(self) -> bool:
+        """Whether an image is still CREATING (then the studio reloads the tables until it is not)."""
+        return self.inventory is not None and any(i.image_status == "CREATING" for i in self.inventory.image_list)
+
+    def delete_question(self, image_id: str) -> str:
+        """What the confirmation asks: the image, its zone, and the quota slot it frees (plain text)."""
+        image = self.image(image_id)
+        if image is None:
+            return f"Delete image {image_id}?"
+        zone = image.zone_id or "its zone"
+        quota = self.quota_for(image.zone_id) if image.zone_id else None
+        frees = f" Frees 1 of {quota.max_count} image slots." if quota is not None and quota.max_count else ""
+        return f"Delete {image.image_name or image.image_id} in {zone}?{frees}"
+
     def transitional(self) -> bool:
         """Whether any instance is between states (then the studio polls fast)."""
         return self.inventory is not None and any(
@@ -164,7 +192,11 @@ class StudioState(T.HasTraits):
         unknown = set(changes) - {f.name for f in fields(InstanceFilters)}
         if unknown:
             raise TypeError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        self.filters = replace(self.filters, **changes)
+        with self.hold_trait_notifications():
+            self.filters = replace(self.filters, **changes)
+            matches = self.filtered_instances()
+            if self.filters != InstanceFilters() and len(matches) == 1:  # one match: that is the one meant
+                self.select(str(matches["instance_id"].iloc[0]))
 
     def report(self, error: BaseException | None, doing: str | None = None) -> Explanation | None:
         """Show an error in the form (``None`` clears it); returns what is shown, to clear it by identity later."""
@@ -184,6 +216,15 @@ class StudioState(T.HasTraits):
 
     def cancel_delete(self) -> None:
         self.delete_candidate = None
+
+    def start_edit(self, image_id: str) -> None:
+        """Open the rename/description editor of one image (closes a pending delete)."""
+        with self.hold_trait_notifications():
+            self.delete_candidate = None
+            self.editing = image_id
+
+    def cancel_edit(self) -> None:
+        self.editing = None
 
 
 __all__ = ["BUSY_FLAGS", "InstanceFilters", "StudioState"]

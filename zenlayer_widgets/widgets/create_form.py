@@ -58,7 +58,6 @@ class CreateForm(W.VBox):
                 self.unknown_box,
                 StyleSheet(),
             ],
-            layout=W.Layout(flex="0 0 470px", width="470px"),
         )
         self.add_class("zw-create-form")
         self._links = [  # typed text and the controller's state are one value (cleared after a create)
@@ -94,7 +93,11 @@ class CreateForm(W.VBox):
         controller = self.controller
         preflight = controller.preflight
         with self.hold_sync():
-            self.checks.value = preflight_list(preflight)
+            self.checks.value = preflight_list(preflight, frozenset() if controller.image_name else frozenset({"name"}))
+            unique = preflight.check("unique_name")  # the field and the checklist say the same about the name
+            taken = {} if unique is None or unique.ok else {"value": controller.image_name, "message": unique.reason}
+            if self.name.conflict != taken:
+                self.name.conflict = taken
             power = preflight.check("power_state")
             can_stop = power is not None and power.fix == FIX_STOP_INSTANCE and not controller.stopping
             self.stop_button.layout.display = "" if can_stop and not controller.confirming_stop else "none"

@@ -1,4 +1,4 @@
-"""Per zone: the zone's custom images as a pandas table beside its quota bar."""
+"""Per zone: the zone's custom images, one row each with Edit and Delete, beside its quota bar."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ import html
 
 import ipywidgets as W
 
+from ..api.models import Image
 from ..core.inventory import Inventory
 from ..rules import zone_supports_images
 from ..studio.controller import StudioController
-from .render import css_token, image_table, quota_bar, zone_title
+from .name_field import ImageDescriptionField, ImageNameField
+from .render import badge, css_token, quota_bar, zone_title
 from .styles import StyleSheet
+
+#: The image row's columns: (heading, CSS class giving its width).
+IMAGE_ROW_COLUMNS = (("Name", "zw-col-name"), ("Image ID", "zw-col-id"), ("Status", "zw-col-status"),
+                     ("Size (GB)", "zw-col-size"), ("Description", "zw-col-description"))
 
 
 def _same_images(old: Inventory | None, new: Inventory | None) -> bool:
@@ -20,90 +26,181 @@ def _same_images(old: Inventory | None, new: Inventory | None) -> bool:
     return (old.zones, old.image_list, old.quota_list) == (new.zones, new.image_list, new.quota_list)
 
 
-class DeleteImageBar(W.HBox):
-    """Pick a custom image and delete it after a confirmation (frees its zone's quota slot)."""
+def _cells(image: Image) -> str:
+    values = [image.image_name, image.image_id, None, "" if image.image_size is None else str(image.image_size),
+              image.image_description or ""]
+    parts = []
+    for (_, css), value in zip(IMAGE_ROW_COLUMNS, values, strict=True):
+        text = badge(image.image_status) if value is None else html.escape(value)
+        title = "" if value is None else f' title="{html.escape(value, quote=True)}"'
+        parts.append(f'<span class="zw-cell {css}"{title}>{text}</span>')
+    whole = " · ".join(v for v in (image.image_name, image.image_id, image.image_status, image.image_description or "") if v)
+    return f'<div class="zw-image-cells-row" title="{html.escape(whole, quote=True)}">' + "".join(parts) + "</div>"
 
-    def __init__(self, controller: StudioController) -> None:
+
+def _button(description: str, css: str, **kwargs: object) -> W.Button:
+    button = W.Button(description=description, layout=W.Layout(width="auto"), **kwargs)
+    button.add_class(css)
+    return button
+
+
+class ImageRow(W.VBox):
+    """One custom image: its cells, Edit and Delete; the editor, the delete question and the feedback under it.
+
+    Class ``zw-image-row`` and ``zw-image-<id>``. The editor reuses the create form's name and
+    description fields (the same live validation); the kernel re-checks before ModifyImagesAttributes.
+    """
+
+    def __init__(self, controller: StudioController, image: Image) -> None:
         self.controller = controller
-        self.picker = W.Dropdown(description="Delete", style={"description_width": "50px"}, layout=W.Layout(width="460px"))
-        self.delete_button = W.Button(description="Delete image…", icon="trash")
-        self.confirm_text = W.HTML()
-        self.confirm_button = W.Button(description="Yes, delete it", button_style="danger")
-        self.cancel_button = W.Button(description="Cancel")
-        for widget, css in [
-            (self.picker, "zw-delete-picker"), (self.delete_button, "zw-delete-image"),
-            (self.confirm_button, "zw-confirm-delete"), (self.cancel_button, "zw-cancel-delete"),
-        ]:
-            widget.add_class(css)
-        super().__init__(
-            [self.picker, self.delete_button, self.confirm_text, self.confirm_button, self.cancel_button, StyleSheet()]
-        )
-        self.delete_button.on_click(lambda _: controller.request_delete(self.picker.value))
-        self.cancel_button.on_click(lambda _: controller.cancel_delete())
-        self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete()))
-        controller.observe(self._inventory_changed, "inventory")
-        controller.observe(lambda _change: self.render(), ["delete_candidate", "deleting"])
-        self.render()
+        self.image = image
+        self.cells = W.HTML()
+        self.cells.add_class("zw-image-cells")
+        self.edit_button = _button("Edit", "zw-edit-image", icon="pencil", tooltip="Rename or describe this image")
+        self.delete_button = _button("Delete", "zw-delete-image", icon="trash", tooltip="Delete this image")
+        self.line = W.HBox([self.cells, self.edit_button, self.delete_button])
+        self.line.add_class("zw-image-line")
+        self.question = W.HTML()
+        self.question.add_class("zw-delete-question")
+        self.confirm_button = _button("Delete image", "zw-confirm-delete", button_style="danger")
+        self.cancel_delete_button = _button("Cancel", "zw-cancel-delete")
+        self.confirm_box = W.HBox([self.question, self.confirm_button, self.cancel_delete_button])
+        self.confirm_box.add_class("zw-delete-confirm")
+        # the editor is made on the first Edit and is in the page only while open (one name field per page otherwise)
+        self.editor: W.VBox | None = None
+        self.note = W.HTML()
+        self.note.add_class("zw-image-note")
+        super().__init__([self.line, self.note])
+        self.add_class("zw-image-row")
+        self.add_class(f"zw-image-{css_token(image.image_id)}")
+        self.edit_button.on_click(lambda _: self._open_editor())
+        self.delete_button.on_click(lambda _: controller.request_delete(self.image.image_id))
+        self.cancel_delete_button.on_click(lambda _: controller.cancel_delete())
+        self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete(self.image.image_id)))
+        self.show(image)
 
-    def _inventory_changed(self, change: dict[str, Inventory | None]) -> None:
-        if not _same_images(change["old"], change["new"]):
-            self.render()
+    def _make_editor(self) -> W.VBox:
+        self.name = ImageNameField(label="New name")
+        self.description = ImageDescriptionField()
+        self.save_button = _button("Save", "zw-save-image", button_style="primary")
+        self.cancel_edit_button = _button("Cancel", "zw-cancel-edit")
+        self.cancel_edit_button.on_click(lambda _: self.controller.cancel_edit())
+        self.save_button.on_click(lambda _: self._save())
+        editor = W.VBox([self.name, self.description, W.HBox([self.save_button, self.cancel_edit_button])])
+        editor.add_class("zw-image-editor")
+        return editor
 
-    def render(self) -> None:
-        controller = self.controller
-        options = controller.deletable_images()
+    def _open_editor(self) -> None:
+        if self.editor is None:
+            self.editor = self._make_editor()
+        self.name.value = self.image.image_name
+        self.description.value = self.image.image_description or ""
+        self.controller.start_edit(self.image.image_id)
+
+    def _save(self) -> None:
+        self.save_button.disabled = True  # at once: no double save
+        self.controller.tasks.spawn(self.controller.save_edit(self.image.image_id, self.name.value, self.description.value))
+
+    def show(self, image: Image) -> None:
+        """Show this (possibly updated) image and the controller's state for it."""
+        self.image = image
+        controller, image_id = self.controller, image.image_id
+        creating = image.image_status == "CREATING"
+        editing = controller.editing == image_id
+        confirming = controller.delete_candidate == image_id
+        note = controller.image_note if controller.image_note[:1] == (image_id,) else ()
         with self.hold_sync():
-            if list(self.picker.options) != options:
-                keep = self.picker.value
-                self.picker.options = options
-                self.picker.value = keep if keep in dict(options).values() else None
-            confirming = controller.delete_candidate is not None
-            self.delete_button.disabled = not options or controller.deleting
-            self.delete_button.layout.display = "none" if confirming else ""
-            for widget in (self.confirm_text, self.confirm_button, self.cancel_button):
-                widget.layout.display = "" if confirming else "none"
-            label = dict((v, k) for k, v in options).get(controller.delete_candidate or "", "")
-            self.confirm_text.value = f"&nbsp;Delete <b>{html.escape(label)}</b> for good?&nbsp;" if confirming else ""
+            self.cells.value = _cells(image)
+            self.edit_button.disabled = creating or controller.renaming
+            self.delete_button.disabled = creating or controller.deleting
+            self.delete_button.tooltip = "Wait until it is AVAILABLE" if creating else "Delete this image"
+            self.question.value = f"{html.escape(controller.delete_question(image_id))}&nbsp;" if confirming else ""
+            parts: list[W.Widget] = [self.line]
+            if confirming:
+                parts.append(self.confirm_box)
+            if editing and self.editor is not None:
+                parts.append(self.editor)
+                self.save_button.disabled = controller.renaming
+            parts.append(self.note)
+            if list(self.children) != parts:  # type: ignore[has-type]  # a trait of the (untyped) Box
+                self.children = parts
+            kind = note[1] if note else ""
+            self.note.value = f'<div class="zw-note zw-note-{kind}">{html.escape(note[2])}</div>' if note else ""
 
 
 class InventoryView(W.VBox):
-    """Every zone's image table and quota (class ``zw-inventory``); re-rendered after each change."""
+    """Every zone's images (a row each, with its actions) and quota (class ``zw-inventory``)."""
 
     def __init__(self, controller: StudioController) -> None:
         super().__init__()
         self.add_class("zw-inventory")
         self.controller = controller
-        self.delete_bar = DeleteImageBar(controller)
+        self.rows: dict[str, ImageRow] = {}  # kept across reloads, so an open editor keeps what was typed
         controller.observe(self._inventory_changed, "inventory")
+        controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming"])
         self.render()
 
     def _inventory_changed(self, change: dict[str, Inventory | None]) -> None:
         if not _same_images(change["old"], change["new"]):  # a power-state update leaves this view alone
             self.render()
 
+    def _show_rows(self) -> None:
+        for row in self.rows.values():
+            row.show(row.image)
+
+    def _row(self, image: Image) -> ImageRow:
+        row = self.rows.get(image.image_id)
+        if row is None:
+            row = self.rows[image.image_id] = ImageRow(self.controller, image)
+        else:
+            row.show(image)
+        return row
+
     def render(self) -> None:
         inventory = self.controller.inventory
         if inventory is None:
-            self.children = [W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")]
+            self.children = [W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>"), StyleSheet()]
             return
-        rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), self.delete_bar]
+        rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), StyleSheet()]
+        listed: set[str] = set()
+        head = "".join(f'<span class="zw-cell {css}">{html.escape(label)}</span>' for label, css in IMAGE_ROW_COLUMNS)
         for zone in inventory.zones:
             supports = zone_supports_images(zone.zone_id)
             title = zone_title(zone.zone_id, zone.zone_name, supports)
             quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
             quota.add_class("zw-quota")
-            table = W.HTML(
-                image_table(inventory.images_in(zone.zone_id)) if supports else "",
-                layout=W.Layout(margin="0 24px 0 0", width="720px", overflow="auto"),
-            )
+            images = [image for image in inventory.image_list if image.zone_id == zone.zone_id]
+            listed.update(image.image_id for image in images)
+            if not supports:
+                cells: list[W.Widget] = []
+            elif images:
+                cells = [W.HTML(f'<div class="zw-image-head">{head}</div>'), *(self._row(image) for image in images)]
+            else:
+                cells = [W.HTML('<p class="zw-empty">No custom images.</p>')]
+            table = W.VBox(cells)
             table.add_class("zw-zone-images")
-            box = W.VBox(
-                [W.HTML(title), W.HBox([table, quota], layout=W.Layout(align_items="flex-start"))],
-                layout=W.Layout(padding="4px 0"),
-            )
+            body = W.HBox([table, quota])
+            body.add_class("zw-zone-body")
+            box = W.VBox([W.HTML(title), body], layout=W.Layout(padding="4px 0"))
             box.add_class("zw-zone")
             box.add_class(f"zw-zone-{css_token(zone.zone_id)}")
             if not supports:
                 box.add_class("zw-zone-refuses")
             rows.append(box)
+        for gone in set(self.rows) - listed:
+            self.rows.pop(gone).close()
         self.children = rows
+
+    def zone_box(self, zone_id: str) -> W.VBox | None:
+        """The box of one zone (for tests and notebooks)."""
+        css = f"zw-zone-{css_token(zone_id)}"
+        return next((box for box in self.children if css in getattr(box, "_dom_classes", ())), None)
+
+    def zone_text(self, zone_id: str) -> str:
+        """What one zone's box says (its images' cells and its quota), as HTML."""
+        box = self.zone_box(zone_id)
+        if box is None:
+            return ""
+        table, quota = box.children[1].children
+        parts = [w.cells.value if isinstance(w, ImageRow) else getattr(w, "value", "") for w in table.children]
+        return "".join(parts) + quota.value

@@ -100,11 +100,18 @@ function render({ model, el }) {
   /** Show the verdict on what is in the input: counter, feedback, zw-invalid. */
   const show = () => {
     const verdict = check(input.value);
+    // a problem only the kernel knows (the name is taken in the zone), while the input still holds that text
+    const conflict = model.get("conflict") || {};
+    const taken = conflict.value === input.value && input.value !== "" ? conflict.message || "" : "";
+    const empty = input.value === "";
+    const flagged = !empty && (!verdict.ok || taken !== "");
     counter.textContent = `${verdict.length}/${verdict.limit}`;
     counter.classList.toggle("zw-over", verdict.length > verdict.limit);
-    feedback.textContent = verdict.ok ? model.get("ok_text") : verdict.problems.join(" ");
-    el.classList.toggle("zw-invalid", !verdict.ok);
-    input.setAttribute("aria-invalid", String(!verdict.ok));
+    if (empty && model.get("hint")) feedback.textContent = model.get("hint");
+    else feedback.textContent = !verdict.ok ? verdict.problems.join(" ") : taken || model.get("ok_text");
+    feedback.classList.toggle("zw-hint", empty);
+    el.classList.toggle("zw-invalid", flagged);
+    input.setAttribute("aria-invalid", String(flagged));
   };
   const edited = () => {
     show();
@@ -140,7 +147,7 @@ function render({ model, el }) {
     check = compile(kind, model.get("rule"));
     show();
   });
-  model.on("change:label change:placeholder change:disabled change:ok_text", fromModel);
+  model.on("change:label change:placeholder change:disabled change:ok_text change:hint change:conflict", fromModel);
   // The kernel's _dom_classes lag behind typing; the local verdict on what is in the input wins.
   model.on("change:_dom_classes", show);
 

@@ -30,6 +30,8 @@ NAME_OK_TEXT = "✓ Zenlayer will accept this name"
 DESCRIPTION_OK_TEXT = "✓ Zenlayer will accept this description"
 NAME_PLACEHOLDER = "e.g. web-01_备份"
 INVALID_CLASS = "zw-invalid"
+#: The naming rules, shown under the empty name field before anything is typed.
+NAME_HINT = f"1 to {rules.IMAGE_NAME_MAX_LENGTH} characters: {rules.ALLOWED_CHARACTERS_TEXT}; unique in the zone."
 
 
 class _RuledTextField(anywidget.AnyWidget):
@@ -48,6 +50,11 @@ class _RuledTextField(anywidget.AnyWidget):
     )
     ok_text = traitlets.Unicode(help="The feedback shown while the value is valid.").tag(sync=True)
     rule = traitlets.Dict(read_only=True, help="The rule as data, for the browser-side validator.").tag(sync=True)
+    hint = traitlets.Unicode("", help="What is allowed, shown (neutral, not red) while the input is empty.").tag(sync=True)
+    conflict = traitlets.Dict(
+        help="A problem only the kernel knows (a name already used in the zone): {'value': text, 'message': why}; "
+        "shown while the input still holds that text."
+    ).tag(sync=True)
     kind = traitlets.Unicode(read_only=True, help="Which rule the view applies: 'name' or 'description'.").tag(
         sync=True
     )
@@ -77,21 +84,38 @@ class _RuledTextField(anywidget.AnyWidget):
         return self._verdict.counter
 
     @property
+    def conflict_message(self) -> str:
+        """The kernel-known problem with the current value ("" when none)."""
+        conflict = self.conflict
+        return str(conflict.get("message", "")) if conflict and conflict.get("value") == self.value else ""
+
+    @property
     def feedback(self) -> str:
-        """The text the feedback line shows: every problem, or :attr:`ok_text` when valid."""
-        return self._verdict.message or self.ok_text
+        """The text the feedback line shows: the hint while empty, every problem, or :attr:`ok_text` when valid."""
+        if not self.value and self.hint:
+            return self.hint
+        return self._verdict.message or self.conflict_message or self.ok_text
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the field is shown red: a problem with what was typed (an empty field is neutral)."""
+        return bool(self.value) and (not self._verdict.ok or bool(self.conflict_message))
 
     @traitlets.observe("value")
     def _on_value(self, change: dict[str, Any]) -> None:
         self._verdict = type(self)._validate(change["new"])
         self._apply_verdict()
 
+    @traitlets.observe("conflict")
+    def _on_conflict(self, _change: dict[str, Any]) -> None:
+        self._apply_verdict()
+
     def _apply_verdict(self) -> None:
         verdict = self._verdict
         with self.hold_sync():
-            self.set_trait("valid", verdict.ok)
-            self.set_trait("message", verdict.message)
-            if verdict.ok:
+            self.set_trait("valid", verdict.ok and not self.conflict_message)
+            self.set_trait("message", verdict.message or self.conflict_message)
+            if not self.flagged:
                 self.remove_class(INVALID_CLASS)
             else:
                 self.add_class(INVALID_CLASS)
@@ -113,6 +137,7 @@ class ImageNameField(_RuledTextField):
         self, value: str = "", label: str = "Image name", placeholder: str = NAME_PLACEHOLDER, **kwargs: Any
     ) -> None:
         kwargs.setdefault("ok_text", NAME_OK_TEXT)
+        kwargs.setdefault("hint", NAME_HINT)
         super().__init__(value, label=label, placeholder=placeholder, **kwargs)
 
 

@@ -19,11 +19,12 @@ from ..core.progress import ImageProgress
 from ..rules import AVAILABLE, UNAVAILABLE
 from ..studio.explain import Explanation
 
+#: In this order so that the power state is seen first on a narrow screen (it is never scrolled away).
 INSTANCE_TABLE_COLUMNS = {
     "name": "Name",
-    "instance_id": "Instance ID",
-    "zone": "Zone",
     "power_state": "Power state",
+    "zone": "Zone",
+    "instance_id": "Instance ID",
     "system_disk_gb": "Disk (GB)",
 }
 IMAGE_TABLE_COLUMNS = {
@@ -64,11 +65,35 @@ def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str,
     return styler.to_html()
 
 
-def instance_table(frame: pd.DataFrame) -> str:
-    """The instance table (one page of it) with power-state badges."""
+def instance_table(frame: pd.DataFrame, sort_by: str | None = None, descending: bool = False, selected: str | None = None) -> str:
+    """The instance table (one page of it) with power-state badges.
+
+    Each header carries ``data-sort`` (click: sort by it; the sorted one shows an arrow), each row
+    ``data-id`` (click: choose it; the chosen one has ``zw-selected``); every cell has its full text
+    as a tooltip, so a cell shortened by the layout is never lost.
+    """
     if frame.empty:
         return '<p class="zw-empty">No instances match.</p>'
-    return _table_html(frame, INSTANCE_TABLE_COLUMNS, "power_state", "zw-instance-rows")
+    head = []
+    for key, label in INSTANCE_TABLE_COLUMNS.items():
+        arrow = (" ▼" if descending else " ▲") if key == sort_by else ""
+        aria = f' aria-sort="{"descending" if descending else "ascending"}"' if key == sort_by else ""
+        head.append(f'<th class="zw-sortable" data-sort="{key}"{aria} title="Sort by {label}">{html.escape(label)}{arrow}</th>')
+    body = []
+    for row in frame[["instance_id", *INSTANCE_TABLE_COLUMNS]].itertuples(index=False):
+        values = dict(zip(["instance_id", *INSTANCE_TABLE_COLUMNS], row, strict=True))
+        cells = []
+        for key in INSTANCE_TABLE_COLUMNS:
+            value = values[key]
+            text = badge(value if isinstance(value, str) else "") if key == "power_state" else _cell(value)
+            cells.append(f'<td title="{_cell(value)}">{text}</td>')
+        instance_id = html.escape(str(values["instance_id"]), quote=True)
+        chosen = ' class="zw-selected" aria-selected="true"' if values["instance_id"] == selected else ""
+        body.append(f'<tr data-id="{instance_id}"{chosen}>{"".join(cells)}</tr>')
+    return (
+        '<table class="dataframe zw-table zw-instance-rows"><thead><tr>' + "".join(head) + "</tr></thead><tbody>"
+        + "".join(body) + "</tbody></table>"
+    )
 
 
 def image_table(frame: pd.DataFrame) -> str:
@@ -104,13 +129,15 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     )
 
 
-def preflight_list(preflight: Preflight) -> str:
-    """Every check with a tick or a cross and its reason."""
+def preflight_list(preflight: Preflight, pending: frozenset[str] = frozenset()) -> str:
+    """Every check with a tick or a cross and its reason; a check in ``pending`` (nothing typed yet) is neutral."""
     items = []
     for check in preflight.checks:
-        mark = "✓" if check.ok else "✗"
+        waiting = check.key in pending and not check.ok
+        mark = "·" if waiting else "✓" if check.ok else "✗"
+        state = "zw-pending" if waiting else "zw-ok" if check.ok else "zw-fail"
         items.append(
-            f'<li class="zw-check zw-check-{check.key} {"zw-ok" if check.ok else "zw-fail"}">'
+            f'<li class="zw-check zw-check-{check.key} {state}">'
             f'<span class="zw-mark">{mark}</span> <b>{html.escape(check.label)}</b>: '
             f"{html.escape(check.reason)}</li>"
         )
@@ -147,7 +174,7 @@ def error_html(error: Explanation | None) -> str:
     )
 
 
-def banner_html(sandbox: bool, base_url: str, source: str | None = None) -> str:
+def banner_html(sandbox: bool, base_url: str, source: str | None = None, profile: str | None = None) -> str:
     """The connection banner: loud in sandbox mode; otherwise where, and whose credentials (``source``:
     where they came from and the profile, never a secret)."""
     if sandbox:
@@ -158,5 +185,9 @@ def banner_html(sandbox: bool, base_url: str, source: str | None = None) -> str:
             "is changed. Run <code>zeno configure</code> or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET "
             "(or ZENLAYER_TOKEN) to use your account.</div>"
         )
-    whose = f' <span class="zw-source">({html.escape(source)})</span>' if source else ""
-    return f'<div class="zw-banner-connected">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}</div>'
+    account = f" · profile {html.escape(profile)}" if profile else " · environment credentials"
+    whose = f' with <span class="zw-source">{html.escape(source)}</span>' if source else ""
+    return (
+        f'<div class="zw-banner-connected"><b>LIVE ACCOUNT{account}</b> — changes here are real. '
+        f"Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}.</div>"
+    )

@@ -47,13 +47,11 @@ class ImageStudio(W.VBox):
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
-        left = W.VBox(
-            [W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances],
-            layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"),
-        )
-        super().__init__(
-            [self.banner, self.picker, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory],
-        )
+        left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances])
+        left.add_class("zw-left")
+        columns = W.HBox([left, self.form])  # side by side; stacked below the width where the list would be squeezed
+        columns.add_class("zw-columns")
+        super().__init__([self.banner, self.picker, columns, self.inventory])
         self.add_class("zw-studio")
         if load:
             controller.tasks.spawn(controller.refresh())
@@ -61,7 +59,7 @@ class ImageStudio(W.VBox):
     def _show_connection(self) -> None:
         client, sandbox = self.controller.client, self.controller.sandbox
         source = None if sandbox or not hasattr(client, "credentials") else client.credentials.describe()
-        self.banner.value = banner_html(sandbox, str(client.base_url), source)
+        self.banner.value = banner_html(sandbox, str(client.base_url), source, self._current_profile())
         self.banner.remove_class("zw-connection" if sandbox else "zw-sandbox-banner")
         self.banner.add_class("zw-sandbox-banner" if sandbox else "zw-connection")
 
