@@ -92,3 +92,24 @@ def test_an_unknown_kind_is_refused():
     activity = Activity(lambda: None)
     with pytest.raises(traitlets.TraitError, match="kind must be one of"):
         activity.kind = "reboot"
+
+
+async def test_a_restart_owed_after_a_crash_is_announced_and_start_instance_settles_it(controller, aclient, emulator):
+    from zenlayer_widgets.core.create import stop_instance_async
+    from zenlayer_widgets.core.ledger import ledger_for
+    from zenlayer_widgets.core.restart import pending_restart, plan_restart
+
+    web = ids_by_name(emulator)["web-hkg-01"]
+    plan_restart(ledger_for(aclient), aclient, web, "HKG-A", "crashed-mid-way")  # what a create writes before stopping
+    await stop_instance_async(aclient, web, poll_interval=0.05)  # ...and then the kernel died
+    fresh = StudioController(aclient, poll_interval=0.05)
+    await fresh.refresh()
+    assert web in fresh.activity.notice and "Start instance" in fresh.activity.notice
+    fresh.select(web)
+    assert fresh.can_start
+    await fresh.start_selected()
+    assert emulator.backend.instances[web].status == "RUNNING"
+    assert pending_restart(ledger_for(aclient), aclient, web) is None
+    await fresh.refresh()
+    assert web not in fresh.activity.notice
+    fresh.close()

@@ -78,6 +78,28 @@ class Activity(T.HasTraits):
         self.error = ""
         self.rows = [action_row(action) for action in actions]
 
+    def owed_restarts(self) -> list[str]:
+        """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
+        from ..core.restart import PLANNED
+
+        client = self._client()
+        try:
+            starts = ledger_for(client).history(account_of(client), kinds=["start"], limit=self.limit)
+        except Exception:  # noqa: BLE001 - reload() says the ledger is unreadable
+            return []
+        latest: dict[str, str] = {}
+        for action in starts:  # newest first: the first start row of an instance says where it stands
+            if action.instance_id is not None:
+                latest.setdefault(action.instance_id, action.outcome)
+        return [instance for instance, outcome in latest.items() if outcome == PLANNED]
+
+    def warn_owed(self) -> None:
+        """Say which instances still wait for their restart (the form's "Start instance" does it)."""
+        owed = self.owed_restarts()
+        if owed:
+            self.notice = (f"Not started again yet after an image was made: {', '.join(owed)}. Select it and click "
+                           "Start instance (or re-run the same create with stop_if_running).")
+
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=COLUMNS)
 

@@ -88,6 +88,8 @@ class StudioController(StudioState):
             self._clear(self._load_error)
             self._clear(self._status_error)
         self.activity.reload()
+        if not self.creating:  # a restart owed by a create that ended without it (crash, kernel restart)
+            self.activity.warn_owed()
 
     def switch_client(self, client: AsyncZenlayerClient, label: str) -> None:
         """Use another account: what is shown is dropped, said so, and loaded again from ``client``.
