@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .harness.lab import open_notebook, run_all, wait_idle
+from .harness.lab import open_notebook, run_all, screenshot, wait_idle
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 FAST = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1"}
@@ -58,6 +58,8 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
         expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID)
     expect(activity_row(page, "start").first).to_contain_text("done")
     expect(activity_row(page, "create").first).to_contain_text("备份-01")
+    page.set_viewport_size({"width": 1500, "height": 2600})
+    screenshot(page.locator(".zw-studio"), "studio-loop")  # the new flow, for the README picture
 
     page.evaluate(_RESTART_JS)
     wait_idle(page)
