@@ -23,7 +23,7 @@ def run_notebook() -> nbformat.NotebookNode:
     notebook = nbformat.read(ROOT / "notebooks" / "create_image.ipynb", as_version=4)
     for count, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
         cell.execution_count = count + 1
-        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="instance 1414024560606 in HKG-A\n")]
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="instance 7700112233445 in HKG-A\n")]
     notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"abc": {}}}}
     return notebook
 
@@ -35,7 +35,7 @@ def test_saving_a_run_runbook_writes_it_back_clean(tmp_path):
     saved = nbformat.read(tmp_path / "create_image.ipynb", as_version=4)
     code = [cell for cell in saved.cells if cell.cell_type == "code"]
     assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert "widgets" not in saved.metadata and "1414024560606" not in (tmp_path / "create_image.ipynb").read_text()
+    assert "widgets" not in saved.metadata and "7700112233445" not in (tmp_path / "create_image.ipynb").read_text()
     # what makes it a runbook survives: the sources, the parameters tag, the notebook-only tags
     original = nbformat.read(ROOT / "notebooks" / "create_image.ipynb", as_version=4)
     assert [cell.source for cell in saved.cells] == [cell.source for cell in original.cells]
@@ -46,7 +46,7 @@ def test_notebooks_in_subfolders_keep_their_outputs(tmp_path):
     (tmp_path / "reports").mkdir()
     manager = FileContentsManager(root_dir=str(tmp_path), config=lab_config())
     manager.save({"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(run_notebook()))}, "reports/run.ipynb")
-    assert "1414024560606" in (tmp_path / "reports" / "run.ipynb").read_text()
+    assert "7700112233445" in (tmp_path / "reports" / "run.ipynb").read_text()
 
 
 def test_make_lab_uses_the_hook():

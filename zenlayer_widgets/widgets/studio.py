@@ -10,6 +10,7 @@ from ..api.profiles import list_profiles
 from ..connection import connect
 from ..studio.controller import StudioController
 from ..studio.tasks import current_loop
+from .activity_view import ActivityView
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
@@ -47,11 +48,12 @@ class ImageStudio(W.VBox):
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
+        self.activity = ActivityView(controller.activity)
         left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances])
         left.add_class("zw-left")
         columns = W.HBox([left, self.form])  # side by side; stacked below the width where the list would be squeezed
         columns.add_class("zw-columns")
-        super().__init__([self.banner, self.picker, columns, self.inventory])
+        super().__init__([self.banner, self.picker, columns, self.inventory, self.activity])
         self.add_class("zw-studio")
         if load:
             controller.tasks.spawn(controller.refresh())
