@@ -245,8 +245,15 @@ async def apply_rotation_async(
                     done.append(Result(instance.instance_id, instance.zone_id, FAILED, reason=reason))
         return done
 
-    for results in await asyncio.gather(*(zone_worker(m) for m in by_zone.values())):
-        outcome.results.extend(results)
+    workers = [asyncio.ensure_future(zone_worker(m)) for m in by_zone.values()]
+    try:
+        for results in await asyncio.gather(*workers):
+            outcome.results.extend(results)
+    except BaseException:  # an interrupt (or a crash) in one zone stops the others too: the next run resumes them
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        raise
     order = {i.instance_id: n for n, i in enumerate(instances)}
     outcome.results.sort(key=lambda r: order.get(r.instance_id, -1))
     states = await asyncio.gather(*(zone_state(client, z) for z in sorted(by_zone)))
