@@ -22,6 +22,6 @@ def test_core_names_are_functions_even_after_their_modules_are_imported():
         value = getattr(zw, name)
         assert not isinstance(value, types.ModuleType) and callable(value), name
     assert inspect.iscoroutinefunction(zw.load_inventory_async)
-    assert list(inspect.signature(zw.create_image).parameters)[:5] == [
-        "client", "instance_id", "image_name", "description", "wait"
+    assert list(inspect.signature(zw.create_image).parameters)[:7] == [
+        "client", "instance_id", "image_name", "description", "stop_if_running", "start_after", "force_stop"
     ]

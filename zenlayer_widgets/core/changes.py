@@ -49,10 +49,11 @@ async def recorded(client: AsyncZenlayerClient, kind: str, *, zone_id: str | Non
             image_name=image_name, request_id=",".join(action.request_ids) or None, detail=detail)
 
 
-async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None) -> list[str]:
-    """StartInstances for one instance, recorded; the request ids."""
+async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None,
+                               detail: str | None = None) -> list[str]:
+    """StartInstances for one instance, recorded (with ``detail``, e.g. when it was stopped); the request ids."""
     client = async_side(client)
-    async with recorded(client, "start", zone_id=zone_id, instance_id=instance_id) as action:
+    async with recorded(client, "start", zone_id=zone_id, instance_id=instance_id, detail=detail) as action:
         action.request_ids = await client.start_instances([instance_id])
     return action.request_ids
 
@@ -76,9 +77,9 @@ async def rename_image_async(client: AnyClient, image_id: str, new_name: str, *,
     return action.request_ids
 
 
-def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None = None) -> list[str]:
+def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None = None, detail: str | None = None) -> list[str]:
     """:func:`start_instance_async` for synchronous code."""
-    return run_sync(start_instance_async(client, instance_id, zone_id=zone_id))
+    return run_sync(start_instance_async(client, instance_id, zone_id=zone_id, detail=detail))
 
 
 def delete_image(client: AnyClient, image_id: str, **options: str | None) -> list[str]:

@@ -34,10 +34,22 @@ from .intents import (  # noqa: F401 - resume_intent and settle_intent are part 
     settle_intent,
     settle_intent_async,
 )
-from .ledger import NOT_MADE, UNKNOWN, IntentConflict, Ledger, LedgerEntry, NotOwner, account_of, ledger_for
-from .preflight import Preflight, check_arguments, fetch_instance, preflight_async
+from .ledger import (
+    AVAILABLE_OUTCOME,
+    NOT_MADE,
+    UNKNOWN,
+    IntentConflict,
+    Ledger,
+    LedgerEntry,
+    NotOwner,
+    account_of,
+    ledger_for,
+)
+from .ledger.records import now_text
+from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
+from .restart import CANCELLED, RestartFailed, close_restart, pending_restart, plan_restart, restart_async, stopped_since
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
@@ -256,15 +268,26 @@ async def create_image_async(
     image_name: str,
     description: str | None = None,
     *,
+    stop_if_running: bool = False,
+    start_after: bool | None = None,
+    force_stop: bool = False,
     wait: bool = True,
     timeout: float = 1800.0,
     poll_interval: float = 2.0,
+    power_timeout: float = 600.0,
     sleep: Sleep = asyncio.sleep,
     on_progress: ProgressCallback | None = None,
     ledger: Ledger | None = None,
     journal: Ledger | None = None,
 ) -> ImageProgress:
     """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
+
+    A RUNNING instance fails the preflight (:class:`InstanceRunning`, nothing changed) unless
+    ``stop_if_running``: then it is stopped gracefully (``force_stop=True``: a forced power-off), waited
+    STOPPED, imaged, and once the image is AVAILABLE started again and waited RUNNING when
+    ``start_after`` (default: when this call stopped it). The start is owed in the ledger before the
+    stop is sent (:mod:`.restart`), so a re-run after a crash still starts it. The result's
+    ``stopped_at``/``started_at`` are the downtime.
 
     The intent goes into ``ledger`` (default: :func:`~zenlayer_widgets.core.ledger.ledger_for` the
     client; ``journal`` is its 0.1 name) before anything is sent, with a snapshot of the zone; its
@@ -273,40 +296,132 @@ async def create_image_async(
 
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
     :class:`ImageWaitTimeout` (with the image id and last status), :class:`CreateOutcomeUnknown`
-    (with the candidates) or :class:`IntentConflict` (another run's create holds the name or instance).
+    (with the candidates), :class:`IntentConflict` (another run's create holds the name or instance)
+    or :class:`~zenlayer_widgets.core.restart.RestartFailed` (the image is made, the start failed).
     """
     check_arguments(instance_id, image_name, description)  # before the ledger sees them
+    if not isinstance(stop_if_running, bool) or not (start_after is None or isinstance(start_after, bool)):
+        raise TypeError("stop_if_running must be True or False, and start_after True, False or None")
     client = async_side(client)
     if ledger is None:
         ledger = journal if journal is not None else ledger_for(client)
+    owed = pending_restart(ledger, client, instance_id)  # an earlier run stopped it and still owes the start
+    stopped_at = stopped_since(ledger, client, instance_id, owed)
     started = time.monotonic()
     progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
+    if progress is None and owed is not None:
+        progress = _made_since(ledger, client, instance_id, image_name, owed.at)  # crashed after AVAILABLE
     if progress is None:
         checks = await preflight_async(client, instance_id, image_name, description)
+        if _only_running(checks):
+            if not stop_if_running:
+                raise InstanceRunning(checks)
+            assert checks.instance is not None
+            if start_after is not False:
+                plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
+            _notify(on_progress, ImageProgress("stopping", instance_id, checks.instance.zone_id, image_name))
+            try:
+                await stop_instance_async(client, instance_id, timeout=power_timeout, sleep=sleep, force=force_stop)
+            except (ZenlayerError, TimeoutError):
+                await _give_back(client, ledger, instance_id, None, start_after, power_timeout, sleep)
+                raise
+            stopped_at = now_text()
+            checks = await preflight_async(client, instance_id, image_name, description)
+        elif start_after and checks.ok and checks.instance is not None and pending_restart(ledger, client, instance_id) is None:
+            plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
         if not checks.ok or checks.instance is None:
+            await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
             raise PreflightFailed(checks)
         started = time.monotonic()
         try:
-            progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger, sleep=sleep,
-                                          on_progress=on_progress)
-        except IntentConflict as conflict:
-            progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description, sleep,
-                                             on_progress)
+            try:
+                progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger,
+                                              sleep=sleep, on_progress=on_progress)
+            except IntentConflict as conflict:
+                progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description,
+                                                 sleep, on_progress)
+        except (APIError, IntentConflict) as error:
+            if not _outcome_unknown(error):  # definitely nothing made: give the instance back
+                await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
+            raise
     intent_id = progress.intent_id
     assert intent_id is not None
-    progress = replace(progress, elapsed=time.monotonic() - started)
+    progress = replace(progress, elapsed=time.monotonic() - started, stopped_at=stopped_at)
     _notify(on_progress, progress)
     if not wait:
         return progress
-    try:
-        progress = await wait_for_image_async(
-            client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
-        )
-    except (ImageCreationFailed, ImageWaitTimeout) as error:
-        ledger.record_progress(intent_id, error.progress)
-        raise
-    ledger.record_progress(intent_id, progress)
+    if not progress.finished or progress.image is None:
+        try:
+            progress = await wait_for_image_async(
+                client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
+            )
+        except ImageCreationFailed as error:
+            ledger.record_progress(intent_id, error.progress)
+            await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
+            raise
+        except ImageWaitTimeout as error:
+            ledger.record_progress(intent_id, error.progress)
+            raise
+        ledger.record_progress(intent_id, progress)
+    progress = replace(progress, stopped_at=stopped_at)
+    if pending_restart(ledger, client, instance_id) is not None:
+        if start_after is False:
+            close_restart(ledger, client, instance_id, progress.zone_id, CANCELLED, "start_after=False")
+        else:
+            _notify(on_progress, replace(progress, phase="starting"))
+            try:
+                started_at = await restart_async(client, instance_id, zone_id=progress.zone_id, stopped_at=stopped_at,
+                                                 timeout=power_timeout, sleep=sleep, ledger=ledger)
+            except RestartFailed as error:
+                error.progress = progress
+                raise
+            progress = replace(progress, phase="done", started_at=started_at)
+            _notify(on_progress, progress)
     return progress
+
+
+class InstanceRunning(PreflightFailed):
+    """The instance is RUNNING and ``stop_if_running`` was not given: nothing was changed."""
+
+    def __init__(self, preflight: Preflight) -> None:
+        self.preflight = preflight
+        instance = preflight.instance
+        CreateImageError.__init__(
+            self,
+            f"Instance {instance.instance_id if instance else ''} is RUNNING and was left as it is (nothing was sent): "
+            "Zenlayer images a stopped instance. Pass stop_if_running=True (papermill: -p stop_if_running True) to "
+            "stop it gracefully, image it and start it again.")
+
+
+def _only_running(checks: Preflight) -> bool:
+    """Whether the power state (RUNNING) is the one check that blocks the create."""
+    failures = checks.failures
+    return len(failures) == 1 and failures[0].key == "power_state" and failures[0].fix == FIX_STOP_INSTANCE
+
+
+def _made_since(ledger: Ledger, client: AnyClient, instance_id: str, image_name: str, since: str) -> ImageProgress | None:
+    """The AVAILABLE image an intent for this instance and name made after ``since`` (a crash before the restart)."""
+    made = [e for e in ledger.entries(account_of(client)) if e.instance_id == instance_id and e.image_name == image_name
+            and e.outcome == AVAILABLE_OUTCOME and e.started_at >= since]
+    if not made:
+        return None
+    entry = made[-1]
+    return ImageProgress("done", entry.instance_id, entry.zone_id, entry.image_name, image_id=entry.image_id,
+                         request_id=entry.request_id, status=AVAILABLE, intent_id=entry.intent_id)
+
+
+async def _give_back(client: AsyncZenlayerClient, ledger: Ledger, instance_id: str, stopped_at: str | None,
+                     start_after: bool | None, timeout: float, sleep: Sleep) -> None:
+    """After a create that made nothing: start the instance again if a start is owed (a failure to is noted)."""
+    if pending_restart(ledger, client, instance_id) is None:
+        return
+    if start_after is False:
+        close_restart(ledger, client, instance_id, None, CANCELLED, "start_after=False")
+        return
+    try:
+        await restart_async(client, instance_id, stopped_at=stopped_at, timeout=timeout, sleep=sleep, ledger=ledger)
+    except RestartFailed as error:
+        raise RestartFailed(f"The create failed and {error}") from error
 
 
 def create_image(
@@ -315,16 +430,21 @@ def create_image(
     image_name: str,
     description: str | None = None,
     *,
+    stop_if_running: bool = False,
+    start_after: bool | None = None,
+    force_stop: bool = False,
     wait: bool = True,
     timeout: float = 1800.0,
     poll_interval: float = 2.0,
+    power_timeout: float = 600.0,
     on_progress: ProgressCallback | None = None,
     ledger: Ledger | None = None,
     journal: Ledger | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
     return run_sync(create_image_async(
-        client, instance_id, image_name, description, wait=wait, timeout=timeout, poll_interval=poll_interval,
+        client, instance_id, image_name, description, stop_if_running=stop_if_running, start_after=start_after,
+        force_stop=force_stop, wait=wait, timeout=timeout, poll_interval=poll_interval, power_timeout=power_timeout,
         on_progress=on_progress, ledger=ledger if ledger is not None else journal,
     ))
 
@@ -375,8 +495,12 @@ async def stop_instance_async(
     poll_interval: float = 1.0,
     sleep: Sleep = asyncio.sleep,
     on_status: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> str:
-    """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED."""
+    """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED.
+
+    A graceful shutdown (``forceShutdown: false`` sent explicitly: the API's default is forced) unless
+    ``force=True`` (a power-off: what is not yet written to disk is lost)."""
     client = async_side(client)
     instance = await fetch_instance(client, instance_id)
     if instance is None:
@@ -385,7 +509,8 @@ async def stop_instance_async(
         from .changes import recorded
 
         async with recorded(client, "stop", zone_id=instance.zone_id, instance_id=instance_id) as action:
-            action.request_ids = await client.stop_instances([instance_id])  # the API refuses any state it cannot stop from
+            action.request_ids = await client.stop_instances([instance_id], force_shutdown=force)  # the API refuses
+            # any state it cannot stop from
     if not wait:
         return STOPPED
     return await wait_for_power_state_async(
@@ -416,8 +541,9 @@ def stop_instance(
     timeout: float = 600.0,
     poll_interval: float = 1.0,
     on_status: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> str:
     """:func:`stop_instance_async` for synchronous code (runbooks, papermill, scripts)."""
     return run_sync(stop_instance_async(
-        client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status
+        client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status, force=force
     ))

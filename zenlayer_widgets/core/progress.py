@@ -24,6 +24,8 @@ class ImageProgress:
     attempts: int = 0
     image: Image | None = None
     intent_id: str | None = None  # the ledger's intent this create belongs to
+    stopped_at: str | None = None  # when this create stopped the instance (UTC ISO text), if it did
+    started_at: str | None = None  # when it was RUNNING again afterwards, if this create started it
 
     @property
     def finished(self) -> bool:

@@ -1,0 +1,112 @@
+"""create_image with stop_if_running / start_after: a RUNNING instance is refused unless asked to stop it;
+then graceful stop -> STOPPED -> one create -> AVAILABLE -> started again -> RUNNING, the start owed in the ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from zenlayer_widgets.api.client import AsyncZenlayerClient
+from zenlayer_widgets.api.credentials import Credentials
+from zenlayer_widgets.core.create import InstanceRunning, PreflightFailed, create_image_async
+from zenlayer_widgets.core.ledger import ledger_for
+from zenlayer_widgets.core.restart import PLANNED, pending_restart
+from zenlayer_widgets.emulator import start_emulator
+
+
+async def fast(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(min(seconds, 0.01))
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator(transition_seconds=0.05) as running:
+        stops: list[bool] = []
+        original = running.backend.stop_instances
+
+        def spy(instance_ids, force_shutdown=True):
+            stops.append(force_shutdown)
+            return original(instance_ids, force_shutdown)
+
+        running.backend.stop_instances = spy
+        running.stops = stops
+        yield running
+
+
+def client_for(emulator) -> AsyncZenlayerClient:
+    credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
+    return AsyncZenlayerClient(credentials, base_url=emulator.url)
+
+
+def custom_images(emulator) -> list[str]:
+    return sorted(i.image_name for i in emulator.backend.images.values() if i.image_type == "CUSTOM_IMAGE")
+
+
+async def test_a_running_instance_without_stop_if_running_is_refused_with_the_reason_and_nothing_changes(emulator):
+    web = emulator.backend.instance_named("web-hkg-01").instance_id
+    before = custom_images(emulator)
+    async with client_for(emulator) as client:
+        with pytest.raises(InstanceRunning, match="RUNNING.*stop_if_running=True") as caught:
+            await create_image_async(client, web, "kept-running", poll_interval=0.01, sleep=fast)
+        history = ledger_for(client).history(emulator.url)
+    assert isinstance(caught.value, PreflightFailed)
+    assert emulator.backend.instances[web].status == "RUNNING"
+    assert custom_images(emulator) == before and emulator.stops == [] and history == []
+
+
+async def test_stop_if_running_stops_gracefully_creates_once_and_starts_it_again(emulator):
+    web = emulator.backend.instance_named("web-hkg-01").instance_id
+    async with client_for(emulator) as client:
+        made = await create_image_async(client, web, "备份-01", stop_if_running=True, poll_interval=0.01, sleep=fast)
+        history = ledger_for(client).history(emulator.url)
+    assert emulator.stops == [False]  # forceShutdown: false, sent explicitly
+    assert made.status == "AVAILABLE" and custom_images(emulator).count("备份-01") == 1
+    assert emulator.backend.instances[web].status == "RUNNING"
+    assert made.stopped_at is not None and made.started_at is not None and made.stopped_at < made.started_at
+    kinds = [(a.kind, a.outcome) for a in reversed(history)]
+    assert kinds[0] == ("start", PLANNED) and ("stop", "done") in kinds and ("create", "available") in kinds
+    assert kinds[-1] == ("start", "done") and history[0].request_id
+
+
+async def test_force_stop_and_start_after_false_are_respected(emulator):
+    web = emulator.backend.instance_named("web-hkg-01").instance_id
+    async with client_for(emulator) as client:
+        made = await create_image_async(client, web, "left-off", stop_if_running=True, force_stop=True, start_after=False,
+                                        poll_interval=0.01, sleep=fast)
+        assert pending_restart(ledger_for(client), client, web) is None
+    assert emulator.stops == [True] and made.status == "AVAILABLE" and made.started_at is None
+    assert emulator.backend.instances[web].status == "STOPPED"
+
+
+async def test_a_crash_after_the_image_is_available_still_starts_the_instance_on_the_next_run(emulator):
+    web = emulator.backend.instance_named("web-hkg-01").instance_id
+    async with client_for(emulator) as client:
+        import zenlayer_widgets.core.create as create_module
+
+        real = create_module.restart_async
+
+        async def crash(*args, **kwargs):
+            raise KeyboardInterrupt  # the kernel dies after AVAILABLE, before the start
+
+        create_module.restart_async = crash
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.01, sleep=fast)
+        finally:
+            create_module.restart_async = real
+        assert emulator.backend.instances[web].status == "STOPPED"
+        assert pending_restart(ledger_for(client), client, web) is not None
+        again = await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.01, sleep=fast)
+    assert again.status == "AVAILABLE" and again.started_at is not None and again.stopped_at is not None
+    assert custom_images(emulator).count("crashed") == 1  # never made twice
+    assert emulator.backend.instances[web].status == "RUNNING" and emulator.stops == [False]
+
+
+async def test_a_stopped_instance_with_another_blocker_is_never_stopped(emulator):
+    sin = next(i for i in emulator.backend.instances.values() if i.zone_id in ("SIN-E", "LAX-A") and i.status == "RUNNING")
+    async with client_for(emulator) as client:
+        with pytest.raises(PreflightFailed) as caught:
+            await create_image_async(client, sin.instance_id, "nowhere", stop_if_running=True, poll_interval=0.01, sleep=fast)
+    assert not isinstance(caught.value, InstanceRunning)
+    assert emulator.stops == [] and emulator.backend.instances[sin.instance_id].status == "RUNNING"
