@@ -198,3 +198,27 @@ def test_ten_instances_across_three_zones_in_one_run(ledger, capsys):
         with capsys.disabled():
             print(f"\n{len(chosen)} instances in {by_zone}: {wall:.2f} s wall, {serial:.2f} s of instance work")
         assert wall < serial  # zones worked in parallel
+
+
+def test_a_run_killed_after_the_image_of_a_stopped_instance_still_starts_it_on_the_rerun(ledger, monkeypatch):
+    with mock_zenlayer(transition_seconds=0.2) as emulator:
+        client = emulator.client()
+        web = ids(emulator, "web-hkg-01")
+        policy = zw.Policy("nightly", keep=1, instance_ids=web, stop_if_running=True)
+
+        class Killed(BaseException):
+            pass
+
+        async def crash_before_the_start(*args, **kwargs):
+            raise Killed  # the image is AVAILABLE, the instance still STOPPED
+
+        from zenlayer_widgets.core import create
+
+        with monkeypatch.context() as patch:
+            patch.setattr(create, "restart_async", crash_before_the_start)
+            with pytest.raises(Killed):
+                zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+        assert emulator.backend.instances[web[0]].status == "STOPPED" and len(custom(emulator, "HKG-A")) == 2
+        outcome = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+        assert outcome.resumed and outcome.ok and len(ledger.entries()) == 1  # no second image
+        assert emulator.backend.instances[web[0]].status == "RUNNING"  # the owed start was made

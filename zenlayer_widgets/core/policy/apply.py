@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING
 from ..._runner import run_sync
 from ...api.errors import ZenlayerError
 from ...api.models import Instance
-from ...rules import RUNNING, STOPPED
-from ..changes import delete_image_async, start_instance_async
-from ..create import create_image_async, stop_instance_async, wait_for_power_state_async
+from ..changes import delete_image_async
+from ..create import create_image_async
 from ..ledger import Ledger, account_of, ledger_for
-from ..preflight import fetch_instance
+from ..restart import pending_restart
 from ..sync import AnyClient, async_side
 from .model import Policy
 from .naming import next_name, stamp_of
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 
 #: ``on_step(instance_id, phase)``: phases "planned", "created" (AVAILABLE, before any delete), "done".
 StepCallback = Callable[[str, str], None]
-WAS_RUNNING = "stopped by the policy (was RUNNING)"
 
 
 class RotationFailed(ZenlayerError):
@@ -117,23 +115,12 @@ class Outcome:
 
 
 async def _create(client: AsyncZenlayerClient, instance: Instance, name: str, policy: Policy, ledger: Ledger,
-                  was_running: bool, poll_interval: float) -> str:
-    """Stop (when RUNNING and allowed), create exactly once and wait for AVAILABLE, start again; the image id."""
-    if instance.instance_status == RUNNING:
-        await stop_instance_async(client, instance.instance_id, poll_interval=poll_interval)
-    start = policy.start_after if policy.start_after is not None else was_running
-    try:
-        progress = await create_image_async(client, instance.instance_id, name, policy.image_description, ledger=ledger,
-                                            poll_interval=poll_interval)
-    except BaseException:
-        if start:  # best effort: an instance left STOPPED by a failed create is started again
-            current = await fetch_instance(client, instance.instance_id)
-            if current is not None and current.instance_status == STOPPED:
-                await start_instance_async(client, instance.instance_id, zone_id=instance.zone_id)
-        raise
-    if start:
-        await wait_for_power_state_async(client, instance.instance_id, STOPPED, poll_interval=poll_interval)
-        await start_instance_async(client, instance.instance_id, zone_id=instance.zone_id)
+                  poll_interval: float) -> str:
+    """The exactly-once create (stopping a RUNNING instance gracefully and starting it again when the policy says
+    so; a start owed by an interrupted run is finished there too), followed to AVAILABLE; the image id."""
+    progress = await create_image_async(client, instance.instance_id, name, policy.image_description,
+                                        stop_if_running=policy.stop_if_running, start_after=policy.start_after,
+                                        ledger=ledger, poll_interval=poll_interval)
     assert progress.image_id is not None
     return progress.image_id
 
@@ -165,9 +152,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
         save_step(ledger, run, instance.instance_id, zone, state, reason=item.reason)
         return result(state, reason=item.reason)
     assert item.image_name is not None
-    was_running = instance.instance_status == RUNNING or (step is not None and step.reason == WAS_RUNNING)
-    save_step(ledger, run, instance.instance_id, zone, PLANNED, image_name=item.image_name,
-              reason=WAS_RUNNING if was_running else None)  # before anything is sent
+    save_step(ledger, run, instance.instance_id, zone, PLANNED, image_name=item.image_name)  # before anything is sent
     _call(on_step, instance.instance_id, PLANNED)
     deleted: list[str] = []
     if item.delete_first and item.made is None:  # the documented window with one image fewer
@@ -175,14 +160,11 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
         await delete_image_async(client, oldest.image_id, zone_id=zone, image_name=oldest.image_name)
         deleted.append(oldest.image_id)
         save_step(ledger, run, instance.instance_id, zone, PLANNED, deleted=deleted)
-    if item.made is not None:
-        image_id = item.made.image_id
-        if policy.start_after if policy.start_after is not None else was_running:  # the interrupted run stopped it
-            current = await fetch_instance(client, instance.instance_id)
-            if current is not None and current.instance_status == STOPPED:
-                await start_instance_async(client, instance.instance_id, zone_id=zone)
+    if item.made is None or pending_restart(ledger, client, instance.instance_id) is not None:
+        # (a made image with a start still owed: the create workflow finds the image and finishes the start)
+        image_id = await _create(client, instance, item.image_name, policy, ledger, poll_interval)
     else:
-        image_id = await _create(client, instance, item.image_name, policy, ledger, was_running, poll_interval)
+        image_id = item.made.image_id
     save_step(ledger, run, instance.instance_id, zone, CREATED, image_id=image_id)
     _call(on_step, instance.instance_id, CREATED)
     # the new image is AVAILABLE: only now the oldest owned ones beyond keep go (counted afresh)
