@@ -59,3 +59,25 @@ class Policy:
     def image_description(self) -> str:
         """What the images are described as (says which policy made them; ownership is the ledger's, not this)."""
         return self.description if self.description is not None else f"Rotation policy {self.name}"
+
+
+def parse_instance_ids(value: object) -> tuple[str, ...]:
+    """Instance ids from a runbook parameter: comma-separated text, one id, or a list (papermill passes ids that look
+    like numbers as ints: they become text)."""
+    if value is None:
+        return ()
+    if isinstance(value, bool):
+        raise TypeError("instance_ids must be text, a number or a list of them, not True/False")
+    if isinstance(value, (str, int)):
+        items: list[object] = str(value).replace("\n", ",").split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise TypeError(f"instance_ids must be comma-separated text or a list, not {type(value).__name__}")
+    ids = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise TypeError(f"an instance id must be text or a number, not {item!r}")
+        if str(item).strip():
+            ids.append(str(item).strip())
+    return tuple(dict.fromkeys(ids))
