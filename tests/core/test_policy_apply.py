@@ -222,3 +222,12 @@ def test_a_run_killed_after_the_image_of_a_stopped_instance_still_starts_it_on_t
         outcome = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
         assert outcome.resumed and outcome.ok and len(ledger.entries()) == 1  # no second image
         assert emulator.backend.instances[web[0]].status == "RUNNING"  # the owed start was made
+
+
+def test_rotation_on_a_sqlite_and_a_postgresql_ledger(mock_emulator, ledger_url):
+    client, ledger = mock_emulator.client(), Ledger(ledger_url)
+    policy = zw.Policy("nightly", keep=1, instance_ids=ids(mock_emulator, "build-hkg-01"))
+    first = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+    second = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+    assert first.ok and second.ok and second.results[0].deleted == (first.results[0].image_id,)
+    assert set(owned_in_zone(client, ledger, mock_emulator, "HKG-A")) == {second.results[0].image_id}

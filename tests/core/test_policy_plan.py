@@ -92,3 +92,29 @@ def test_plan_skips_an_instance_whose_policy_image_is_still_creating(tmp_path):
         plan = zw.plan_rotation(client, policy, ledger)
         row = plan.frame().iloc[0]
         assert row["action"] == "skip" and "is still CREATING" in row["reason"]
+
+
+def test_instance_ids_from_runbook_parameters():
+    from zenlayer_widgets.core.policy import parse_instance_ids
+
+    assert parse_instance_ids("a, b,,a\nc") == ("a", "b", "c")
+    assert parse_instance_ids(2727883571150) == ("2727883571150",)  # papermill passes numeric text as an int
+    assert parse_instance_ids([2727883571150, " x "]) == ("2727883571150", "x")
+    assert parse_instance_ids("") == () and parse_instance_ids(None) == ()
+    with pytest.raises(TypeError, match="comma-separated text or a list"):
+        parse_instance_ids({"a": 1})
+    with pytest.raises(TypeError):
+        parse_instance_ids([None])
+
+
+def test_the_inventory_marks_policy_images_and_their_age_and_nothing_else(mock_emulator, tmp_path):
+    from zenlayer_widgets.core.ledger import account_of
+
+    client, ledger = mock_emulator.client(), Ledger(tmp_path / "ledger.sqlite3")
+    build = ids(mock_emulator, "build-hkg-01")
+    zw.create_image(client, build[0], "nightly-20200101T0000", poll_interval=0.02)  # looks like it, is not
+    outcome = zw.apply_rotation(client, zw.Policy("nightly", instance_ids=build), ledger, poll_interval=0.02)
+    marked = zw.mark_policy_images(zw.load_inventory(client).images, ledger, account_of(client)).set_index("name")
+    made = outcome.results[0].image_name
+    assert marked.loc[made, "policy"] == "nightly" and 0 < marked.loc[made, "age"].total_seconds() < 60
+    assert marked.loc["nightly-20200101T0000", "policy"] == "" and str(marked.loc["web-golden-2025", "age"]) == "NaT"
