@@ -76,6 +76,8 @@ def _own_ledger(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
     path = Path(request.config.stash[_ENV][1]) / "ledgers" / f"{uuid.uuid4().hex}.sqlite3"
     monkeypatch.setattr(ledger, "_memory_ledger", None)  # a fresh one on first use
     monkeypatch.setattr(ledger, "default_ledger_path", lambda: path)
+    sandbox_path = path.with_name(f"sandbox-{path.name}")  # the sandbox's ledger file, per test too
+    monkeypatch.setattr(ledger, "sandbox_ledger_path", lambda: sandbox_path)
 
 
 @pytest.fixture

@@ -27,16 +27,20 @@ def test_where_the_ledger_lives(tmp_path, monkeypatch, postgres_base_url):
         monkeypatch.delenv("ZENLAYER_JOURNAL", raising=False)
         default = ledger_for(real)
         assert default.path == str(ledger_module.default_ledger_path())  # (made per test by tests/conftest.py)
-        assert ledger_for(sandbox).in_memory and ledger_for(sandbox) is not default  # sandbox work never mixes in
+        sandboxed = str(ledger_module.sandbox_ledger_path())  # a file of the sandbox's, so it survives kernel restarts
+        assert ledger_for(sandbox).path == sandboxed and ledger_for(sandbox) is not default  # sandbox work never mixes in
         monkeypatch.setenv("ZENLAYER_JOURNAL", str(tmp_path / "team.sqlite3"))
-        assert ledger_for(real).path == str(tmp_path / "team.sqlite3") and ledger_for(sandbox).in_memory
+        assert ledger_for(real).path == str(tmp_path / "team.sqlite3") and ledger_for(sandbox).path == sandboxed
         monkeypatch.setenv("ZENLAYER_JOURNAL", "off")
-        assert ledger_for(real) is ledger_for(sandbox)
+        assert ledger_for(real) is ledger_for(sandbox) and ledger_for(sandbox).in_memory
         monkeypatch.setenv("ZENLAYER_JOURNAL", postgres_base_url)
         shared = ledger_for(real)
-        assert shared.engine.dialect.name == "postgresql" and ledger_for(real) is shared and ledger_for(sandbox).in_memory
+        assert shared.engine.dialect.name == "postgresql" and ledger_for(real) is shared
+        assert ledger_for(sandbox).path == sandboxed
     monkeypatch.undo()
     assert ledger_module.default_ledger_path().parts[-2:] == ("zenlayer-widgets", "ledger.sqlite3")
+    monkeypatch.setenv("ZENLAYER_SANDBOX_DIR", str(tmp_path / "box"))
+    assert ledger_module.sandbox_ledger_path() == tmp_path / "box" / "ledger.sqlite3"
 
 
 def test_the_file_is_private_to_its_user(tmp_path):

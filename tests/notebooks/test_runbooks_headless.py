@@ -81,11 +81,64 @@ def test_create_image_runbook_fails_with_the_preflight_reason(sandbox_env):
             progress_bar=False,
             cwd=str(sandbox_env),
         )
-    assert failure.value.ename == "PreflightFailed"
-    assert "The instance is RUNNING" in failure.value.evalue
+    assert failure.value.ename == "RunFailed"  # one short line, not a buried traceback
+    assert "The instance is RUNNING" in failure.value.evalue and "stop_if_running" in failure.value.evalue
+    assert len(failure.value.traceback) == 1
     text = outputs_text(nbformat.read(out, as_version=4))
     assert "stop the instance first" in text
     assert "AVAILABLE" not in text.split("PreflightFailed")[0].split("Headless")[-1]
+
+
+def run_create(sandbox_env, out: str, **parameters) -> nbformat.NotebookNode:
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "create_image.ipynb"), str(sandbox_env / out), parameters={"interactive": False, **parameters},
+        kernel_name="python3", progress_bar=False, cwd=str(sandbox_env),
+    )
+    return nbformat.read(sandbox_env / out, as_version=4)
+
+
+def json_summary(nb: nbformat.NotebookNode) -> dict:
+    found = [o["data"]["application/json"] for c in nb.cells for o in c.get("outputs", [])
+             if "application/json" in o.get("data", {})]
+    assert len(found) == 1
+    return found[0]
+
+
+def power_state(instance_id: str) -> str:
+    import zenlayer_widgets as zw
+
+    with zw.connect() as client:  # the same sandbox the kernel used
+        return client.describe_instances_status([instance_id]).items[0].instance_status
+
+
+def test_an_instance_id_papermill_makes_an_int_is_read_as_text(sandbox_env):
+    build = demo_id("build-hkg-01")
+    assert build.isdigit()
+    nb = run_create(sandbox_env, "digits.ipynb", instance_id=int(build), image_name="digits-ok")
+    summary = json_summary(nb)
+    assert (summary["ok"], summary["instance_id"], summary["status"]) == (True, build, "AVAILABLE")
+    assert summary["stopped_at"] is None and summary["image_id"]
+    assert f"Image digits-ok ({summary['image_id']}) is AVAILABLE in HKG-A." in outputs_text(nb)
+
+
+def test_a_running_instance_without_stop_if_running_fails_with_the_reason_and_changes_nothing(sandbox_env):
+    web = demo_id("web-hkg-01")
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_create(sandbox_env, "running.ipynb", instance_id=int(web), image_name="web-untouched")
+    assert failure.value.ename == "RunFailed" and "RUNNING" in failure.value.evalue
+    assert power_state(web) == "RUNNING"
+    nb = nbformat.read(sandbox_env / "running.ipynb", as_version=4)
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if "application/json" in o.get("data", {})]
+
+
+def test_stop_if_running_stops_images_and_starts_the_instance_again(sandbox_env):
+    web = demo_id("web-hkg-01")
+    nb = run_create(sandbox_env, "cycle.ipynb", instance_id=web, image_name="备份-01", stop_if_running=True)
+    summary = json_summary(nb)
+    assert summary["status"] == "AVAILABLE" and summary["stopped_at"] < summary["started_at"]
+    assert power_state(web) == "RUNNING"
+    text = outputs_text(nb)
+    assert "stopped at" in text and "RUNNING again at" in text
 
 
 def test_inventory_runbook_tables_chart_and_csv(sandbox_env):

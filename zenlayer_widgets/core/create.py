@@ -385,12 +385,11 @@ class InstanceRunning(PreflightFailed):
 
     def __init__(self, preflight: Preflight) -> None:
         self.preflight = preflight
-        instance = preflight.instance
+        check = preflight.check("power_state")
         CreateImageError.__init__(
             self,
-            f"Instance {instance.instance_id if instance else ''} is RUNNING and was left as it is (nothing was sent): "
-            "Zenlayer images a stopped instance. Pass stop_if_running=True (papermill: -p stop_if_running True) to "
-            "stop it gracefully, image it and start it again.")
+            f"{check.reason if check else 'The instance is RUNNING.'} Nothing was changed. Pass stop_if_running=True "
+            "(papermill: -p stop_if_running True) to stop it gracefully, image it and start it again.")
 
 
 def _only_running(checks: Preflight) -> bool:

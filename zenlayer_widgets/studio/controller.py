@@ -21,6 +21,8 @@ from ..core.inventory import load_inventory_async
 from ..core.ledger import account_of, ledger_for
 from ..core.progress import ImageProgress
 from ..core.reconcile import CreateOutcomeUnknown, settled
+from ..core.restart import RestartFailed, restart_async
+from .activity import Activity
 from .explain import Explanation
 from .state import StudioState
 from .tasks import Freshness, TaskRunner, current_loop
@@ -54,6 +56,7 @@ class StudioController(StudioState):
         self._status_error: Explanation | None = None  # likewise for the power-state refresh
         self.tasks = TaskRunner(current_loop(), self._task_failed)
         self.set_trait("sandbox", bool(getattr(client, "sandbox", False)))
+        self.activity = Activity(lambda: self.client)  # the account's actions, from the ledger
 
     def _task_failed(self, error: BaseException) -> None:
         self.report(error)
@@ -84,6 +87,7 @@ class StudioController(StudioState):
                 self.selected_id = inventory.instance_list[0].instance_id
             self._clear(self._load_error)
             self._clear(self._status_error)
+        self.activity.reload()
 
     def switch_client(self, client: AsyncZenlayerClient, label: str) -> None:
         """Use another account: what is shown is dropped, said so, and loaded again from ``client``.
@@ -163,8 +167,10 @@ class StudioController(StudioState):
                 poll_interval=self.poll_interval,
                 sleep=self._sleep,
                 on_status=lambda status: self._apply_status(instance.instance_id, status),
+                force=self.force_stop,
             )
             self.notice = f"{label} is STOPPED."
+            self.activity.reload()
             self.report(None)
         except Exception as error:  # noqa: BLE001
             self.notice = ""
@@ -175,6 +181,39 @@ class StudioController(StudioState):
     def _apply_status(self, instance_id: str, status: str) -> None:
         if self._apply_statuses({instance_id: status}):
             self._freshness.accept(self._freshness.ticket())  # newer than any fetch still in flight
+
+    # -- starting ---------------------------------------------------------------------------
+    async def start_selected(self) -> None:
+        """Start the chosen STOPPED instance and follow it until RUNNING (recorded; closes an owed restart)."""
+        instance = self.selected_instance
+        if instance is None or not self.can_start:
+            return
+        label = instance.instance_name or instance.instance_id
+        with self.hold_trait_notifications():
+            self.starting = True
+            self.notice = f"Starting {label}…"
+        try:
+            await restart_async(self.client, instance.instance_id, zone_id=instance.zone_id, timeout=self.wait_timeout,
+                                poll_interval=self.poll_interval, sleep=self._sleep)
+            self._apply_status(instance.instance_id, "RUNNING")
+            self.notice = f"{label} is RUNNING."
+            self.activity.finished(f"{label} was started and is RUNNING.")
+            self.report(None)
+        except Exception as error:  # noqa: BLE001
+            self.notice = ""
+            self.report(error, f"Starting {label}")
+        finally:
+            self.starting = False
+
+    async def submit_cycle(self) -> ImageProgress | None:
+        """Stop the chosen RUNNING instance (gracefully unless ``force_stop``), create the image, and start it
+        again when ``start_after``: only offered where the power state is the one thing in the way."""
+        if not self.can_cycle:
+            return None
+        instance = self.selected_instance
+        assert instance is not None
+        return await self._create(instance.instance_id, instance.zone_id, self.image_name, self.description or None,
+                                  cycle=True)
 
     # -- deleting ---------------------------------------------------------------------------
     def _image_facts(self, image_id: str) -> dict[str, str | None]:
@@ -248,7 +287,8 @@ class StudioController(StudioState):
         if self.unknown is unknown:
             self.send_again_ready = True  # the form offers "send again" from now on
 
-    async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None) -> ImageProgress | None:
+    async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None, *,
+                      cycle: bool = False) -> ImageProgress | None:
         with self.hold_trait_notifications():
             self.creating = True
             self.report(None)
@@ -275,8 +315,12 @@ class StudioController(StudioState):
                 poll_interval=self.poll_interval,
                 sleep=self._sleep,
                 on_progress=on_progress,
+                stop_if_running=cycle,
+                start_after=self.start_after if cycle else None,
+                force_stop=self.force_stop,
             )
             self.progress = replace(result, elapsed=time.monotonic() - started)
+            self.activity.finished(finished_text(self.progress))
             with self.hold_trait_notifications():  # ready for the next image; the progress line stays
                 self.image_name = self.description = ""
             return self.progress
@@ -285,8 +329,12 @@ class StudioController(StudioState):
                 self.unknown, self._unknown_description = error, description
                 self.tasks.spawn(self._announce_settled(error))
             self.report(error, "Creating the image")
-            if self.progress is not None and self.progress.phase in ("submitting", "reconciling"):
+            if self.progress is not None and self.progress.phase in ("submitting", "reconciling", "stopping"):
                 self.progress = replace(self.progress, phase="failed")
+            if isinstance(error, RestartFailed):
+                self.activity.finished(f"The image is made but the instance was not started again: {error}")
+            else:
+                self.activity.reload()
             return None
         finally:
             self.creating = False
@@ -298,4 +346,14 @@ class StudioController(StudioState):
         self.tasks.cancel_all()
 
 
-__all__ = ["StudioController"]
+def finished_text(progress: ImageProgress) -> str:
+    """What the activity notice says when a create (and a restart) finished."""
+    text = f"Image {progress.image_name} ({progress.image_id}) is {progress.status}."
+    if progress.stopped_at and progress.started_at:
+        text += f" Instance {progress.instance_id} stopped at {progress.stopped_at}, RUNNING again at {progress.started_at}."
+    elif progress.stopped_at:
+        text += f" Instance {progress.instance_id} stopped at {progress.stopped_at} and left STOPPED."
+    return text
+
+
+__all__ = ["StudioController", "finished_text"]

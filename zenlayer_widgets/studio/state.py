@@ -16,10 +16,10 @@ import traitlets as T
 
 from ..api.models import ImageQuota, Instance
 from ..core.inventory import Inventory, filter_instances
-from ..core.preflight import Preflight, evaluate_preflight
+from ..core.preflight import FIX_STOP_INSTANCE, Preflight, evaluate_preflight
 from ..core.progress import ImageProgress
 from ..core.reconcile import CreateOutcomeUnknown
-from ..rules import AVAILABLE, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
+from ..rules import AVAILABLE, STOPPED, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
 from .explain import Explanation, explain
 
 
@@ -39,7 +39,7 @@ class InstanceFilters:
 
 
 #: Names of the busy flags, for views that disable a button while a call of that kind runs.
-BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting")
+BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting", "starting")
 
 
 class StudioState(T.HasTraits):
@@ -63,6 +63,9 @@ class StudioState(T.HasTraits):
     creating = T.Bool(False, help="A create is in flight")
     stopping = T.Bool(False, help="A stop is in flight")
     deleting = T.Bool(False, help="A delete is in flight")
+    starting = T.Bool(False, help="A start is in flight")
+    start_after = T.Bool(True, help="Stop-create-start: start the instance again when the image is ready")
+    force_stop = T.Bool(False, help="Stop with a forced power-off instead of a graceful shutdown (explicit choice)")
     unknown = T.Instance(CreateOutcomeUnknown, allow_none=True,
                          help="The last create's outcome when the evidence could not tell (the form offers 'check again')")
     send_again_ready = T.Bool(False, help="The unknown create's settle window is over: 'send again' may be offered")
@@ -110,6 +113,24 @@ class StudioState(T.HasTraits):
             quota=quota,
             zone_image_names=names or (),
         )
+
+    @property
+    def only_power_blocks(self) -> bool:
+        """The chosen instance is RUNNING and every other check holds: stopping it is what makes the image possible."""
+        failures = self.preflight.failures
+        return len(failures) == 1 and failures[0].key == "power_state" and failures[0].fix == FIX_STOP_INSTANCE
+
+    @property
+    def can_cycle(self) -> bool:
+        """Whether "Stop, create the image and start it again" may be offered (never where another check blocks)."""
+        return self.only_power_blocks and not (self.creating or self.stopping or self.starting)
+
+    @property
+    def can_start(self) -> bool:
+        """Whether "Start instance" may be offered: the chosen instance is STOPPED and nothing is in flight."""
+        instance = self.selected_instance
+        return instance is not None and instance.instance_status == STOPPED and not (
+            self.creating or self.stopping or self.starting)
 
     @property
     def can_submit(self) -> bool:

@@ -1,5 +1,6 @@
 """Thin ipywidgets views that observe the traits of a :class:`~zenlayer_widgets.studio.controller.StudioController`."""
 
+from .activity_view import ActivityView
 from .create_form import CreateForm
 from .credentials_form import CredentialsForm
 from .instances import InstancePicker, InstanceTable
@@ -9,6 +10,7 @@ from .profile_picker import ProfilePicker
 from .studio import ImageStudio
 
 __all__ = [
+    "ActivityView",
     "CreateForm",
     "CredentialsForm",
     "ImageDescriptionField",

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ipywidgets as W
 import traitlets
 
-from ..core.preflight import FIX_STOP_INSTANCE
 from ..studio.controller import StudioController
 from .instances import InstancePicker
 from .name_field import ImageDescriptionField, ImageNameField
-from .render import error_html, preflight_list, progress_html, stop_question
+from .render import downtime_html, error_html, preflight_list, progress_html, stop_question
 from .styles import StyleSheet
 
 #: The controller's traits the checks, the stop button and the submit button depend on.
-FORM_TRAITS = ["image_name", "description", "selected_id", "instances", "inventory", "creating", "stopping", "confirming_stop"]
+FORM_TRAITS = ["image_name", "description", "selected_id", "instances", "inventory", "creating", "stopping", "confirming_stop",
+               "starting"]
+#: The one-line explanation beside the "force" choice (graceful is the default).
+FORCE_EXPLAINED = "Force a power-off (like pulling the plug: what is not yet on disk is lost; only if a graceful stop hangs)"
 
 
 class CreateForm(W.VBox):
@@ -30,6 +32,13 @@ class CreateForm(W.VBox):
         self.confirm_button = W.Button(description="Yes, stop it", button_style="danger")
         self.cancel_button = W.Button(description="Cancel")
         self.confirm_box = W.HBox([self.confirm_text, self.confirm_button, self.cancel_button])
+        self.cycle_button = W.Button(description="Stop, create the image and start it again", icon="camera",
+                                     button_style="primary", layout=W.Layout(width="auto"))
+        self.start_after = W.Checkbox(description="Start the instance again when the image is ready", indent=False)
+        self.force_stop = W.Checkbox(description=FORCE_EXPLAINED, indent=False, layout=W.Layout(width="auto"))
+        self.cycle_box = W.VBox([self.cycle_button, self.start_after, self.force_stop])
+        self.start_button = W.Button(description="Start instance", icon="play")
+        self.downtime = W.HTML()
         self.submit = W.Button(description="Create image", button_style="primary", icon="camera", disabled=True)
         self.progress = W.HTML()
         self.error = W.HTML()
@@ -40,7 +49,8 @@ class CreateForm(W.VBox):
             (self.checks, "zw-preflight"), (self.stop_button, "zw-stop-instance"), (self.confirm_box, "zw-confirm"),
             (self.confirm_button, "zw-confirm-stop"), (self.cancel_button, "zw-cancel-stop"), (self.submit, "zw-submit"),
             (self.progress, "zw-progress"), (self.error, "zw-error"), (self.check_again, "zw-check-again"),
-            (self.send_again, "zw-send-again"),
+            (self.send_again, "zw-send-again"), (self.cycle_button, "zw-cycle"), (self.start_after, "zw-start-after"),
+            (self.force_stop, "zw-force-stop"), (self.start_button, "zw-start-instance"), (self.downtime, "zw-downtime-box"),
         ]:
             widget.add_class(css)
         super().__init__(
@@ -52,8 +62,11 @@ class CreateForm(W.VBox):
                 self.checks,
                 self.stop_button,
                 self.confirm_box,
+                self.cycle_box,
+                self.start_button,
                 self.submit,
                 self.progress,
+                self.downtime,
                 self.error,
                 self.unknown_box,
                 StyleSheet(),
@@ -64,7 +77,11 @@ class CreateForm(W.VBox):
         self._links = [  # typed text and the controller's state are one value (cleared after a create)
             traitlets.link((controller, "image_name"), (self.name, "value")),
             traitlets.link((controller, "description"), (self.description, "value")),
+            traitlets.link((controller, "start_after"), (self.start_after, "value")),
+            traitlets.link((controller, "force_stop"), (self.force_stop, "value")),
         ]
+        self.cycle_button.on_click(lambda _: controller.tasks.spawn(controller.submit_cycle()))
+        self.start_button.on_click(lambda _: controller.tasks.spawn(controller.start_selected()))
         self.stop_button.on_click(lambda _: controller.request_stop())
         self.cancel_button.on_click(lambda _: controller.cancel_stop())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_stop()))
@@ -86,6 +103,7 @@ class CreateForm(W.VBox):
 
     def _show_progress(self) -> None:
         self.progress.value = progress_html(self.controller.progress, self.controller.notice)
+        self.downtime.value = downtime_html(self.controller.progress)
 
     def _show_error(self) -> None:
         self.error.value = error_html(self.controller.error)
@@ -95,14 +113,15 @@ class CreateForm(W.VBox):
         preflight = controller.preflight
         with self.hold_sync():
             self.checks.value = preflight_list(preflight)
-            power = preflight.check("power_state")
-            can_stop = power is not None and power.fix == FIX_STOP_INSTANCE and not controller.stopping
+            can_stop = controller.only_power_blocks and not controller.stopping  # never where another check blocks
             self.stop_button.layout.display = "" if can_stop and not controller.confirming_stop else "none"
             self.confirm_box.layout.display = "" if controller.confirming_stop else "none"
             instance = controller.selected_instance
             if instance is not None:
                 self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id)
             self.submit.disabled = not controller.can_submit
+            self.cycle_box.layout.display = "" if controller.can_cycle else "none"
+            self.start_button.layout.display = "" if controller.can_start else "none"
             self.unknown_box.layout.display = "" if controller.unknown is not None else "none"
             self.check_again.disabled = controller.creating
             self.send_again.disabled = not controller.can_send_again

@@ -160,3 +160,20 @@ def banner_html(sandbox: bool, base_url: str, source: str | None = None) -> str:
         )
     whose = f' <span class="zw-source">({html.escape(source)})</span>' if source else ""
     return f'<div class="zw-banner-connected">Connected to the Zenlayer Cloud API at <code>{html.escape(base_url)}</code>{whose}</div>'
+
+
+def downtime_html(progress: ImageProgress | None) -> str:
+    """Stopped at / started at of a create that stopped the instance ("" when it did not)."""
+    if progress is None or not progress.stopped_at:
+        return ""
+    stopped = html.escape(progress.stopped_at[11:19])
+    if progress.started_at:
+        from datetime import datetime
+
+        seconds = (datetime.fromisoformat(progress.started_at) - datetime.fromisoformat(progress.stopped_at)).total_seconds()
+        tail = f"started again at <b>{html.escape(progress.started_at[11:19])}</b> UTC · downtime {seconds:.0f} s"
+    elif progress.phase == "starting":
+        tail = "starting it again…"
+    else:
+        tail = "not started again (yet)"
+    return f'<div class="zw-downtime">Instance stopped at <b>{stopped}</b> UTC · {tail}</div>'

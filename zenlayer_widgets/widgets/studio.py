@@ -10,6 +10,7 @@ from ..api.profiles import list_profiles
 from ..connection import connect
 from ..studio.controller import StudioController
 from ..studio.tasks import current_loop
+from .activity_view import ActivityView
 from .create_form import CreateForm
 from .instances import InstanceTable
 from .inventory_view import InventoryView
@@ -47,12 +48,14 @@ class ImageStudio(W.VBox):
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
+        self.activity = ActivityView(controller.activity)
         left = W.VBox(
             [W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances],
             layout=W.Layout(flex="1 1 auto", margin="0 24px 0 0", overflow="auto"),
         )
         super().__init__(
-            [self.banner, self.picker, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory],
+            [self.banner, self.picker, W.HBox([left, self.form], layout=W.Layout(justify_content="space-between")), self.inventory,
+             self.activity],
         )
         self.add_class("zw-studio")
         if load:

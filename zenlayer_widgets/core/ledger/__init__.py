@@ -7,7 +7,9 @@ Where it lives (:func:`ledger_for`):
 * ``ZENLAYER_JOURNAL=/some/file``: that SQLite file (a ``*.jsonl`` path is an old journal: the
   ledger goes beside it as ``*.sqlite3`` and the journal is imported once);
 * ``ZENLAYER_JOURNAL=postgresql://user@host/db``: PostgreSQL (psycopg 3), one ledger for a team;
-* ``ZENLAYER_JOURNAL=off``, and every sandbox client: an in-memory ledger of this process.
+* every sandbox client: ``ledger.sqlite3`` in the shared sandbox's folder (``ZENLAYER_SANDBOX_DIR``), so
+  the sandbox's history survives kernel restarts and never mixes with an account's;
+* ``ZENLAYER_JOURNAL=off``: an in-memory ledger of this process (the sandbox's too).
 
 An old ``~/.zenlayer/journal.jsonl`` is imported into the default ledger once.
 """
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 #: Environment variable: a SQLite file, a ``postgresql://`` URL, or ``off`` (in memory).
 ENV_JOURNAL = "ZENLAYER_JOURNAL"
+#: Environment variable: the shared sandbox's folder (the sandbox's ledger is a file in it).
+ENV_SANDBOX_DIR = "ZENLAYER_SANDBOX_DIR"
 #: Environment variable: the account name intents and actions are filed under (default: the API endpoint).
 ENV_ACCOUNT = "ZENLAYER_LEDGER_ACCOUNT"
 OFF_VALUES = frozenset({"off", "none", "memory", "0", "false", "no"})
@@ -71,6 +75,16 @@ def default_ledger_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("zenlayer-widgets", appauthor=False) / "ledger.sqlite3"
+
+
+def sandbox_ledger_path() -> Path:
+    """``$ZENLAYER_SANDBOX_DIR/ledger.sqlite3``, else in the sandbox folder of the user's data directory."""
+    import platformdirs
+
+    named = os.environ.get(ENV_SANDBOX_DIR, "").strip()
+    folder = Path(named).expanduser().absolute() if named else (
+        platformdirs.user_data_path("zenlayer-widgets", appauthor=False) / "sandbox")
+    return folder / "ledger.sqlite3"
 
 
 def legacy_journal_path() -> Path:
@@ -118,11 +132,18 @@ def open_ledger(setting: str) -> Ledger:
 
 
 def ledger_for(client: ZenlayerClient | AsyncZenlayerClient) -> Ledger:
-    """The ledger a client's creates and actions go to: in memory for the sandbox or with
-    ``ZENLAYER_JOURNAL=off``, else the one ``ZENLAYER_JOURNAL`` names (default: the SQLite file)."""
+    """The ledger a client's creates and actions go to: in memory with ``ZENLAYER_JOURNAL=off``; for the
+    sandbox a file in the sandbox's folder (in memory if that cannot be written); else the one
+    ``ZENLAYER_JOURNAL`` names (default: the SQLite file)."""
+    setting = os.environ.get(ENV_JOURNAL, "")
     if getattr(client, "sandbox", False):
-        return memory_ledger()
-    return open_ledger(os.environ.get(ENV_JOURNAL, ""))
+        if setting.strip().lower() in OFF_VALUES:
+            return memory_ledger()
+        try:
+            return open_ledger(str(sandbox_ledger_path()))
+        except LedgerError:
+            return memory_ledger()
+    return open_ledger(setting)
 
 
 def account_of(client: ZenlayerClient | AsyncZenlayerClient) -> str:
@@ -147,5 +168,5 @@ __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
     "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
-    "default_ledger_path", "import_journal", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of",
+    "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of",
 ]

@@ -1,0 +1,68 @@
+"""The operator's loop in a real JupyterLab: a RUNNING instance stopped gracefully from the form, imaged with a
+Chinese name, RUNNING again by itself once AVAILABLE, the activity panel listing stop, create and start with
+request ids; and after a kernel restart the activity is still there (the sandbox's ledger is a file)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from .harness.lab import open_notebook, run_all, wait_idle
+
+RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
+FAST = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1"}
+REQUEST_ID = re.compile(r"T[0-9A-F-]{36}")
+
+# Restart this notebook's kernel (no dialog) and clear the outputs, so Run All starts from blank prompts.
+_RESTART_JS = """async () => {
+    const app = window.jupyterapp;
+    const panel = app.shell.currentWidget;
+    await panel.sessionContext.session.kernel.restart();
+    await app.commands.execute('notebook:clear-all-cell-outputs');
+}"""
+
+
+def activity_row(page: Page, kind: str):
+    return page.locator(f".zw-activity tr.zw-activity-row[data-kind='{kind}']")
+
+
+def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page: Page, lab_server_factory):
+    server = lab_server_factory(FAST)
+    open_notebook(page, server, RUNBOOK)
+    run_all(page)
+    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
+    picker = page.locator(".zw-instance-picker select")
+    option = picker.locator("option", has_text="web-hkg-01 · HKG-A")
+    expect(option).to_have_count(1)
+    picker.select_option(label=option.evaluate("o => o.text"))
+    page.locator(".zw-image-name input").fill("备份-01")
+    expect(page.locator(".zw-preflight .zw-check-unique_name")).to_contain_text("No image named '备份-01'")
+
+    cycle = page.locator("button.zw-cycle")
+    expect(cycle).to_have_text("Stop, create the image and start it again")
+    expect(page.locator(".zw-start-after input[type=checkbox]")).to_be_checked()  # on by default
+    expect(page.locator(".zw-force-stop input[type=checkbox]")).not_to_be_checked()  # graceful unless chosen
+    expect(page.locator(".zw-force-stop")).to_contain_text("only if a graceful stop hangs")
+    cycle.click()
+
+    progress = page.locator(".zw-progress")
+    expect(progress).to_contain_text("AVAILABLE", timeout=60_000)
+    expect(progress).to_contain_text("备份-01")
+    expect(page.locator(".zw-downtime-box")).to_contain_text("started again at", timeout=60_000)
+    expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · RUNNING", timeout=30_000)
+    expect(page.locator(".zw-activity-notice")).to_contain_text("RUNNING again")
+
+    for kind in ("stop", "create", "start"):
+        expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID)
+    expect(activity_row(page, "start").first).to_contain_text("done")
+    expect(activity_row(page, "create").first).to_contain_text("备份-01")
+
+    page.evaluate(_RESTART_JS)
+    wait_idle(page)
+    run_all(page)
+    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
+    for kind in ("stop", "create", "start"):
+        expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID, timeout=30_000)
+    expect(activity_row(page, "create").first).to_contain_text("备份-01")

@@ -1,0 +1,94 @@
+"""The studio's stop-create-start flow, the Start action and the activity panel, through the controller."""
+
+from __future__ import annotations
+
+import csv
+
+from shared import ids_by_name
+from zenlayer_widgets.studio.activity import Activity
+from zenlayer_widgets.studio.controller import StudioController
+from zenlayer_widgets.widgets.create_form import CreateForm
+
+
+async def test_a_running_instance_is_stopped_imaged_and_started_again_and_the_activity_lists_it(controller, emulator):
+    web = ids_by_name(emulator)["web-hkg-01"]
+    stops: list[bool] = []
+    original = emulator.backend.stop_instances
+    emulator.backend.stop_instances = lambda ids, force=True: (stops.append(force), original(ids, force))[1]
+    controller.select(web)
+    controller.set_name("备份-01")
+    assert not controller.can_submit and controller.can_cycle and controller.start_after and not controller.force_stop
+    form = CreateForm(controller)
+    assert form.cycle_box.layout.display == "" and form.start_button.layout.display == "none"
+    result = await controller.submit_cycle()
+    assert result is not None and result.status == "AVAILABLE" and stops == [False]  # graceful, sent explicitly
+    assert emulator.backend.instances[web].status == "RUNNING"
+    assert result.stopped_at < result.started_at and "downtime" in form.downtime.value
+    kinds = [(row["kind"], row["outcome"]) for row in controller.activity.rows]
+    assert kinds[0] == ("start", "done") and ("create", "available") in kinds and ("stop", "done") in kinds
+    start = controller.activity.rows[0]
+    assert start["request_id"] and start["instance"] == web and start["downtime_s"] is not None
+    assert "RUNNING again" in controller.activity.notice and "备份-01" in controller.activity.notice
+
+
+async def test_stop_is_never_offered_where_another_check_blocks_the_image(controller, emulator):
+    ids = ids_by_name(emulator)
+    controller.select(ids["web-hkg-01"])
+    controller.set_name("bad name with spaces")  # a bad name: stopping would not make the image possible
+    assert not controller.can_cycle and not controller.only_power_blocks
+    form = CreateForm(controller)
+    assert form.cycle_box.layout.display == "none" and form.stop_button.layout.display == "none"
+    running_in_sin = next(i for i in controller.inventory.instance_list
+                          if i.zone_id in ("SIN-E", "LAX-A") and i.instance_status == "RUNNING")
+    controller.select(running_in_sin.instance_id)
+    controller.set_name("fine-name")
+    assert not controller.can_cycle and await controller.submit_cycle() is None
+    assert emulator.backend.instances[running_in_sin.instance_id].status == "RUNNING"
+
+
+async def test_start_after_off_and_force_leave_it_stopped_then_start_instance_starts_it(controller, emulator):
+    web = ids_by_name(emulator)["web-hkg-01"]
+    forces: list[bool] = []
+    original = emulator.backend.stop_instances
+    emulator.backend.stop_instances = lambda ids, force=True: (forces.append(force), original(ids, force))[1]
+    controller.select(web)
+    controller.set_name("left-stopped")
+    controller.start_after, controller.force_stop = False, True
+    result = await controller.submit_cycle()
+    assert result.status == "AVAILABLE" and result.started_at is None and forces == [True]
+    assert controller.selected_instance.instance_status == "STOPPED" and controller.can_start
+    await controller.start_selected()
+    assert emulator.backend.instances[web].status == "RUNNING" and controller.notice.endswith("is RUNNING.")
+    assert controller.activity.rows[0]["kind"] == "start" and controller.activity.rows[0]["request_id"]
+
+
+async def test_the_activity_survives_a_new_controller_filters_and_exports_csv(controller, aclient, emulator, tmp_path):
+    web = ids_by_name(emulator)["web-hkg-01"]
+    controller.select(web)
+    controller.set_name("kept-in-ledger")
+    await controller.submit_cycle()
+    fresh = StudioController(aclient)  # a kernel restart: a new controller reads the same ledger
+    fresh.activity.reload()
+    assert {row["kind"] for row in fresh.activity.rows} >= {"stop", "create", "start"}
+    fresh.activity.kind = "stop"
+    assert [row["kind"] for row in fresh.activity.rows] == ["stop"]
+    fresh.activity.kind = ""
+    fresh.activity.instance_id = "no-such-instance"
+    assert fresh.activity.rows == []
+    fresh.activity.instance_id = web
+    path = fresh.activity.export_csv(tmp_path / "exports")
+    assert path.parent == tmp_path / "exports" and path.name.startswith("activity-") and path.suffix == ".csv"
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(fresh.activity.rows) and {r["kind"] for r in rows} >= {"stop", "create", "start"}
+    assert all(r["instance"] == web for r in rows)
+    fresh.close()
+
+
+def test_an_unknown_kind_is_refused():
+    import pytest
+    import traitlets
+
+    activity = Activity(lambda: None)
+    with pytest.raises(traitlets.TraitError, match="kind must be one of"):
+        activity.kind = "reboot"

@@ -1,0 +1,79 @@
+"""What the headless create runbook does, so the notebook stays a few lines: parameters as papermill
+gives them, one create, one line of result, a machine-readable summary, and a failure as one clear line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..api.errors import ZenlayerError
+from .progress import ImageProgress
+from .sync import AnyClient
+
+_TRUE, _FALSE, _NONE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}, {"none", "null", "", "default"}
+
+
+class RunFailed(Exception):
+    """The run stopped; the message is the whole reason (IPython and papermill show only this line)."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: no traceback for a reason already explained
+        return [f"RunFailed: {self}"]
+
+
+def instance_id_text(value: object) -> str:
+    """``instance_id`` as text whatever papermill made of it (``-p instance_id 1414024560606`` is an int)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RunFailed(f"instance_id must be an instance id (digits or text), not {type(value).__name__} {value!r}.")
+    text = str(value).strip()
+    if not text or any(c.isspace() for c in text):
+        raise RunFailed(f"instance_id {value!r} is not an instance id: pass -p instance_id <INSTANCE_ID>.")
+    return text
+
+
+def flag(value: object, name: str, *, optional: bool = False) -> bool | None:
+    """A True/False parameter (papermill gives bools; ``-r`` gives text); None allowed when ``optional``."""
+    if isinstance(value, bool) or (value is None and optional):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if optional and text in _NONE:
+        return None
+    allowed = "True, False or None" if optional else "True or False"
+    raise RunFailed(f"{name} must be {allowed}, not {value!r}.")
+
+
+def summary(result: ImageProgress) -> dict[str, Any]:
+    """The result as JSON-ready data (what a scheduler reads from the output notebook)."""
+    return {
+        "ok": True, "instance_id": result.instance_id, "zone_id": result.zone_id, "image_name": result.image_name,
+        "image_id": result.image_id, "status": result.status, "request_id": result.request_id,
+        "adopted": result.adopted, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
+        "started_at": result.started_at,
+    }
+
+
+def result_line(result: ImageProgress) -> str:
+    """One line: what was made, and the downtime if the run stopped the instance."""
+    line = f"Image {result.image_name} ({result.image_id}) is {result.status} in {result.zone_id}"
+    if result.stopped_at:
+        line += f"; instance {result.instance_id} stopped at {result.stopped_at}"
+        line += f", RUNNING again at {result.started_at}" if result.started_at else ", left STOPPED"
+    return line + "."
+
+
+def run_create(client: AnyClient, instance_id: object, image_name: str, description: str | None = None, *,
+               stop_if_running: object = False, start_after: object = None, wait: object = True) -> ImageProgress:
+    """:func:`~zenlayer_widgets.core.create.create_image` with papermill's parameters; :class:`RunFailed` (one line)."""
+    from .create import PreflightFailed, create_image
+
+    ident = instance_id_text(instance_id)
+    stop, start, follow = flag(stop_if_running, "stop_if_running"), flag(start_after, "start_after", optional=True), flag(wait, "wait")
+    try:
+        return create_image(client, ident, image_name, description or None, stop_if_running=bool(stop),
+                            start_after=start, wait=bool(follow))
+    except PreflightFailed as error:
+        raise RunFailed(" ".join(str(error).replace("CreateImage refused before sending:\n", "").split("\n"))) from None
+    except (ZenlayerError, TimeoutError) as error:
+        raise RunFailed(f"{type(error).__name__}: {error}".replace("\n", " ")) from None

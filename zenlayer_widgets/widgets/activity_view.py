@@ -1,0 +1,57 @@
+"""The activity panel: every action the package took for this account (a thin view of studio.activity)."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+
+from ..core.ledger import ACTION_KINDS
+from ..studio.activity import COLUMNS, Activity
+
+_HEADINGS = {"time": "Time (UTC)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
+             "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who"}
+
+
+def activity_table(rows: list[dict[str, object]]) -> str:
+    """The rows as an HTML table (every value escaped)."""
+    if not rows:
+        return '<div class="zw-activity-empty">No actions recorded yet.</div>'
+    head = "".join(f"<th>{_HEADINGS[c]}</th>" for c in COLUMNS)
+    body = "".join(
+        f'<tr class="zw-activity-row" data-kind="{html.escape(str(row["kind"]))}">'
+        + "".join(f"<td>{html.escape('' if row.get(c) is None else str(row[c]))}</td>" for c in COLUMNS) + "</tr>"
+        for row in rows)
+    return f'<table class="zw-activity-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class ActivityView(W.VBox):
+    """Filter by kind and instance, refresh, export as CSV (under ``exports/``), and the latest notice."""
+
+    def __init__(self, activity: Activity) -> None:
+        self.activity = activity
+        self.kind = W.Dropdown(options=[("every action", "")] + [(k, k) for k in ACTION_KINDS], description="Kind")
+        self.instance = W.Text(placeholder="instance id", description="Instance")
+        self.refresh = W.Button(description="Refresh", icon="refresh")
+        self.export = W.Button(description="Export CSV", icon="download")
+        self.notice = W.HTML()
+        self.table = W.HTML()
+        for widget, css in [(self.kind, "zw-activity-kind"), (self.instance, "zw-activity-instance"),
+                            (self.refresh, "zw-activity-refresh"), (self.export, "zw-activity-export"),
+                            (self.notice, "zw-activity-notice"), (self.table, "zw-activity")]:
+            widget.add_class(css)
+        super().__init__([W.HTML("<h4 style='margin:4px 0'>Activity</h4>"),
+                          W.HBox([self.kind, self.instance, self.refresh, self.export]), self.notice, self.table])
+        self.add_class("zw-activity-panel")
+        self.kind.observe(lambda change: setattr(activity, "kind", change["new"]), "value")
+        self.instance.observe(lambda change: setattr(activity, "instance_id", change["new"]), "value")
+        self.refresh.on_click(lambda _: activity.reload())
+        self.export.on_click(lambda _: activity.export_csv())
+        activity.observe(lambda _change: self.render(), ["rows", "notice", "error"])
+        self.render()
+
+    def render(self) -> None:
+        with self.hold_sync():
+            message = self.activity.error or self.activity.notice
+            self.notice.value = f'<div class="zw-notice">{html.escape(message)}</div>' if message else ""
+            self.table.value = activity_table(self.activity.rows)
