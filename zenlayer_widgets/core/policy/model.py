@@ -69,7 +69,7 @@ def parse_instance_ids(value: object) -> tuple[str, ...]:
     if isinstance(value, bool):
         raise TypeError("instance_ids must be text, a number or a list of them, not True/False")
     if isinstance(value, (str, int)):
-        items: list[object] = str(value).replace("\n", ",").split(",")
+        items: list[object] = list(str(value).replace("\n", ",").split(","))
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
