@@ -60,6 +60,9 @@ class RotationFailed(ZenlayerError):
         reasons = "; ".join(f"{i.instance_id}: {i.reason}" for i in outcome.failures)
         super().__init__(f"Policy {outcome.policy}: {len(outcome.failures)} failed ({reasons}).")
 
+    def _render_traceback_(self) -> list[str]:  # IPython's hook: the reason is the whole story, no traceback
+        return [f"RotationFailed: {self}"]
+
 
 @dataclass(frozen=True)
 class Result:
