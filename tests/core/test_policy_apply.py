@@ -231,3 +231,18 @@ def test_rotation_on_a_sqlite_and_a_postgresql_ledger(mock_emulator, ledger_url)
     second = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
     assert first.ok and second.ok and second.results[0].deleted == (first.results[0].image_id,)
     assert set(owned_in_zone(client, ledger, mock_emulator, "HKG-A")) == {second.results[0].image_id}
+
+
+def test_each_policy_run_is_one_entry_with_its_creates_and_deletes(mock_emulator, ledger):
+    from zenlayer_widgets.core.policy import runs_frame
+
+    client = mock_emulator.client()
+    policy = zw.Policy("nightly", keep=1, instance_ids=ids(mock_emulator, "build-hkg-01", "web-hkg-01"))
+    first = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+    second = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+    table = runs_frame(ledger, account_of(client), "nightly")
+    assert len(table) == 2 and list(table["outcome"]) == ["ok", "ok"]
+    made = [{r.instance_id: r for r in outcome.results}[policy.instance_ids[0]] for outcome in (first, second)]
+    newest = table.iloc[0]
+    assert newest["created"] == made[1].image_name and newest["skipped"] == 1  # web-hkg-01 is RUNNING
+    assert newest["deleted"] == made[0].image_id and table.iloc[1]["deleted"] == ""

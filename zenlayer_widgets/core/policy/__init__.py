@@ -9,7 +9,7 @@ from .apply import Outcome, Result, RotationFailed, apply_rotation, apply_rotati
 from .mark import mark_policy_images
 from .model import Policy, parse_instance_ids
 from .plan import Plan, PlanItem, plan_rotation, plan_rotation_async
-from .records import OwnedImage, owned_images, runs
+from .records import OwnedImage, owned_images, runs, runs_frame
 
 __all__ = ["OwnedImage", "Outcome", "Plan", "PlanItem", "Policy", "Result", "RotationFailed", "apply_rotation_async",
-           "apply_rotation", "mark_policy_images", "owned_images", "parse_instance_ids", "plan_rotation_async", "plan_rotation", "runs"]
+           "apply_rotation", "mark_policy_images", "owned_images", "parse_instance_ids", "plan_rotation_async", "plan_rotation", "runs", "runs_frame"]

@@ -127,3 +127,22 @@ def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dic
             found[row.image_id] = OwnedImage(row.image_id, row.image_name, row.instance_id, row.zone_id, row.started_at,
                                              row.policy)
     return found
+
+
+def runs_frame(ledger: Ledger, account: str | None = None, policy: str | None = None) -> Any:
+    """Policy runs as one row each, newest first, with their creates and deletes (what an activity view lists)."""
+    import pandas as pd
+
+    rows = []
+    for run in runs(ledger, account, policy):
+        steps = list(steps_of(ledger, run.run_id).values())
+        made = [s for s in steps if s.state in (CREATED, DONE) and s.image_id]
+        rows.append({
+            "started": run.started_at, "finished": run.finished_at or "(unfinished: the next run resumes it)",
+            "policy": run.policy, "outcome": run.outcome or "", "created": ", ".join(s.image_name or "" for s in made),
+            "deleted": ", ".join(i for s in steps for i in (s.deleted or [])),
+            "skipped": sum(s.state == SKIPPED for s in steps), "failed": sum(s.state == FAILED for s in steps),
+            "who": run.who, "run_id": run.run_id,
+        })
+    columns = ["started", "finished", "policy", "outcome", "created", "deleted", "skipped", "failed", "who", "run_id"]
+    return pd.DataFrame(rows, columns=columns)
