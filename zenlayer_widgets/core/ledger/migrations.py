@@ -19,8 +19,15 @@ def _initial(connection: sa.Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _policy_runs(connection: sa.Connection) -> None:
+    """Version 2: rotation-policy runs and their per-instance steps (core/policy)."""
+    for table in (schema.policy_runs, schema.policy_steps):
+        table.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _initial),
+    (2, "rotation-policy runs and steps", _policy_runs),
 ]
 LATEST = MIGRATIONS[-1][0]
 

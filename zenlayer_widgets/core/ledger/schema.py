@@ -82,3 +82,36 @@ legacy_imports = sa.Table(
     sa.Column("imported_at", sa.Text, nullable=False),
     sa.Column("intents", sa.Integer, nullable=False),
 )
+
+#: One row per rotation-policy run (core/policy): ``finished_at`` NULL while it is unfinished (the next run resumes it).
+policy_runs = sa.Table(
+    "zw_policy_runs", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("name_prefix", sa.Text, nullable=False),
+    sa.Column("stamp", sa.Text, nullable=False),  # the timestamp part of the run's image names
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("outcome", sa.Text),
+    sa.Column("who", sa.Text, nullable=False),
+)
+sa.Index("zw_policy_runs_policy", policy_runs.c.account, policy_runs.c.policy, policy_runs.c.started_at)
+
+#: One row per instance of a policy run: the name chosen BEFORE the create, then the image and the deletes.
+#: The proof that a policy made an image: this row (policy, instance, name) plus the create's intent.
+policy_steps = sa.Table(
+    "zw_policy_steps", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("instance_id", sa.Text, primary_key=True),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("zone_id", sa.Text, nullable=False),
+    sa.Column("image_name", sa.Text),
+    sa.Column("image_id", sa.Text),
+    sa.Column("state", sa.Text, nullable=False),  # planned, created, done, skipped, failed
+    sa.Column("reason", sa.Text),
+    sa.Column("deleted", sa.JSON),  # image ids deleted by this step
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
+sa.Index("zw_policy_steps_owner", policy_steps.c.account, policy_steps.c.policy, policy_steps.c.zone_id)

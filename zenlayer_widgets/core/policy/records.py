@@ -1,0 +1,148 @@
+"""The ledger's record of policy runs and steps (tables ``zw_policy_runs`` / ``zw_policy_steps``).
+
+Ownership: an image is a policy's when its name matches the policy's pattern AND a step of one of the
+policy's runs names the instance and the image name AND the create's intent (same account, instance,
+name) recorded that image id. The cloud keeps no provenance, so nothing else counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..ledger import Ledger
+from ..ledger import schema as tables
+from ..ledger.records import now_text, who_am_i
+
+PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    policy: str
+    account: str
+    name_prefix: str
+    stamp: str
+    started_at: str
+    finished_at: str | None = None
+    outcome: str | None = None
+    who: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    run_id: str
+    instance_id: str
+    policy: str
+    account: str
+    zone_id: str
+    image_name: str | None
+    image_id: str | None
+    state: str
+    reason: str | None
+    deleted: list[str] | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class OwnedImage:
+    """An image a policy made, as the ledger proves it."""
+
+    image_id: str
+    image_name: str
+    instance_id: str
+    zone_id: str
+    made_at: str  # when the create's intent was begun (the image's age)
+    policy: str
+
+
+def unfinished_run(ledger: Ledger, account: str, policy: str) -> Run | None:
+    """The latest run of ``policy`` that never finished (interrupted), if any."""
+    t = tables.policy_runs.c
+    rows = ledger._read(sa.select(tables.policy_runs).where(t.account == account, t.policy == policy, t.finished_at.is_(None))
+                        .order_by(t.started_at.desc()).limit(1))
+    return Run(**rows[0]._mapping) if rows else None
+
+
+def begin_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str) -> Run:
+    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, now_text(), who=who_am_i())
+    ledger._write(tables.policy_runs.insert().values(**run.__dict__))
+    return run
+
+
+def finish_run(ledger: Ledger, run: Run, outcome: str) -> None:
+    t = tables.policy_runs.c
+    ledger._write(tables.policy_runs.update().where(t.run_id == run.run_id).values(finished_at=now_text(), outcome=outcome))
+
+
+def runs(ledger: Ledger, account: str | None = None, policy: str | None = None) -> list[Run]:
+    """Runs, newest first."""
+    t = tables.policy_runs.c
+    query = sa.select(tables.policy_runs).order_by(t.started_at.desc())
+    if account is not None:
+        query = query.where(t.account == account)
+    if policy is not None:
+        query = query.where(t.policy == policy)
+    return [Run(**row._mapping) for row in ledger._read(query)]
+
+
+def steps_of(ledger: Ledger, run_id: str) -> dict[str, Step]:
+    """The run's steps by instance id."""
+    t = tables.policy_steps.c
+    return {row.instance_id: Step(**row._mapping) for row in ledger._read(sa.select(tables.policy_steps).where(t.run_id == run_id))}
+
+
+def save_step(ledger: Ledger, run: Run, instance_id: str, zone_id: str, state: str, **values: Any) -> None:
+    """Insert or update the run's step for ``instance_id``."""
+    t = tables.policy_steps.c
+    row = {"state": state, "updated_at": now_text(), **values}
+    with ledger._lock, ledger.engine.begin() as connection:
+        updated = connection.execute(tables.policy_steps.update().where(t.run_id == run.run_id, t.instance_id == instance_id)
+                                     .values(**row)).rowcount
+        if not updated:
+            connection.execute(tables.policy_steps.insert().values(
+                run_id=run.run_id, instance_id=instance_id, policy=run.policy, account=run.account, zone_id=zone_id, **row))
+
+
+def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dict[str, OwnedImage]:
+    """Image id -> :class:`OwnedImage` for every image a policy's step and the create's intent both name
+    (whether it still exists is for the caller to check against the zone)."""
+    s, i, r = tables.policy_steps.c, tables.intents.c, tables.policy_runs.c
+    query = (sa.select(i.image_id, i.image_name, i.instance_id, i.zone_id, i.started_at, s.policy, r.name_prefix)
+             .select_from(tables.policy_steps.join(tables.policy_runs, r.run_id == s.run_id)
+                          .join(tables.intents, sa.and_(i.account == s.account, i.instance_id == s.instance_id,
+                                                        i.image_name == s.image_name, i.zone_id == s.zone_id)))
+             .where(s.account == account, i.image_id.is_not(None)))
+    if policy is not None:
+        query = query.where(s.policy == policy)
+    from .naming import name_pattern
+
+    found: dict[str, OwnedImage] = {}
+    for row in ledger._read(query):
+        if name_pattern(row.name_prefix).match(row.image_name):
+            found[row.image_id] = OwnedImage(row.image_id, row.image_name, row.instance_id, row.zone_id, row.started_at,
+                                             row.policy)
+    return found
+
+
+def runs_frame(ledger: Ledger, account: str | None = None, policy: str | None = None) -> Any:
+    """Policy runs as one row each, newest first, with their creates and deletes (what an activity view lists)."""
+    import pandas as pd
+
+    rows = []
+    for run in runs(ledger, account, policy):
+        steps = list(steps_of(ledger, run.run_id).values())
+        made = [s for s in steps if s.state in (CREATED, DONE) and s.image_id]
+        rows.append({
+            "started": run.started_at, "finished": run.finished_at or "(unfinished: the next run resumes it)",
+            "policy": run.policy, "outcome": run.outcome or "", "created": ", ".join(s.image_name or "" for s in made),
+            "deleted": ", ".join(i for s in steps for i in (s.deleted or [])),
+            "skipped": sum(s.state == SKIPPED for s in steps), "failed": sum(s.state == FAILED for s in steps),
+            "who": run.who, "run_id": run.run_id,
+        })
+    columns = ["started", "finished", "policy", "outcome", "created", "deleted", "skipped", "failed", "who", "run_id"]
+    return pd.DataFrame(rows, columns=columns)
