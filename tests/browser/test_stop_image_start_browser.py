@@ -1,6 +1,7 @@
 """The operator's loop in a real JupyterLab: a RUNNING instance stopped gracefully from the form, imaged with a
 Chinese name, RUNNING again by itself once AVAILABLE, the activity panel listing stop, create and start with
-request ids; and after a kernel restart the activity is still there (the sandbox's ledger is a file)."""
+request ids; the new image then renamed and deleted from its row, the activity listing all five actions; and
+after a kernel restart the activity is still there (the sandbox's ledger is a file)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from playwright.sync_api import Page, expect
 from .harness.lab import open_notebook, run_all, screenshot, wait_idle
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+KINDS = ("stop", "create", "start", "rename", "delete")
 FAST = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1"}
 REQUEST_ID = re.compile(r"T[0-9A-F-]{36}")
 
@@ -58,13 +61,41 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
         expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID)
     expect(activity_row(page, "start").first).to_contain_text("done")
     expect(activity_row(page, "create").first).to_contain_text("备份-01")
+    # the README's picture: the instance RUNNING again, the image AVAILABLE, and the next name typed, so the
+    # form offers the loop again (its button and both checkboxes)
+    page.locator(".zw-create-form .zw-image-name input").fill("备份-03")
+    expect(cycle).to_be_visible()
+    expect(page.locator(".zw-start-after")).to_be_visible()
     page.set_viewport_size({"width": 1500, "height": 2600})
-    screenshot(page.locator(".zw-studio"), "studio-loop")  # the new flow, for the README picture
+    page.locator(".zw-sandbox-banner").scroll_into_view_if_needed()
+    screenshot(page.locator(".zw-studio"), "studio", DOCS)
+    page.locator(".zw-create-form .zw-image-name input").fill("")
+
+    # the new image's row: rename it, then delete it (confirmed)
+    row = page.locator(".zw-zone-HKG-A .zw-image-row", has_text="备份-01")
+    expect(row).to_contain_text("AVAILABLE")
+    row.locator("button.zw-edit-image").click()
+    name = row.locator(".zw-image-name input")
+    expect(name).to_have_value("备份-01")
+    name.fill("备份-02")
+    row.locator("button.zw-save-image").click()
+    renamed = page.locator(".zw-zone-HKG-A .zw-image-row", has_text="备份-02")
+    expect(renamed.locator(".zw-image-note")).to_contain_text("renamed to 备份-02", timeout=30_000)
+    expect(activity_row(page, "rename").first).to_contain_text("备份-02", timeout=30_000)
+    renamed.locator("button.zw-delete-image").click()
+    expect(renamed.locator(".zw-delete-question")).to_contain_text("Delete 备份-02 in HKG-A?")
+    renamed.locator("button.zw-confirm-delete").click()
+    expect(page.locator(".zw-zone-HKG-A .zw-image-row", has_text="备份-02")).to_have_count(0, timeout=30_000)
+    expect(activity_row(page, "delete").first).to_contain_text("备份-02", timeout=30_000)
+    for kind in KINDS:
+        expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID)
 
     page.evaluate(_RESTART_JS)
     wait_idle(page)
     run_all(page)
     expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
-    for kind in ("stop", "create", "start"):
+    for kind in KINDS:
         expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID, timeout=30_000)
     expect(activity_row(page, "create").first).to_contain_text("备份-01")
+    expect(activity_row(page, "rename").first).to_contain_text("备份-02")
+    expect(activity_row(page, "delete").first).to_contain_text("备份-02")

@@ -151,10 +151,10 @@ def open_voila(page: Page, voila: VoilaServer) -> None:
     page.goto(voila.url)
 
 
-def screenshot(locator: Locator, name: str) -> Path:
-    """Save an element screenshot as test-artifacts/<name>.png (for people to look at)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+def screenshot(locator: Locator, name: str, folder: Path = ARTIFACTS) -> Path:
+    """Save an element screenshot as <folder>/<name>.png (test-artifacts/ by default; for people to look at)."""
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.png"
     locator.screenshot(path=path, animations="disabled")
     return path
 
