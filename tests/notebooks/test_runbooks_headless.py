@@ -155,9 +155,13 @@ def test_inventory_runbook_tables_chart_and_csv(sandbox_env):
     assert "16 instances, 12 custom images in 7 zones" in text
     assert "FRA-A: 5 / 5" in text and "SEL-A: 4 / 5" in text
     assert "Custom images used per zone" in text  # the quota chart (a Styler bar chart)
+    chart = next(o["data"]["text/html"] for c in nbformat.read(out, as_version=4).cells for o in c.get("outputs", [])
+                 if "Custom images used per zone" in o.get("data", {}).get("text/html", ""))
+    assert "#d65f5f" in chart and "#5fba7d" in chart  # FRA-A full (red) beside zones with room (green), not all red
     exported = sorted(p.name for p in (sandbox_env / "exports").glob("*.csv"))
-    assert exported == ["images.csv", "instances.csv", "quota.csv"]
-    quota = (sandbox_env / "exports" / "quota.csv").read_text().splitlines()
+    stamp = exported[0].split("-", 1)[1] if exported else ""
+    assert exported == [f"images-{stamp}", f"instances-{stamp}", f"quota-{stamp}"] and stamp.endswith("Z.csv")
+    quota = (sandbox_env / "exports" / f"quota-{stamp}").read_text().splitlines()
     assert quota[0] == "zone,used,max,free,supports_images" and any(line.startswith("FRA-A,5,5,0") for line in quota)
 
 
