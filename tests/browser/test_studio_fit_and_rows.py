@@ -95,7 +95,7 @@ def test_rename_and_delete_an_image_from_its_row(studio: Page):
     expect(renamed.locator(".zw-image-note")).to_contain_text("renamed to web-黄金-2026", timeout=30_000)
     expect(renamed.locator(".zw-image-cells")).to_contain_text("golden image, renamed from its row")
     expect(page.locator(".zw-zone-HKG-A .zw-image-cells")).not_to_contain_text("web-golden-2025")
-    screenshot(renamed, "image-row-renamed")
+    screenshot(page.locator(".zw-studio"), "image-row-renamed")  # the studio, not the row: a refresh may re-render it
 
     renamed.locator("button.zw-delete-image").click()
     question = renamed.locator(".zw-delete-question")
@@ -103,7 +103,7 @@ def test_rename_and_delete_an_image_from_its_row(studio: Page):
     confirm = renamed.locator("button.zw-confirm-delete")
     expect(confirm).to_have_text("Delete image")
     assert confirm.evaluate("b => b.scrollWidth <= b.clientWidth"), "the confirm button's text is cut off"
-    screenshot(renamed, "image-row-delete-question")
+    screenshot(page.locator(".zw-studio"), "image-row-delete-question")
     confirm.click()
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("0 / 5", timeout=30_000)
     expect(page.locator(".zw-zone-HKG-A")).not_to_contain_text("web-黄金-2026")
