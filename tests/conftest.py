@@ -159,7 +159,7 @@ def postgres_base_url() -> Iterator[str]:
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The same ledger test on a SQLite file and on a fresh schema of a real PostgreSQL server."""
     if request.param == "sqlite":
-        from zenlayer_widgets.core.ledger.store import sqlite_file_url
+        from zenlayer_widgets.core.ledger.engine import sqlite_file_url
 
         return sqlite_file_url(tmp_path / "ledger.sqlite3")
     import pg_cluster

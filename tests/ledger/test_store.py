@@ -24,7 +24,7 @@ from zenlayer_widgets.core.ledger import (
     schema,
     schema_version_of,
 )
-from zenlayer_widgets.core.ledger.store import now_text
+from zenlayer_widgets.core.ledger.records import now_text
 
 ACCOUNT = "https://console.zenlayer.com"
 #: Every line and paragraph separator Python or a JSON-lines reader might split on, and other oddities.

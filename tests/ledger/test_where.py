@@ -12,7 +12,7 @@ from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.core import ledger as ledger_module
 from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, Ledger, LedgerError, import_journal, ledger_for
-from zenlayer_widgets.core.ledger.store import now_text
+from zenlayer_widgets.core.ledger.records import now_text
 
 CREDENTIALS = Credentials(access_key_id="k", access_key_password="p")
 

@@ -26,19 +26,16 @@ from ...rules import AVAILABLE, UNAVAILABLE
 from . import schema
 from .engine import make_engine, sqlite_file_url
 from .migrations import SchemaTooNew, migrate
-from .records import (  # noqa: F401 - re-exported: the names other modules import from here
+from .records import (
     ACTION_KINDS,
     ADOPTED,
     AVAILABLE_OUTCOME,
     FAILED,
     FINAL_OUTCOMES,
-    GONE,
-    NOT_MADE,
     PRUNE_ACTIONS_AFTER_DAYS,
     PRUNE_CLOSED_INTENTS_AFTER_DAYS,
     SUBMITTED,
     TIMEOUT,
-    UNKNOWN,
     Action,
     IntentConflict,
     LedgerEntry,
@@ -47,7 +44,6 @@ from .records import (  # noqa: F401 - re-exported: the names other modules impo
     _entry,
     _error_fields,
     now_text,
-    parse_time,
     who_am_i,
 )
 
