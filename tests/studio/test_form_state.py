@@ -105,12 +105,16 @@ async def test_the_checklist_waits_for_a_name_instead_of_failing_it(controller, 
 async def test_the_tables_reload_while_an_image_made_elsewhere_is_creating(controller, emulator, client):
     """An image CREATING (from another session or a runbook) turns AVAILABLE in the tables without Refresh."""
     build = ids_by_name(emulator)["build-hkg-01"]
+    emulator.backend.transition_seconds = 3600  # CREATING until the test moves the clock (no race with refresh)
     client.create_image(build, "made-elsewhere")
     await controller.refresh()
     image = next(i for i in controller.inventory.image_list if i.image_name == "made-elsewhere")
     assert image.image_status == "CREATING" and controller.images_creating()
     controller.set_auto_refresh(True)
     try:
+        await asyncio.sleep(0.5)  # a couple of automatic reloads: still CREATING, still shown so
+        assert controller.images_creating()
+        emulator.backend.advance(3600)  # the image is made; no one presses Refresh
         await until(lambda: not controller.images_creating())
     finally:
         controller.set_auto_refresh(False)
