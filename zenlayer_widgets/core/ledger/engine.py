@@ -19,13 +19,31 @@ def _prepare_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 15000")
         if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+
+
+def _switch_to_wal(cursor: Any, wait_seconds: float = 15.0) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the new file's lock: SQLite does not
+    call the busy handler for a journal-mode change, so two kernels opening a fresh ledger at once would see
+    "database is locked" (once the file is in WAL mode, it stays so and this returns at once)."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def sqlite_file_url(path: str | os.PathLike[str]) -> str:
