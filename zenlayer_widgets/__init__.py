@@ -61,6 +61,7 @@ _EXPORTS = {
     "apply_rotation": "core.policy",
     "apply_rotation_async": "core.policy",
     "RotationFailed": "core.policy",
+    "PolicyBusy": "core.policy",
     "mark_policy_images": "core.policy",
     "StudioController": "studio.controller",
     "ImageStudio": "widgets",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
 from ..api.errors import APIError, TransportError
@@ -19,6 +19,7 @@ from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient
+    from .ledger import Ledger
 
 DONE, REFUSED, UNKNOWN = "done", "refused", "unknown"
 
@@ -30,8 +31,10 @@ class _Action:
 
 @asynccontextmanager
 async def recorded(client: AsyncZenlayerClient, kind: str, *, zone_id: str | None = None, instance_id: str | None = None,
-                   image_id: str | None = None, image_name: str | None = None, detail: str | None = None) -> AsyncIterator[_Action]:
-    """Record the change made inside the block as one action, whatever its outcome (the error is re-raised)."""
+                   image_id: str | None = None, image_name: str | None = None, detail: str | None = None,
+                   ledger: Ledger | None = None) -> AsyncIterator[_Action]:
+    """Record the change made inside the block as one action in ``ledger`` (default: the client's), whatever its
+    outcome (the error is re-raised)."""
     action = _Action()
     outcome = DONE
     try:
@@ -44,49 +47,51 @@ async def recorded(client: AsyncZenlayerClient, kind: str, *, zone_id: str | Non
         outcome, detail = UNKNOWN, type(error).__name__
         raise
     finally:
-        ledger_for(client).record_action(
+        (ledger_for(client) if ledger is None else ledger).record_action(
             kind, account=account_of(client), outcome=outcome, zone_id=zone_id, instance_id=instance_id, image_id=image_id,
             image_name=image_name, request_id=",".join(action.request_ids) or None, detail=detail)
 
 
 async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None,
-                               detail: str | None = None) -> list[str]:
+                               detail: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """StartInstances for one instance, recorded (with ``detail``, e.g. when it was stopped); the request ids."""
     client = async_side(client)
-    async with recorded(client, "start", zone_id=zone_id, instance_id=instance_id, detail=detail) as action:
+    async with recorded(client, "start", zone_id=zone_id, instance_id=instance_id, detail=detail, ledger=ledger) as action:
         action.request_ids = await client.start_instances([instance_id])
     return action.request_ids
 
 
 async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str | None = None,
-                             image_name: str | None = None) -> list[str]:
+                             image_name: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """DeleteImages for one custom image, recorded; the request ids."""
     client = async_side(client)
-    async with recorded(client, "delete", zone_id=zone_id, image_id=image_id, image_name=image_name) as action:
+    async with recorded(client, "delete", zone_id=zone_id, image_id=image_id, image_name=image_name,
+                        ledger=ledger) as action:
         action.request_ids = await client.delete_images([image_id])
     return action.request_ids
 
 
 async def rename_image_async(client: AnyClient, image_id: str, new_name: str, *, zone_id: str | None = None,
-                             old_name: str | None = None) -> list[str]:
+                             old_name: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """ModifyImagesAttributes (the name) for one custom image, recorded with the old name in ``detail``."""
     client = async_side(client)
     async with recorded(client, "rename", zone_id=zone_id, image_id=image_id, image_name=new_name,
-                        detail=None if old_name is None else f"was {old_name}") as action:
+                        detail=None if old_name is None else f"was {old_name}", ledger=ledger) as action:
         action.request_ids = await client.modify_images_attributes([image_id], image_name=new_name)
     return action.request_ids
 
 
-def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None = None, detail: str | None = None) -> list[str]:
+def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None = None, detail: str | None = None,
+                   ledger: Ledger | None = None) -> list[str]:
     """:func:`start_instance_async` for synchronous code."""
-    return run_sync(start_instance_async(client, instance_id, zone_id=zone_id, detail=detail))
+    return run_sync(start_instance_async(client, instance_id, zone_id=zone_id, detail=detail, ledger=ledger))
 
 
-def delete_image(client: AnyClient, image_id: str, **options: str | None) -> list[str]:
+def delete_image(client: AnyClient, image_id: str, **options: Any) -> list[str]:
     """:func:`delete_image_async` for synchronous code."""
     return run_sync(delete_image_async(client, image_id, **options))
 
 
-def rename_image(client: AnyClient, image_id: str, new_name: str, **options: str | None) -> list[str]:
+def rename_image(client: AnyClient, image_id: str, new_name: str, **options: Any) -> list[str]:
     """:func:`rename_image_async` for synchronous code."""
     return run_sync(rename_image_async(client, image_id, new_name, **options))

@@ -321,7 +321,8 @@ async def create_image_async(
                 plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
             _notify(on_progress, ImageProgress("stopping", instance_id, checks.instance.zone_id, image_name))
             try:
-                await stop_instance_async(client, instance_id, timeout=power_timeout, sleep=sleep, force=force_stop)
+                await stop_instance_async(client, instance_id, timeout=power_timeout, sleep=sleep, force=force_stop,
+                                          ledger=ledger)
             except (ZenlayerError, TimeoutError):
                 await _give_back(client, ledger, instance_id, None, start_after, power_timeout, sleep)
                 raise
@@ -495,8 +496,10 @@ async def stop_instance_async(
     sleep: Sleep = asyncio.sleep,
     on_status: Callable[[str], None] | None = None,
     force: bool = False,
+    ledger: Ledger | None = None,
 ) -> str:
-    """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED.
+    """Stop a RUNNING instance and (``wait=True``) follow STOPPING until STOPPED (recorded in ``ledger``, default:
+    the client's).
 
     A graceful shutdown (``forceShutdown: false`` sent explicitly: the API's default is forced) unless
     ``force=True`` (a power-off: what is not yet written to disk is lost)."""
@@ -507,7 +510,7 @@ async def stop_instance_async(
     if instance.instance_status not in (STOPPING, STOPPED):
         from .changes import recorded
 
-        async with recorded(client, "stop", zone_id=instance.zone_id, instance_id=instance_id) as action:
+        async with recorded(client, "stop", zone_id=instance.zone_id, instance_id=instance_id, ledger=ledger) as action:
             action.request_ids = await client.stop_instances([instance_id], force_shutdown=force)  # the API refuses
             # any state it cannot stop from
     if not wait:
@@ -541,8 +544,10 @@ def stop_instance(
     poll_interval: float = 1.0,
     on_status: Callable[[str], None] | None = None,
     force: bool = False,
+    ledger: Ledger | None = None,
 ) -> str:
     """:func:`stop_instance_async` for synchronous code (runbooks, papermill, scripts)."""
     return run_sync(stop_instance_async(
-        client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status, force=force
+        client, instance_id, wait=wait, timeout=timeout, poll_interval=poll_interval, on_status=on_status, force=force,
+        ledger=ledger,
     ))

@@ -84,8 +84,7 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
     from .preflight import fetch_instance
 
     client = async_side(client)
-    recorded_in = ledger_for(client)
-    ledger = recorded_in if ledger is None else ledger
+    ledger = ledger_for(client) if ledger is None else ledger
     instance = await fetch_instance(client, instance_id)
     if instance is None:
         raise RestartFailed(f"Instance {instance_id} was not found; it could not be started again.")
@@ -97,10 +96,8 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
         state = await wait_for_power_state_async(client, instance_id, STOPPED, timeout=timeout,
                                                  poll_interval=poll_interval, sleep=sleep)
     try:
-        await start_instance_async(client, instance_id, zone_id=zone_id or instance.zone_id,
-                                   detail=None if stopped_at is None else _STOPPED_AT + stopped_at)
-        if ledger is not recorded_in:  # the start was recorded in the client's ledger: close the plan here too
-            close_restart(ledger, client, instance_id, zone_id or instance.zone_id, "done", "started")
+        await start_instance_async(client, instance_id, zone_id=zone_id or instance.zone_id,  # closes the plan
+                                   detail=None if stopped_at is None else _STOPPED_AT + stopped_at, ledger=ledger)
         await wait_for_power_state_async(client, instance_id, RUNNING, timeout=timeout, poll_interval=poll_interval,
                                          sleep=sleep)
     except (ZenlayerError, TimeoutError) as error:

@@ -245,7 +245,8 @@ class StudioController(StudioState):
         label = image.image_name if image is not None and image.image_name else image_id
         self.deleting = True
         try:
-            await delete_image_async(self.client, image_id, **self._image_facts(image_id))
+            facts = self._image_facts(image_id)
+            await delete_image_async(self.client, image_id, zone_id=facts.get("zone_id"), image_name=facts.get("image_name"))
             self.notice = f"Image {label} ({image_id}) deleted."
             self.image_note = (image_id, "ok", f"{label} deleted.")
             self.report(None)

@@ -25,9 +25,40 @@ def _policy_runs(connection: sa.Connection) -> None:
         table.create(connection, checkfirst=True)
 
 
+def _add_missing_columns(connection: sa.Connection, table: sa.Table, names: list[str]) -> None:
+    present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column = table.c[name]
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {name} {kind}'))
+
+
+def _policy_leases(connection: sa.Connection) -> None:
+    """Version 3: a lease (owner, heartbeat) on policy runs, one unfinished run per policy, actions tagged
+    with their run. Where an older ledger holds two unfinished runs of one policy, the older ones are
+    closed as ``superseded`` (the newest is the one a next apply resumes)."""
+    _add_missing_columns(connection, schema.policy_runs, ["owner", "owner_host", "owner_pid", "heartbeat_at"])
+    _add_missing_columns(connection, schema.actions, ["run_id"])
+    t = schema.policy_runs.c
+    unfinished = connection.execute(sa.select(t.run_id, t.account, t.policy).where(t.finished_at.is_(None))
+                                    .order_by(t.started_at.desc())).all()
+    newest: set[tuple[str, str]] = set()
+    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    for run_id, account, policy in unfinished:
+        if (account, policy) in newest:
+            connection.execute(schema.policy_runs.update().where(t.run_id == run_id)
+                               .values(finished_at=stamp, outcome="superseded"))
+        newest.add((account, policy))
+    for table in (schema.policy_runs, schema.actions):
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _initial),
     (2, "rotation-policy runs and steps", _policy_runs),
+    (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _policy_leases),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import socket
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +24,10 @@ FAILED = "failed"  # final: the image became UNAVAILABLE
 NOT_MADE = "not_made"  # final: refused, never sent, or the evidence proved no image was made
 GONE = "gone"  # final: the image this intent made no longer exists (deleted since)
 FINAL_OUTCOMES = frozenset({AVAILABLE_OUTCOME, FAILED, NOT_MADE, GONE})
+
+#: The rotation-policy run the current task works for (core/policy sets it while it applies; tasks started
+#: inside inherit it): every action recorded meanwhile carries its id, so a run is one entry in the activity.
+current_run: ContextVar[str | None] = ContextVar("zenlayer_widgets_policy_run", default=None)
 
 #: Action kinds recorded in ``zw_actions``.
 ACTION_KINDS = ("create", "stop", "start", "delete", "rename")
@@ -113,15 +118,20 @@ class LedgerEntry:
 
     def owner_dead(self) -> bool:
         """Whether the owner's process is known to be gone (it ran on this host and its pid is free)."""
-        if self.owner_host != socket.gethostname() or not self.owner_pid:
-            return False
-        try:
-            os.kill(self.owner_pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # exists, owned by another user
-            return False
+        return process_gone(self.owner_host, self.owner_pid)
+
+
+def process_gone(host: str | None, pid: int | None) -> bool:
+    """Whether process ``pid`` of ``host`` is known to be gone (only this host's processes can be checked)."""
+    if host != socket.gethostname() or not pid:
         return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by another user
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,7 @@ class Action:
     who: str
     intent_id: str | None
     detail: str | None
+    run_id: str | None = None  # the rotation-policy run it was part of
 
 
 def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:

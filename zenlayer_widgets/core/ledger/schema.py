@@ -1,8 +1,9 @@
 """The ledger's tables (SQLAlchemy Core): intents of CreateImage, every action taken, the schema version.
 
 Times are ISO-8601 UTC text with milliseconds (``2026-12-01T18:00:00.123+00:00``): one format on
-SQLite and PostgreSQL, sortable as text. Two partial unique indexes are the whole concurrency
-story: at most one *open* intent per (account, zone, image name) and per (account, instance).
+SQLite and PostgreSQL, sortable as text. Partial unique indexes are the whole concurrency story:
+at most one *open* intent per (account, zone, image name) and per (account, instance), and at most
+one unfinished run per rotation policy.
 """
 
 from __future__ import annotations
@@ -72,8 +73,10 @@ actions = sa.Table(
     sa.Column("who", sa.Text, nullable=False),
     sa.Column("intent_id", sa.String(32)),
     sa.Column("detail", sa.Text),
+    sa.Column("run_id", sa.String(32)),  # the rotation-policy run it was part of (version 3)
 )
 sa.Index("zw_actions_account_at", actions.c.account, actions.c.at)
+sa.Index("zw_actions_run", actions.c.run_id)
 
 #: Legacy JSON-lines journals already imported (by resolved path), so each is imported once.
 legacy_imports = sa.Table(
@@ -95,8 +98,16 @@ policy_runs = sa.Table(
     sa.Column("finished_at", sa.Text),
     sa.Column("outcome", sa.Text),
     sa.Column("who", sa.Text, nullable=False),
+    # version 3: the lease of the process applying it (heartbeat); a run whose owner is gone may be resumed
+    sa.Column("owner", sa.String(32)),
+    sa.Column("owner_host", sa.Text),
+    sa.Column("owner_pid", sa.Integer),
+    sa.Column("heartbeat_at", sa.Text),
 )
 sa.Index("zw_policy_runs_policy", policy_runs.c.account, policy_runs.c.policy, policy_runs.c.started_at)
+#: At most one unfinished run per (account, policy): two applies at once cannot both begin one.
+sa.Index("zw_one_unfinished_run", policy_runs.c.account, policy_runs.c.policy, unique=True,
+         sqlite_where=policy_runs.c.finished_at.is_(None), postgresql_where=policy_runs.c.finished_at.is_(None))
 
 #: One row per instance of a policy run: the name chosen BEFORE the create, then the image and the deletes.
 #: The proof that a policy made an image: this row (policy, instance, name) plus the create's intent.

@@ -43,6 +43,7 @@ from .records import (
     NotOwner,
     _entry,
     _error_fields,
+    current_run,
     now_text,
     who_am_i,
 )
@@ -214,7 +215,7 @@ class Ledger:
                     at=values["updated_at"], kind="create", account=row.account, zone_id=row.zone_id,
                     instance_id=row.instance_id, image_id=image_id or row.image_id, image_name=row.image_name,
                     request_id=request_id or row.request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
-                    detail=error_code or error_type))
+                    detail=error_code or error_type, run_id=current_run.get()))
         except exc.SQLAlchemyError as problem:
             message = f"The ledger {self} could not record outcome {outcome!r} ({type(problem).__name__})."
             log.warning(message)
@@ -299,15 +300,15 @@ class Ledger:
             self._write(schema.actions.insert().values(
                 at=now_text(), kind=kind, account=account, zone_id=zone_id, instance_id=instance_id, image_id=image_id,
                 image_name=image_name, request_id=request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
-                detail=detail))
+                detail=detail, run_id=current_run.get()))
         except exc.SQLAlchemyError as problem:
             message = f"The ledger {self} could not record the {kind} of {instance_id or image_id} ({type(problem).__name__})."
             log.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     def history(self, account: str | None = None, *, kinds: Iterable[str] | None = None, instance_id: str | None = None,
-                image_id: str | None = None, limit: int = 100) -> list[Action]:
-        """The latest actions, newest first, filtered by account, kinds, instance or image."""
+                image_id: str | None = None, run_id: str | None = None, limit: int = 100) -> list[Action]:
+        """The latest actions, newest first, filtered by account, kinds, instance, image or policy run."""
         t = schema.actions.c
         query = sa.select(schema.actions)
         if account is not None:
@@ -318,6 +319,8 @@ class Ledger:
             query = query.where(t.instance_id == instance_id)
         if image_id is not None:
             query = query.where(t.image_id == image_id)
+        if run_id is not None:
+            query = query.where(t.run_id == run_id)
         query = query.order_by(t.at.desc(), t.action_id.desc()).limit(limit)
         names = [f.name for f in fields(Action)]
         return [Action(**{name: row._mapping[name] for name in names}) for row in self._read(query)]

@@ -11,6 +11,7 @@ AVAILABLE, and only of images this policy provably made. Zones are worked in par
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,11 +23,13 @@ from ...api.models import Instance
 from ..changes import delete_image_async
 from ..create import create_image_async
 from ..ledger import Ledger, account_of, ledger_for
+from ..ledger.records import current_run
 from ..restart import pending_restart
 from ..sync import AnyClient, async_side
+from .lease import claim_run, holding
 from .model import Policy
 from .naming import next_name, stamp_of
-from .plan import CREATE, FAIL, decide, zone_state
+from .plan import CREATE, FAIL, decide, select_instances, zone_state
 from .records import (
     CREATED,
     DONE,
@@ -35,18 +38,18 @@ from .records import (
     SKIPPED,
     Run,
     Step,
-    begin_run,
     finish_run,
     owned_images,
     save_step,
     steps_of,
-    unfinished_run,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ...api.client import AsyncZenlayerClient
+
+log = logging.getLogger("zenlayer_widgets.core.policy")
 
 #: ``on_step(instance_id, phase)``: phases "planned", "created" (AVAILABLE, before any delete), "done".
 StepCallback = Callable[[str, str], None]
@@ -160,7 +163,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     deleted: list[str] = []
     if item.delete_first and item.made is None:  # the documented window with one image fewer
         oldest = item.deletes[0]
-        await delete_image_async(client, oldest.image_id, zone_id=zone, image_name=oldest.image_name)
+        await delete_image_async(client, oldest.image_id, zone_id=zone, image_name=oldest.image_name, ledger=ledger)
         deleted.append(oldest.image_id)
         save_step(ledger, run, instance.instance_id, zone, PLANNED, deleted=deleted)
     if item.made is None or pending_restart(ledger, client, instance.instance_id) is not None:
@@ -176,7 +179,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     mine = sorted((owned[i.image_id] for i in images if i.image_id in owned and i.image_id != image_id
                    and owned[i.image_id].instance_id == instance.instance_id), key=lambda o: (o.made_at, o.image_id))
     for old in mine[:max(0, len(mine) - (policy.keep - 1))]:
-        await delete_image_async(client, old.image_id, zone_id=zone, image_name=old.image_name)
+        await delete_image_async(client, old.image_id, zone_id=zone, image_name=old.image_name, ledger=ledger)
         deleted.append(old.image_id)
         save_step(ledger, run, instance.instance_id, zone, CREATED, deleted=deleted)
     save_step(ledger, run, instance.instance_id, zone, DONE, deleted=deleted)
@@ -195,19 +198,26 @@ async def apply_rotation_async(
 ) -> Outcome:
     """Run ``policy`` once (or finish its interrupted run): per instance create, then delete the oldest owned images
     beyond ``keep``; skips and failures are in the :class:`Outcome` (``raise_for_failures`` raises them).
-    An interrupt (or a crash) leaves the run unfinished in the ledger: the next call resumes it."""
+    An interrupt (or a crash) leaves the run unfinished in the ledger: the next call resumes it. While a run is
+    applied its lease is held (:mod:`.lease`): a second apply of the same policy raises :class:`PolicyBusy` and
+    changes nothing."""
     if max_parallel < 1:
         raise ValueError("max_parallel must be at least 1")
-    from .plan import select_instances
-
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     account = account_of(client)
     begun = time.monotonic()
-    run = unfinished_run(ledger, account, policy.name)
-    resumed = run is not None
-    if run is None:
-        run = begin_run(ledger, account, policy.name, policy.name_prefix, stamp_of())
+    run, resumed = claim_run(ledger, account, policy.name, policy.name_prefix, stamp_of())  # PolicyBusy: nothing done
+    async with holding(ledger, run):
+        tag = current_run.set(run.run_id)  # every action of the run (its tasks inherit it) says which run it was
+        try:
+            return await _apply_run(client, policy, ledger, run, resumed, begun, max_parallel, on_step, poll_interval)
+        finally:
+            current_run.reset(tag)
+
+
+async def _apply_run(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run: Run, resumed: bool, begun: float,
+                     max_parallel: int, on_step: StepCallback | None, poll_interval: float) -> Outcome:
     steps = steps_of(ledger, run.run_id)
     instances, missing = await select_instances(client, policy)
     outcome = Outcome(policy.name, run.run_id, resumed)
@@ -244,7 +254,9 @@ async def apply_rotation_async(
     states = await asyncio.gather(*(zone_state(client, z) for z in sorted(by_zone)))
     outcome.quota = {z: (used, most) for z, (_, used, most) in zip(sorted(by_zone), states, strict=True) if most}
     outcome.seconds = time.monotonic() - begun
-    finish_run(ledger, run, "ok" if outcome.ok else "failed")
+    if not finish_run(ledger, run, "ok" if outcome.ok else "failed"):
+        log.warning("policy %s: run %s was taken over before it finished; that apply closes it", policy.name,
+                    run.run_id[:8])
     return outcome
 
 

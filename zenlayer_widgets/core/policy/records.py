@@ -7,6 +7,8 @@ name) recorded that image id. The cloud keeps no provenance, so nothing else cou
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,10 @@ class Run:
     finished_at: str | None = None
     outcome: str | None = None
     who: str = ""
+    owner: str | None = None  # the lease (core/policy/lease.py): who applies it now, and its last heartbeat
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    heartbeat_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,15 +74,28 @@ def unfinished_run(ledger: Ledger, account: str, policy: str) -> Run | None:
     return Run(**rows[0]._mapping) if rows else None
 
 
-def begin_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str) -> Run:
-    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, now_text(), who=who_am_i())
+def begin_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str, *, owner: str | None = None) -> Run:
+    """Insert a new unfinished run (``sqlalchemy.exc.IntegrityError`` when the policy already has one)."""
+    started = now_text()
+    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, started, who=who_am_i(), owner=owner,
+              owner_host=socket.gethostname() if owner else None, owner_pid=os.getpid() if owner else None,
+              heartbeat_at=started if owner else None)
     ledger._write(tables.policy_runs.insert().values(**run.__dict__))
     return run
 
 
-def finish_run(ledger: Ledger, run: Run, outcome: str) -> None:
+def finish_run(ledger: Ledger, run: Run, outcome: str) -> bool:
+    """Close the run with ``outcome``, if it is still this run's owner's (False: another apply took it over)."""
     t = tables.policy_runs.c
-    ledger._write(tables.policy_runs.update().where(t.run_id == run.run_id).values(finished_at=now_text(), outcome=outcome))
+    result = ledger._write(tables.policy_runs.update().where(t.run_id == run.run_id, t.owner.is_(None) if run.owner is None
+                                                             else t.owner == run.owner)
+                           .values(finished_at=now_text(), outcome=outcome))
+    return result.rowcount == 1
+
+
+def get_run(ledger: Ledger, run_id: str) -> Run | None:
+    rows = ledger._read(sa.select(tables.policy_runs).where(tables.policy_runs.c.run_id == run_id))
+    return Run(**rows[0]._mapping) if rows else None
 
 
 def runs(ledger: Ledger, account: str | None = None, policy: str | None = None) -> list[Run]:
