@@ -218,3 +218,25 @@ async def test_check_again_and_send_again_show_only_after_an_unknown_outcome(con
     assert "zw-check-again" in form.check_again._dom_classes and "zw-send-again" in form.send_again._dom_classes
     controller.unknown = None
     assert form.unknown_box.layout.display == "none"
+
+
+async def test_reloads_with_changed_images_leave_no_widgets_behind(controller, client, emulator):
+    """Each reload that changes the images re-renders the inventory; the last render's boxes are closed, so a long
+    session does not pile up widgets (and "save widget state" never meets a box holding a deleted image's row)."""
+    import ipywidgets as W
+
+    studio = await studio_for(controller)
+    build = ids_by_name(emulator)["build-hkg-01"]
+    counts, previous = [], None
+    for n in range(5):  # each reload: one image made, the one before deleted (the same number of rows, new images)
+        made = client.create_image(build, f"leak-check-{n}")
+        emulator.backend.advance(60)  # AVAILABLE
+        if previous is not None:
+            client.delete_images([previous])
+        previous = made.image_id
+        await controller.refresh()
+        assert f"leak-check-{n}" in str([row.image.image_name for row in studio.inventory.rows.values()])
+        counts.append(len(W.Widget.widgets))
+    assert counts[1:] == [counts[1]] * 4, counts  # after the first reload: not one widget more per reload
+    W.Widget.get_manager_state()  # every live widget serializable: no box points at a closed row
+    studio.close()

@@ -3,7 +3,8 @@
 The ledger (:mod:`zenlayer_widgets.core.ledger`) keeps one row per stop, start, create, delete and
 rename, so the list survives kernel restarts. :class:`Activity` holds the filters and the rows as
 traits; views render them. A start that followed a stop records when the instance was stopped,
-which gives the downtime.
+which gives the downtime. A rotation-policy run is one entry (``level`` "run": what it made,
+deleted, skipped) followed by its own actions (``level`` "step"), which carry the run's id.
 """
 
 from __future__ import annotations
@@ -18,10 +19,15 @@ import traitlets as T
 
 from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
 from ..core.ledger.records import parse_time
+from ..core.policy.lease import held_by_another
+from ..core.policy.records import RunSummary, runs, summarize
 from ..core.restart import stopped_at_of
 
-#: The columns the panel shows and the CSV holds.
+#: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
 COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who"]
+CSV_COLUMNS = [*COLUMNS, "run"]
+#: The kind filter's value (and a run entry's kind) for rotation-policy runs.
+POLICY = "policy"
 #: Where CSV exports go (relative to the working folder), never the folder itself.
 EXPORT_DIR = "exports"
 
@@ -34,10 +40,48 @@ def downtime_seconds(action: Action) -> float | None:
     return round((parse_time(action.at) - parse_time(stopped)).total_seconds(), 1)
 
 
-def action_row(action: Action) -> dict[str, Any]:
+def action_row(action: Action, level: str = "") -> dict[str, Any]:
     return {"time": action.at, "kind": action.kind, "instance": action.instance_id, "image": action.image_id,
             "image_name": action.image_name, "request_id": action.request_id, "outcome": action.outcome,
-            "downtime_s": downtime_seconds(action), "zone": action.zone_id, "who": action.who}
+            "downtime_s": downtime_seconds(action), "zone": action.zone_id, "who": action.who,
+            "run": action.run_id or "", "level": level}
+
+
+def run_state(summary: RunSummary) -> str:
+    run = summary.run
+    if run.outcome:
+        return run.outcome
+    return "running" if held_by_another(run) else "unfinished: the next apply resumes it"
+
+
+def run_row(summary: RunSummary) -> dict[str, Any]:
+    """A policy run as one entry: its summary in ``text``, its instances and zones."""
+    run = summary.run
+    return {"time": run.started_at, "kind": POLICY, "instance": ", ".join(summary.instances), "image": "",
+            "image_name": ", ".join(summary.created), "request_id": "", "outcome": run_state(summary),
+            "downtime_s": None, "zone": ", ".join(summary.zones), "who": run.who, "run": run.run_id, "level": "run",
+            "text": f"Policy {run.policy} · {run_state(summary)} · {summary.text()}"}
+
+
+def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance_id: str = "") -> list[dict[str, Any]]:
+    """Newest first: actions outside any run as they are; each run as its entry, then its actions. A run sits where
+    its latest action (or its start) puts it."""
+    known = {s.run.run_id for s in summaries}
+    steps: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in known}
+    entries: list[tuple[str, list[dict[str, Any]]]] = []
+    for action in actions:  # newest first
+        if action.run_id in known:
+            steps[action.run_id].append(action_row(action, "step"))
+        else:
+            entries.append((action.at, [action_row(action)]))
+    for summary in summaries:
+        mine = steps[summary.run.run_id]
+        if instance_id and not mine and instance_id not in summary.instances:
+            continue
+        latest = max([summary.run.started_at] + [row["time"] for row in mine])
+        entries.append((latest, [run_row(summary), *mine]))
+    entries.sort(key=lambda entry: entry[0], reverse=True)
+    return [row for _, rows in entries for row in rows]
 
 
 class Activity(T.HasTraits):
@@ -57,8 +101,8 @@ class Activity(T.HasTraits):
     @T.validate("kind")
     def _valid_kind(self, proposal: T.Bunch) -> str:
         kind = proposal["value"]
-        if kind and kind not in ACTION_KINDS:
-            raise T.TraitError(f"kind must be one of {', '.join(ACTION_KINDS)} or '', not {kind!r}")
+        if kind and kind not in (*ACTION_KINDS, POLICY):
+            raise T.TraitError(f"kind must be one of {', '.join((*ACTION_KINDS, POLICY))} or '', not {kind!r}")
         return kind
 
     @T.observe("kind", "instance_id")
@@ -68,15 +112,19 @@ class Activity(T.HasTraits):
     def reload(self) -> None:
         """Read the account's actions from the ledger again (with the filters)."""
         client = self._client()
+        instance = self.instance_id.strip()
         try:
-            actions = ledger_for(client).history(
-                account_of(client), kinds=[self.kind] if self.kind else None,
-                instance_id=self.instance_id.strip() or None, limit=self.limit)
+            ledger, account = ledger_for(client), account_of(client)
+            kinds = [self.kind] if self.kind and self.kind != POLICY else None
+            actions = ledger.history(account, kinds=kinds, instance_id=instance or None, limit=self.limit)
+            summaries = [summarize(ledger, run) for run in runs(ledger, account)[:self.limit]] if kinds is None else []
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.error = f"The activity could not be read from the ledger ({type(error).__name__})."
             return
+        if self.kind == POLICY:
+            actions = [action for action in actions if action.run_id]
         self.error = ""
-        self.rows = [action_row(action) for action in actions]
+        self.rows = grouped_rows(actions, summaries, instance_id=instance)
 
     def owed_restarts(self) -> list[str]:
         """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
@@ -101,7 +149,7 @@ class Activity(T.HasTraits):
                            "Start instance (or re-run the same create with stop_if_running).")
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=COLUMNS)
+        return pd.DataFrame(self.rows, columns=CSV_COLUMNS)
 
     def export_csv(self, folder: str | Path = EXPORT_DIR, *, now: datetime | None = None) -> Path:
         """Write the rows shown to ``<folder>/activity-<UTC time>.csv``; the path."""
@@ -109,7 +157,7 @@ class Activity(T.HasTraits):
         path = Path(folder) / f"activity-{stamp}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         self.frame().to_csv(path, index=False)
-        self.notice = f"Exported {len(self.rows)} actions to {path}."
+        self.notice = f"Exported {len(self.rows)} rows to {path}."
         return path
 
     def finished(self, message: str) -> None:
@@ -118,4 +166,5 @@ class Activity(T.HasTraits):
         self.notice = message
 
 
-__all__ = ["COLUMNS", "EXPORT_DIR", "Activity", "action_row", "downtime_seconds"]
+__all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "POLICY", "Activity", "action_row", "downtime_seconds", "grouped_rows",
+           "run_row"]

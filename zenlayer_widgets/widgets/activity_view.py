@@ -7,10 +7,29 @@ import html
 import ipywidgets as W
 
 from ..core.ledger import ACTION_KINDS
-from ..studio.activity import COLUMNS, Activity
+from ..studio.activity import COLUMNS, POLICY, Activity
 
 _HEADINGS = {"time": "Time (UTC)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
              "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who"}
+
+
+def _cell(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _row(row: dict[str, object]) -> str:
+    """One row: a policy run's entry spans the table with its summary; its actions are indented under it."""
+    kind, run = _cell(row["kind"]), _cell(row.get("run"))
+    if row.get("level") == "run":
+        return (f'<tr class="zw-activity-row zw-activity-run" data-kind="{kind}" data-run="{run}">'
+                f'<td>{_cell(row["time"])}</td><td>{kind}</td>'
+                f'<td colspan="{len(COLUMNS) - 2}">{_cell(row.get("text"))}</td></tr>')
+    step = row.get("level") == "step"
+    cells = "".join(f"<td>{_cell(row.get(c))}</td>" for c in COLUMNS)
+    if step:
+        cells = cells.replace("<td>", '<td><span class="zw-activity-indent" aria-hidden="true">↳</span>', 1)
+    css = "zw-activity-row zw-activity-step" if step else "zw-activity-row"
+    return f'<tr class="{css}" data-kind="{kind}" data-run="{run}">{cells}</tr>'
 
 
 def activity_table(rows: list[dict[str, object]]) -> str:
@@ -18,11 +37,8 @@ def activity_table(rows: list[dict[str, object]]) -> str:
     if not rows:
         return '<div class="zw-activity-empty">No actions recorded yet.</div>'
     head = "".join(f"<th>{_HEADINGS[c]}</th>" for c in COLUMNS)
-    body = "".join(
-        f'<tr class="zw-activity-row" data-kind="{html.escape(str(row["kind"]))}">'
-        + "".join(f"<td>{html.escape('' if row.get(c) is None else str(row[c]))}</td>" for c in COLUMNS) + "</tr>"
-        for row in rows)
-    return f'<table class="zw-activity-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    body = "".join(_row(row) for row in rows)
+    return f'<table class="zw-table zw-activity-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 class ActivityView(W.VBox):
@@ -30,7 +46,8 @@ class ActivityView(W.VBox):
 
     def __init__(self, activity: Activity) -> None:
         self.activity = activity
-        self.kind = W.Dropdown(options=[("every action", "")] + [(k, k) for k in ACTION_KINDS], description="Kind")
+        self.kind = W.Dropdown(options=[("every action", "")] + [(k, k) for k in ACTION_KINDS] + [("policy runs", POLICY)],
+                               description="Kind")
         self.instance = W.Text(placeholder="instance id", description="Instance")
         self.refresh = W.Button(description="Refresh", icon="refresh")
         self.export = W.Button(description="Export CSV", icon="download")

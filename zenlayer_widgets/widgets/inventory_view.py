@@ -10,6 +10,7 @@ from ..api.models import Image
 from ..core.inventory import Inventory
 from ..rules import zone_supports_images
 from ..studio.controller import StudioController
+from .lifecycle import close_tree
 from .name_field import ImageDescriptionField, ImageNameField
 from .render import badge, css_token, quota_bar, zone_title
 from .styles import StyleSheet
@@ -79,6 +80,11 @@ class ImageRow(W.VBox):
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete(self.image.image_id)))
         self.show(image)
 
+    def close(self) -> None:
+        """Close the row and everything in it (the delete question and the editor too, shown or not)."""
+        close_tree([self.line, self.confirm_box, self.editor, self.note, self.layout])
+        super().close()
+
     def _make_editor(self) -> W.VBox:
         self.name = ImageNameField(label="New name")
         self.description = ImageDescriptionField()
@@ -136,6 +142,7 @@ class InventoryView(W.VBox):
         self.add_class("zw-inventory")
         self.controller = controller
         self.rows: dict[str, ImageRow] = {}  # kept across reloads, so an open editor keeps what was typed
+        self._scaffold: list[W.Widget] = []  # the last render's boxes and headings: closed by the next one
         controller.observe(self._inventory_changed, "inventory")
         controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming"])
         self.render()
@@ -158,38 +165,52 @@ class InventoryView(W.VBox):
 
     def render(self) -> None:
         inventory = self.controller.inventory
+        made: list[W.Widget] = []
+
+        def new(widget: W.Widget) -> W.Widget:
+            made.append(widget)
+            return widget
+
         if inventory is None:
-            self.children = [W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>"), StyleSheet()]
+            self._replace([new(W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")), new(StyleSheet())], made)
             return
-        rows: list[W.Widget] = [W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"), StyleSheet()]
+        rows: list[W.Widget] = [new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")), new(StyleSheet())]
         listed: set[str] = set()
         head = "".join(f'<span class="zw-cell {css}">{html.escape(label)}</span>' for label, css in IMAGE_ROW_COLUMNS)
         for zone in inventory.zones:
             supports = zone_supports_images(zone.zone_id)
             title = zone_title(zone.zone_id, zone.zone_name, supports)
-            quota = W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports))
+            quota = new(W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports)))
             quota.add_class("zw-quota")
             images = [image for image in inventory.image_list if image.zone_id == zone.zone_id]
             listed.update(image.image_id for image in images)
             if not supports:
                 cells: list[W.Widget] = []
             elif images:
-                cells = [W.HTML(f'<div class="zw-image-head">{head}</div>'), *(self._row(image) for image in images)]
+                cells = [new(W.HTML(f'<div class="zw-image-head">{head}</div>')), *(self._row(image) for image in images)]
             else:
-                cells = [W.HTML('<p class="zw-empty">No custom images.</p>')]
-            table = W.VBox(cells)
+                cells = [new(W.HTML('<p class="zw-empty">No custom images.</p>'))]
+            table = new(W.VBox(cells))
             table.add_class("zw-zone-images")
-            body = W.HBox([table, quota])
+            body = new(W.HBox([table, quota]))
             body.add_class("zw-zone-body")
-            box = W.VBox([W.HTML(title), body], layout=W.Layout(padding="4px 0"))
+            box = new(W.VBox([new(W.HTML(title)), body], layout=W.Layout(padding="4px 0")))
             box.add_class("zw-zone")
             box.add_class(f"zw-zone-{css_token(zone.zone_id)}")
             if not supports:
                 box.add_class("zw-zone-refuses")
             rows.append(box)
-        for gone in set(self.rows) - listed:
-            self.rows.pop(gone).close()
-        self.children = rows
+        gone = [self.rows.pop(image_id) for image_id in set(self.rows) - listed]
+        self._replace(rows, made)
+        for row in gone:
+            row.close()
+
+    def _replace(self, children: list[W.Widget], made: list[W.Widget]) -> None:
+        """Show ``children``; close what the last render made (no widget leaks across reloads, and no box left
+        pointing at a closed row)."""
+        self.children = children
+        old, self._scaffold = self._scaffold, made
+        close_tree(old, keep=self.rows.values())
 
     def zone_box(self, zone_id: str) -> W.VBox | None:
         """The box of one zone (for tests and notebooks)."""

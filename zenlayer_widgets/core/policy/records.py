@@ -148,19 +148,44 @@ def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dic
     return found
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What one run did, from its steps: the images it made, the ones it deleted, what it skipped or failed."""
+
+    run: Run
+    instances: tuple[str, ...]
+    zones: tuple[str, ...]
+    created: tuple[str, ...]  # image names
+    deleted: tuple[str, ...]  # image ids
+    skipped: int
+    failed: int
+
+    def text(self) -> str:
+        made = f"{len(self.created)} created" + (f" ({', '.join(self.created)})" if self.created else "")
+        gone = f"{len(self.deleted)} deleted" + (f" ({', '.join(self.deleted)})" if self.deleted else "")
+        return f"{made}, {gone}, {self.skipped} skipped, {self.failed} failed, of {len(self.instances)} instances"
+
+
+def summarize(ledger: Ledger, run: Run) -> RunSummary:
+    steps = sorted(steps_of(ledger, run.run_id).values(), key=lambda s: (s.zone_id, s.instance_id))
+    return RunSummary(
+        run, tuple(s.instance_id for s in steps), tuple(sorted({s.zone_id for s in steps})),
+        tuple(s.image_name or "" for s in steps if s.state in (CREATED, DONE) and s.image_id),
+        tuple(i for s in steps for i in (s.deleted or [])),
+        sum(s.state == SKIPPED for s in steps), sum(s.state == FAILED for s in steps))
+
+
 def runs_frame(ledger: Ledger, account: str | None = None, policy: str | None = None) -> Any:
     """Policy runs as one row each, newest first, with their creates and deletes (what an activity view lists)."""
     import pandas as pd
 
     rows = []
     for run in runs(ledger, account, policy):
-        steps = list(steps_of(ledger, run.run_id).values())
-        made = [s for s in steps if s.state in (CREATED, DONE) and s.image_id]
+        done = summarize(ledger, run)
         rows.append({
             "started": run.started_at, "finished": run.finished_at or "(unfinished: the next run resumes it)",
-            "policy": run.policy, "outcome": run.outcome or "", "created": ", ".join(s.image_name or "" for s in made),
-            "deleted": ", ".join(i for s in steps for i in (s.deleted or [])),
-            "skipped": sum(s.state == SKIPPED for s in steps), "failed": sum(s.state == FAILED for s in steps),
+            "policy": run.policy, "outcome": run.outcome or "", "created": ", ".join(done.created),
+            "deleted": ", ".join(done.deleted), "skipped": done.skipped, "failed": done.failed,
             "who": run.who, "run_id": run.run_id,
         })
     columns = ["started", "finished", "policy", "outcome", "created", "deleted", "skipped", "failed", "who", "run_id"]
