@@ -66,7 +66,7 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     page.locator(".zw-create-form .zw-image-name input").fill("备份-03")
     expect(cycle).to_be_visible()
     expect(page.locator(".zw-start-after")).to_be_visible()
-    page.set_viewport_size({"width": 1500, "height": 2600})
+    page.set_viewport_size({"width": 1500, "height": 3400})  # the whole studio, the rotation section and the activity too
     page.locator(".zw-sandbox-banner").scroll_into_view_if_needed()
     screenshot(page.locator(".zw-studio"), "studio", DOCS)
     page.locator(".zw-create-form .zw-image-name input").fill("")

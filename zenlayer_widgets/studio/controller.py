@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import traitlets as T
+
 from ..core.changes import delete_image_async
 from ..core.create import create_image_async, stop_instance_async
 from ..core.image_actions import check_edit, modify_image_async
@@ -25,6 +27,7 @@ from ..core.reconcile import CreateOutcomeUnknown, settled
 from ..core.restart import RestartFailed, restart_async
 from .activity import Activity
 from .explain import Explanation, explain
+from .rotation import Rotation
 from .state import StudioState
 from .tasks import Freshness, TaskRunner, current_loop
 
@@ -63,9 +66,21 @@ class StudioController(StudioState):
         self.tasks = TaskRunner(current_loop(), self._task_failed)
         self.set_trait("sandbox", bool(getattr(client, "sandbox", False)))
         self.activity = Activity(lambda: self.client)  # the account's actions, from the ledger
+        self.rotation = Rotation(lambda: self.client, self.tasks, after_apply=self._rotation_applied, poll_interval=poll_interval)
+        self.observe(lambda change: self.rotation.follow(change["new"]), "selected_id")
+        self.observe(self._offer_instances, "inventory")
 
     def _task_failed(self, error: BaseException) -> None:
         self.report(error)
+
+    def _offer_instances(self, change: T.Bunch) -> None:
+        """The rotation panel's chooser offers the loaded instances (an unchanged list notifies no one)."""
+        self.rotation.set_choices(change["new"].instance_list if change["new"] is not None else ())
+
+    async def _rotation_applied(self, summary: str) -> None:
+        """A rotation ran: reload the inventory (its new and deleted images, the quota) and the activity."""
+        await self.refresh()
+        self.activity.finished(summary)
 
     def _clear(self, shown: Explanation | None) -> None:
         """Clear the error if it is still the one ``shown`` (a newer error stays)."""
@@ -104,6 +119,7 @@ class StudioController(StudioState):
         reload); it is closed once they have had time to land (its timeout).
         """
         old, self.client = self.client, client
+        self.rotation.reset()
         self.set_trait("sandbox", bool(getattr(client, "sandbox", False)))
         self._freshness.accept(self._freshness.ticket())  # anything in flight from the old account is now stale
         with self.hold_trait_notifications():

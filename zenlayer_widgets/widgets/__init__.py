@@ -7,6 +7,7 @@ from .instances import InstancePicker, InstanceTable
 from .inventory_view import InventoryView
 from .name_field import ImageDescriptionField, ImageNameField
 from .profile_picker import ProfilePicker
+from .rotation_view import RotationView
 from .studio import ImageStudio
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "InstanceTable",
     "InventoryView",
     "ProfilePicker",
+    "RotationView",
 ]

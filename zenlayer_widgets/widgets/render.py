@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from collections.abc import Hashable, Sequence
 
 import pandas as pd
 
@@ -53,16 +54,16 @@ def _cell(value: object) -> str:
     return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else html.escape(str(value))
 
 
-def _table_html(frame: pd.DataFrame, columns: dict[str, str], badge_column: str, css_class: str) -> str:
+def frame_table(frame: pd.DataFrame, columns: dict[str, str], badges: Sequence[str], css_class: str) -> str:
+    """``frame``'s ``columns`` (key -> heading) as a ``zw-table``: the ``badges`` columns as state pills, every
+    other cell escaped."""
     shown = frame[list(columns)].rename(columns=columns)
-    badge_label = columns[badge_column]
-    styler = (
-        shown.style.hide(axis="index")
-        .format(lambda state: badge(state if isinstance(state, str) else ""), subset=[badge_label])
-        .format(_cell, subset=[c for c in shown.columns if c != badge_label])
-        .set_table_attributes(f'class="dataframe zw-table {css_class}"')
-    )
-    return styler.to_html()
+    labels: list[Hashable] = [columns[key] for key in badges]
+    styler = shown.style.hide(axis="index")
+    if labels:
+        styler = styler.format(lambda state: badge(state if isinstance(state, str) else ""), subset=labels)
+    styler = styler.format(_cell, subset=[c for c in shown.columns if c not in labels])
+    return styler.set_table_attributes(f'class="dataframe zw-table {css_class}"').to_html()
 
 
 def instance_table(frame: pd.DataFrame, sort_by: str | None = None, descending: bool = False, selected: str | None = None) -> str:
@@ -100,7 +101,7 @@ def image_table(frame: pd.DataFrame) -> str:
     """One zone's images with status badges."""
     if frame.empty:
         return '<p class="zw-empty">No custom images.</p>'
-    return _table_html(frame, IMAGE_TABLE_COLUMNS, "status", "zw-image-rows")
+    return frame_table(frame, IMAGE_TABLE_COLUMNS, ["status"], "zw-image-rows")
 
 
 def zone_title(zone_id: str, zone_name: str, supports_images: bool = True) -> str:

@@ -16,10 +16,12 @@ from .instances import InstanceTable
 from .inventory_view import InventoryView
 from .profile_picker import ProfilePicker
 from .render import banner_html
+from .rotation_view import RotationView
 
 
 class ImageStudio(W.VBox):
-    """Instances with power state, live name validation, CreateImage with progress, inventory and quota.
+    """Instances with power state, live name validation, CreateImage with progress, inventory and quota, a rotation
+    policy (preview, then a confirmed apply) and the activity.
 
     ``ImageStudio()`` connects by itself (the sandbox emulator when no credentials are set). Its
     parts are usable alone: ``InstanceTable``, ``ImageNameField``, ``CreateForm``, ``InventoryView``,
@@ -48,12 +50,13 @@ class ImageStudio(W.VBox):
         self.instances = InstanceTable(controller, auto_refresh=auto_refresh)
         self.form = CreateForm(controller)
         self.inventory = InventoryView(controller)
+        self.rotation = RotationView(controller.rotation)
         self.activity = ActivityView(controller.activity)
         left = W.VBox([W.HTML("<h4 style='margin:4px 0'>Instances</h4>"), self.instances])
         left.add_class("zw-left")
         columns = W.HBox([left, self.form])  # side by side; stacked below the width where the list would be squeezed
         columns.add_class("zw-columns")
-        super().__init__([self.banner, self.picker, columns, self.inventory, self.activity])
+        super().__init__([self.banner, self.picker, columns, self.inventory, self.rotation, self.activity])
         self.add_class("zw-studio")
         if load:
             controller.tasks.spawn(controller.refresh())

@@ -1,5 +1,5 @@
-"""Driving JupyterLab pages as a person would: open a notebook copy, Run All, wait, screenshot,
-and watch the browser console for errors."""
+"""Driving JupyterLab pages as a person would: open a notebook copy, Run All, wait, switch the theme, measure
+text contrast, screenshot, and watch the browser console for errors."""
 
 from __future__ import annotations
 
@@ -149,6 +149,63 @@ def open_voila(page: Page, voila: VoilaServer) -> None:
     """
     page.route(_VOILA_CDN_CSS, lambda route: route.fulfill(content_type="text/css", body=""))
     page.goto(voila.url)
+
+
+# Every visible text under an element: its colour against the background actually behind it (the
+# nearest opaque ancestor background, with translucent layers composited), as WCAG 2 computes
+# contrast. Disabled controls are exempt (WCAG 1.4.3), as are <option>s (drawn by the OS).
+CONTRAST_JS = """(root) => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const over = (top, bottom) => { const a = top[3]; return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat([1]); };
+  const background = (el) => {
+    const layers = [];
+    for (let n = el; n; n = n.parentElement) {
+      const c = parse(getComputedStyle(n).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let colour = [255, 255, 255, 1];
+    for (const layer of layers.reverse()) colour = over(layer, colour);
+    return colour;
+  };
+  const lum = (c) => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const results = [];
+  for (const el of root.querySelectorAll('*')) {
+    if (el.closest('option, .zw-stylesheet, style, script')) continue;
+    if (el.closest(':disabled, .mod-disabled, [aria-disabled="true"]')) continue;
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const field = ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName) && (el.value || '').trim();
+    if (!own && !field) continue;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width === 0 || box.height === 0 || style.visibility === 'hidden') continue;
+    let opacity = 1;
+    for (let n = el; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+    const fg = parse(style.color); if (!fg) continue;
+    const bg = background(el);
+    const text = over([fg[0], fg[1], fg[2], fg[3] * opacity], bg);
+    results.push({ text: (field || el.textContent).trim().slice(0, 40), tag: el.tagName, cls: el.className && String(el.className).slice(0, 60),
+                   ratio: Math.round(ratio(text, bg) * 100) / 100, fg: style.color, bg: 'rgb(' + bg.slice(0, 3).map(Math.round).join(',') + ')' });
+  }
+  return results;
+}"""
+
+#: JupyterLab's themes by short name (a theme is a user setting: a test that changes it uses a server of its own).
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark", "high-contrast": "JupyterLab Dark High Contrast"}
+
+
+def use_theme(page: Page, theme: str) -> None:
+    """Switch JupyterLab to ``theme`` (a full name, THEMES' values) and wait until its stylesheet applies."""
+    page.evaluate("(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-name", theme, timeout=30_000)
+    # the theme's stylesheet has applied when the page background is the theme's own
+    page.wait_for_function(
+        "(dark) => { const bg = getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim();"
+        " return dark ? bg === '#111' : bg === 'white'; }",
+        arg=theme != THEMES["light"],
+    )
 
 
 def screenshot(locator: Locator, name: str, folder: Path = ARTIFACTS) -> Path:
