@@ -298,3 +298,18 @@ async def test_the_view_shows_hostile_names_and_errors_as_text(controller, emula
     view = RotationView(controller.rotation)
     controller.rotation.error = hostile
     assert "<img" not in view.status.value and "zw-error-box" in view.status.value
+
+
+async def test_a_policy_another_apply_holds_is_a_clear_message_and_nothing_changes(controller, emulator, aclient):
+    from zenlayer_widgets.core.policy import lease
+
+    rotation = rotation_for(controller, emulator, "build-hkg-01")
+    assert await rotation.preview() is not None and rotation.ask_apply()
+    held, _ = lease.claim_run(ledger_for(aclient), account_of(aclient), "nightly", "nightly", "20261201T0000")
+    try:  # a cron job (or a colleague's notebook) is applying the same policy right now
+        before = account_images(emulator)
+        assert await rotation.confirm_apply() is None
+        assert "nightly is being applied by" in rotation.error and "changed nothing" in rotation.error
+        assert account_images(emulator) == before and not rotation.applying
+    finally:
+        lease._held.discard(held.owner)
