@@ -82,7 +82,13 @@ def test_preview_apply_confirm_and_the_new_image_in_the_inventory(page: Page, la
     expect(apply).to_be_disabled()  # the preview is spent: Apply waits for a new one
     expect(page.locator(".zw-zone-HKG-A .zw-image-row", has_text="nightly-")).to_have_count(1, timeout=SLOW)
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("2 / 5", timeout=SLOW)
-    expect(page.locator(".zw-activity tr.zw-activity-row[data-kind='create']").first).to_contain_text("nightly-", timeout=SLOW)
+    run_entry = page.locator(".zw-activity tr.zw-activity-run[data-kind='policy']")  # the run: one entry, its actions under it
+    expect(run_entry).to_have_count(1, timeout=SLOW)
+    expect(run_entry).to_contain_text("Policy nightly · ok · 1 created (nightly-", timeout=SLOW)
+    expect(run_entry).to_contain_text("1 skipped")
+    steps = page.locator(".zw-activity tr.zw-activity-step[data-kind='create']")
+    expect(steps.first).to_contain_text("nightly-")
+    activity = page.locator(".zw-activity-panel")
 
     try:
         for theme in ("light", "dark"):
@@ -90,5 +96,9 @@ def test_preview_apply_confirm_and_the_new_image_in_the_inventory(page: Page, la
             section.scroll_into_view_if_needed()
             fits_and_reads(section, theme)
             screenshot(section, f"rotation-{theme}")
+            activity.scroll_into_view_if_needed()
+            low = [r for r in activity.evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+            assert low == [], f"activity text under 4.5:1 in {theme}:\n" + "\n".join(map(str, low))
+            screenshot(activity, f"activity-policy-run-{theme}")
     finally:
         use_theme(page, THEMES["light"])

@@ -20,10 +20,10 @@ def _cell(value: object) -> str:
 def _row(row: dict[str, object]) -> str:
     """One row: a policy run's entry spans the table with its summary; its actions are indented under it."""
     kind, run = _cell(row["kind"]), _cell(row.get("run"))
-    if row.get("level") == "run":
+    if row.get("level") == "run":  # one cell: its text stays in view (and wraps) when the table scrolls sideways
         return (f'<tr class="zw-activity-row zw-activity-run" data-kind="{kind}" data-run="{run}">'
-                f'<td>{_cell(row["time"])}</td><td>{kind}</td>'
-                f'<td colspan="{len(COLUMNS) - 2}">{_cell(row.get("text"))}</td></tr>')
+                f'<td colspan="{len(COLUMNS)}"><div class="zw-activity-run-text">'
+                f'<span class="zw-activity-run-time">{_cell(row["time"])}</span> {_cell(row.get("text"))}</div></td></tr>')
     step = row.get("level") == "step"
     cells = "".join(f"<td>{_cell(row.get(c))}</td>" for c in COLUMNS)
     if step:
@@ -38,7 +38,8 @@ def activity_table(rows: list[dict[str, object]]) -> str:
         return '<div class="zw-activity-empty">No actions recorded yet.</div>'
     head = "".join(f"<th>{_HEADINGS[c]}</th>" for c in COLUMNS)
     body = "".join(_row(row) for row in rows)
-    return f'<table class="zw-table zw-activity-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<div class="zw-activity-scroll"><table class="zw-table zw-activity-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
 
 
 class ActivityView(W.VBox):
@@ -57,8 +58,9 @@ class ActivityView(W.VBox):
                             (self.refresh, "zw-activity-refresh"), (self.export, "zw-activity-export"),
                             (self.notice, "zw-activity-notice"), (self.table, "zw-activity")]:
             widget.add_class(css)
-        super().__init__([W.HTML("<h4 style='margin:4px 0'>Activity</h4>"),
-                          W.HBox([self.kind, self.instance, self.refresh, self.export]), self.notice, self.table])
+        filters = W.HBox([self.kind, self.instance, self.refresh, self.export])
+        filters.add_class("zw-activity-filters")  # wraps on a narrow page
+        super().__init__([W.HTML("<h4 style='margin:4px 0'>Activity</h4>"), filters, self.notice, self.table])
         self.add_class("zw-activity-panel")
         self.kind.observe(lambda change: setattr(activity, "kind", change["new"]), "value")
         self.instance.observe(lambda change: setattr(activity, "instance_id", change["new"]), "value")
