@@ -317,6 +317,24 @@ def _typed(response: httpx.Response, action: str, redact: Redactor, into: Any) -
         raise unexpected(action, 200, what, request_id if isinstance(request_id, str) else None) from None
 
 
+@functools.cache
+def _rows_decoder(item: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(list[item] | None, strict=False)
+
+
+def decode_rows(raw: bytes, item: Any, action: str, redact: Redactor, request_id: str | None = None) -> list[Any]:
+    """A page's ``dataSet`` bytes (kept apart by :class:`~.models.RawListing`) decoded as ``item`` rows; what does not
+    fit is :class:`UnexpectedResponse` naming the place as a whole answer's decoding would (``dataSet[3].cpuCount``)."""
+    try:
+        return _rows_decoder(item).decode(raw) or []
+    except msgspec.ValidationError as problem:
+        text = redact(str(problem))
+        what = text.replace("`$", "`dataSet", 1) if " - at `$" in text else f"{text} - at `dataSet`"
+        raise unexpected(action, 200, what, request_id) from None
+    except (msgspec.DecodeError, ValueError, RecursionError):
+        raise unexpected(action, 200, "a `dataSet` that is not valid JSON", request_id) from None
+
+
 def nothing_sent(error: httpx.HTTPError) -> bool:
     """True when httpx failed before any byte of the request was sent."""
     return isinstance(error, _NOTHING_SENT)
