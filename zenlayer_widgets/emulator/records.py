@@ -55,8 +55,8 @@ class InstanceRecord:
     auto_renew: bool = False
     #: Bumped on every change of state, so stale lifecycle events are ignored.
     generation: int = 0
-    #: The rendered wire JSON, kept until the next change of state (fast large pages).
-    cached_json: str | None = field(default=None, repr=False, compare=False)
+    #: The rendered wire JSON (ASCII bytes), kept until the next change of state (fast large pages).
+    cached_json: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
