@@ -122,7 +122,13 @@ def build_request(url: str, action: str, api_version: str, payload: Mapping[str,
         "X-ZC-Service": SERVICE,
         "User-Agent": USER_AGENT,
     }
-    return httpx.Request("POST", url, headers=headers, content=encode_body(payload or {}))
+    return httpx.Request("POST", _parsed(url), headers=headers, content=encode_body(payload or {}))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(url: str) -> httpx.URL:
+    """``url`` parsed once per endpoint (httpx parses a string URL anew for every request: 20 us each)."""
+    return httpx.URL(url)
 
 
 def excerpt(body: bytes, redact: Redactor, limit: int = EXCERPT_LIMIT) -> str:
