@@ -264,3 +264,71 @@ def test_tls_settings_are_built_once_per_process_and_not_for_http(monkeypatch: p
                 each.close()
             else:
                 asyncio.run(each.aclose())
+
+
+# -- bodies with a Content-Length are read straight off the connection, past h11 -------------------------
+async def test_a_body_in_many_pieces_arrives_whole_and_the_connection_is_kept(raw_server) -> None:
+    def in_pieces(conn: socket.socket, number: int) -> None:
+        while read_request(conn):
+            whole = answer()
+            for start in range(0, len(whole), 7):
+                conn.sendall(whole[start : start + 7])
+
+    server = raw_server(in_pieces)
+    transport = _http11.HTTP11Transport(NO_TLS, httpx.Limits())
+    async with httpx.AsyncClient(transport=transport) as http:
+        for _ in range(3):
+            assert (await http.post(server.url, content=b"{}")).content == BODY
+        assert transport.idle_connections == 1
+    assert server.accepted == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        pytest.param(answer() + b"HTTP/1.1 200 OK\r\n", False, id="bytes-beyond-the-body"),
+        pytest.param(answer().replace(b"HTTP/1.1", b"HTTP/1.0", 1), False, id="http-1.0"),
+        pytest.param(answer(extra=b"Connection: keep-alive, close\r\n"), False, id="connection-close"),
+        pytest.param(answer(extra=b"Connection: keep-alive\r\n"), True, id="keep-alive"),
+    ],
+)
+async def test_a_connection_is_kept_only_when_both_sides_meant_it_and_nothing_else_came(raw_server, reply: bytes, kept: bool) -> None:
+    def once(conn: socket.socket, number: int) -> None:
+        while read_request(conn):
+            conn.sendall(reply)
+
+    server = raw_server(once)
+    transport = _http11.HTTP11Transport(NO_TLS, httpx.Limits())
+    async with httpx.AsyncClient(transport=transport) as http:
+        assert (await http.post(server.url, content=b"{}")).content == BODY
+        assert transport.idle_connections == int(kept)
+        assert (await http.post(server.url, content=b"{}")).content == BODY
+    assert server.accepted == (1 if kept else 2)
+
+
+async def test_a_body_cut_short_is_a_remote_protocol_error(raw_server) -> None:
+    def cut(conn: socket.socket, number: int) -> None:
+        read_request(conn)
+        conn.sendall(answer()[:-5])
+
+    server = raw_server(cut)
+    transport = _http11.HTTP11Transport(NO_TLS, httpx.Limits())
+    async with httpx.AsyncClient(transport=transport) as http:
+        with pytest.raises(httpx.RemoteProtocolError, match="middle of the answer"):
+            await http.post(server.url, content=b"{}")
+    assert transport.connections == 0
+
+
+async def test_a_head_answer_announces_a_length_it_does_not_send(raw_server) -> None:
+    def head_then_post(conn: socket.socket, number: int) -> None:
+        while read_request(conn):
+            conn.sendall(answer() if number > 1 or server.asked else b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")
+            server.asked = True
+
+    server = raw_server(head_then_post)
+    server.asked = False  # type: ignore[attr-defined]
+    transport = _http11.HTTP11Transport(NO_TLS, httpx.Limits())
+    async with httpx.AsyncClient(transport=transport) as http:
+        assert (await http.head(server.url)).content == b""
+        assert (await http.post(server.url, content=b"{}")).content == BODY  # the same connection, read right
+    assert server.accepted == 1
