@@ -18,7 +18,7 @@ class ZoneRecord:
     support_cpu_pass_through: bool = False
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__ per record: a page of 1,000 touches fewer cache lines
 class InstanceRecord:
     """A VM instance; ``status`` moves on the backend's clock (see ``backend.py``)."""
 
