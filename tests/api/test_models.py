@@ -45,3 +45,30 @@ async def test_non_finite_numbers_are_refused(make_client, stub, number) -> None
     for call in (client.describe_instances(), client.call("DescribeVncUrl")):
         with pytest.raises(UnexpectedResponse):
             await call
+
+
+# -- pages kept as sent (``keep_raw``) and recognised when they come back unchanged (``known``) --------------
+ROW = {"instanceId": "i-1", "instanceName": "web", "zoneId": "FRA-A", "instanceStatus": "RUNNING", "cpuCount": 4}
+
+
+async def test_a_page_that_comes_back_byte_for_byte_keeps_its_models(make_client, stub) -> None:
+    stopped = {**ROW, "instanceStatus": "STOPPED"}
+    client = make_client(stub.on("DescribeInstances", ok(dataSet=[ROW], totalCount=1), ok(dataSet=[ROW], totalCount=1),
+                                 ok(dataSet=[stopped], totalCount=1)))
+    first = await client.describe_instances(page_size=1000, keep_raw=True)
+    assert first.raw is not None and b'"instanceId":"i-1"' in first.raw.replace(b" ", b"")
+    again = await client.describe_instances(page_size=1000, known=first)
+    assert again.items is first.items and again.raw == first.raw  # not decoded again
+    changed = await client.describe_instances(page_size=1000, known=again)
+    assert changed.items is not first.items and changed.items[0].instance_status == "STOPPED"  # one byte differs: decoded
+    assert (await client.describe_instances(page_size=1000)).raw is None  # kept only when asked
+
+
+async def test_a_kept_page_that_does_not_fit_names_the_field(make_client, stub) -> None:
+    client = make_client(stub.on("DescribeInstances", ok(dataSet=[{"instanceId": "i-1", "cpuCount": "four"}], totalCount=1),
+                                 ok(dataSet=5, totalCount=1)), max_throttle_retries=0)
+    with pytest.raises(UnexpectedResponse) as caught:
+        await client.describe_instances(keep_raw=True)
+    assert "dataSet[0].cpuCount" in str(caught.value) and caught.value.request_id == "T-DescribeInstances-OK"
+    with pytest.raises(UnexpectedResponse, match="at `dataSet`"):
+        await client.describe_instances(keep_raw=True)

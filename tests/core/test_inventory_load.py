@@ -147,3 +147,68 @@ async def test_a_zone_the_last_load_did_not_have_means_a_full_load(client: Async
     stale = dataclasses.replace(loaded, zones=loaded.zones[:-1])
     refreshed = await load_inventory_async(client, previous=stale)
     assert not refreshed.refreshed and _same_snapshot(refreshed, loaded)  # the new zone's images and quota are in
+
+
+# -- a refresh decodes only what changed, and reuses the tables when nothing did ------------------------
+@pytest.fixture
+def own_fleet() -> Iterator[InProcessEmulator]:
+    """A fleet of its own: these tests change it."""
+    with mock_zenlayer(instances=FLEET, transition_seconds=60) as running:
+        yield running
+
+
+async def test_an_unchanged_refresh_reuses_the_models_and_copies_of_the_tables(own_fleet: InProcessEmulator) -> None:
+    async with own_fleet.async_client() as client:
+        loaded = await load_inventory_async(client)
+        tables = loaded.instances, loaded.images, loaded.quota
+        refreshed = await load_inventory_async(client, previous=loaded)
+    assert refreshed.refreshed and len(refreshed.pages) == 3
+    assert refreshed.instance_list is loaded.instance_list  # every page came back byte for byte: nothing decoded again
+    assert all(new.items is old.items for new, old in zip(refreshed.pages, loaded.pages, strict=True))
+    for new, old in zip((refreshed.instances, refreshed.images, refreshed.quota), tables, strict=True):
+        assert new is not old and new.equals(old)  # copies: changing one leaves the other as it was
+    refreshed.instances.loc[0, "name"] = "changed here only"
+    assert loaded.instances.loc[0, "name"] != "changed here only"
+
+
+async def test_a_page_changed_by_one_state_is_decoded_again_and_the_table_shows_it(own_fleet: InProcessEmulator) -> None:
+    async with own_fleet.async_client() as client:
+        loaded = await load_inventory_async(client)
+        _ = loaded.instances
+        target = next(i for i in loaded.pages[1].items if i.instance_status == "RUNNING")  # on the second page
+        own_fleet.backend.stop_instances([target.instance_id])
+        refreshed = await load_inventory_async(client, previous=loaded)
+        assert _same_snapshot(refreshed, await load_inventory_async(client))
+    assert refreshed.refreshed
+    assert refreshed.pages[0].items is loaded.pages[0].items and refreshed.pages[2].items is loaded.pages[2].items
+    assert refreshed.pages[1].items is not loaded.pages[1].items  # its bytes changed: decoded again
+    row = refreshed.instances.set_index("instance_id").loc[target.instance_id]
+    assert row["power_state"] == "STOPPING" and refreshed.instance(target.instance_id).instance_status == "STOPPING"
+    assert refreshed.instances is not loaded.instances
+
+
+async def test_a_refresh_after_local_status_changes_shows_what_the_server_says(own_fleet: InProcessEmulator) -> None:
+    async with own_fleet.async_client() as client:
+        loaded = await load_inventory_async(client)
+        one = loaded.instance_list[0]
+        guessed = loaded.with_statuses({one.instance_id: "STOPPING"})  # what the studio shows after a stop it sent
+        _ = guessed.instances
+        refreshed = await load_inventory_async(client, previous=guessed)  # but the stop never reached the server
+    assert refreshed.refreshed
+    assert refreshed.instance(one.instance_id).instance_status == one.instance_status
+    assert refreshed.instances.set_index("instance_id").loc[one.instance_id, "power_state"] == one.instance_status
+
+
+async def test_renamed_and_deleted_images_and_the_quota_show_in_a_refresh(own_fleet: InProcessEmulator) -> None:
+    async with own_fleet.async_client() as client:
+        loaded = await load_inventory_async(client)
+        _ = loaded.images, loaded.quota
+        first, second = loaded.image_list[0], next(i for i in loaded.image_list[1:] if i.zone_id != loaded.image_list[0].zone_id)
+        own_fleet.backend.modify_images([first.image_id], image_name="renamed-01")
+        own_fleet.backend.delete_images([second.image_id])
+        refreshed = await load_inventory_async(client, previous=loaded)
+    assert refreshed.refreshed and refreshed.instance_list is loaded.instance_list
+    images = refreshed.images.set_index("image_id")
+    assert images.loc[first.image_id, "name"] == "renamed-01" and second.image_id not in images.index
+    used = refreshed.quota.set_index("zone").loc[second.zone_id, "used"]
+    assert used == loaded.quota.set_index("zone").loc[second.zone_id, "used"] - 1

@@ -66,19 +66,23 @@ def describe_instances(
     instance_name: str | None = None,
     page_num: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
+    known: Page[Instance] | None = None,
+    keep_raw: bool = False,
     **filters: Any,
 ) -> Flow[Page[Instance]]:
     """One page of instances (DescribeInstances). Other filters in snake_case, e.g. ``image_id=...``.
 
     ``instance_name`` ending in ``*`` is a prefix match on the server. At most 100 ``instance_ids``;
-    an empty list answers an empty page without a request.
+    an empty list answers an empty page without a request. ``keep_raw`` keeps the rows as sent in
+    ``Page.raw``; ``known`` (an earlier such page of the same listing): if the rows are the same
+    bytes again, its instances are returned without decoding them again (and the bytes are kept).
     """
     ids = id_filter(instance_ids, "instance_ids")
     named = _filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name)
     if ids == []:
         return empty_page(page_num, page_size)
     fields = payload(instance_ids=ids, **named, **_instance_filters(filters))
-    return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance, page_num, page_size))
+    return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance, page_num, page_size, known=known, keep_raw=keep_raw))
 
 
 def list_instances(

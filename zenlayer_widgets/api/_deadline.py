@@ -4,7 +4,8 @@ httpx's ``timeout`` bounds each socket operation, so a server that trickles one 
 holds a request for as long as it likes. The clients set :data:`DEADLINE` (a ``time.monotonic``
 instant) around each exchange; the network streams of their pools clamp every connect, read and
 write to the time left, and time out once it is gone. A ``ContextVar`` keeps concurrent asyncio
-tasks (and threads) apart.
+tasks (and threads) apart. This module holds the sync client's connections to it; the async
+client's transport (:mod:`._http11`) clamps its own.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import httpx
 DEADLINE: ContextVar[float | None] = ContextVar("zenlayer_widgets_deadline", default=None)
 
 #: Less time than this left counts as none (a zero socket timeout would mean "non-blocking").
-_MIN_LEFT = 0.001
+MIN_LEFT_SECONDS = 0.001
 _EARLY = 0.05
 
 _Socket = Iterable[typing.Any]
@@ -38,7 +39,7 @@ def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
-    if left < _MIN_LEFT:
+    if left < MIN_LEFT_SECONDS:
         raise error("the deadline for the whole exchange has passed")
     return left if timeout is None else min(timeout, left)
 
@@ -79,46 +80,6 @@ class _Backend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None,
-                        timeout: float | None = None) -> _AsyncStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        return self._stream.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
-        self._backend = backend
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: _Socket | None = None) -> _AsyncStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: _Socket | None = None) -> _AsyncStream:
-        timeout = _clamp(timeout, httpcore.ConnectTimeout)
-        return _AsyncStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
-
 T = typing.TypeVar("T")
 
 
@@ -135,8 +96,3 @@ def _install(transport: T, wrapper: type) -> T:
 def transport(**options: typing.Any) -> httpx.HTTPTransport:
     """httpx's transport (``options`` as for ``httpx.HTTPTransport``), its connections held to :data:`DEADLINE`."""
     return _install(httpx.HTTPTransport(**options), _Backend)
-
-
-def async_transport(base: httpx.AsyncHTTPTransport | None = None) -> httpx.AsyncHTTPTransport:
-    """``base`` (default: httpx's async transport), its connections held to :data:`DEADLINE`."""
-    return _install(base if base is not None else httpx.AsyncHTTPTransport(), _AsyncBackend)

@@ -18,8 +18,8 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from . import errors
-from ._wire import Redactor, build_request, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
-from .models import Listing, Page
+from ._wire import Redactor, build_request, decode_rows, logger, map_transport_error, parse_response, retry_after, server_time, unexpected
+from .models import Listing, Page, RawListing
 from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
 from .vocabulary import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
@@ -220,24 +220,41 @@ Finish = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
 
 def _fetch(
-    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None,
+    known: Page[T] | None = None, keep_raw: bool = False,
 ) -> Flow[tuple[Page[T], int | None]]:
     _check_paging(page_num, page_size)
-    response = yield from call(ctx, action, {**fields, "pageNum": page_num, "pageSize": page_size}, into=Listing[item])  # type: ignore[valid-type]
-    items = tuple(response.data_set or ())
+    body = {**fields, "pageNum": page_num, "pageSize": page_size}
+    raw: bytes | None = None
+    if keep_raw or known is not None:
+        rows = yield from call(ctx, action, body, into=RawListing)
+        raw = bytes(rows.data_set)
+        if known is not None and known.raw == raw and finish is None:
+            items, raw = known.items, known.raw  # the same bytes as last time: the same rows, not decoded again
+        else:
+            items = tuple(decode_rows(raw, item, action, ctx.redact, rows.request_id))
+        response: Any = rows
+    else:
+        response = yield from call(ctx, action, body, into=Listing[item])  # type: ignore[valid-type]
+        items = tuple(response.data_set or ())
     if finish is not None:
         items = finish(items)
     count = total(response.total_count)
     if count is not None and count < len(items):  # a count below what came back (totalCount: 0): not a count
         count = None
-    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size), count
+    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size, raw), count
 
 
 def page(
-    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None = None
+    ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None = None,
+    *, known: Page[T] | None = None, keep_raw: bool = False,
 ) -> Flow[Page[T]]:
-    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``), rows decoded as ``item``."""
-    current, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
+    """One page of a ``Describe*`` listing (``dataSet`` + ``totalCount``), rows decoded as ``item``.
+
+    ``keep_raw`` keeps the rows' bytes as sent (``Page.raw``); given ``known``, an earlier page of the same
+    listing, rows that are the same bytes are not decoded again: ``known.items`` are returned.
+    """
+    current, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish, known, keep_raw)
     return current
 
 

@@ -27,7 +27,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
-from . import _actions, _deadline, _flows, _pool
+from . import _actions, _deadline, _flows, _http11
 from ._flows import DEFAULT_MAX_PAGES, Flow, Sleep
 from ._wire import (
     DEFAULT_BASE_URL,
@@ -389,7 +389,7 @@ class AsyncZenlayerClient(_BaseClient):
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
         tls = tls_context(self.base_url.startswith("https:"))
-        transport = transport or _deadline.async_transport(_pool.async_transport(tls, POOL_LIMITS))
+        transport = transport or _http11.HTTP11Transport(tls, POOL_LIMITS)
         return httpx.AsyncClient(auth=self._auth(), timeout=self.timeout, transport=transport, verify=tls, limits=POOL_LIMITS)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:

@@ -11,7 +11,7 @@ client turns that into :class:`~zenlayer_widgets.api.errors.UnexpectedResponse` 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -180,6 +180,14 @@ class Listing(_Model, Generic[T], frozen=True):
     request_id: str | None = None
 
 
+class RawListing(_Model, frozen=True):
+    """A ``Describe*`` page with ``dataSet`` left undecoded: its exact bytes, to tell an unchanged page without decoding it."""
+
+    data_set: msgspec.Raw = msgspec.Raw(b"null")
+    total_count: Any = None
+    request_id: str | None = None
+
+
 class ZoneSet(_Model, frozen=True):
     """DescribeZones' answer."""
 
@@ -204,13 +212,18 @@ class CreateImageResult:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a Describe* answer."""
+    """One page of a Describe* answer.
+
+    ``raw`` is the page's ``dataSet`` exactly as sent, when it was asked to be kept (``keep_raw``):
+    a later call given this page as ``known`` tells an unchanged page by it and reuses ``items``.
+    """
 
     items: tuple[T, ...]
     total_count: int
     request_id: str | None = None
     page_num: int = 1
     page_size: int = 20
+    raw: bytes | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)

@@ -9,8 +9,10 @@ and page count are known, so every page, image list and the quota go out at once
 DescribeZones and the pages' own counts that show whether the fleet changed in between (then it
 is a full load after all). The rows are decoded into typed models as they arrive; an
 :class:`Inventory` keeps the models and derives its tables from them, column by column, once
-(the instance table as soon as its pages are in). The builders are pure functions of the typed
-models, so they are tested without any network.
+(the instance table as soon as its pages are in). It also keeps each page's rows as the API
+sent them: a refresh decodes only the pages whose bytes changed, and reuses the last tables
+when nothing they are made of did. The builders are pure functions of the typed models, so
+they are tested without any network.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import math
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -59,7 +62,8 @@ class Inventory:
 
     ``instance_list``, ``image_list`` (custom images of all zones) and ``quota_list`` are the
     models; ``instances``, ``images`` and ``quota`` are DataFrames derived from them (built once,
-    on first use). Snapshots compare by identity: a new load is a new snapshot.
+    on first use; a refresh that finds them unchanged starts from copies of the last ones). Snapshots
+    compare by identity: a new load is a new snapshot.
     """
 
     zones: tuple[Zone, ...]
@@ -74,6 +78,9 @@ class Inventory:
     instance_total: int = 0
     #: True when this inventory came from a one-round refresh (False: a full load).
     refreshed: bool = False
+    #: The pages of instances as the API sent them, each with its rows' bytes (``Page.raw``): a refresh
+    #: reuses the models of every page that comes back byte for byte the same.
+    pages: tuple[Page[Instance], ...] = field(default=(), repr=False)
 
     @cached_property
     def instances(self) -> pd.DataFrame:
@@ -225,7 +232,7 @@ async def load_inventory_async(
     # order it was asked, so the other pages, which take it longest, go out first in round two.
     count = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=1))
     zones_asked = asyncio.ensure_future(client.describe_zones())
-    first = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE))
+    first = asyncio.ensure_future(client.describe_instances(page_num=1, page_size=MAX_PAGE_SIZE, keep_raw=True))
 
     async def zones_images_quota() -> tuple[list[Zone], list[ImageQuota], list[Image]]:
         zones = await zones_asked
@@ -256,16 +263,23 @@ async def refresh_inventory_async(client: AnyClient, previous: Inventory) -> Inv
     together: the same zones, every page reporting the same count, that count covered by the pages
     sent and matched by the distinct instances received. A fleet that grew past a page or shrank by
     one, or a zone added, fails that check, and the inventory is loaded in full instead.
+
+    A page whose rows are byte for byte those of ``previous``'s page keeps its models (not decoded
+    again); when every instance, image and quota is ``previous``'s, so are the tables already built.
     """
     client = async_side(client)
     before = client.request_count
     zone_ids = previous.zone_ids
     pages_sent = max(_page_count(previous.instance_total), 1)
+    known = {page.page_num: page for page in previous.pages if page.page_size == MAX_PAGE_SIZE and page.raw is not None}
     # the pages first: a server answers in the order it was asked, and they take longest to make and to read
-    asked = [asyncio.ensure_future(client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE)) for n in range(1, pages_sent + 1)]
+    asked = [
+        asyncio.ensure_future(client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE, known=known.get(n), keep_raw=True))
+        for n in range(1, pages_sent + 1)
+    ]
 
     async def all_instances() -> _Instances:
-        return _Instances.of(await asyncio.gather(*asked))  # built while the small answers still come in
+        return _Instances.of(await asyncio.gather(*asked), previous)  # built while the small answers still come in
 
     try:
         zones, (quotas, images), instances = await asyncio.gather(
@@ -276,8 +290,11 @@ async def refresh_inventory_async(client: AnyClient, previous: Inventory) -> Inv
     fits = instances.consistent and _page_count(instances.total) <= pages_sent and instances.distinct == instances.total
     if [zone.zone_id for zone in zones] != zone_ids or not fits:
         full = await load_inventory_async(client, image_type=previous.image_type)
-        return dataclasses.replace(full, requests=client.request_count - before)
-    return _inventory(zones, instances, images, quotas, previous.image_type, client.request_count - before, refreshed=True)
+        counted = dataclasses.replace(full, requests=client.request_count - before)
+        counted.__dict__["instances"] = full.instances  # the table built with the pages, not built twice
+        return counted
+    refreshed = _inventory(zones, instances, images, quotas, previous.image_type, client.request_count - before, refreshed=True)
+    return _reuse_tables(refreshed, previous)
 
 
 def _settle(tasks: Iterable[asyncio.Future[Any]]) -> None:
@@ -300,7 +317,7 @@ async def _images_and_quota(
 
 
 async def _instance_pages(client: AsyncZenlayerClient, numbers: Iterable[int]) -> list[Page[Instance]]:
-    pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE) for n in numbers)
+    pages = (client.describe_instances(page_num=n, page_size=MAX_PAGE_SIZE, keep_raw=True) for n in numbers)
     return list(await asyncio.gather(*pages))
 
 
@@ -308,6 +325,7 @@ async def _instance_pages(client: AsyncZenlayerClient, numbers: Iterable[int]) -
 class _Instances:
     """Every page of instances as one table (an instance seen twice kept once) and what the pages said."""
 
+    pages: tuple[Page[Instance], ...]
     models: tuple[Instance, ...]
     frame: pd.DataFrame
     total: int  # the largest count a page reported
@@ -315,14 +333,34 @@ class _Instances:
     distinct: int
 
     @classmethod
-    def of(cls, pages: Sequence[Page[Instance]]) -> _Instances:
+    def of(cls, pages: Sequence[Page[Instance]], previous: Inventory | None = None) -> _Instances:
+        """The pages as one table; ``previous``'s models and table when they are the very same instances (a refresh
+        whose pages all came back unchanged)."""
         unique: dict[str, Instance] = {}
         for page in pages:
             for instance in page.items:
                 unique.setdefault(instance.instance_id, instance)
         totals = {page.total_count for page in pages}
         models = tuple(unique.values())
-        return cls(models, instances_frame(models), max(totals), len(totals) == 1, len(unique))
+        frame = None
+        if previous is not None and _same_objects(models, previous.instance_list) and "instances" in previous.__dict__:
+            models, frame = previous.instance_list, previous.instances.copy()  # a copy: 0.1 ms, building it again 1.5-4 ms
+        return cls(tuple(pages), models, instances_frame(models) if frame is None else frame, max(totals), len(totals) == 1, len(unique))
+
+
+def _same_objects(one: Sequence[Any], other: Sequence[Any]) -> bool:
+    """The same objects in the same order (identity, not equality: what was decoded from the same bytes)."""
+    return len(one) == len(other) and all(map(operator.is_, one, other))
+
+
+def _reuse_tables(refreshed: Inventory, previous: Inventory) -> Inventory:
+    """``refreshed`` with copies of ``previous``'s image and quota tables where what they are made of is equal."""
+    built = previous.__dict__
+    if refreshed.image_list == previous.image_list and "images" in built:
+        refreshed.__dict__["images"] = built["images"].copy()
+    if refreshed.quota_list == previous.quota_list and refreshed.zones == previous.zones and "quota" in built:
+        refreshed.__dict__["quota"] = built["quota"].copy()
+    return refreshed
 
 
 def _inventory(
@@ -345,6 +383,7 @@ def _inventory(
         image_type=image_type,
         instance_total=instances.total,
         refreshed=refreshed,
+        pages=instances.pages,
     )
     inventory.__dict__["instances"] = instances.frame  # built once, while the last small answers were arriving
     return inventory

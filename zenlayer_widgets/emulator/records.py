@@ -18,7 +18,7 @@ class ZoneRecord:
     support_cpu_pass_through: bool = False
 
 
-@dataclass
+@dataclass(slots=True)  # no __dict__ per record: a page of 1,000 touches fewer cache lines
 class InstanceRecord:
     """A VM instance; ``status`` moves on the backend's clock (see ``backend.py``)."""
 
@@ -55,8 +55,8 @@ class InstanceRecord:
     auto_renew: bool = False
     #: Bumped on every change of state, so stale lifecycle events are ignored.
     generation: int = 0
-    #: The rendered wire JSON, kept until the next change of state (fast large pages).
-    cached_json: str | None = field(default=None, repr=False, compare=False)
+    #: The rendered wire JSON (ASCII bytes), kept until the next change of state (fast large pages).
+    cached_json: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

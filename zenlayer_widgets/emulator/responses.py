@@ -14,6 +14,7 @@ from typing import Any
 from ..api import vocabulary as A
 from .backend import EmulatorBackend
 from .exceptions import EmulatorError, InvalidAction, InvalidVersion, MissingParameter
+from .joined import PAGES
 from .params import PAGE, Param, page_of, parse_params
 from .records import ImageRecord, InstanceRecord, ZoneRecord
 
@@ -72,15 +73,15 @@ def instance_wire(record: InstanceRecord) -> dict[str, Any]:
     }
 
 
-def instance_json(record: InstanceRecord) -> str:
-    """An instance as compact JSON text, cached on the record until its next change of state."""
+def instance_json(record: InstanceRecord) -> bytes:
+    """An instance as compact ASCII JSON, cached on the record until its next change of state."""
     if record.cached_json is None:
-        record.cached_json = compact_json(instance_wire(record))
+        record.cached_json = compact_json(instance_wire(record)).encode("ascii")
     return record.cached_json
 
 
 class RawJsonArray(list):
-    """A list of already-serialized JSON values, spliced into the response as an array."""
+    """A list of already-serialized JSON values (ASCII bytes), spliced into the response as an array."""
 
 
 def compact_json(document: Any) -> str:
@@ -88,12 +89,22 @@ def compact_json(document: Any) -> str:
 
 
 def render_success(request_id: str, fields: dict[str, Any]) -> bytes:
-    """``{"requestId": id, "response": {"requestId": id, ...fields}}`` as ASCII JSON bytes."""
+    """``{"requestId": id, "response": {"requestId": id, ...fields}}`` as ASCII JSON bytes.
+
+    A :class:`RawJsonArray` field (a page of 1,000 instances: 900 KB) is joined as bytes (once while its
+    rows stay the same: :mod:`.joined`) and the body put together in one more copy: built as text, the
+    same body took 1.7 ms (every resize of a string that size meets fresh pages).
+    """
     raw = {key: value for key, value in fields.items() if isinstance(value, RawJsonArray)}
     inner = compact_json({"requestId": request_id, **{k: v for k, v in fields.items() if k not in raw}})
-    if raw:
-        inner = inner[:-1] + "".join(f',{compact_json(key)}:[{",".join(value)}]' for key, value in raw.items()) + "}"
-    return f'{{"requestId":{compact_json(request_id)},"response":{inner}}}'.encode("ascii")
+    head = f'{{"requestId":{compact_json(request_id)},"response":'.encode("ascii")
+    if not raw:
+        return head + inner.encode("ascii") + b"}"
+    parts = [head, inner[:-1].encode("ascii")]
+    for key, value in raw.items():
+        parts += [f",{compact_json(key)}:[".encode("ascii"), PAGES.join(value), b"]"]
+    parts.append(b"}}")
+    return b"".join(parts)
 
 
 def render_failure(request_id: str, failure: EmulatorError) -> bytes:
