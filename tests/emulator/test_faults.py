@@ -75,6 +75,7 @@ def _raw_request(emulator, action: str, body: bytes) -> bytes:
 
 
 def test_lost_response_applies_then_closes_without_a_byte(emulator):
+    emulator.backend.transition_seconds = 3600  # STOPPING however late the check below comes
     emulator.set_faults(["StopInstances:lost_response:1"])
     web = instance_id(emulator, "web-hkg-01")
     received = _raw_request(emulator, "StopInstances", f'{{"instanceIds": ["{web}"]}}'.encode())
@@ -83,6 +84,7 @@ def test_lost_response_applies_then_closes_without_a_byte(emulator):
 
 
 def test_lost_response_with_httpx_and_the_sdk(emulator):
+    emulator.backend.transition_seconds = 3600  # CREATING however late the check below comes
     emulator.set_faults(["CreateImage:lost_response:1"])
     build = instance_id(emulator, "build-hkg-01")
     with pytest.raises(httpx.RemoteProtocolError):

@@ -39,7 +39,10 @@ def control_request(command: str, body: bytes = b"{}", **headers: str) -> Reques
 
 @pytest.fixture
 def emulator(mock_emulator: InProcessEmulator) -> InProcessEmulator:
-    return mock_emulator  # tests/conftest.py: in process, 0.2 s transitions
+    """tests/conftest.py's in-process emulator; its transitions last an hour here: a STOPPING instance stays
+    STOPPING however slowly the test's next line comes (no test in this file waits for one to end)."""
+    mock_emulator.backend.transition_seconds = 3600
+    return mock_emulator
 
 
 def test_handle_turns_a_request_into_a_reply_without_a_socket(emulator) -> None:
