@@ -60,24 +60,40 @@ def test_unknown_outcome_is_reconciled_never_duplicated(emulator, fault, monkeyp
     from zenlayer_widgets.core import reconcile
 
     monkeypatch.setattr(reconcile, "SETTLE_MARGIN_SECONDS", 0.2)
+    # the instance stays IMAGING (what lets a reconcile adopt the image of a lost answer) until the run follows
+    # the image it made or adopted; on the 0.2 s clock a slow lookup found it STOPPED again and could not adopt
+    emulator.backend.transition_seconds = 3600
+
+    def made_once_followed(progress) -> None:
+        if progress.phase == "waiting":
+            emulator.backend.advance(3600)
+
     emulator.set_faults([f"CreateImage:{fault}:1"])
     build = ids_by_name(emulator)["build-hkg-01"]
     with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True, timeout=0.5) as client:
         with pytest.raises(Exception) if fault == "error" else _no_error():
-            result = zw.create_image(client, build, "exactly-once", poll_interval=0.05)
+            result = zw.create_image(client, build, "exactly-once", poll_interval=0.05, on_progress=made_once_followed)
         if fault == "lost_response":
             assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
         assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
         emulator.set_faults([])
         if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
-            assert zw.create_image(client, build, "exactly-once", poll_interval=0.05).status == "AVAILABLE"
+            again = zw.create_image(client, build, "exactly-once", poll_interval=0.05, on_progress=made_once_followed)
+            assert again.status == "AVAILABLE"
             assert names_in(emulator, "HKG-A").count("exactly-once") == 1
 
 
 async def test_stop_instance_follows_stopping_to_stopped(aclient, emulator):
     web = ids_by_name(emulator)["web-hkg-01"]
     states: list[str] = []
-    assert await stop_instance_async(aclient, web, poll_interval=0.05, on_status=states.append) == "STOPPED"
+    emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
+
+    def on_status(status: str) -> None:
+        states.append(status)
+        if status == "STOPPING":
+            emulator.backend.advance(3600)
+
+    assert await stop_instance_async(aclient, web, poll_interval=0.05, on_status=on_status) == "STOPPED"
     assert states[0] == "STOPPING" and states[-1] == "STOPPED"
 
 

@@ -54,6 +54,24 @@ class QuotaWatch:
         self._thread.join()
 
 
+def made_once_all_followed(backend, runs: int) -> None:
+    """Images stay CREATING (hour-long transitions) until ``runs`` of them are being followed by id (their creates
+    answered and recorded); then the clock moves and all are made. On the 0.2 s wall clock, where the other zone's
+    create stood when one zone's step interrupted the run depended on how many polls that step's image took (on a
+    loaded machine one, the other create not yet answered: the re-run waited out its settle window, made it anew)."""
+    original = backend.describe_images
+    followed: set[str] = set()
+
+    def describe_images(zone_id, filters=None, *args, **kwargs):  # noqa: ANN001, ANN202
+        followed.update((filters or {}).get("imageIds") or ())
+        creating = {image_id for image_id, image in backend.images.items() if image.status == "CREATING"}
+        if len(creating & followed) >= runs:
+            backend.advance(3600)
+        return original(zone_id, filters, *args, **kwargs)
+
+    backend.describe_images = describe_images
+
+
 @pytest.fixture
 def ledger(tmp_path) -> Ledger:
     return Ledger(tmp_path / "ledger.sqlite3")
@@ -84,7 +102,8 @@ def test_three_runs_keep_two_leave_the_two_newest_and_foreign_images_alone(mock_
 
 def test_a_run_killed_between_create_and_delete_converges_to_the_uninterrupted_state(ledger, tmp_path):
     def scenario(interrupt: bool, ledger: Ledger) -> tuple[dict, int, zw.apply_rotation]:
-        with mock_zenlayer(transition_seconds=0.2) as emulator:
+        with mock_zenlayer(transition_seconds=3600) as emulator:
+            made_once_all_followed(emulator.backend, 2)  # both zones' creates are under way when one is interrupted
             client = emulator.client()
             policy = zw.Policy("nightly", keep=1, instance_ids=ids(emulator, "build-hkg-01", "game-tyo-02"))
             zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
@@ -114,7 +133,7 @@ def test_a_run_killed_between_create_and_delete_converges_to_the_uninterrupted_s
 
 
 def test_a_run_cancelled_mid_create_is_resumed_with_the_same_image(ledger):
-    with mock_zenlayer(transition_seconds=0.5) as emulator:
+    with mock_zenlayer(transition_seconds=3600) as emulator:  # CREATING until the test moves the clock
         client = emulator.client()
         policy = zw.Policy("nightly", keep=1, instance_ids=ids(emulator, "build-hkg-01"))
 
@@ -129,6 +148,7 @@ def test_a_run_cancelled_mid_create_is_resumed_with_the_same_image(ledger):
         from zenlayer_widgets._runner import run_sync
 
         run_sync(cancel_while_creating())
+        emulator.backend.advance(3600)  # the image is made while no run follows it
         outcome = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
         assert outcome.resumed and outcome.ok
         assert len(custom(emulator, "HKG-A")) == 2 and len(ledger.entries()) == 1  # one create, followed to the end

@@ -132,8 +132,15 @@ def test_stop_instance_has_a_sync_form(emulator) -> None:
     web = emulator.backend.instance_named("web-hkg-01")
     assert web.status == "RUNNING"
     seen: list[str] = []
+    emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
+
+    def on_status(status: str) -> None:
+        seen.append(status)
+        if status == "STOPPING":
+            emulator.backend.advance(3600)
+
     with emulator.client() as client:
-        assert zw.stop_instance(client, web.instance_id, poll_interval=0.05, on_status=seen.append) == "STOPPED"
+        assert zw.stop_instance(client, web.instance_id, poll_interval=0.05, on_status=on_status) == "STOPPED"
         assert zw.wait_for_power_state(client, web.instance_id, "STOPPED", timeout=1) == "STOPPED"
     assert "STOPPING" in seen and emulator.backend.instances[web.instance_id].status == "STOPPED"
 

@@ -163,15 +163,19 @@ def test_the_same_requests_signed_properly_are_applied(action):
         assert bearer.status_code == 200 and snapshot(fresh) != before
 
 
-def test_a_captured_request_replayed_after_the_window_is_refused():
+def test_a_captured_request_replayed_after_the_window_is_refused(monkeypatch):
     """Byte for byte the request that was applied, sent again once its timestamp is too old."""
     with start_emulator(transition_seconds=3600, timestamp_window_seconds=1) as emulator:
         stamp = int(time.time())
+        # the server's clock is the test's: the first send arrives at its stamp (on the real clock a stamp cut to
+        # the whole second, plus a slow request, could already be more than the 1 s window old), the replay later
+        server_time = [float(stamp)]
+        monkeypatch.setattr(emulator.pipeline, "_wall_clock", lambda: server_time[0])
         body = raw({"instanceIds": [emulator.backend.instance_named("web-hkg-01").instance_id]})
         assert send(emulator, "StopInstances", body, timestamp=stamp).status_code == 200
         emulator.backend.reset()  # web-hkg-01 RUNNING again: the replay would stop it if accepted
         before = snapshot(emulator)
-        time.sleep(2.2)
+        server_time[0] += 2.2  # the window is long over
         replay = send(emulator, "StopInstances", body, timestamp=stamp)
         assert (replay.status_code, replay.json()["code"]) == (401, "AUTH_FAILURE_REQUEST_EXPIRED")
         assert snapshot(emulator) == before

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from zenlayercloud.common.config import Config
 from zenlayercloud.common.credential import Credential
@@ -35,7 +36,8 @@ def start_cli(*args: str) -> tuple[subprocess.Popen, str, str]:
 
 @pytest.fixture
 def cli() -> Iterator[tuple[str, str]]:
-    process, url, banner = start_cli("--transition-seconds", "0.2", "--access-key-id", KEY_ID,
+    # transitions last an hour: the test moves the clock (POST /_emulator/advance) when it wants one to end
+    process, url, banner = start_cli("--transition-seconds", "3600", "--access-key-id", KEY_ID,
                                      "--access-key-password", SECRET)
     try:
         yield url, banner
@@ -55,6 +57,9 @@ def test_official_sdk_full_cycle_against_the_cli(cli):
             setattr(r, key, value)
         return r
 
+    def advance() -> None:
+        assert httpx.post(f"{url}/_emulator/advance", json={"seconds": 3600}).status_code == 200
+
     def wait(predicate, timeout=10.0):
         deadline = time.monotonic() + timeout
         while not predicate():
@@ -70,6 +75,7 @@ def test_official_sdk_full_cycle_against_the_cli(cli):
             req(models.DescribeInstancesStatusRequest, instanceIds=[web.instanceId])).dataSet[0].instanceStatus
 
     client.StopInstances(req(models.StopInstancesRequest, instanceIds=[web.instanceId]))
+    advance()
     wait(lambda: status() == "STOPPED")
     quota_before = client.DescribeImageQuota(req(models.DescribeImageQuotaRequest, zoneIds=["HKG-A"])).images[0].count
     image_id = client.CreateImage(req(models.CreateImageRequest, instanceId=web.instanceId, imageName="web-cycle",
@@ -79,6 +85,7 @@ def test_official_sdk_full_cycle_against_the_cli(cli):
         return client.DescribeImages(req(models.DescribeImagesRequest, zoneId="HKG-A", imageIds=[image_id])).dataSet
 
     assert image()[0].imageStatus == "CREATING" and status() == "IMAGING"
+    advance()
     wait(lambda: image()[0].imageStatus == "AVAILABLE")
     assert status() == "STOPPED" and image()[0].imageSize == str(web.systemDisk.diskSize)
     quota = client.DescribeImageQuota(req(models.DescribeImageQuotaRequest, zoneIds=["HKG-A"])).images[0]

@@ -75,6 +75,7 @@ def _raw_request(emulator, action: str, body: bytes) -> bytes:
 
 
 def test_lost_response_applies_then_closes_without_a_byte(emulator):
+    emulator.backend.transition_seconds = 3600  # STOPPING however late the check below comes
     emulator.set_faults(["StopInstances:lost_response:1"])
     web = instance_id(emulator, "web-hkg-01")
     received = _raw_request(emulator, "StopInstances", f'{{"instanceIds": ["{web}"]}}'.encode())
@@ -83,6 +84,7 @@ def test_lost_response_applies_then_closes_without_a_byte(emulator):
 
 
 def test_lost_response_with_httpx_and_the_sdk(emulator):
+    emulator.backend.transition_seconds = 3600  # CREATING however late the check below comes
     emulator.set_faults(["CreateImage:lost_response:1"])
     build = instance_id(emulator, "build-hkg-01")
     with pytest.raises(httpx.RemoteProtocolError):
@@ -116,8 +118,10 @@ def test_latency_is_added_and_concurrent_requests_overlap():
         assert bearer_post(emulator, "DescribeZones").status_code == 200
         assert time.perf_counter() - started >= 0.3
         started = time.perf_counter()
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda _: bearer_post(emulator, "DescribeZones").status_code, range(8)))
+        # one client for the eight (httpx.Client builds its TLS settings when made: eight of those would spend
+        # a loaded machine's CPU inside the measurement); its pool opens a connection per concurrent request
+        with httpx.Client() as client, concurrent.futures.ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda _: bearer_post(emulator, "DescribeZones", client=client).status_code, range(8)))
         elapsed = time.perf_counter() - started
         assert statuses == [200] * 8
         assert elapsed < 8 * 0.3 / 2, f"8 requests with 300 ms latency took {elapsed:.2f} s: they did not overlap"
@@ -133,16 +137,17 @@ def test_faults_given_at_start_and_reset(emulator):
 
 
 def test_late_drops_the_connection_now_and_applies_the_request_later():
-    with start_emulator(transition_seconds=60, late_seconds=0.4, faults=["CreateImage:late:1"]) as emulator:
+    # the late request lands on a timer (real time, no clock to move): a second, so a slow POST is not "late" too
+    with start_emulator(transition_seconds=60, late_seconds=1.0, faults=["CreateImage:late:1"]) as emulator:
         build = instance_id(emulator, "build-hkg-01")
         started = time.monotonic()
         with pytest.raises(httpx.RemoteProtocolError):
             bearer_post(emulator, "CreateImage", {"instanceId": build, "imageName": "on-its-way"})
-        assert time.monotonic() - started < 0.4
+        assert time.monotonic() - started < 1.0
         assert not [i for i in emulator.backend.images.values() if i.image_name == "on-its-way"]  # not yet
         assert emulator.backend.instances[build].status == "STOPPED"
         emulator.backend.land_late_requests()
-        assert time.monotonic() - started >= 0.4
+        assert time.monotonic() - started >= 1.0
         [landed] = [i for i in emulator.backend.images.values() if i.image_name == "on-its-way"]
         assert landed.status == "CREATING" and emulator.backend.instances[build].status == "IMAGING"
 

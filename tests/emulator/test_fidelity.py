@@ -29,11 +29,13 @@ def test_describe_image_answers_public_and_custom_images(emulator) -> None:
 
 
 def test_the_unavailable_fault_makes_the_next_image_fail(emulator) -> None:
+    emulator.backend.transition_seconds = 3600  # CREATING until the test moves the clock
     emulator.set_faults(["CreateImage:unavailable:1"])
     build = emulator.backend.instance_named("build-hkg-01")
     with client_for(emulator) as client:
         image_id = client.create_image(build.instance_id, "doomed").image_id  # the request itself succeeds
         assert client.describe_image(image_id).image_status == "CREATING"
+        emulator.backend.advance(3600)
         wait_for(lambda: client.describe_image(image_id).image_status == "UNAVAILABLE")
         statuses = {s.instance_id: s.instance_status for s in client.list_instance_statuses([build.instance_id])}
         assert statuses == {build.instance_id: "STOPPED"}  # the instance is free again

@@ -45,6 +45,7 @@ def test_sync_client_full_image_cycle(emulator):
 
         client.stop_instances([web.instance_id])
         wait_for(lambda: client.describe_instances_status([web.instance_id]).items[0].instance_status == "STOPPED")
+        emulator.backend.transition_seconds = 3600  # the image is CREATING until the test moves the clock
         created = client.create_image(build.instance_id, "client-e2e", "made by our client")
         assert created.image_id.startswith("img-")
 
@@ -52,6 +53,7 @@ def test_sync_client_full_image_cycle(emulator):
             return client.describe_images("HKG-A", image_ids=[created.image_id]).items[0]
 
         assert image().image_status == "CREATING" and image().zone_id == "HKG-A"
+        emulator.backend.advance(3600)
         wait_for(lambda: image().image_status == "AVAILABLE")
         assert image().image_size == 60
         quota = {q.zone_id: q for q in client.describe_image_quota(["HKG-A"])}["HKG-A"]
@@ -127,6 +129,7 @@ def test_sync_client_under_faults(emulator):
 
 
 async def test_async_client_end_to_end(emulator):
+    emulator.backend.transition_seconds = 3600  # CREATING (the disk IMAGING) until the test moves the clock
     credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
     async with AsyncZenlayerClient(credentials, base_url=emulator.url, sleep=_no_sleep, api_version="2026-04-01") as client:
         zones = await client.describe_zones(["HKG-A"])
@@ -138,7 +141,7 @@ async def test_async_client_end_to_end(emulator):
         with pytest.raises(InvalidState) as info:
             await client.create_image(instances["db-hkg-01"].instance_id, "again")
         assert info.value.code == errors.UNSUPPORTED_OPERATION_DISK_MAKING_IMAGE
-        emulator.backend.advance(10)
+        emulator.backend.advance(3600)
         page = await client.describe_images("HKG-A", image_ids=[created.image_id])
         assert page.items[0].image_status == "AVAILABLE"
         statuses = await client.list_instance_statuses()

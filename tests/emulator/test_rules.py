@@ -135,12 +135,14 @@ def test_duplicate_name_in_a_zone_but_not_across_zones(emulator):
 
 def test_image_lifecycle_and_instance_imaging(emulator):
     client, models = sdk(emulator)
+    emulator.backend.transition_seconds = 3600  # CREATING / IMAGING until the test moves the clock
     image_id = create(client, models, emulator, "build-hkg-01", "cycle").imageId
     backend = emulator.backend
     assert backend.images[image_id].status == "CREATING"
     assert backend.instance_named("build-hkg-01").status == "IMAGING"
     start = sdk_error(lambda: call(client, models, "StartInstances", instanceIds=[instance_id(emulator, "build-hkg-01")]))
     assert start.code == errors.OPERATION_DENIED_INSTANCE_NOT_STOPPED
+    backend.advance(3600)
     wait_for(lambda: backend.images[image_id].status == "AVAILABLE")
     assert backend.instance_named("build-hkg-01").status == "STOPPED"
     assert backend.images[image_id].size_gb == backend.instance_named("build-hkg-01").system_disk_size == 60

@@ -108,6 +108,7 @@ def test_describe_instances_status(emulator, version):
 def test_stop_then_start_walks_the_power_lifecycle(emulator, version):
     client, models = sdk(emulator, version)
     web = instance_id(emulator, "web-hkg-01")
+    emulator.backend.transition_seconds = 3600  # STOPPING / BOOTING until the test moves the clock
 
     def status() -> str:
         return call(client, models, "DescribeInstancesStatus", instanceIds=[web]).dataSet[0].instanceStatus
@@ -115,9 +116,11 @@ def test_stop_then_start_walks_the_power_lifecycle(emulator, version):
     answer = call(client, models, "StopInstances", instanceIds=[web], forceShutdown=False)
     assert answer.requestId
     assert status() == "STOPPING"
+    emulator.backend.advance(3600)
     wait_for(lambda: status() == "STOPPED")
     call(client, models, "StartInstances", instanceIds=[web])
     assert status() == "BOOTING"
+    emulator.backend.advance(3600)
     wait_for(lambda: status() == "RUNNING")
 
 
@@ -162,6 +165,7 @@ def test_describe_image_quota(emulator, version):
 def test_create_modify_delete_image(emulator, version):
     client, models = sdk(emulator, version)
     build = instance_id(emulator, "build-hkg-01")
+    emulator.backend.transition_seconds = 3600  # CREATING until the test moves the clock
     created = call(client, models, "CreateImage", instanceId=build, imageName="build-base",
                    imageDescription="Build server base")
     assert re.fullmatch(r"img-[A-Za-z0-9]{25}", created.imageId) and created.requestId
@@ -172,6 +176,7 @@ def test_create_modify_delete_image(emulator, version):
     first = image()
     assert (first.imageStatus, first.imageType, first.imageSize) == ("CREATING", "CUSTOM_IMAGE", "60")
     assert first.imageDescription == "Build server base" and first.osType == "linux"
+    emulator.backend.advance(3600)
     wait_for(lambda: image().imageStatus == "AVAILABLE")
     call(client, models, "ModifyImagesAttributes", imageIds=[created.imageId], imageName="build-base-v2",
          imageDescription="renamed")

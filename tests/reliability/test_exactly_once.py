@@ -56,14 +56,28 @@ NO_TRANSIENT_RETRIES = replace(FAST_RETRIES, max_transient_retries=0)
 CLIENT_TIMEOUT = 0.5
 
 
+def made_once_followed(backend) -> None:
+    """An image is made (the clock jumps) only once a run follows it by id (the wait's DescribeImages): until
+    then the instance is IMAGING, the evidence that the image is this intent's, however slow the lookups after
+    a lost answer are (as on the real API, where an image takes minutes). With 0.2 s on the wall clock a slow
+    lookup found the instance STOPPED again, and the image could not be adopted."""
+    original = backend.describe_images
+
+    def describe_images(zone_id, filters=None, *args, **kwargs):  # noqa: ANN001, ANN202
+        if (filters or {}).get("imageIds"):
+            backend.advance(3600)
+        return original(zone_id, filters, *args, **kwargs)
+
+    backend.describe_images = describe_images
+
+
 @pytest.fixture
 def faulty(monkeypatch):
     monkeypatch.setattr(reconcile, "RECONCILE_LOOKUPS", 2)  # a second failed lookup: outcome unknown
     monkeypatch.setattr(reconcile, "SETTLE_MARGIN_SECONDS", 0.2)
-    # images take 0.2 s: long enough to see the instance IMAGING right after a lost answer (as on the real API,
-    # where it takes minutes), the evidence that the image is this intent's
-    with start_emulator(transition_seconds=0.2, faults=FAULTS) as emulator:
+    with start_emulator(transition_seconds=3600, faults=FAULTS) as emulator:
         allow_duplicate_names(emulator.backend)
+        made_once_followed(emulator.backend)
         yield emulator
 
 
@@ -119,7 +133,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, tmp_
                 assert made == [] and custom_images_named(backend, name) == [], f"{name}: {final_error!r}"
                 assert entry is None or entry.outcome == NOT_MADE  # nothing sent, or sent and proven not made
                 tally["refused"] += 1
-            backend.advance(1)  # CREATING -> AVAILABLE, then free the quota slot
+            backend.advance(3600)  # CREATING -> AVAILABLE (an image no run followed), then free the quota slot
             if made:
                 backend.delete_images(made)
             if journal.open_intent(client.base_url, instance_id, name) is not None:  # an adopted image still followed
@@ -141,7 +155,7 @@ async def test_a_blind_resend_would_be_caught(faulty):
         for _ in range(2):
             with pytest.raises(ZenlayerError):
                 await client.create_image(build, "resent")
-            faulty.backend.advance(1)  # the instance is STOPPED again
+            faulty.backend.advance(3600)  # the instance is STOPPED again
     assert len(creates.images_for("resent")) == 2
     assert blind_resends(transport.log) == [1]
 

@@ -32,7 +32,14 @@ async def test_running_instance_blocks_submit_until_stopped_through_the_form(con
     assert controller.preflight.check("power_state").fix == "stop_instance"
     assert await controller.submit() is None
     seen: list[str] = []
-    controller.observe(lambda _change: seen.append(controller.selected_instance.instance_status), "instances")
+    emulator.backend.transition_seconds = 3600  # STOPPING until the form has shown it (then the clock moves)
+
+    def shown(_change) -> None:
+        seen.append(controller.selected_instance.instance_status)
+        if seen[-1] == "STOPPING":
+            emulator.backend.advance(3600)
+
+    controller.observe(shown, "instances")
     controller.request_stop()
     assert controller.confirming_stop
     await controller.confirm_stop()

@@ -52,10 +52,12 @@ async def test_the_checklist_stays_green_during_its_own_create(controller, emula
             failures.extend(c.key for c in controller.preflight.failures)
 
     controller.observe(seen, ["inventory", "progress", "instances"])
+    emulator.backend.transition_seconds = 3600  # its own image is CREATING until the test moves the clock
     task = controller.tasks.spawn(controller.submit())
     await until(lambda: controller.inventory.quota_for("SEL-A").count == 5)  # the reload that lists it has landed
     assert "app-base-v4" in controller.inventory.image_names_in("SEL-A") and controller.creating
     assert controller.preflight.ok and failures == []
+    emulator.backend.advance(3600)  # the image is made
     await task
     assert failures == []
     # afterwards the checks are judged on the account as it now is: SEL-A is full
