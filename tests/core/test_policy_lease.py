@@ -192,3 +192,27 @@ def test_a_version_2_ledger_gains_leases_and_keeps_only_the_newest_unfinished_ru
     with pytest.raises(sa.exc.IntegrityError):  # the index now stands
         ledger._write(schema.policy_runs.insert().values(run_id="3" * 32, policy="nightly", account="acct",
                                                          name_prefix="nightly", stamp="z", started_at=now_text(), who="x"))
+
+
+def test_an_apply_whose_run_was_taken_over_deletes_nothing_more(mock_emulator, tmp_path):
+    """A fence: the heartbeat stalled (a laptop asleep), another apply took the run over; the first one wakes after
+    its image is AVAILABLE and must not delete the old images the other apply is now rotating."""
+    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    client = mock_emulator.client()
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    policy = zw.Policy("nightly", keep=1, instance_ids=(build,))
+    first = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
+    images_after_first = set(mock_emulator.backend.images)
+
+    def taken_over(_instance: str, phase: str) -> None:
+        if phase == "created":  # another apply's take-over, as the database would record it
+            ledger._write(schema.policy_runs.update().where(schema.policy_runs.c.finished_at.is_(None))
+                          .values(owner="c" * 32, owner_host="other-host", heartbeat_at=now_text()))
+
+    second = zw.apply_rotation(client, policy, ledger, on_step=taken_over, poll_interval=FAST)
+    [result] = second.results
+    assert result.result == "failed" and "taken over by another apply" in result.reason and "deleted nothing" in result.reason
+    assert first.results[0].image_id in mock_emulator.backend.images  # the old image is still there
+    assert len(set(mock_emulator.backend.images) - images_after_first) == 1  # the new one, made once
+    [unfinished] = [r for r in runs(ledger, account_of(client), "nightly") if r.finished_at is None]
+    assert unfinished.owner == "c" * 32  # left to the apply that holds it; its steps were not overwritten

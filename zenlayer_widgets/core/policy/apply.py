@@ -26,7 +26,7 @@ from ..ledger import Ledger, account_of, ledger_for
 from ..ledger.records import current_run
 from ..restart import pending_restart
 from ..sync import AnyClient, async_side
-from .lease import claim_run, holding
+from .lease import LeaseLost, claim_run, ensure_held, holding
 from .model import Policy
 from .naming import next_name, stamp_of
 from .plan import CREATE, FAIL, decide, select_instances, zone_state
@@ -163,6 +163,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     deleted: list[str] = []
     if item.delete_first and item.made is None:  # the documented window with one image fewer
         oldest = item.deletes[0]
+        ensure_held(ledger, run)
         await delete_image_async(client, oldest.image_id, zone_id=zone, image_name=oldest.image_name, ledger=ledger)
         deleted.append(oldest.image_id)
         save_step(ledger, run, instance.instance_id, zone, PLANNED, deleted=deleted)
@@ -179,6 +180,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     mine = sorted((owned[i.image_id] for i in images if i.image_id in owned and i.image_id != image_id
                    and owned[i.image_id].instance_id == instance.instance_id), key=lambda o: (o.made_at, o.image_id))
     for old in mine[:max(0, len(mine) - (policy.keep - 1))]:
+        ensure_held(ledger, run)  # a fence: an apply that lost its run to another deletes nothing
         await delete_image_async(client, old.image_id, zone_id=zone, image_name=old.image_name, ledger=ledger)
         deleted.append(old.image_id)
         save_step(ledger, run, instance.instance_id, zone, CREATED, deleted=deleted)
@@ -236,7 +238,8 @@ async def _apply_run(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger
                                            poll_interval))
                 except (ZenlayerError, TimeoutError, ValueError) as error:
                     reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-                    save_step(ledger, run, instance.instance_id, instance.zone_id, FAILED, reason=reason)
+                    if not isinstance(error, LeaseLost):  # the run's steps are the other apply's now
+                        save_step(ledger, run, instance.instance_id, instance.zone_id, FAILED, reason=reason)
                     done.append(Result(instance.instance_id, instance.zone_id, FAILED, reason=reason))
         return done
 

@@ -109,6 +109,21 @@ def _beat(ledger: Ledger, run: Run) -> bool:
     return result.rowcount == 1
 
 
+class LeaseLost(ZenlayerError):
+    """Another apply took this run over (its heartbeat had stalled past the lease); this one deletes nothing more."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        super().__init__(f"Run {run.run_id[:8]} of policy {run.policy} was taken over by another apply (this one's "
+                         f"heartbeat had stalled past {LEASE_SECONDS:.0f} s); it deleted nothing more.")
+
+
+def ensure_held(ledger: Ledger, run: Run) -> None:
+    """Before a delete: renew the lease, or :class:`LeaseLost` when another apply holds the run now (a fence)."""
+    if run.owner is not None and not _beat(ledger, run):
+        raise LeaseLost(run)
+
+
 @asynccontextmanager
 async def holding(ledger: Ledger, run: Run) -> AsyncIterator[Run]:
     """Keep ``run``'s lease alive (a heartbeat every :data:`HEARTBEAT_SECONDS`) while the block runs; released after."""
