@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,13 +21,30 @@ def _prepare_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout = 15000")
         if engine.url.database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _journal_mode_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+
+
+def _journal_mode_wal(cursor: Any, timeout: float = 15.0) -> None:
+    """``PRAGMA journal_mode = WAL``, tried again while the file is locked (up to the busy timeout).
+
+    Switching a new file to WAL needs a lock SQLite does not wait for with the busy timeout: while another
+    connection holds a write transaction (two kernels opening a new ledger at once, the other one migrating),
+    it fails at once with "database is locked"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def sqlite_file_url(path: str | os.PathLike[str]) -> str:
