@@ -193,3 +193,27 @@ def test_two_hundred_thousand_intents_do_not_slow_a_create(ledger, capsys):
         print(f"\n[{ledger.engine.dialect.name}] ledger calls of one create: {empty * 1000:.1f} ms empty, "
               f"{full * 1000:.1f} ms with 200,000 intents")
     assert full < max(5 * empty, 0.05), (empty, full)
+
+
+def test_a_new_sqlite_ledger_opens_while_another_connection_is_writing_to_it(tmp_path):
+    """Two kernels opening a new ledger file at once: while one migrates (a write transaction), the other's switch
+    of the file to WAL needs a lock SQLite's busy timeout does not wait for ("database is locked" at once: a
+    LedgerError, and the create refused). The switch is tried again until the writer is done."""
+    import sqlite3
+    import threading
+
+    from zenlayer_widgets.core.ledger.engine import sqlite_file_url
+
+    path = tmp_path / "ledger.sqlite3"
+    sqlite_file_url(path)  # the new, empty file
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # the other kernel, mid-migration
+    done = threading.Timer(0.3, other.execute, ("COMMIT",))
+    done.start()
+    try:
+        opened = Ledger(path)
+    finally:
+        done.join()
+        other.close()
+    assert opened.version == migrations.LATEST
+    opened.close()

@@ -25,9 +25,11 @@ def studio_for(controller) -> ImageStudio:
 async def test_a_name_typed_while_a_create_runs_survives_its_end(controller, emulator):
     controller.select(ids_by_name(emulator)["build-hkg-01"])
     controller.set_name("build-base-1")
+    emulator.backend.transition_seconds = 3600  # still being made when the next name is typed
     task = controller.tasks.spawn(controller.submit())
     await until(lambda: controller.progress is not None and controller.progress.image_id)
     controller.set_name("build-base-2")  # the next image's name, typed while the first one is made
+    emulator.backend.advance(3600)  # now it is made
     await task
     assert controller.progress.status == "AVAILABLE" and controller.progress.image_name == "build-base-1"
     assert controller.image_name == "build-base-2"
