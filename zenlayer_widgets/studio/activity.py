@@ -20,7 +20,7 @@ import traitlets as T
 from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
 from ..core.ledger.records import parse_time
 from ..core.policy.lease import held_by_another
-from ..core.policy.records import RunSummary, runs, summarize
+from ..core.policy.records import RunSummary, summaries
 from ..core.restart import stopped_at_of
 
 #: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
@@ -117,14 +117,14 @@ class Activity(T.HasTraits):
             ledger, account = ledger_for(client), account_of(client)
             kinds = [self.kind] if self.kind and self.kind != POLICY else None
             actions = ledger.history(account, kinds=kinds, instance_id=instance or None, limit=self.limit)
-            summaries = [summarize(ledger, run) for run in runs(ledger, account)[:self.limit]] if kinds is None else []
+            runs = summaries(ledger, account, limit=self.limit) if kinds is None else []
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.error = f"The activity could not be read from the ledger ({type(error).__name__})."
             return
         if self.kind == POLICY:
             actions = [action for action in actions if action.run_id]
         self.error = ""
-        self.rows = grouped_rows(actions, summaries, instance_id=instance)
+        self.rows = grouped_rows(actions, runs, instance_id=instance)
 
     def owed_restarts(self) -> list[str]:
         """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""

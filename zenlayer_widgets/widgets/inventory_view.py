@@ -10,6 +10,7 @@ from ..api.models import Image
 from ..core.inventory import Inventory
 from ..rules import zone_supports_images
 from ..studio.controller import StudioController
+from .controls import button
 from .lifecycle import close_tree
 from .name_field import ImageDescriptionField, ImageNameField
 from .render import badge, css_token, quota_bar, zone_title
@@ -39,12 +40,6 @@ def _cells(image: Image) -> str:
     return f'<div class="zw-image-cells-row" title="{html.escape(whole, quote=True)}">' + "".join(parts) + "</div>"
 
 
-def _button(description: str, css: str, **kwargs: object) -> W.Button:
-    button = W.Button(description=description, layout=W.Layout(width="auto"), **kwargs)
-    button.add_class(css)
-    return button
-
-
 class ImageRow(W.VBox):
     """One custom image: its cells, Edit and Delete; the editor, the delete question and the feedback under it.
 
@@ -57,14 +52,14 @@ class ImageRow(W.VBox):
         self.image = image
         self.cells = W.HTML()
         self.cells.add_class("zw-image-cells")
-        self.edit_button = _button("Edit", "zw-edit-image", icon="pencil", tooltip="Rename or describe this image")
-        self.delete_button = _button("Delete", "zw-delete-image", icon="trash", tooltip="Delete this image")
+        self.edit_button = button("Edit", "zw-edit-image", icon="pencil", tooltip="Rename or describe this image")
+        self.delete_button = button("Delete", "zw-delete-image", icon="trash", tooltip="Delete this image")
         self.line = W.HBox([self.cells, self.edit_button, self.delete_button])
         self.line.add_class("zw-image-line")
         self.question = W.HTML()
         self.question.add_class("zw-delete-question")
-        self.confirm_button = _button("Delete image", "zw-confirm-delete", button_style="danger")
-        self.cancel_delete_button = _button("Cancel", "zw-cancel-delete")
+        self.confirm_button = button("Delete image", "zw-confirm-delete", button_style="danger")
+        self.cancel_delete_button = button("Cancel", "zw-cancel-delete")
         self.confirm_box = W.HBox([self.question, self.confirm_button, self.cancel_delete_button])
         self.confirm_box.add_class("zw-delete-confirm")
         # the editor is made on the first Edit and is in the page only while open (one name field per page otherwise)
@@ -88,8 +83,8 @@ class ImageRow(W.VBox):
     def _make_editor(self) -> W.VBox:
         self.name = ImageNameField(label="New name")
         self.description = ImageDescriptionField()
-        self.save_button = _button("Save", "zw-save-image", button_style="primary")
-        self.cancel_edit_button = _button("Cancel", "zw-cancel-edit")
+        self.save_button = button("Save", "zw-save-image", button_style="primary")
+        self.cancel_edit_button = button("Cancel", "zw-cancel-edit")
         self.cancel_edit_button.on_click(lambda _: self.controller.cancel_edit())
         self.save_button.on_click(lambda _: self._save())
         editor = W.VBox([self.name, self.description, W.HBox([self.save_button, self.cancel_edit_button])])

@@ -12,6 +12,7 @@ import pandas as pd
 import traitlets
 
 from ..studio.rotation import Rotation, plural
+from .controls import button
 from .render import frame_table
 from .styles import StyleSheet
 
@@ -79,12 +80,6 @@ def _line(css: str, text: str) -> str:
     return f'<div class="{css}">{html.escape(text)}</div>' if text else ""
 
 
-def _button(description: str, css: str, **kwargs: Any) -> W.Button:
-    button = W.Button(description=description, layout=W.Layout(width="auto"), **kwargs)
-    button.add_class(css)
-    return button
-
-
 class RotationView(W.VBox):
     """Name prefix, keep, instances and the three choices; Preview; Apply… -> Confirm / Cancel; plan, progress, outcome."""
 
@@ -101,13 +96,13 @@ class RotationView(W.VBox):
         self.start_after = W.Checkbox(description="Start the instances it stopped again", indent=False, layout=W.Layout(width="auto"))
         self.delete_first = W.Checkbox(description="Zone full: delete this policy's oldest image before the create (one image "
                                        "fewer meanwhile)", indent=False, layout=W.Layout(width="auto"))
-        self.preview_button = _button("Preview", "zw-rotation-preview", icon="eye", button_style="primary",
+        self.preview_button = button("Preview", "zw-rotation-preview", icon="eye", button_style="primary",
                                       tooltip="Show what a run would do (changes nothing)")
-        self.apply_button = _button("Apply…", "zw-rotation-apply", icon="play", button_style="warning")
+        self.apply_button = button("Apply…", "zw-rotation-apply", icon="play", button_style="warning")
         self.question = W.HTML()
         self.question.add_class("zw-rotation-question")
-        self.confirm_button = _button("Confirm", "zw-rotation-confirm", button_style="danger")
-        self.cancel_button = _button("Cancel", "zw-rotation-cancel")
+        self.confirm_button = button("Confirm", "zw-rotation-confirm", button_style="danger")
+        self.cancel_button = button("Cancel", "zw-rotation-cancel")
         self.confirm_box = W.HBox([self.question, self.confirm_button, self.cancel_button])
         self.confirm_box.add_class("zw-rotation-confirm-box")
         self.status = W.HTML()

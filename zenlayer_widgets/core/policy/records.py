@@ -98,10 +98,10 @@ def get_run(ledger: Ledger, run_id: str) -> Run | None:
     return Run(**rows[0]._mapping) if rows else None
 
 
-def runs(ledger: Ledger, account: str | None = None, policy: str | None = None) -> list[Run]:
-    """Runs, newest first."""
+def runs(ledger: Ledger, account: str | None = None, policy: str | None = None, *, limit: int | None = None) -> list[Run]:
+    """Runs, newest first (the ``limit`` newest)."""
     t = tables.policy_runs.c
-    query = sa.select(tables.policy_runs).order_by(t.started_at.desc())
+    query = sa.select(tables.policy_runs).order_by(t.started_at.desc()).limit(limit)
     if account is not None:
         query = query.where(t.account == account)
     if policy is not None:
@@ -166,8 +166,20 @@ class RunSummary:
         return f"{made}, {gone}, {self.skipped} skipped, {self.failed} failed, of {len(self.instances)} instances"
 
 
-def summarize(ledger: Ledger, run: Run) -> RunSummary:
-    steps = sorted(steps_of(ledger, run.run_id).values(), key=lambda s: (s.zone_id, s.instance_id))
+def summaries(ledger: Ledger, account: str | None = None, policy: str | None = None, *,
+              limit: int | None = None) -> list[RunSummary]:
+    """What each run did, newest first, from two queries (the runs, then all their steps)."""
+    chosen = runs(ledger, account, policy, limit=limit)
+    t = tables.policy_steps.c
+    by_run: dict[str, list[Step]] = {run.run_id: [] for run in chosen}
+    if chosen:
+        for row in ledger._read(sa.select(tables.policy_steps).where(t.run_id.in_(list(by_run)))):
+            by_run[row.run_id].append(Step(**row._mapping))
+    return [_summary(run, by_run[run.run_id]) for run in chosen]
+
+
+def _summary(run: Run, steps: list[Step]) -> RunSummary:
+    steps = sorted(steps, key=lambda s: (s.zone_id, s.instance_id))
     return RunSummary(
         run, tuple(s.instance_id for s in steps), tuple(sorted({s.zone_id for s in steps})),
         tuple(s.image_name or "" for s in steps if s.state in (CREATED, DONE) and s.image_id),
@@ -180,8 +192,8 @@ def runs_frame(ledger: Ledger, account: str | None = None, policy: str | None = 
     import pandas as pd
 
     rows = []
-    for run in runs(ledger, account, policy):
-        done = summarize(ledger, run)
+    for done in summaries(ledger, account, policy):
+        run = done.run
         rows.append({
             "started": run.started_at, "finished": run.finished_at or "(unfinished: the next run resumes it)",
             "policy": run.policy, "outcome": run.outcome or "", "created": ", ".join(done.created),
