@@ -240,3 +240,30 @@ async def test_reloads_with_changed_images_leave_no_widgets_behind(controller, c
     assert counts[1:] == [counts[1]] * 4, counts  # after the first reload: not one widget more per reload
     W.Widget.get_manager_state()  # every live widget serializable: no box points at a closed row
     studio.close()
+
+
+async def test_loading_and_reloads_close_no_page_module_widget(aclient, client, emulator, monkeypatch):
+    """anywidget's page code throws "Failed to initialize model" for a model closed before its module loaded (seen
+    in CI on a busy machine: the inventory's "Loading…" stylesheet, closed when the images arrived). From the
+    first render to reloads that change the images, the studio closes no anywidget-backed widget."""
+    import anywidget
+
+    closed: list[str] = []
+    original = anywidget.AnyWidget.close
+    monkeypatch.setattr(anywidget.AnyWidget, "close", lambda self: (closed.append(type(self).__name__), original(self))[1])
+    from zenlayer_widgets.studio.controller import StudioController
+
+    controller = StudioController(aclient, poll_interval=0.05, auto_refresh_seconds=0.2)
+    studio = await studio_for(controller)  # the inventory shows "Loading…"
+    assert "Loading" in studio.inventory.children[0].value
+    await controller.refresh()  # the images arrive
+    build = ids_by_name(emulator)["build-hkg-01"]
+    made = client.create_image(build, "module-check")
+    emulator.backend.advance(60)
+    await controller.refresh()  # a new row
+    client.delete_images([made.image_id])
+    await controller.refresh()  # that row gone
+    assert "module-check" not in str([row.image.image_name for row in studio.inventory.rows.values()])
+    assert closed == []
+    studio.close()
+    controller.close()

@@ -138,6 +138,9 @@ class InventoryView(W.VBox):
         self.controller = controller
         self.rows: dict[str, ImageRow] = {}  # kept across reloads, so an open editor keeps what was typed
         self._scaffold: list[W.Widget] = []  # the last render's boxes and headings: closed by the next one
+        # one for the view's life: anywidget's page code reports "Failed to initialize model" for a model closed
+        # before its module loaded, which a stylesheet made per render and closed by the next one can be
+        self.stylesheet = StyleSheet()
         controller.observe(self._inventory_changed, "inventory")
         controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming"])
         self.render()
@@ -167,9 +170,9 @@ class InventoryView(W.VBox):
             return widget
 
         if inventory is None:
-            self._replace([new(W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")), new(StyleSheet())], made)
+            self._replace([new(W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")), self.stylesheet], made)
             return
-        rows: list[W.Widget] = [new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")), new(StyleSheet())]
+        rows: list[W.Widget] = [new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")), self.stylesheet]
         listed: set[str] = set()
         head = "".join(f'<span class="zw-cell {css}">{html.escape(label)}</span>' for label, css in IMAGE_ROW_COLUMNS)
         for zone in inventory.zones:
