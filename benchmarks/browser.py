@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from tests.browser.harness.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
-from tests.browser.harness.jupyter_env import isolated_env
+from tests.browser.harness.jupyter_env import isolated_env, stop_sandboxes
 from tests.browser.harness.servers import LabServer, start_lab
 
 from .common import REPO
@@ -84,7 +84,8 @@ def lab_session(server_env: Mapping[str, str] | None = None) -> Iterator[LabSess
     """A JupyterLab (kernels see ``server_env``) and a fresh Chromium page watching long tasks."""
     with tempfile.TemporaryDirectory(prefix="zw-bench-") as tmp:
         base = Path(tmp)
-        env = isolated_env(base / "env", {**KERNEL_ENV, **(server_env or {})})
+        sandboxes = base / "sandboxes"  # each notebook's sandbox goes next to this one (never the user's)
+        env = isolated_env(base / "env", {**KERNEL_ENV, "ZENLAYER_SANDBOX_DIR": str(sandboxes / "session"), **(server_env or {})})
         root = base / "root"
         root.mkdir()
         lab = start_lab(root, env, base / "lab.log")
@@ -101,3 +102,4 @@ def lab_session(server_env: Mapping[str, str] | None = None) -> Iterator[LabSess
                     browser.close()
         finally:
             lab.stop()
+            stop_sandboxes(sandboxes)

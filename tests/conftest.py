@@ -53,14 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_ENV] = (patch, home)
 
 
-def stop_sandboxes(root: Path) -> int:
-    """Stop every sandbox server whose state file is under ``root``; how many were running."""
-    from zenlayer_widgets.emulator.sandbox import STATE_FILE, stop_sandbox
-
-    return sum(stop_sandbox(state.parent, timeout=10) for state in root.rglob(STATE_FILE))
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
+    from browser.harness.jupyter_env import stop_sandboxes
+
     patch, home = config.stash[_ENV]
     stop_sandboxes(Path(home) / "sandboxes")
     patch.undo()

@@ -7,9 +7,12 @@ never asserted in a test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,3 +60,19 @@ def test_no_benchmark_imports_a_pytest_conftest() -> None:
         modules = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
         modules += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         assert not [m for m in modules if m.split(".")[-1] == "conftest"], path
+
+
+@pytest.mark.browser
+def test_quick_keystroke_benchmark_runs_from_a_plain_shell(tmp_path: Path) -> None:
+    """The browser benchmarks (``make bench``) from a shell with no ZENLAYER_SANDBOX_DIR, as a user's is: the
+    notebook's kernel gets a sandbox in the benchmark's temp dir (the benchmark crashed with KeyError before)."""
+    out = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "ZENLAYER_SANDBOX_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run_all", "--quick", "--only", "keystroke", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]  # 1 if the benchmark crashed
+    figures = json.loads(out.read_text())["results"]["keystroke"]["data"]
+    assert figures["keys"] == 10 and len(figures["feedback_ms"]) == 10 and not figures["missing"], figures
+

@@ -36,9 +36,12 @@ _PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcem
 def isolated_env(base: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A complete process environment whose Jupyter/IPython/XDG state lives under `base`.
 
-    `extra` is applied last, so callers can set e.g. ZENLAYER_* variables for kernels.
+    `extra` is applied last, so callers can set e.g. ZENLAYER_* variables for kernels. Without a
+    ZENLAYER_SANDBOX_DIR (the tests' session sets one), the sandbox is `base/sandboxes/session`, never the
+    user's own; stop its servers with :func:`stop_sandboxes` before `base` goes.
     """
     env = {k: v for k, v in os.environ.items() if k not in _LEAKY_VARS}
+    env.setdefault("ZENLAYER_SANDBOX_DIR", str(base / "sandboxes" / "session"))
     for var, sub in _DIRS.items():
         path = base / sub
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -51,6 +54,13 @@ def isolated_env(base: Path, extra: Mapping[str, str] | None = None) -> dict[str
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     env.update(extra or {})
     return env
+
+
+def stop_sandboxes(root: Path) -> int:
+    """Stop every sandbox server whose state file is under ``root``; how many were running."""
+    from zenlayer_widgets.emulator.sandbox import STATE_FILE, stop_sandbox
+
+    return sum(stop_sandbox(state.parent, timeout=10) for state in root.rglob(STATE_FILE))
 
 
 def add_kernelspec(env: Mapping[str, str], kernel_env: Mapping[str, str]) -> str:
