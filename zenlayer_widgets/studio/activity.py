@@ -21,7 +21,7 @@ from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
 from ..core.ledger.records import parse_time
 from ..core.policy.lease import held_by_another
 from ..core.policy.records import RunSummary, summaries
-from ..core.restart import stopped_at_of
+from ..core.restart import PLANNED, stopped_at_of
 
 #: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
 COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who"]
@@ -63,9 +63,30 @@ def run_row(summary: RunSummary) -> dict[str, Any]:
             "text": f"Policy {run.policy} · {run_state(summary)} · {summary.text()}"}
 
 
+def latest_of_each(actions: list[Action]) -> list[Action]:
+    """One row per action, where it stands now (``actions`` newest first): a create's outcomes (submitted, then
+    available or failed) share its intent, so only the newest is kept; a start planned before a stop is dropped
+    once a later start of that instance is recorded (done, failed or planned again)."""
+    intents: set[str] = set()
+    started: set[str] = set()
+    kept: list[Action] = []
+    for action in actions:
+        if action.kind == "create" and action.intent_id:
+            if action.intent_id in intents:
+                continue
+            intents.add(action.intent_id)
+        if action.kind == "start" and action.instance_id:
+            if action.outcome == PLANNED and action.instance_id in started:
+                continue
+            started.add(action.instance_id)
+        kept.append(action)
+    return kept
+
+
 def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance_id: str = "") -> list[dict[str, Any]]:
     """Newest first: actions outside any run as they are; each run as its entry, then its actions. A run sits where
-    its latest action (or its start) puts it."""
+    its latest action (or its start) puts it. Each action is one row (:func:`latest_of_each`)."""
+    actions = latest_of_each(actions)
     known = {s.run.run_id for s in summaries}
     steps: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in known}
     entries: list[tuple[str, list[dict[str, Any]]]] = []
@@ -128,8 +149,6 @@ class Activity(T.HasTraits):
 
     def owed_restarts(self) -> list[str]:
         """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
-        from ..core.restart import PLANNED
-
         client = self._client()
         try:
             starts = ledger_for(client).history(account_of(client), kinds=["start"], limit=self.limit)
@@ -167,4 +186,4 @@ class Activity(T.HasTraits):
 
 
 __all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "POLICY", "Activity", "action_row", "downtime_seconds", "grouped_rows",
-           "run_row"]
+           "latest_of_each", "run_row"]
