@@ -81,10 +81,10 @@ def faulty(monkeypatch):
         yield emulator
 
 
-async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, tmp_path):
+async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledger_url):
     rng = random.Random(SEED)
     backend, creates = faulty.backend, log_creates(faulty.backend)
-    journal = Journal(tmp_path / "ledger.sqlite3")
+    journal = Journal(ledger_url)  # on SQLite and on the real PostgreSQL server
     transport = RecordingTransport()
     ids = ids_by_name(faulty)
     tally = {"created": 0, "adopted": 0, "unknown_reruns": 0, "refused": 0, "unknown_settled": 0}
@@ -160,7 +160,7 @@ async def test_a_blind_resend_would_be_caught(faulty):
     assert blind_resends(transport.log) == [1]
 
 
-async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, tmp_path):
+async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, ledger_url):
     """The create was applied, its answer lost, and every lookup fails: CreateOutcomeUnknown after two
     lookups, one CreateImage sent; the next run (lookups working again) adopts that image."""
     backend = faulty.backend
@@ -183,7 +183,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, tmp_
         return image
 
     backend.create_image = create_then_break_lookups
-    journal = Journal(tmp_path / "ledger.sqlite3")
+    journal = Journal(ledger_url)  # on SQLite and on the real PostgreSQL server
     transport = RecordingTransport()
     build = ids_by_name(faulty)["build-hkg-01"]
     async with async_client(faulty, transport) as client:
