@@ -48,6 +48,9 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     expect(page.locator(".zw-start-after input[type=checkbox]")).to_be_checked()  # on by default
     expect(page.locator(".zw-force-stop input[type=checkbox]")).not_to_be_checked()  # graceful unless chosen
     expect(page.locator(".zw-force-stop")).to_contain_text("only if a graceful stop hangs")
+    for choice in (".zw-start-after", ".zw-force-stop"):  # the whole explanation in view: wrapped, not cut off with "…"
+        label = page.locator(f"{choice} .widget-label-basic")
+        assert label.evaluate("l => l.scrollWidth <= l.clientWidth"), f"{choice}: its label is cut off"
     cycle.click()
 
     progress = page.locator(".zw-progress")
