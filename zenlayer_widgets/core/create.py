@@ -24,6 +24,7 @@ from ..api.errors import APIError, ConnectError, NotFound, RateLimited, Transpor
 from ..api.models import Image, Instance
 from ..api.vocabulary import STOP_INSTANCES
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+from .changes import recorded
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
     _adopted,
     _follow_recorded,
@@ -46,6 +47,7 @@ from .ledger import (
     ledger_for,
 )
 from .ledger.records import now_text
+from .power import wait_for_power_state, wait_for_power_state_async  # noqa: F401 - part of this API too
 from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
@@ -461,31 +463,6 @@ def wait_for_image(
     return run_sync(wait_for_image_async(client, progress, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress))
 
 
-async def wait_for_power_state_async(
-    client: AnyClient,
-    instance_id: str,
-    target: str,
-    *,
-    timeout: float = 600.0,
-    poll_interval: float = 1.0,
-    sleep: Sleep = asyncio.sleep,
-    on_status: Callable[[str], None] | None = None,
-) -> str:
-    """Poll DescribeInstancesStatus until the instance reaches ``target``; return it or raise TimeoutError."""
-    client = async_side(client)
-    deadline = time.monotonic() + timeout
-    while True:
-        statuses = await client.describe_instances_status([instance_id])
-        status = next((s.instance_status for s in statuses.items if s.instance_id == instance_id), "")
-        if on_status is not None:
-            on_status(status)
-        if status == target:
-            return status
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"Instance {instance_id} is still {status or 'unknown'} after {timeout:g} s (waiting for {target}).")
-        await sleep(poll_interval)
-
-
 async def stop_instance_async(
     client: AnyClient,
     instance_id: str,
@@ -508,8 +485,6 @@ async def stop_instance_async(
     if instance is None:
         raise NotFound("INVALID_INSTANCE_NOT_FOUND", f"Instance {instance_id} was not found.", action=STOP_INSTANCES)
     if instance.instance_status not in (STOPPING, STOPPED):
-        from .changes import recorded
-
         async with recorded(client, "stop", zone_id=instance.zone_id, instance_id=instance_id, ledger=ledger) as action:
             action.request_ids = await client.stop_instances([instance_id], force_shutdown=force)  # the API refuses
             # any state it cannot stop from
@@ -518,21 +493,6 @@ async def stop_instance_async(
     return await wait_for_power_state_async(
         client, instance_id, STOPPED, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_status=on_status
     )
-
-
-def wait_for_power_state(
-    client: AnyClient,
-    instance_id: str,
-    target: str,
-    *,
-    timeout: float = 600.0,
-    poll_interval: float = 1.0,
-    on_status: Callable[[str], None] | None = None,
-) -> str:
-    """:func:`wait_for_power_state_async` for synchronous code."""
-    return run_sync(wait_for_power_state_async(
-        client, instance_id, target, timeout=timeout, poll_interval=poll_interval, on_status=on_status
-    ))
 
 
 def stop_instance(

@@ -12,10 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from .._runner import run_sync
 from ..api.errors import ZenlayerError
 from ..rules import RUNNING, STOPPED
+from .changes import start_instance_async
 from .ledger import Action, Ledger, account_of, ledger_for
 from .ledger.records import now_text
+from .power import wait_for_power_state_async
+from .preflight import fetch_instance
 from .sync import AnyClient, async_side
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -79,10 +83,6 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
 
     An instance already RUNNING closes the plan as ``not_needed``. :class:`RestartFailed` says why otherwise.
     """
-    from .changes import start_instance_async
-    from .create import wait_for_power_state_async
-    from .preflight import fetch_instance
-
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     instance = await fetch_instance(client, instance_id)
@@ -109,7 +109,5 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
 def restart(client: AnyClient, instance_id: str, *, zone_id: str | None = None, stopped_at: str | None = None,
             timeout: float = 600.0, poll_interval: float = 1.0) -> str:
     """:func:`restart_async` for synchronous code."""
-    from .._runner import run_sync
-
     return run_sync(restart_async(client, instance_id, zone_id=zone_id, stopped_at=stopped_at, timeout=timeout,
                                   poll_interval=poll_interval))
