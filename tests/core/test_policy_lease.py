@@ -19,6 +19,7 @@ from shared import credentials_for, ids_by_name
 from zenlayer_widgets._runner import run_sync
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.ledger import Ledger, account_of, migrations, schema
+from zenlayer_widgets.core.ledger.ownership import live_owners
 from zenlayer_widgets.core.ledger.records import now_text
 from zenlayer_widgets.core.policy import lease
 from zenlayer_widgets.core.policy.records import runs
@@ -131,7 +132,7 @@ def test_a_run_held_on_another_host_is_busy_until_its_heartbeat_is_older_than_th
     assert run.owner != "b" * 32 and run.owner_host != "other-host"
     with pytest.raises(zw.PolicyBusy):  # now this process holds it
         lease.claim_run(ledger, account, "nightly", "nightly", "20261201T0100")
-    lease._held.discard(run.owner)
+    live_owners.discard(run.owner)
 
 
 def test_a_run_whose_process_is_gone_from_this_host_is_resumed_at_once(ledger_url):
@@ -143,7 +144,7 @@ def test_a_run_whose_process_is_gone_from_this_host_is_resumed_at_once(ledger_ur
     run_id = _unfinished_run(ledger, account, host=socket.gethostname(), pid=int(gone.stdout), heartbeat=now_text())
     run, resumed = lease.claim_run(ledger, account, "nightly", "nightly", "20261201T0100")
     assert resumed and run.run_id == run_id
-    lease._held.discard(run.owner)
+    live_owners.discard(run.owner)
 
 
 def test_every_action_of_a_run_carries_its_id_and_others_do_not(mock_emulator, tmp_path):
@@ -188,7 +189,7 @@ def test_a_version_2_ledger_gains_leases_and_keeps_only_the_newest_unfinished_ru
     assert by_id["1" * 32].outcome == "superseded" and by_id["2" * 32].finished_at is None
     run, resumed = lease.claim_run(ledger, "acct", "nightly", "nightly", "y")
     assert resumed and run.run_id == "2" * 32  # a run from before leases (no owner) is resumable
-    lease._held.discard(run.owner)
+    live_owners.discard(run.owner)
     with pytest.raises(sa.exc.IntegrityError):  # the index now stands
         ledger._write(schema.policy_runs.insert().values(run_id="3" * 32, policy="nightly", account="acct",
                                                          name_prefix="nightly", stamp="z", started_at=now_text(), who="x"))

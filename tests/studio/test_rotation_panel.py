@@ -301,6 +301,7 @@ async def test_the_view_shows_hostile_names_and_errors_as_text(controller, emula
 
 
 async def test_a_policy_another_apply_holds_is_a_clear_message_and_nothing_changes(controller, emulator, aclient):
+    from zenlayer_widgets.core.ledger.ownership import live_owners
     from zenlayer_widgets.core.policy import lease
 
     rotation = rotation_for(controller, emulator, "build-hkg-01")
@@ -312,4 +313,4 @@ async def test_a_policy_another_apply_holds_is_a_clear_message_and_nothing_chang
         assert "nightly is being applied by" in rotation.error and "changed nothing" in rotation.error
         assert account_images(emulator) == before and not rotation.applying
     finally:
-        lease._held.discard(held.owner)
+        live_owners.discard(held.owner)

@@ -28,8 +28,6 @@ from .changes import recorded
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
     _adopted,
     _follow_recorded,
-    _live_owners,
-    _new_owner,
     _notify,
     resume_intent,
     settle_intent,
@@ -46,6 +44,7 @@ from .ledger import (
     account_of,
     ledger_for,
 )
+from .ledger.ownership import new_owner, working
 from .ledger.records import now_text
 from .power import wait_for_power_state, wait_for_power_state_async  # noqa: F401 - part of this API too
 from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
@@ -190,14 +189,11 @@ async def submit_image(
     CreateImage once per intent, reconciling every unknown outcome on evidence before any resend."""
     ledger = Ledger(None) if ledger is None else ledger
     snapshot = await take_snapshot(client, instance, sleep)
-    owner = _new_owner()
+    owner = new_owner()
     entry = ledger.begin(account_of(client), instance.instance_id, instance.zone_id, image_name, description,
                          snapshot=snapshot, settle_seconds=settle_seconds(client), owner=owner)
-    _live_owners.add(owner)
-    try:
+    with working(owner):
         return await _send(client, ledger, entry, owner, sleep, on_progress)
-    finally:
-        _live_owners.discard(owner)
 
 
 async def wait_for_image_async(

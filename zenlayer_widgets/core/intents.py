@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from ..api.models import Image
 from ..rules import AVAILABLE
 from . import reconcile as _reconcile_module
 from .ledger import ADOPTED, AVAILABLE_OUTCOME, GONE, NOT_MADE, UNKNOWN, IntentConflict, Ledger, LedgerEntry, account_of, ledger_for
-from .ledger.records import parse_time
+from .ledger.ownership import at_work, new_owner, working
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, Verdict, reconcile
 from .sync import AnyClient, async_side
@@ -34,15 +33,6 @@ ProgressCallback = Callable[[ImageProgress], None]
 
 #: How long a run waits for another live run's open intent (same instance and name) before saying so.
 IN_PROGRESS_WAIT_SECONDS = 10.0
-#: This process, in every owner token it writes (an owner of this process that is no longer running is dead).
-_PROCESS = uuid.uuid4().hex[:12]
-_live_owners: set[str] = set()
-
-
-def _new_owner() -> str:
-    return _PROCESS + uuid.uuid4().hex[:20]
-
-
 def _adopted(progress: ImageProgress, image: Image) -> ImageProgress:
     return replace(progress, phase="submitted", image_id=image.image_id, status=image.image_status, adopted=True, image=image)
 
@@ -54,12 +44,7 @@ def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
 
 def _fresh(entry: LedgerEntry) -> bool:
     """Whether the run that owns ``entry`` may still be working on it (alive in this process, or a recent heartbeat)."""
-    if entry.owner.startswith(_PROCESS):
-        return entry.owner in _live_owners
-    if entry.owner_dead():
-        return False
-    age = time.time() - parse_time(entry.heartbeat_at).timestamp()
-    return age <= max(entry.settle_seconds or 0.0, 1.0)
+    return at_work(entry.owner, entry.owner_host, entry.owner_pid, entry.heartbeat_at, max(entry.settle_seconds or 0.0, 1.0))
 
 
 async def _wait_for_other_run(ledger: Ledger, entry: LedgerEntry, sleep: Sleep) -> LedgerEntry:
@@ -127,11 +112,10 @@ async def resume_intent(
         return await _follow_recorded(client, ledger, entry, progress, sleep)
     if not entry.open:
         return None
-    owner = _new_owner()
+    owner = new_owner()
     if not ledger.take_over(entry, owner):
         raise IntentConflict(ledger.get(entry.intent_id) or entry)
-    _live_owners.add(owner)
-    try:
+    with working(owner):
         if entry.sent_at is None:  # the run died before sending: nothing can land
             ledger.record(entry.intent_id, NOT_MADE)
             return None
@@ -147,8 +131,6 @@ async def resume_intent(
         progress = _adopted(progress, verdict.image)
         ledger.record_progress(entry.intent_id, progress)
         return progress
-    finally:
-        _live_owners.discard(owner)
 
 
 async def settle_intent_async(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import uuid
 import warnings
@@ -26,6 +25,7 @@ from ...rules import AVAILABLE, UNAVAILABLE
 from . import schema
 from .engine import make_engine, sqlite_file_url
 from .migrations import SchemaTooNew, migrate
+from .ownership import owner_fields
 from .records import (
     ACTION_KINDS,
     ADOPTED,
@@ -128,9 +128,8 @@ class Ledger:
         values = {
             "intent_id": uuid.uuid4().hex, "account": account, "zone_id": zone_id, "instance_id": instance_id,
             "image_name": image_name, "description": description, "is_open": True, "adopted": False,
-            "who": who_am_i(), "owner": owner or uuid.uuid4().hex, "owner_host": socket.gethostname(),
-            "owner_pid": os.getpid(), "started_at": stamp, "updated_at": stamp,
-            "heartbeat_at": stamp, "attempts": 0, "snapshot": snapshot, "settle_seconds": settle_seconds,
+            "who": who_am_i(), **owner_fields(owner or uuid.uuid4().hex, at=stamp), "started_at": stamp,
+            "updated_at": stamp, "attempts": 0, "snapshot": snapshot, "settle_seconds": settle_seconds,
         }
         try:
             self._write(schema.intents.insert().values(**values))
@@ -183,7 +182,7 @@ class Ledger:
         """Become the owner of ``entry`` if nobody has touched it since it was read (compare-and-set)."""
         t = schema.intents.c
         return self._update(entry.intent_id, t.owner == entry.owner, t.heartbeat_at == entry.heartbeat_at, t.is_open,
-                            owner=owner, owner_host=socket.gethostname(), owner_pid=os.getpid(), heartbeat_at=now_text())
+                            **owner_fields(owner))
 
     def note_evidence(self, intent_id: str, evidence: dict[str, Any]) -> None:
         """Merge what a reconcile saw into the intent (kept for the next run)."""

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,7 +21,8 @@ from sqlalchemy import exc
 from ...api.errors import ZenlayerError
 from ..ledger import Ledger
 from ..ledger import schema as tables
-from ..ledger.records import now_text, parse_time, process_gone
+from ..ledger.ownership import at_work, live_owners, new_owner, owner_fields
+from ..ledger.records import now_text
 from .records import Run, begin_run, get_run, unfinished_run
 
 log = logging.getLogger("zenlayer_widgets.core.policy")
@@ -34,9 +31,6 @@ log = logging.getLogger("zenlayer_widgets.core.policy")
 HEARTBEAT_SECONDS = 5.0
 #: A run whose heartbeat is older than this is abandoned (another apply may resume it).
 LEASE_SECONDS = 30.0
-#: This process, in every owner token it writes (a token of this process not in ``_held`` is abandoned).
-_PROCESS = uuid.uuid4().hex[:12]
-_held: set[str] = set()
 
 
 class PolicyBusy(ZenlayerError):
@@ -58,12 +52,7 @@ def held_by_another(run: Run, *, now: float | None = None) -> bool:
     """Whether a live apply (not this caller) holds ``run``."""
     if run.owner is None or run.heartbeat_at is None:  # a run written before leases existed: resumable
         return False
-    if run.owner.startswith(_PROCESS):
-        return run.owner in _held
-    if process_gone(run.owner_host, run.owner_pid):
-        return False
-    age = (time.time() if now is None else now) - parse_time(run.heartbeat_at).timestamp()
-    return age <= LEASE_SECONDS
+    return at_work(run.owner, run.owner_host, run.owner_pid, run.heartbeat_at, LEASE_SECONDS, now=now)
 
 
 def _take_over(ledger: Ledger, run: Run, owner: str) -> Run | None:
@@ -73,15 +62,14 @@ def _take_over(ledger: Ledger, run: Run, owner: str) -> Run | None:
     same_beat = t.heartbeat_at.is_(None) if run.heartbeat_at is None else t.heartbeat_at == run.heartbeat_at
     result = ledger._write(tables.policy_runs.update()
                            .where(t.run_id == run.run_id, t.finished_at.is_(None), same_owner, same_beat)
-                           .values(owner=owner, owner_host=socket.gethostname(), owner_pid=os.getpid(),
-                                   heartbeat_at=now_text()))
+                           .values(**owner_fields(owner)))
     return get_run(ledger, run.run_id) if result.rowcount == 1 else None
 
 
 def claim_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str) -> tuple[Run, bool]:
     """The run this apply works on, held by it: the policy's abandoned unfinished run (resumed: True) or a new one.
     :class:`PolicyBusy` when a live apply holds the policy's run."""
-    owner = _PROCESS + uuid.uuid4().hex[:20]
+    owner = new_owner()
     latest: Run | None = None
     for _ in range(5):  # each pass loses a race only to another apply that then holds the run
         latest = unfinished_run(ledger, account, policy)
@@ -90,13 +78,13 @@ def claim_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp
                 run = begin_run(ledger, account, policy, name_prefix, stamp, owner=owner)
             except exc.IntegrityError:  # another apply began one in between
                 continue
-            _held.add(owner)
+            live_owners.add(owner)
             return run, False
         if held_by_another(latest):
             raise PolicyBusy(latest)
         taken = _take_over(ledger, latest, owner)
         if taken is not None:
-            _held.add(owner)
+            live_owners.add(owner)
             return taken, True
     assert latest is not None
     raise PolicyBusy(latest)
@@ -147,5 +135,5 @@ async def holding(ledger: Ledger, run: Run) -> AsyncIterator[Run]:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         if run.owner is not None:
-            _held.discard(run.owner)
+            live_owners.discard(run.owner)
 

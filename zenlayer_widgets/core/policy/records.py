@@ -7,8 +7,6 @@ name) recorded that image id. The cloud keeps no provenance, so nothing else cou
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +15,7 @@ import sqlalchemy as sa
 
 from ..ledger import Ledger
 from ..ledger import schema as tables
+from ..ledger.ownership import owner_fields
 from ..ledger.records import now_text, who_am_i
 
 PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
@@ -77,9 +76,8 @@ def unfinished_run(ledger: Ledger, account: str, policy: str) -> Run | None:
 def begin_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str, *, owner: str | None = None) -> Run:
     """Insert a new unfinished run (``sqlalchemy.exc.IntegrityError`` when the policy already has one)."""
     started = now_text()
-    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, started, who=who_am_i(), owner=owner,
-              owner_host=socket.gethostname() if owner else None, owner_pid=os.getpid() if owner else None,
-              heartbeat_at=started if owner else None)
+    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, started, who=who_am_i(),
+              **(owner_fields(owner, at=started) if owner else {}))
     ledger._write(tables.policy_runs.insert().values(**run.__dict__))
     return run
 
