@@ -48,9 +48,9 @@ def accounts():
     with mock_zenlayer(access_key_id="AKPROD", transition_seconds=3600) as prod, \
             mock_zenlayer(access_key_id="AKLAB", transition_seconds=0.2) as lab:
         router = ByAccessKey({"AKPROD": prod.transport, "AKLAB": lab.transport})
-        with ZenlayerClient(Credentials("AKPROD", prod.access_key_password), base_url=ENDPOINT, transport=router) as p, \
-                ZenlayerClient(Credentials("AKLAB", lab.access_key_password), base_url=ENDPOINT, transport=router) as l:
-            yield p, l, prod
+        with ZenlayerClient(Credentials("AKPROD", prod.access_key_password), base_url=ENDPOINT, transport=router) as on_prod, \
+                ZenlayerClient(Credentials("AKLAB", lab.access_key_password), base_url=ENDPOINT, transport=router) as on_lab:
+            yield on_prod, on_lab, prod
 
 
 def test_a_lab_create_never_closes_prods_open_intent_and_histories_stay_apart(accounts, ledger_url):

@@ -7,8 +7,9 @@ Run it with that release's code first on the path (never this tree's)::
         tests/ledger/release_6a23087 [start | postgresql+psycopg://...a fresh schema's URL...]
 
 It writes ``ledger.sqlite3`` (an account's ledger), ``sandbox/ledger.sqlite3`` (the shared sandbox's) and, given
-a PostgreSQL URL whose schema is empty (``start``: a throwaway cluster of tests/pg_cluster.py), ``ledger.postgresql.sql``: a plain-SQL dump (pg_dump --inserts, the
-schema name taken out) that test_release_upgrade.py loads into a fresh schema. ``expected.json`` lists what each
+a PostgreSQL URL whose schema is empty (``start``: a throwaway cluster of tests/pg_cluster.py),
+``ledger.postgresql.sql``: a plain-SQL dump (pg_dump --inserts, the schema name taken out) that
+test_release_upgrade.py loads into a fresh schema. ``expected.json`` lists what each
 holds, so the test can prove nothing was lost.
 """
 
