@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -31,7 +32,7 @@ def _now() -> str:
 # ------------------------------------------------------------------------------ helpers for a migration
 
 
-def add_columns(connection: sa.Connection, table: str, columns: dict[str, sa.types.TypeEngine[object]]) -> None:
+def add_columns(connection: sa.Connection, table: str, columns: dict[str, sa.types.TypeEngine[Any]]) -> None:
     """``ALTER TABLE table ADD COLUMN`` each nullable column it lacks (a ledger made by a later package may
     already hold it: such ledgers were created from then-current metadata before migrations were frozen)."""
     present = {column["name"] for column in sa.inspect(connection).get_columns(table)}
