@@ -7,7 +7,9 @@ transaction (all or nothing). To add one, append
 (a private ``sa.MetaData()``) or uses the helpers below with literal names and types, and change
 ``schema.py`` to match; ``tests/ledger/test_migrations.py`` then proves that a ledger migrated from every
 earlier version equals a new one. Never edit a shipped migration: write a new one that changes the result.
-Numbers need not be contiguous (branches reserve theirs); they are applied in increasing order.
+Numbers need not be contiguous (branches reserve theirs); they are applied in increasing order, and one missing
+from ``zw_schema_version`` is applied even when a higher one is there (so keep each migration independent of
+the ones numbered after it).
 
 Versions: 1 intents, actions, legacy imports; 2 policy runs and steps; 3 policy leases; 5 (several changes in one
 transaction) the ``zw_intents_image`` index on the image id alone (5ed285b changed it without a migration) and
@@ -239,9 +241,10 @@ def migrate(engine: sa.Engine, *, up_to: int | None = None) -> int:
         if version > LATEST:
             raise SchemaTooNew(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
                                "upgrade zenlayer-widgets.")
+        applied = set(connection.execute(sa.select(_VERSIONS.c.version)).scalars())
         for number, name, apply in sorted(MIGRATIONS, key=lambda migration: migration[0]):
-            if version < number <= target:
+            if number not in applied and number <= target:  # a number skipped by an earlier build is applied late
                 apply(connection)
                 connection.execute(_VERSIONS.insert().values(version=number, name=name, applied_at=_now()))
-                version = number
-    return version
+                applied.add(number)
+    return max(applied, default=0)
