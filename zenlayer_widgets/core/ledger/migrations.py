@@ -2,10 +2,9 @@
 when that version shipped, never built from today's ``schema.py`` (which only says what the end result is).
 
 Each migration runs once and is recorded in ``zw_schema_version``; one open runs all that are due in a single
-transaction (all or nothing). To add one, append
-``(number, "what it does", function)`` to :data:`MIGRATIONS` with a function that defines its own tables
-(a private ``sa.MetaData()``) or uses the helpers below with literal names and types, and change
-``schema.py`` to match; ``tests/ledger/test_migrations.py`` then proves that a ledger migrated from every
+transaction (all or nothing). To add one, append ``(number, "what it does", function)`` to :data:`MIGRATIONS`
+with a function that defines its own tables (a private ``sa.MetaData()``) or uses the helpers below with literal
+names and types, and change ``schema.py`` to match; ``tests/ledger/test_migrations.py`` then proves that a ledger migrated from every
 earlier version equals a new one. Never edit a shipped migration: write a new one that changes the result.
 Numbers need not be contiguous (branches reserve theirs); they are applied in increasing order, and one missing
 from ``zw_schema_version`` is applied even when a higher one is there (so keep each migration independent of
@@ -19,16 +18,13 @@ the owner's process identity (``owner_process``) on intents and policy runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
+from .records import now_text
+
 Migration = tuple[int, str, Callable[[sa.Connection], None]]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
 # ------------------------------------------------------------------------------ helpers for a migration
@@ -184,7 +180,7 @@ def _v3_policy_leases(connection: sa.Connection) -> None:
     newest: set[tuple[str, str]] = set()
     for run_id, account, policy in unfinished:
         if (account, policy) in newest:
-            connection.execute(runs.update().where(runs.c.run_id == run_id).values(finished_at=_now(), outcome="superseded"))
+            connection.execute(runs.update().where(runs.c.run_id == run_id).values(finished_at=now_text(), outcome="superseded"))
         newest.add((account, policy))
     create_indexes(connection, [
         sa.Index("zw_one_unfinished_run", runs.c.account, runs.c.policy, unique=True,
@@ -245,6 +241,6 @@ def migrate(engine: sa.Engine, *, up_to: int | None = None) -> int:
         for number, name, apply in sorted(MIGRATIONS, key=lambda migration: migration[0]):
             if number not in applied and number <= target:  # a number skipped by an earlier build is applied late
                 apply(connection)
-                connection.execute(_VERSIONS.insert().values(version=number, name=name, applied_at=_now()))
+                connection.execute(_VERSIONS.insert().values(version=number, name=name, applied_at=now_text()))
                 applied.add(number)
     return max(applied, default=0)
