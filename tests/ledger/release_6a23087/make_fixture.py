@@ -81,6 +81,8 @@ def dump_postgresql(url: str, target: Path) -> None:
 
 
 def main(folder: Path, postgresql_url: str | None) -> None:
+    if Path(zw.__file__).resolve().is_relative_to(Path(__file__).resolve().parents[3]):
+        raise SystemExit(f"zenlayer_widgets comes from this tree ({zw.__file__}): put release 6a23087 first on PYTHONPATH")
     expected: dict[str, object] = {}
     os.environ["ZENLAYER_SANDBOX_DIR"] = str(folder / "sandbox")
     for path in (folder / "ledger.sqlite3", folder / "sandbox" / "ledger.sqlite3"):
