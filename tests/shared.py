@@ -12,6 +12,13 @@ def credentials_for(emulator: RunningEmulator, password: str | None = None) -> C
     return Credentials(access_key_id=emulator.access_key_id, access_key_password=password or emulator.access_key_password)
 
 
+def account_for(emulator: RunningEmulator) -> str:
+    """The ledger account a client of ``emulator`` with its key pair files rows under (endpoint + key id)."""
+    from zenlayer_widgets.core.ledger.accounts import account_name
+
+    return account_name(emulator.url, credentials_for(emulator))
+
+
 def ids_by_name(emulator: RunningEmulator) -> dict[str, str]:
     """Instance name -> instance id in the emulator's fleet (the demo fleet's names are stable)."""
     return {record.instance_name: record.instance_id for record in emulator.backend.instances.values()}

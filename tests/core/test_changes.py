@@ -9,7 +9,7 @@ from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.api.errors import APIError, ZenlayerError
 from zenlayer_widgets.core.changes import delete_image_async, rename_image_async, start_instance_async
 from zenlayer_widgets.core.create import create_image_async, stop_instance_async
-from zenlayer_widgets.core.ledger import ledger_for
+from zenlayer_widgets.core.ledger import account_of, ledger_for
 from zenlayer_widgets.emulator import start_emulator
 
 
@@ -42,7 +42,7 @@ async def test_stop_start_create_rename_delete_are_each_recorded_with_who_and_th
         await rename_image_async(client, made.image_id, "recorded-2", zone_id="HKG-A", old_name="recorded")
         await delete_image_async(client, made.image_id, zone_id="HKG-A", image_name="recorded-2")
         await start_instance_async(client, web, zone_id="HKG-A")
-        history = ledger_for(client).history(emulator.url)
+        history = ledger_for(client).history(account_of(client))
     assert [a.kind for a in history] == ["start", "delete", "rename", "create", "create", "stop"]
     assert all(a.outcome in ("done", "available", "submitted") and "@" in a.who and a.request_id for a in history)
     start, delete, rename, *_, stop = history
@@ -63,7 +63,7 @@ async def test_a_refused_or_lost_change_is_recorded_as_such(emulator):
         refused_delete = pytest.raises(APIError)
         with refused_delete:
             await delete_image_async(client, "img-does-not-exist")
-        history = ledger_for(client).history(emulator.url)
+        history = ledger_for(client).history(account_of(client))
     assert [(a.kind, a.outcome) for a in history] == [("delete", "refused"), ("start", "unknown"), ("start", "refused")]
     assert history[0].detail == "INVALID_IMAGE_NOT_FOUND" and history[2].detail == "OPERATION_DENIED_INSTANCE_NOT_STOPPED"
     assert emulator.backend.instances[build].status in ("BOOTING", "RUNNING")  # applied though its answer was lost
@@ -79,6 +79,6 @@ async def test_the_studio_records_its_delete(emulator):
         controller.request_delete(image_id)
         await controller.confirm_delete()
         controller.close()
-        [delete] = ledger_for(client).history(emulator.url, kinds=["delete"])
+        [delete] = ledger_for(client).history(account_of(client), kinds=["delete"])
     assert (delete.image_id, delete.outcome) == (image_id, "done") and delete.image_name in label and delete.zone_id in label
     assert image_id not in emulator.backend.images

@@ -107,12 +107,12 @@ def test_an_apply_in_another_process_holds_the_policy_until_it_ends(emulator, le
             other.kill()
 
 
-def _unfinished_run(ledger: Ledger, account: str, *, host: str, pid: int, heartbeat: str) -> str:
+def _unfinished_run(ledger: Ledger, account: str, *, host: str, pid: int, heartbeat: str, process: str | None = None) -> str:
     run_id = "a" * 32
     ledger._write(schema.policy_runs.insert().values(
         run_id=run_id, policy="nightly", account=account, name_prefix="nightly", stamp="20261201T0000",
         started_at=heartbeat, who="colleague@elsewhere", owner="b" * 32, owner_host=host, owner_pid=pid,
-        heartbeat_at=heartbeat))
+        heartbeat_at=heartbeat, owner_process=process))
     return run_id
 
 
@@ -140,8 +140,10 @@ def test_a_run_whose_process_is_gone_from_this_host_is_resumed_at_once(ledger_ur
 
     ledger = Ledger(ledger_url)
     account = "https://console.zenlayer.com"
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    run_id = _unfinished_run(ledger, account, host=socket.gethostname(), pid=int(gone.stdout), heartbeat=now_text())
+    gone = subprocess.run([sys.executable, "-c", "import os; from zenlayer_widgets.core.ledger.ownership import "
+                           "process_identity; print(os.getpid(), process_identity())"], capture_output=True, text=True)
+    pid, process = gone.stdout.split()
+    run_id = _unfinished_run(ledger, account, host=socket.gethostname(), pid=int(pid), heartbeat=now_text(), process=process)
     run, resumed = lease.claim_run(ledger, account, "nightly", "nightly", "20261201T0100")
     assert resumed and run.run_id == run_id
     live_owners.discard(run.owner)
@@ -169,22 +171,18 @@ def test_a_version_2_ledger_gains_leases_and_keeps_only_the_newest_unfinished_ru
     of one policy (possible before the unique index) become one: the newest, which the next apply resumes."""
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = sa.create_engine(url)
-    added = {"zw_policy_runs": {"owner", "owner_host", "owner_pid", "heartbeat_at"}, "zw_actions": {"run_id"}}
+    assert migrations.migrate(engine, up_to=2) == 2  # version 2 as it shipped (no lease columns)
     old = sa.MetaData()
-    for table in (schema.schema_version, schema.intents, schema.actions, schema.legacy_imports, schema.policy_runs,
-                  schema.policy_steps):
-        sa.Table(table.name, old, *[c._copy() for c in table.columns if c.name not in added.get(table.name, ())])
-    old.create_all(engine)
+    old_runs = sa.Table("zw_policy_runs", old, *[sa.Column(name, sa.Text) for name in (
+        "run_id", "policy", "account", "name_prefix", "stamp", "started_at", "who")])
     with engine.begin() as connection:
-        for number, name, _ in migrations.MIGRATIONS[:2]:
-            connection.execute(schema.schema_version.insert().values(version=number, name=name, applied_at=now_text()))
         for run_id, started in (("1" * 32, "2026-11-30T00:00:00.000+00:00"), ("2" * 32, "2026-12-01T00:00:00.000+00:00")):
-            connection.execute(old.tables["zw_policy_runs"].insert().values(
+            connection.execute(old_runs.insert().values(
                 run_id=run_id, policy="nightly", account="acct", name_prefix="nightly", stamp="x", started_at=started,
                 who="me@here"))
     engine.dispose()
     ledger = Ledger(url)
-    assert ledger.version == migrations.LATEST == 3
+    assert ledger.version == migrations.LATEST
     by_id = {r.run_id: r for r in runs(ledger, "acct")}
     assert by_id["1" * 32].outcome == "superseded" and by_id["2" * 32].finished_at is None
     run, resumed = lease.claim_run(ledger, "acct", "nightly", "nightly", "y")

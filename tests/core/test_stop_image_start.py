@@ -8,7 +8,7 @@ import pytest
 from zenlayer_widgets.api.client import AsyncZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.core.create import InstanceRunning, PreflightFailed, create_image_async
-from zenlayer_widgets.core.ledger import ledger_for
+from zenlayer_widgets.core.ledger import account_of, ledger_for
 from zenlayer_widgets.core.restart import PLANNED, pending_restart
 from zenlayer_widgets.emulator import start_emulator
 
@@ -49,7 +49,7 @@ async def test_a_running_instance_without_stop_if_running_is_refused_with_the_re
     async with client_for(emulator) as client:
         with pytest.raises(InstanceRunning, match="RUNNING.*stop_if_running=True") as caught:
             await create_image_async(client, web, "kept-running", poll_interval=0.01, sleep=fast)
-        history = ledger_for(client).history(emulator.url)
+        history = ledger_for(client).history(account_of(client))
     assert isinstance(caught.value, PreflightFailed)
     assert emulator.backend.instances[web].status == "RUNNING"
     assert custom_images(emulator) == before and emulator.stops == [] and history == []
@@ -59,7 +59,7 @@ async def test_stop_if_running_stops_gracefully_creates_once_and_starts_it_again
     web = emulator.backend.instance_named("web-hkg-01").instance_id
     async with client_for(emulator) as client:
         made = await create_image_async(client, web, "备份-01", stop_if_running=True, poll_interval=0.01, sleep=fast)
-        history = ledger_for(client).history(emulator.url)
+        history = ledger_for(client).history(account_of(client))
     assert emulator.stops == [False]  # forceShutdown: false, sent explicitly
     assert made.status == "AVAILABLE" and custom_images(emulator).count("备份-01") == 1
     assert emulator.backend.instances[web].status == "RUNNING"

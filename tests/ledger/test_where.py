@@ -96,13 +96,16 @@ def test_a_jsonl_path_in_zenlayer_journal_gets_a_ledger_beside_it(tmp_path, monk
     assert [e.image_name for e in ledger.entries()] == ["kept"]
 
 
-def test_the_account_is_the_endpoint_unless_named(monkeypatch, postgres_base_url):
+def test_the_account_is_the_endpoint_unless_named_plus_the_key(monkeypatch, postgres_base_url):
     from zenlayer_widgets.core.ledger import account_of
 
-    with ZenlayerClient(CREDENTIALS, base_url="https://e") as client:
+    token = "tok-" + "x" * 40
+    with ZenlayerClient(CREDENTIALS, base_url="https://e") as client, \
+            ZenlayerClient(Credentials(token=token), base_url="https://e") as bearer:
         monkeypatch.delenv("ZENLAYER_LEDGER_ACCOUNT", raising=False)
-        assert account_of(client) == "https://e"
-        monkeypatch.setenv("ZENLAYER_LEDGER_ACCOUNT", "team-prod")  # several endpoints, one account (or the reverse)
-        assert account_of(client) == "team-prod"
+        assert account_of(client) == "https://e#key=k"  # two keys at one endpoint are two accounts
+        assert account_of(bearer).startswith("https://e#token=") and token not in account_of(bearer)
+        monkeypatch.setenv("ZENLAYER_LEDGER_ACCOUNT", "team-prod")  # several endpoints, one account
+        assert account_of(client) == "team-prod#key=k"
     short = postgres_base_url.replace("postgresql+psycopg://", "postgres://")  # the form many hosting services print
     assert Ledger(short).engine.dialect.name == "postgresql"

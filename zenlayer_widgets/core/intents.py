@@ -44,7 +44,8 @@ def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
 
 def _fresh(entry: LedgerEntry) -> bool:
     """Whether the run that owns ``entry`` may still be working on it (alive in this process, or a recent heartbeat)."""
-    return at_work(entry.owner, entry.owner_host, entry.owner_pid, entry.heartbeat_at, max(entry.settle_seconds or 0.0, 1.0))
+    return at_work(entry.owner, entry.owner_host, entry.owner_pid, entry.heartbeat_at, max(entry.settle_seconds or 0.0, 1.0),
+                   process=entry.owner_process)
 
 
 async def _wait_for_other_run(ledger: Ledger, entry: LedgerEntry, sleep: Sleep) -> LedgerEntry:

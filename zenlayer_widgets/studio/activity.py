@@ -137,7 +137,8 @@ class Activity(T.HasTraits):
         try:
             ledger, account = ledger_for(client), account_of(client)
             kinds = [self.kind] if self.kind and self.kind != POLICY else None
-            actions = ledger.history(account, kinds=kinds, instance_id=instance or None, limit=self.limit)
+            actions = ledger.history(account, kinds=kinds, instance_id=instance or None, limit=self.limit,
+                                     with_unattributed=True)  # rows from before accounts had keys: shown, never acted on
             runs = summaries(ledger, account, limit=self.limit) if kinds is None else []
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.error = f"The activity could not be read from the ledger ({type(error).__name__})."

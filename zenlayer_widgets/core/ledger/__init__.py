@@ -21,6 +21,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .accounts import account_name, unattributed
 from .engine import sqlite_file_url
 from .legacy_import import import_journal
 from .records import (
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 ENV_JOURNAL = "ZENLAYER_JOURNAL"
 #: Environment variable: the shared sandbox's folder (the sandbox's ledger is a file in it).
 ENV_SANDBOX_DIR = "ZENLAYER_SANDBOX_DIR"
-#: Environment variable: the account name intents and actions are filed under (default: the API endpoint).
+#: Environment variable: a name that replaces the API endpoint in the account rows are filed under (the key stays).
 ENV_ACCOUNT = "ZENLAYER_LEDGER_ACCOUNT"
 OFF_VALUES = frozenset({"off", "none", "memory", "0", "false", "no"})
 
@@ -147,8 +148,9 @@ def ledger_for(client: ZenlayerClient | AsyncZenlayerClient) -> Ledger:
 
 
 def account_of(client: ZenlayerClient | AsyncZenlayerClient) -> str:
-    """What intents and actions are filed under: ``ZENLAYER_LEDGER_ACCOUNT``, else the API endpoint."""
-    return os.environ.get(ENV_ACCOUNT, "").strip() or client.base_url
+    """What intents, actions and policy runs are filed under: the API endpoint (or ``ZENLAYER_LEDGER_ACCOUNT``)
+    plus the access key id or a digest of the token (:mod:`.accounts`), so two accounts at one endpoint never mix."""
+    return account_name(os.environ.get(ENV_ACCOUNT, "").strip() or client.base_url, client.credentials)
 
 
 def schema_version_of(ledger: Ledger) -> int:
@@ -168,5 +170,5 @@ __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
     "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
-    "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of",
+    "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of", "unattributed",
 ]

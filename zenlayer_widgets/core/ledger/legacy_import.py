@@ -1,8 +1,9 @@
 """Import a JSON-lines journal of version 0.1 (``~/.zenlayer/journal.jsonl``) into a ledger, once.
 
 Each intent becomes a row with its latest outcome. An intent that was still open stays open, with
-``sent_at`` = its start (it may have been sent) and no snapshot: the next run reconciles it on the
-evidence it can still get, and says "unknown" rather than adopt a same-named image it cannot place.
+``sent_at`` = its start (it may have been sent) and no snapshot. It is filed under the journal's bare endpoint:
+the journal never said which key wrote it, so, like every row from before accounts carried the key (accounts.py),
+it is history that no client resumes or closes automatically; ``zw.settle_intent`` cannot reach it either.
 The reader splits lines on ``\\n`` only (``str.splitlines`` also splits on U+2028/U+2029, which a
 description may hold: that lost intents in 0.1).
 """

@@ -1,66 +1,216 @@
-"""Versioned migrations: an ordered list, each applied once in its own transaction and recorded in
-``zw_schema_version``. Add a migration by appending to :data:`MIGRATIONS` (never edit an old one)."""
+"""Versioned migrations, frozen: each version's tables, columns and indexes are written out here as they were
+when that version shipped, never built from today's ``schema.py`` (which only says what the end result is).
+
+Each migration runs once and is recorded in ``zw_schema_version``; one open runs all that are due in a single
+transaction (all or nothing). To add one, append ``(number, "what it does", function)`` to :data:`MIGRATIONS`
+with a function that defines its own tables (a private ``sa.MetaData()``) or uses the helpers below with literal
+names and types, and change ``schema.py`` to match; ``tests/ledger/test_migrations.py`` then proves that a ledger migrated from every
+earlier version equals a new one. Never edit a shipped migration: write a new one that changes the result.
+Numbers need not be contiguous (branches reserve theirs); they are applied in increasing order, and one missing
+from ``zw_schema_version`` is applied even when a higher one is there (so keep each migration independent of
+the ones numbered after it).
+
+Versions: 1 intents, actions, legacy imports; 2 policy runs and steps; 3 policy leases; 5 (several changes in one
+transaction) the ``zw_intents_image`` index on the image id alone (5ed285b changed it without a migration) and
+the owner's process identity (``owner_process``) on intents and policy runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
-from . import schema
+from .records import now_text
 
 Migration = tuple[int, str, Callable[[sa.Connection], None]]
 
 
-def _initial(connection: sa.Connection) -> None:
-    """Version 1: intents, actions, legacy imports (as schema.py defines them at version 1)."""
-    for table in (schema.intents, schema.actions, schema.legacy_imports):
-        table.create(connection, checkfirst=True)
+# ------------------------------------------------------------------------------ helpers for a migration
 
 
-def _policy_runs(connection: sa.Connection) -> None:
-    """Version 2: rotation-policy runs and their per-instance steps (core/policy)."""
-    for table in (schema.policy_runs, schema.policy_steps):
-        table.create(connection, checkfirst=True)
-
-
-def _add_missing_columns(connection: sa.Connection, table: sa.Table, names: list[str]) -> None:
-    present = {column["name"] for column in sa.inspect(connection).get_columns(table.name)}
-    for name in names:
+def add_columns(connection: sa.Connection, table: str, columns: dict[str, sa.types.TypeEngine[Any]]) -> None:
+    """``ALTER TABLE table ADD COLUMN`` each nullable column it lacks (a ledger made by a later package may
+    already hold it: such ledgers were created from then-current metadata before migrations were frozen)."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns(table)}
+    for name, kind in columns.items():
         if name not in present:
-            column = table.c[name]
-            kind = column.type.compile(dialect=connection.dialect)
-            connection.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {name} {kind}'))
+            connection.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {kind.compile(dialect=connection.dialect)}"))
 
 
-def _policy_leases(connection: sa.Connection) -> None:
-    """Version 3: a lease (owner, heartbeat) on policy runs, one unfinished run per policy, actions tagged
-    with their run. Where an older ledger holds two unfinished runs of one policy, the older ones are
-    closed as ``superseded`` (the newest is the one a next apply resumes)."""
-    _add_missing_columns(connection, schema.policy_runs, ["owner", "owner_host", "owner_pid", "heartbeat_at"])
-    _add_missing_columns(connection, schema.actions, ["run_id"])
-    t = schema.policy_runs.c
-    unfinished = connection.execute(sa.select(t.run_id, t.account, t.policy).where(t.finished_at.is_(None))
-                                    .order_by(t.started_at.desc())).all()
+def create_indexes(connection: sa.Connection, indexes: Iterable[sa.Index]) -> None:
+    """Create each index that is not there yet (by name)."""
+    for index in indexes:
+        index.create(connection, checkfirst=True)
+
+
+def replace_index(connection: sa.Connection, index: sa.Index) -> None:
+    """Drop the index of that name, whatever it held, and create ``index``."""
+    connection.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
+    index.create(connection)
+
+
+# ------------------------------------------------------------------------------ the versions
+
+
+def _schema_version_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "zw_schema_version", metadata,
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("applied_at", sa.Text, nullable=False),
+    )
+
+
+_VERSIONS = _schema_version_table(sa.MetaData())
+
+
+def _v1_initial(connection: sa.Connection) -> None:
+    """Version 1 (278939b): intents, actions, legacy imports."""
+    m = sa.MetaData()
+    intents = sa.Table(
+        "zw_intents", m,
+        sa.Column("intent_id", sa.String(32), primary_key=True),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("zone_id", sa.Text, nullable=False),
+        sa.Column("instance_id", sa.Text, nullable=False),
+        sa.Column("image_name", sa.Text, nullable=False),
+        sa.Column("description", sa.Text),
+        sa.Column("is_open", sa.Boolean, nullable=False),
+        sa.Column("outcome", sa.Text),
+        sa.Column("image_id", sa.Text),
+        sa.Column("request_id", sa.Text),
+        sa.Column("status", sa.Text),
+        sa.Column("adopted", sa.Boolean, nullable=False),
+        sa.Column("error_type", sa.Text),
+        sa.Column("error_code", sa.Text),
+        sa.Column("who", sa.Text, nullable=False),
+        sa.Column("owner", sa.String(32), nullable=False),
+        sa.Column("owner_host", sa.Text),
+        sa.Column("owner_pid", sa.Integer),
+        sa.Column("started_at", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.Text, nullable=False),
+        sa.Column("heartbeat_at", sa.Text, nullable=False),
+        sa.Column("sent_at", sa.Text),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("settle_seconds", sa.Float),
+        sa.Column("snapshot", sa.JSON),
+        sa.Column("evidence", sa.JSON),
+    )
+    sa.Index("zw_one_open_per_name", intents.c.account, intents.c.zone_id, intents.c.image_name, unique=True,
+             sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
+    sa.Index("zw_one_open_per_instance", intents.c.account, intents.c.instance_id, unique=True,
+             sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
+    sa.Index("zw_intents_closed_age", intents.c.is_open, intents.c.updated_at)
+    sa.Index("zw_intents_image", intents.c.account, intents.c.zone_id, intents.c.image_id)
+    actions = sa.Table(
+        "zw_actions", m,
+        sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("zone_id", sa.Text),
+        sa.Column("instance_id", sa.Text),
+        sa.Column("image_id", sa.Text),
+        sa.Column("image_name", sa.Text),
+        sa.Column("request_id", sa.Text),
+        sa.Column("outcome", sa.Text, nullable=False),
+        sa.Column("who", sa.Text, nullable=False),
+        sa.Column("intent_id", sa.String(32)),
+        sa.Column("detail", sa.Text),
+    )
+    sa.Index("zw_actions_account_at", actions.c.account, actions.c.at)
+    sa.Table(
+        "zw_legacy_imports", m,
+        sa.Column("path", sa.Text, primary_key=True),
+        sa.Column("imported_at", sa.Text, nullable=False),
+        sa.Column("intents", sa.Integer, nullable=False),
+    )
+    m.create_all(connection, checkfirst=True)
+
+
+def _v2_policy_runs(connection: sa.Connection) -> None:
+    """Version 2 (761e97f): rotation-policy runs and their per-instance steps."""
+    m = sa.MetaData()
+    runs = sa.Table(
+        "zw_policy_runs", m,
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("policy", sa.Text, nullable=False),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("name_prefix", sa.Text, nullable=False),
+        sa.Column("stamp", sa.Text, nullable=False),
+        sa.Column("started_at", sa.Text, nullable=False),
+        sa.Column("finished_at", sa.Text),
+        sa.Column("outcome", sa.Text),
+        sa.Column("who", sa.Text, nullable=False),
+    )
+    sa.Index("zw_policy_runs_policy", runs.c.account, runs.c.policy, runs.c.started_at)
+    steps = sa.Table(
+        "zw_policy_steps", m,
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("instance_id", sa.Text, primary_key=True),
+        sa.Column("policy", sa.Text, nullable=False),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("zone_id", sa.Text, nullable=False),
+        sa.Column("image_name", sa.Text),
+        sa.Column("image_id", sa.Text),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("deleted", sa.JSON),
+        sa.Column("updated_at", sa.Text, nullable=False),
+    )
+    sa.Index("zw_policy_steps_owner", steps.c.account, steps.c.policy, steps.c.zone_id)
+    m.create_all(connection, checkfirst=True)
+
+
+def _v3_policy_leases(connection: sa.Connection) -> None:
+    """Version 3 (98ddf0d): a lease (owner, heartbeat) on policy runs, one unfinished run per policy, actions
+    tagged with their run. Where two runs of one policy are unfinished, the older ones close as ``superseded``."""
+    add_columns(connection, "zw_policy_runs", {"owner": sa.String(32), "owner_host": sa.Text(), "owner_pid": sa.Integer(),
+                                               "heartbeat_at": sa.Text()})
+    add_columns(connection, "zw_actions", {"run_id": sa.String(32)})
+    m = sa.MetaData()
+    runs = sa.Table("zw_policy_runs", m, sa.Column("run_id", sa.String(32), primary_key=True), sa.Column("policy", sa.Text),
+                    sa.Column("account", sa.Text), sa.Column("started_at", sa.Text), sa.Column("finished_at", sa.Text),
+                    sa.Column("outcome", sa.Text))
+    actions = sa.Table("zw_actions", m, sa.Column("run_id", sa.String(32)))
+    unfinished = connection.execute(sa.select(runs.c.run_id, runs.c.account, runs.c.policy)
+                                    .where(runs.c.finished_at.is_(None)).order_by(runs.c.started_at.desc())).all()
     newest: set[tuple[str, str]] = set()
-    stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     for run_id, account, policy in unfinished:
         if (account, policy) in newest:
-            connection.execute(schema.policy_runs.update().where(t.run_id == run_id)
-                               .values(finished_at=stamp, outcome="superseded"))
+            connection.execute(runs.update().where(runs.c.run_id == run_id).values(finished_at=now_text(), outcome="superseded"))
         newest.add((account, policy))
-    for table in (schema.policy_runs, schema.actions):
-        for index in table.indexes:
-            index.create(connection, checkfirst=True)
+    create_indexes(connection, [
+        sa.Index("zw_one_unfinished_run", runs.c.account, runs.c.policy, unique=True,
+                 sqlite_where=runs.c.finished_at.is_(None), postgresql_where=runs.c.finished_at.is_(None)),
+        sa.Index("zw_actions_run", actions.c.run_id),
+    ])
+
+
+def _v5_image_index_and_owner_process(connection: sa.Connection) -> None:
+    """Version 5, two changes in one transaction: ``zw_intents_image`` on the image id alone (5ed285b changed the
+    index in schema.py only, so ledgers made before it kept (account, zone, image)); and ``owner_process`` (the
+    owner's boot, PID namespace and process start time: core/ledger/ownership.py) on intents and policy runs.
+
+    Accounts: rows filed under a bare endpoint (before accounts carried the access key) are left as they are: no
+    key can be attributed to them, so no client's account matches them (see SECURITY.md section 2)."""
+    m = sa.MetaData()
+    intents = sa.Table("zw_intents", m, sa.Column("image_id", sa.Text))
+    replace_index(connection, sa.Index("zw_intents_image", intents.c.image_id))
+    add_columns(connection, "zw_intents", {"owner_process": sa.Text()})
+    add_columns(connection, "zw_policy_runs", {"owner_process": sa.Text()})
 
 
 MIGRATIONS: list[Migration] = [
-    (1, "intents, actions and legacy imports", _initial),
-    (2, "rotation-policy runs and steps", _policy_runs),
-    (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _policy_leases),
+    (1, "intents, actions and legacy imports", _v1_initial),
+    (2, "rotation-policy runs and steps", _v2_policy_runs),
+    (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _v3_policy_leases),
+    (5, "intents indexed by image id alone; the owner's process identity on intents and policy runs",
+     _v5_image_index_and_owner_process),
 ]
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(number for number, _, _ in MIGRATIONS)
 
 
 class SchemaTooNew(RuntimeError):
@@ -69,26 +219,28 @@ class SchemaTooNew(RuntimeError):
 
 def current_version(connection: sa.Connection) -> int:
     """The highest version applied (0 on an empty database)."""
-    if not sa.inspect(connection).has_table(schema.schema_version.name):
+    if not sa.inspect(connection).has_table(_VERSIONS.name):
         return 0
-    return connection.execute(sa.select(sa.func.max(schema.schema_version.c.version))).scalar() or 0
+    return connection.execute(sa.select(sa.func.max(_VERSIONS.c.version))).scalar() or 0
 
 
-def migrate(engine: sa.Engine) -> int:
-    """Bring the database to :data:`LATEST`; safe when several processes start at once. Returns the version."""
+def migrate(engine: sa.Engine, *, up_to: int | None = None) -> int:
+    """Bring the database to :data:`LATEST` (or to ``up_to``, for tests of older versions); safe when several
+    processes start at once. Returns the version."""
+    target = LATEST if up_to is None else up_to
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":  # one migrator at a time; the others wait, then find it done
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(7315420211)"))
         # SQLite: the engine's BEGIN IMMEDIATE took the write lock (busy_timeout makes the others wait)
-        schema.schema_version.create(connection, checkfirst=True)
+        _VERSIONS.create(connection, checkfirst=True)
         version = current_version(connection)
         if version > LATEST:
             raise SchemaTooNew(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
                                "upgrade zenlayer-widgets.")
-        for number, name, apply in MIGRATIONS:
-            if number > version:
+        applied = set(connection.execute(sa.select(_VERSIONS.c.version)).scalars())
+        for number, name, apply in sorted(MIGRATIONS, key=lambda migration: migration[0]):
+            if number not in applied and number <= target:  # a number skipped by an earlier build is applied late
                 apply(connection)
-                connection.execute(schema.schema_version.insert().values(
-                    version=number, name=name, applied_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds")))
-                version = number
-    return version
+                connection.execute(_VERSIONS.insert().values(version=number, name=name, applied_at=now_text()))
+                applied.add(number)
+    return max(applied, default=0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import socket
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -106,6 +105,7 @@ class LedgerEntry:
     snapshot: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     is_open: bool = True
+    owner_process: str | None = None  # the owner's boot, PID namespace and start time (ownership.py)
 
     @property
     def open(self) -> bool:
@@ -115,23 +115,6 @@ class LedgerEntry:
     @property
     def endpoint(self) -> str:  # the journal's name for the account
         return self.account
-
-    def owner_dead(self) -> bool:
-        """Whether the owner's process is known to be gone (it ran on this host and its pid is free)."""
-        return process_gone(self.owner_host, self.owner_pid)
-
-
-def process_gone(host: str | None, pid: int | None) -> bool:
-    """Whether process ``pid`` of ``host`` is known to be gone (only this host's processes can be checked)."""
-    if host != socket.gethostname() or not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # exists, owned by another user
-        return False
-    return False
 
 
 @dataclass(frozen=True)

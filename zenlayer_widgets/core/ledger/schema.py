@@ -1,5 +1,7 @@
 """The ledger's tables (SQLAlchemy Core): intents of CreateImage, every action taken, the schema version.
 
+What the latest migration (migrations.py, where each version's DDL is written out) arrives at; used for queries.
+
 Times are ISO-8601 UTC text with milliseconds (``2026-12-01T18:00:00.123+00:00``): one format on
 SQLite and PostgreSQL, sortable as text. Partial unique indexes are the whole concurrency story:
 at most one *open* intent per (account, zone, image name) and per (account, instance), and at most
@@ -49,13 +51,14 @@ intents = sa.Table(
     sa.Column("settle_seconds", sa.Float),  # how long after sent_at a lost request may still land
     sa.Column("snapshot", sa.JSON),  # before sending: {"image_ids": [...], "instance_status": ..., "disk_size": ...}
     sa.Column("evidence", sa.JSON),  # after an unknown outcome: {"seen_imaging": true, "candidates": [...]}
+    sa.Column("owner_process", sa.Text),  # version 5: the owner's boot, PID namespace and start time (ownership.py)
 )
 sa.Index("zw_one_open_per_name", intents.c.account, intents.c.zone_id, intents.c.image_name, unique=True,
          sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
 sa.Index("zw_one_open_per_instance", intents.c.account, intents.c.instance_id, unique=True,
          sqlite_where=intents.c.is_open, postgresql_where=intents.c.is_open)
 sa.Index("zw_intents_closed_age", intents.c.is_open, intents.c.updated_at)
-sa.Index("zw_intents_image", intents.c.image_id)  # which intent owns an image (image ids are near-unique)
+sa.Index("zw_intents_image", intents.c.image_id)  # which intent owns an image (near-unique ids; version 5)
 
 #: Append-only: one row per action the package took (stop, start, create, delete, rename).
 actions = sa.Table(
@@ -103,6 +106,7 @@ policy_runs = sa.Table(
     sa.Column("owner_host", sa.Text),
     sa.Column("owner_pid", sa.Integer),
     sa.Column("heartbeat_at", sa.Text),
+    sa.Column("owner_process", sa.Text),  # version 5 (as on intents)
 )
 sa.Index("zw_policy_runs_policy", policy_runs.c.account, policy_runs.c.policy, policy_runs.c.started_at)
 #: At most one unfinished run per (account, policy): two applies at once cannot both begin one.

@@ -23,6 +23,7 @@ from sqlalchemy import exc
 
 from ...rules import AVAILABLE, UNAVAILABLE
 from . import schema
+from .accounts import unattributed
 from .engine import make_engine, sqlite_file_url
 from .migrations import SchemaTooNew, migrate
 from .ownership import owner_fields
@@ -306,12 +307,15 @@ class Ledger:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
     def history(self, account: str | None = None, *, kinds: Iterable[str] | None = None, instance_id: str | None = None,
-                image_id: str | None = None, run_id: str | None = None, limit: int = 100) -> list[Action]:
-        """The latest actions, newest first, filtered by account, kinds, instance, image or policy run."""
+                image_id: str | None = None, run_id: str | None = None, limit: int = 100,
+                with_unattributed: bool = False) -> list[Action]:
+        """The latest actions, newest first, filtered by account, kinds, instance, image or policy run;
+        ``with_unattributed``: with the rows filed under the account's bare endpoint before accounts had keys."""
         t = schema.actions.c
         query = sa.select(schema.actions)
+        bare = unattributed(account) if account is not None and with_unattributed else None
         if account is not None:
-            query = query.where(t.account == account)
+            query = query.where(t.account.in_([account, bare]) if bare is not None else t.account == account)
         if kinds is not None:
             query = query.where(t.kind.in_(list(kinds)))
         if instance_id is not None:

@@ -52,7 +52,8 @@ def held_by_another(run: Run, *, now: float | None = None) -> bool:
     """Whether a live apply (not this caller) holds ``run``."""
     if run.owner is None or run.heartbeat_at is None:  # a run written before leases existed: resumable
         return False
-    return at_work(run.owner, run.owner_host, run.owner_pid, run.heartbeat_at, LEASE_SECONDS, now=now)
+    return at_work(run.owner, run.owner_host, run.owner_pid, run.heartbeat_at, LEASE_SECONDS, process=run.owner_process,
+                   now=now)
 
 
 def _take_over(ledger: Ledger, run: Run, owner: str) -> Run | None:

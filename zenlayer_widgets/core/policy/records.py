@@ -36,6 +36,7 @@ class Run:
     owner_host: str | None = None
     owner_pid: int | None = None
     heartbeat_at: str | None = None
+    owner_process: str | None = None  # the owner's boot, PID namespace and start time (core/ledger/ownership.py)
 
 
 @dataclass(frozen=True)

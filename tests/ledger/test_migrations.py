@@ -1,0 +1,103 @@
+"""Frozen migrations: a ledger migrated from every earlier version equals a new one and what schema.py declares
+(tables, columns with types and nullability, primary keys, indexes with their columns, UNIQUE and predicates),
+on SQLite and on PostgreSQL; each version builds what it shipped, not today's tables."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from zenlayer_widgets.core.ledger import Ledger, migrations, schema
+from zenlayer_widgets.core.ledger.engine import make_engine
+
+from .helpers import index_columns, schema_shape
+
+EARLIER = [0] + sorted(number for number, _, _ in migrations.MIGRATIONS if number < migrations.LATEST)
+
+
+def declared(url: str) -> dict:
+    """The shape of ``schema.py``'s tables, created as they are declared in an empty database."""
+    engine = make_engine(url)
+    schema.metadata.create_all(engine)
+    engine.dispose()
+    return schema_shape(url)
+
+
+@pytest.mark.parametrize("version", EARLIER)
+def test_a_ledger_migrated_from_an_earlier_version_equals_a_new_one_and_the_declared_schema(ledger_url, fresh_url, version):
+    engine = make_engine(ledger_url)
+    assert migrations.migrate(engine, up_to=version) == version
+    engine.dispose()
+    Ledger(ledger_url).close()  # opens and migrates to the latest
+    migrated = schema_shape(ledger_url)
+    new_url = fresh_url("new")
+    Ledger(new_url).close()
+    assert migrated == schema_shape(new_url)
+    assert migrated == declared(fresh_url("declared"))
+    assert index_columns(migrated, "zw_intents_image") == ["image_id"]  # the index 5ed285b changed, now migrated
+    assert "WHERE" in migrated["indexes"]["zw_one_open_per_name"] and "UNIQUE" in migrated["indexes"]["zw_one_open_per_name"]
+
+
+def test_each_version_builds_what_it_shipped_not_todays_tables(ledger_url):
+    """Version 1 is 278939b's schema (the image index on account, zone and image; no run column), version 2 adds
+    runs without a lease; so an upgrade from them has real work to do, which the test above proves it does."""
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=1)
+    engine.dispose()
+    first = schema_shape(ledger_url)
+    assert index_columns(first, "zw_intents_image") == ["account", "zone_id", "image_id"]
+    assert "run_id" not in first["tables"]["zw_actions"]["columns"]
+    assert "owner_process" not in first["tables"]["zw_intents"]["columns"]
+    assert set(first["tables"]) == {"zw_schema_version", "zw_intents", "zw_actions", "zw_legacy_imports"}
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=2)
+    engine.dispose()
+    second = schema_shape(ledger_url)
+    assert "owner" not in second["tables"]["zw_policy_runs"]["columns"] and "zw_one_unfinished_run" not in second["indexes"]
+
+
+def test_version_numbers_are_unique_and_a_newer_ledger_is_refused(ledger_url):
+    numbers = [number for number, _, _ in migrations.MIGRATIONS]
+    assert len(numbers) == len(set(numbers)) and migrations.LATEST == max(numbers)
+    Ledger(ledger_url).close()
+    engine = make_engine(ledger_url)
+    with engine.begin() as connection:
+        connection.execute(schema.schema_version.insert().values(version=migrations.LATEST + 1, name="future", applied_at="x"))
+    engine.dispose()
+    with pytest.raises(Exception, match="newer than this package knows"):
+        Ledger(ledger_url)
+
+
+def test_version_5_keeps_every_row(ledger_url):
+    """Rows written at version 3 (by the frozen migrations) are all there after the upgrade, the new column empty."""
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=3)
+    intents = sa.table("zw_intents", *[sa.column(c) for c in (
+        "intent_id", "account", "zone_id", "instance_id", "image_name", "is_open", "adopted", "who", "owner", "started_at",
+        "updated_at", "heartbeat_at", "attempts", "image_id")])
+    with engine.begin() as connection:
+        connection.execute(intents.insert().values(
+            intent_id="i" * 32, account="https://e", zone_id="z", instance_id="in", image_name="n", is_open=True,
+            adopted=False, who="me", owner="o" * 32, started_at="t", updated_at="t", heartbeat_at="t", attempts=1,
+            image_id="img-1"))
+    engine.dispose()
+    ledger = Ledger(ledger_url)
+    [entry] = ledger.entries()
+    assert (entry.intent_id, entry.image_id, entry.is_open, entry.owner_process) == ("i" * 32, "img-1", True, None)
+    ledger.close()
+
+
+def test_a_version_number_a_ledger_skipped_is_applied_later(ledger_url, fresh_url, monkeypatch):
+    """Branches reserve numbers: a ledger migrated by a build that lacked version 3 (but had the later ones) gets
+    version 3 from a build that has it, and ends equal to a new ledger."""
+    everything = migrations.MIGRATIONS
+    monkeypatch.setattr(migrations, "MIGRATIONS", [m for m in everything if m[0] != 3])
+    Ledger(ledger_url).close()
+    assert "owner" not in schema_shape(ledger_url)["tables"]["zw_policy_runs"]["columns"]
+    monkeypatch.setattr(migrations, "MIGRATIONS", everything)
+    ledger = Ledger(ledger_url)
+    assert ledger.version == migrations.LATEST
+    new_url = fresh_url("new")
+    Ledger(new_url).close()
+    assert schema_shape(ledger_url) == schema_shape(new_url)
+    ledger.close()
