@@ -262,7 +262,7 @@ async def test_the_view_previews_asks_and_applies_through_its_buttons(controller
     view.preview_button.click()
     await controller.tasks.drain()
     assert "<table" in view.plan.value and "zw-state-create" in view.plan.value and "zw-state-skip" in view.plan.value
-    assert "+ nightly-" in view.plan.value and "running and not allowed to stop" in view.plan.value
+    assert "+ nightly-" in view.plan.value and "RUNNING and this policy may not stop it" in view.plan.value
     assert "zw-rotation-quota" in view.plan.value and "Used now" in view.plan.value
     assert not view.apply_button.disabled
     view.keep.value = 3

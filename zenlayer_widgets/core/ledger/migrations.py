@@ -55,10 +55,20 @@ def _policy_leases(connection: sa.Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _pins(connection: sa.Connection) -> None:
+    """Version 4: images an operator pinned (kept out of every rotation policy). Self-contained: the DDL is written
+    out here, so a later change to schema.py can never change what this migration did."""
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_pins ("
+        " account TEXT NOT NULL, image_id TEXT NOT NULL, zone_id TEXT, image_name TEXT, reason TEXT NOT NULL,"
+        " who TEXT NOT NULL, pinned_at TEXT NOT NULL, PRIMARY KEY (account, image_id))"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _initial),
     (2, "rotation-policy runs and steps", _policy_runs),
     (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _policy_leases),
+    (4, "pinned images (kept out of rotation policies)", _pins),
 ]
 LATEST = MIGRATIONS[-1][0]
 
