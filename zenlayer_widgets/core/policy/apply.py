@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..._runner import run_sync
 from ...api.errors import ZenlayerError
 from ...api.models import Image, Instance
-from ...rules import AVAILABLE
+from ...rules import AVAILABLE, CREATING
 from ..changes import delete_image_async
 from ..create import ImageCreationFailed, create_image_async
 from ..ledger import Ledger, account_of, ledger_for
@@ -231,8 +231,8 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     images, used, most = await zone_state(client, zone)  # fresh: the new image must be AVAILABLE before any delete
     status = next((i.image_status for i in images if i.image_id == image_id), None)
     if status != AVAILABLE:
-        reason = (f"the new image {image_name} ({zone}) is {status or 'gone'}, not AVAILABLE; nothing deleted, the older "
-                  "images are kept")
+        ended = "is gone" if status is None else f"is still {status}" if status == CREATING else f"ended {status}"
+        reason = f"the new image {image_name} ({zone}) {ended}, never AVAILABLE; nothing deleted, the older images are kept"
         save_step(ledger, run, instance.instance_id, zone, FAILED, image_id=image_id, reason=reason)
         return result(FAILED, image_name=image_name, image_id=image_id, deleted=tuple(deleted), reason=reason)
     save_step(ledger, run, instance.instance_id, zone, CREATED, image_id=image_id)

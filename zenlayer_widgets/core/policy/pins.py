@@ -61,11 +61,11 @@ async def pin_image_async(client: AnyClient, image_id: str, *, reason: str, ledg
     id_arg(image_id, "image_id")
     text_arg(reason, "reason")
     image_id, reason = image_id.strip(), reason.strip()
-    ledger = ledger_for(async_side(client)) if ledger is None else ledger
+    ledger = ledger_for(client) if ledger is None else ledger
     image = await _find(client, image_id)
     if image is None:
         raise ValueError(f"This account has no custom image {image_id!r}; nothing was pinned.")
-    pin = Pin(account_of(async_side(client)), image_id, image.zone_id, image.image_name, reason, who_am_i(), now_text())
+    pin = Pin(account_of(client), image_id, image.zone_id, image.image_name, reason, who_am_i(), now_text())
     t = tables.pins.c
     with ledger._lock, ledger.engine.begin() as connection:
         connection.execute(tables.pins.delete().where(t.account == pin.account, t.image_id == image_id))
@@ -81,10 +81,9 @@ def pin_image(client: AnyClient, image_id: str, *, reason: str, ledger: Ledger |
 def unpin_image(client: AnyClient, image_id: str, *, ledger: Ledger | None = None) -> bool:
     """Give ``image_id`` back to rotation (the policy that made it may delete it again); whether it was pinned."""
     id_arg(image_id, "image_id")
-    aclient = async_side(client)
-    ledger = ledger_for(aclient) if ledger is None else ledger
+    ledger = ledger_for(client) if ledger is None else ledger
     t = tables.pins.c
-    return ledger._write(tables.pins.delete().where(t.account == account_of(aclient), t.image_id == image_id.strip())).rowcount > 0
+    return ledger._write(tables.pins.delete().where(t.account == account_of(client), t.image_id == image_id.strip())).rowcount > 0
 
 
 def pins_frame(ledger: Ledger, account: str) -> pd.DataFrame:
