@@ -172,7 +172,7 @@ def test_the_delete_cap_is_in_the_plan_and_holds_in_the_run(mock_emulator, tmp_p
 
 
 @pytest.mark.parametrize(("values", "error", "message"), [
-    ({"keep": 6}, ValueError, "keep must be from 1 to 5, not 6; a zone holds at most 5 custom images"),
+    ({"keep": 6}, ValueError, "keep must be from 1 to 5, not 6: a zone holds at most 5 custom images"),
     ({"keep": 0}, ValueError, "keep must be from 1 to 5"),
     ({"keep": "2"}, TypeError, "keep must be a whole number"),
     ({"max_deletes": -1}, ValueError, "max_deletes must be at least 0"),

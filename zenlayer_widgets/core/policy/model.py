@@ -42,8 +42,7 @@ class Policy:
     def __post_init__(self) -> None:
         text_arg(self.name_prefix, "name_prefix")
         check_prefix(self.name_prefix)
-        _whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE,
-               f"; a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images, so keep cannot be above {IMAGE_QUOTA_PER_ZONE}")
+        _whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE, f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
         if self.max_deletes is not None:
             _whole(self.max_deletes, "max_deletes", 0, None, "")
         for flag in ("stop_if_running", "delete_first_when_full"):
@@ -84,13 +83,14 @@ class Policy:
         return self.description if self.description is not None else f"Rotation policy {self.name}"
 
 
-def _whole(value: object, name: str, least: int, most: int | None, why: str) -> None:
-    """TypeError unless ``value`` is a whole number; ValueError, saying the range, outside ``least``..``most``."""
+def _whole(value: object, name: str, least: int, most: int | None, above: str) -> None:
+    """TypeError unless ``value`` is a whole number; ValueError, saying the range (and ``above``: why not more),
+    outside ``least``..``most``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be a whole number, not {value!r}")
     if value < least or (most is not None and value > most):
         span = f"from {least} to {most}" if most is not None else f"at least {least}"
-        raise ValueError(f"{name} must be {span}, not {value}{why}; nothing was sent.")
+        raise ValueError(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
 
 
 def parse_instance_ids(value: object) -> tuple[str, ...]:
