@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 #: The fields of the policy: a change to any of them makes the preview stale.
 FIELDS = ("name_prefix", "keep", "instance_ids", "stop_if_running", "start_after", "delete_first_when_full")
 #: What ``progress`` says per instance for each step the apply reports.
-PHASES = {"waiting": "waiting", "planned": "creating the image…", "submitted": "image CREATING…", "created": "image AVAILABLE, deleting the oldest beyond keep…",
-          "done": "done"}
+PHASES = {"waiting": "waiting", "planned": "creating the image…", "submitted": "image CREATING…",
+          "created": "image AVAILABLE, deleting the oldest beyond keep…", "done": "done"}
 #: How many instances the chooser lists (a huge fleet: the studio's selection still works).
 CHOICES_LIMIT = 500
 
