@@ -200,3 +200,30 @@ def test_apply_of_a_previewed_plan_creates_the_plans_names(mock_emulator, tmp_pa
     assert {r.instance_id: r.image_name for r in outcome.results} == {i: plan.name_for(i) for i in chosen}
     with pytest.raises(ValueError, match="The plan is of another policy"):
         zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=chosen), ledger, plan=plan)
+
+
+def test_a_version_3_ledger_gains_the_pins_table_as_schema_py_declares_it(ledger_url):
+    """Migration 4 is written out in full (not built from schema.py): a ledger at version 3 gains ``zw_pins`` with
+    exactly the columns and key schema.py declares."""
+    import sqlalchemy as sa
+
+    from zenlayer_widgets.core.ledger import migrations, schema
+    from zenlayer_widgets.core.ledger.engine import make_engine
+    from zenlayer_widgets.core.ledger.records import now_text
+
+    engine = make_engine(ledger_url)
+    with engine.begin() as connection:
+        schema.schema_version.create(connection)
+        for number, name, apply in migrations.MIGRATIONS[:3]:
+            apply(connection)
+            connection.execute(schema.schema_version.insert().values(version=number, name=name, applied_at=now_text()))
+    engine.dispose()
+    ledger = Ledger(ledger_url)
+    assert ledger.version >= 4
+    with ledger.engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        columns = {c["name"]: c["nullable"] for c in inspector.get_columns("zw_pins")}
+        key = inspector.get_pk_constraint("zw_pins")["constrained_columns"]
+    assert columns == {c.name: c.nullable for c in schema.pins.columns if not c.primary_key} | {"account": False,
+                                                                                               "image_id": False}
+    assert key == [c.name for c in schema.pins.primary_key.columns]
