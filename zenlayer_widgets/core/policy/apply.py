@@ -42,6 +42,7 @@ from .plan import (
     decide,
     delete_cap,
     free_name,
+    full_and_capped,
     named,
     resumed_image,
     rotating,
@@ -203,7 +204,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     if item.delete_first and item.made is None:  # the documented window with one image fewer
         oldest = item.deletes[0]
         if not budget.take():
-            reason = f"zone {zone} is full and this run already deleted {budget.most} images, its most; nothing deleted"
+            reason = full_and_capped(zone, budget.most)
             save_step(ledger, run, instance.instance_id, zone, FAILED, reason=reason)
             return result(FAILED, reason=reason)
         ensure_held(ledger, run)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ...api.client import AsyncZenlayerClient
 
 CREATE, SKIP, FAIL = "create", "skip", "fail"
-RUNNING_NOT_ALLOWED = "it is RUNNING and this policy may not stop it (skipped; nothing changed)"
+RUNNING_NOT_ALLOWED = "it is RUNNING and this policy may not stop it"
 
 
 @dataclass(frozen=True)
@@ -249,12 +249,17 @@ class DeleteBudget:
             return item
         if item.delete_first and not allowed:  # a full zone with no delete left: the create cannot happen
             return _with(item, action=FAIL, deletes=(), delete_first=False, stop_start=False, quota_after=None,
-                         reason=f"zone {item.zone_id} is full and this run already deleted {self.most} images, its most "
-                                "(at most one delete per instance unless the policy says otherwise); nothing deleted")
+                         reason=full_and_capped(item.zone_id, self.most))
         kept = item.deletes[len(allowed):]
         note = f"{cap_text(self.most)}: {', '.join(named(d) for d in kept)} kept for a later run"
         after = None if item.quota_after is None else item.quota_after + len(kept)
         return _with(item, deletes=tuple(allowed), quota_after=after, reason=f"{item.reason}; {note}" if item.reason else note)
+
+
+def full_and_capped(zone: str, most: int) -> str:
+    """Why an instance in a full zone fails once the run's delete cap is spent."""
+    return (f"zone {zone} is full and this run may delete no more images ({cap_text(most)}); "
+            "nothing deleted")
 
 
 def cap_text(most: int) -> str:
