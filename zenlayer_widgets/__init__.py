@@ -63,6 +63,8 @@ _EXPORTS = {
     "RotationFailed": "core.policy",
     "PolicyBusy": "core.policy",
     "mark_policy_images": "core.policy",
+    "pin_image": "core.policy",
+    "unpin_image": "core.policy",
     "StudioController": "studio.controller",
     "ImageStudio": "widgets",
     "InstanceTable": "widgets",

@@ -60,7 +60,7 @@ def test_preview_apply_confirm_and_the_new_image_in_the_inventory(page: Page, la
     expect(rows.filter(has_text="build-hkg-01")).to_contain_text("create")
     expect(rows.filter(has_text="build-hkg-01")).to_contain_text("nightly-")
     expect(section.locator(".zw-rotation-plan table.zw-rotation-quota tbody tr")).to_have_text(re.compile(r"HKG-A\s*1\s*2\s*5"))
-    expect(rows.filter(has_text="web-hkg-01")).to_contain_text("running and not allowed to stop")
+    expect(rows.filter(has_text="web-hkg-01")).to_contain_text("it is RUNNING and this policy may not stop it")
     expect(section.locator(".zw-rotation-plan")).to_contain_text("1 to create, 0 to delete, 1 skipped")
 
     expect(apply).to_be_enabled()

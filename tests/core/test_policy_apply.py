@@ -171,20 +171,32 @@ def test_a_full_zone_of_owned_images_deletes_first_only_when_the_policy_says_so(
     full = custom(mock_emulator, "SEL-A")
     assert len(full) == 5
     refused = zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=sel), ledger, poll_interval=FAST)
-    assert not refused.ok and "delete_first_when_full=True" in refused.results[0].reason
+    assert not refused.ok and "not allowed to delete its oldest image before making the new one" in refused.results[0].reason
     assert custom(mock_emulator, "SEL-A") == full
-    rotated = zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=sel, delete_first_when_full=True),
+    # allowed to delete first, but the instance's only policy image is its newest good one: it is never deleted
+    last = zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=sel, delete_first_when_full=True), ledger,
+                             poll_interval=FAST)
+    assert not last.ok and "is its newest good one: it is kept; nothing deleted" in last.results[0].reason
+    assert custom(mock_emulator, "SEL-A") == full
+    build = ids(mock_emulator, "build-hkg-01")  # HKG-A: 1 foreign image, then 4 of the policy fill the zone
+    for _ in range(4):
+        assert zw.apply_rotation(client, zw.Policy("nightly", keep=5, instance_ids=build), ledger, poll_interval=FAST).ok
+    before = custom(mock_emulator, "HKG-A")
+    oldest = min((i for i, n in before.items() if n.startswith("nightly-")), key=lambda i: owned_images(
+        ledger, account_of(client), "nightly")[i].made_at)
+    rotated = zw.apply_rotation(client, zw.Policy("nightly", keep=2, instance_ids=build, delete_first_when_full=True),
                                 ledger, poll_interval=FAST)
-    assert rotated.ok and len(rotated.results[0].deleted) == 1
-    after = custom(mock_emulator, "SEL-A")
-    assert len(after) == 5 and {k: v for k, v in full.items() if not v.startswith("nightly-2026")}.items() <= after.items()
+    assert rotated.ok and rotated.results[0].deleted == (oldest,)  # one delete: the run's cap (1 instance)
+    assert "at most 1 delete per run" in rotated.results[0].reason
+    after = custom(mock_emulator, "HKG-A")
+    assert len(after) == 5 and {k: v for k, v in before.items() if not v.startswith("nightly-")}.items() <= after.items()
 
 
 def test_a_running_instance_without_and_with_stop_if_running(mock_emulator, ledger):
     client = mock_emulator.client()
     web = ids(mock_emulator, "web-hkg-01")
     skipped = zw.apply_rotation(client, zw.Policy("nightly", instance_ids=web), ledger, poll_interval=FAST)
-    assert skipped.results[0].result == "skipped" and "running and not allowed to stop" in skipped.results[0].reason
+    assert skipped.results[0].result == "skipped" and "RUNNING and this policy may not stop it" in skipped.results[0].reason
     assert len(custom(mock_emulator, "HKG-A")) == 1 and mock_emulator.backend.instances[web[0]].status == "RUNNING"
     done = zw.apply_rotation(client, zw.Policy("nightly", instance_ids=web, stop_if_running=True), ledger,
                              poll_interval=FAST)

@@ -52,7 +52,7 @@ def test_dry_run_plans_every_case_and_changes_nothing(mock_emulator, tmp_path):
     names = {table.loc["build-hkg-01", "image_name"], table.loc["db-hkg-01", "image_name"]}
     assert len(names) == 2 and all(name_pattern("nightly").match(n) for n in names)  # distinct in one zone
     assert table.loc["build-hkg-01", "quota_before"] == "1/5" and table.loc["db-hkg-01", "quota_after"] == "3/5"
-    assert table.loc["web-hkg-01", "reason"] == "running and not allowed to stop (stop_if_running=False)"
+    assert table.loc["web-hkg-01", "reason"] == "it is RUNNING and this policy may not stop it"
     assert table.loc["api-fra-01", "action"] == "fail" and "full (5/5) of images this policy does not own" in \
         table.loc["api-fra-01", "reason"]
     assert "does not support custom images" in table.loc["edge-sin-01", "reason"]

@@ -25,7 +25,7 @@ def test_dry_run_then_three_applied_runs_keep_two(sandbox_env):  # noqa: F811
     ledger = str(sandbox_env / "policy.sqlite3")
     dry = rotate(sandbox_env, "dry.ipynb", instance_ids=f"{build}, {web}", keep=2, ledger_url=ledger)
     assert "Dry run (apply = False): nothing was changed" in dry
-    assert "1 to create, 0 to delete, 1 skipped" in dry and "running and not allowed to stop" in dry
+    assert "1 to create, 0 to delete, 1 skipped" in dry and "RUNNING and this policy may not stop it" in dry
     assert "Quota per zone" in dry
     texts = [rotate(sandbox_env, f"run{n}.ipynb", instance_ids=[int(build)], keep=2, apply=True, ledger_url=ledger)
              for n in range(3)]

@@ -57,7 +57,7 @@ async def test_a_preview_changes_nothing_on_the_account(controller, emulator, ac
     by_name = {row["instance"]: row for row in rotation.plan_rows}
     assert by_name["build-hkg-01"]["action"] == "create" and by_name["build-hkg-01"]["image_name"].startswith("nightly-")
     assert by_name["web-hkg-01"]["action"] == "skip"
-    assert rotation.plan_summary == "Policy nightly: 2 to create, 0 to delete, 1 skipped, 0 failing, of 3 instances."
+    assert rotation.plan_summary == "Policy nightly: 2 to create, 0 to delete, 1 skipped, 0 failing, of 3 instances (at most 3 deletes per run)."
     quota = {row["zone"]: (row["used_before"], row["used_after"], row["max"]) for row in rotation.plan_quota}
     assert quota == {"HKG-A": (1, 2, 5), "NYC-A": (2, 3, 5)}
     assert rotation.can_apply
@@ -180,7 +180,7 @@ async def test_a_bad_prefix_or_keep_is_a_clear_message_and_changes_nothing(contr
     assert rotation.error == "Not previewed: Type a name prefix: the images are named <prefix>-<YYYYMMDDTHHMM> (UTC)."
     rotation.name_prefix, rotation.keep = "nightly", 0
     await rotation.preview()
-    assert rotation.error == "Not previewed: keep must be a whole number of at least 1, not 0"
+    assert rotation.error == "Not previewed: keep must be from 1 to 5, not 0"
     rotation.keep = 2
     rotation.choose([])
     await rotation.preview()
@@ -262,7 +262,7 @@ async def test_the_view_previews_asks_and_applies_through_its_buttons(controller
     view.preview_button.click()
     await controller.tasks.drain()
     assert "<table" in view.plan.value and "zw-state-create" in view.plan.value and "zw-state-skip" in view.plan.value
-    assert "+ nightly-" in view.plan.value and "running and not allowed to stop" in view.plan.value
+    assert "+ nightly-" in view.plan.value and "RUNNING and this policy may not stop it" in view.plan.value
     assert "zw-rotation-quota" in view.plan.value and "Used now" in view.plan.value
     assert not view.apply_button.disabled
     view.keep.value = 3

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 #: The fields of the policy: a change to any of them makes the preview stale.
 FIELDS = ("name_prefix", "keep", "instance_ids", "stop_if_running", "start_after", "delete_first_when_full")
 #: What ``progress`` says per instance for each step the apply reports.
-PHASES = {"waiting": "waiting", "planned": "creating the image…", "created": "image AVAILABLE, deleting the oldest beyond keep…",
-          "done": "done"}
+PHASES = {"waiting": "waiting", "planned": "creating the image…", "submitted": "image CREATING…",
+          "created": "image AVAILABLE, deleting the oldest beyond keep…", "done": "done"}
 #: How many instances the chooser lists (a huge fleet: the studio's selection still works).
 CHOICES_LIMIT = 500
 
@@ -250,7 +250,7 @@ class Rotation(T.HasTraits):
         outcome: Outcome | None = None
         try:
             outcome = await apply_rotation_async(self._client(), policy, self.ledger, poll_interval=self.poll_interval,
-                                                 on_step=lambda instance_id, phase: self._step(epoch, instance_id, phase))
+                                                 plan=plan, on_step=lambda instance_id, phase: self._step(epoch, instance_id, phase))
         except Exception as error:  # noqa: BLE001 - shown in the panel (PolicyBusy, API errors, the ledger...)
             if epoch == self._epoch:
                 with self.hold_trait_notifications():

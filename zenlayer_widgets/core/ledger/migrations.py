@@ -189,6 +189,15 @@ def _v3_policy_leases(connection: sa.Connection) -> None:
     ])
 
 
+def _v4_pins(connection: sa.Connection) -> None:
+    """Version 4: images an operator pinned (kept out of every rotation policy). Self-contained: the DDL is written
+    out here, so a later change to schema.py can never change what this migration did."""
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_pins ("
+        " account TEXT NOT NULL, image_id TEXT NOT NULL, zone_id TEXT, image_name TEXT, reason TEXT NOT NULL,"
+        " who TEXT NOT NULL, pinned_at TEXT NOT NULL, PRIMARY KEY (account, image_id))"))
+
+
 def _v5_image_index_and_owner_process(connection: sa.Connection) -> None:
     """Version 5, two changes in one transaction: ``zw_intents_image`` on the image id alone (5ed285b changed the
     index in schema.py only, so ledgers made before it kept (account, zone, image)); and ``owner_process`` (the
@@ -207,6 +216,7 @@ MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _v1_initial),
     (2, "rotation-policy runs and steps", _v2_policy_runs),
     (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _v3_policy_leases),
+    (4, "pinned images (kept out of rotation policies)", _v4_pins),
     (5, "intents indexed by image id alone; the owner's process identity on intents and policy runs",
      _v5_image_index_and_owner_process),
 ]

@@ -130,3 +130,16 @@ policy_steps = sa.Table(
     sa.Column("updated_at", sa.Text, nullable=False),
 )
 sa.Index("zw_policy_steps_owner", policy_steps.c.account, policy_steps.c.policy, policy_steps.c.zone_id)
+
+#: Images kept out of every rotation policy by an operator (``zw.pin_image``; version 4): a policy never deletes a pinned
+#: image, even one it made. (An image a policy made and an operator renamed leaves the policy too, without a row here.)
+pins = sa.Table(
+    "zw_pins", metadata,
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("image_id", sa.Text, primary_key=True),
+    sa.Column("zone_id", sa.Text),
+    sa.Column("image_name", sa.Text),  # its name when it was pinned
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("pinned_at", sa.Text, nullable=False),
+)

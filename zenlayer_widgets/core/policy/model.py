@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ...api.params import text_arg
-from ...rules import validate_image_description
+from ...rules import IMAGE_QUOTA_PER_ZONE, validate_image_description
 from .naming import check_prefix
 
 
@@ -20,8 +20,11 @@ class Policy:
     otherwise it is skipped. ``delete_first_when_full``: when the zone has no free slot and this
     instance's own policy images fill it, the oldest is deleted *before* the create (a window with one
     image fewer); otherwise that instance fails and nothing is deleted. Images the policy did not make
-    (proven by the ledger) are never deleted. ``name`` identifies the policy in the ledger
-    (default: the prefix).
+    (proven by the ledger, by image id) are never deleted, nor are pinned ones (``zw.pin_image``, or renamed
+    away from the policy's names), nor an instance's newest AVAILABLE image. ``name`` identifies the policy in
+    the ledger (default: the prefix). ``keep`` is 1 to 5 (a zone holds 5 custom images). ``max_deletes``: the
+    most images one run deletes (default: the number of its instances). Every argument is checked here, before
+    anything is sent.
     """
 
     name_prefix: str
@@ -34,12 +37,31 @@ class Policy:
     delete_first_when_full: bool = False
     description: str | None = None
     name: str = field(default="")
+    max_deletes: int | None = None
 
     def __post_init__(self) -> None:
         text_arg(self.name_prefix, "name_prefix")
         check_prefix(self.name_prefix)
-        if isinstance(self.keep, bool) or not isinstance(self.keep, int) or self.keep < 1:
-            raise ValueError(f"keep must be a whole number of at least 1, not {self.keep!r}")
+        _whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE, f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
+        if self.max_deletes is not None:
+            _whole(self.max_deletes, "max_deletes", 0, None, "")
+        for flag in ("stop_if_running", "delete_first_when_full"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag} must be True or False, not {getattr(self, flag)!r}")
+        if self.start_after is not None and not isinstance(self.start_after, bool):
+            raise TypeError(f"start_after must be True, False or None, not {self.start_after!r}")
+        text_arg(self.name_contains, "name_contains", optional=True)
+        text_arg(self.name, "name", empty=True)
+        text_arg(self.description, "description", optional=True, empty=True)
+        if isinstance(self.instance_ids, (bytes, bytearray)) or not isinstance(self.instance_ids, (str, tuple, list)):
+            raise TypeError(f"instance_ids must be an id or a list of ids, not {type(self.instance_ids).__name__}")
+        if isinstance(self.zones, (bytes, bytearray)) or not isinstance(self.zones, (str, tuple, list)):
+            raise TypeError(f"zones must be a zone id or a list of them, not {type(self.zones).__name__}")
+        for zone in (self.zones,) if isinstance(self.zones, str) else self.zones:
+            text_arg(zone, "zones")
+        self._normalise()
+
+    def _normalise(self) -> None:
         ids = (self.instance_ids,) if isinstance(self.instance_ids, str) else tuple(self.instance_ids)
         for value in ids:
             text_arg(value, "instance_ids")
@@ -59,6 +81,16 @@ class Policy:
     def image_description(self) -> str:
         """What the images are described as (says which policy made them; ownership is the ledger's, not this)."""
         return self.description if self.description is not None else f"Rotation policy {self.name}"
+
+
+def _whole(value: object, name: str, least: int, most: int | None, above: str) -> None:
+    """TypeError unless ``value`` is a whole number; ValueError, saying the range (and ``above``: why not more),
+    outside ``least``..``most``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a whole number, not {value!r}")
+    if value < least or (most is not None and value > most):
+        span = f"from {least} to {most}" if most is not None else f"at least {least}"
+        raise ValueError(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
 
 
 def parse_instance_ids(value: object) -> tuple[str, ...]:

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..._runner import run_sync
 from ...api.models import Image, ImageQuota, Instance
-from ...rules import CREATING, CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, RUNNING, STOPPED, zone_supports_images
+from ...rules import (
+    AVAILABLE,
+    CREATING,
+    CUSTOM_IMAGE,
+    IMAGE_QUOTA_PER_ZONE,
+    RUNNING,
+    STOPPED,
+    UNAVAILABLE,
+    zone_supports_images,
+)
 from ..ledger import Ledger, account_of, ledger_for
 from ..sync import AnyClient, async_side
 from .model import Policy
-from .naming import next_name, stamp_of
-from .records import OwnedImage, Run, owned_images, steps_of
+from .naming import name_pattern, next_name, stamp_of
+from .pins import pins
+from .records import CREATED, PLANNED, OwnedImage, Run, Step, made_by_run, owned_images, steps_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,7 +32,7 @@ if TYPE_CHECKING:
     from ...api.client import AsyncZenlayerClient
 
 CREATE, SKIP, FAIL = "create", "skip", "fail"
-RUNNING_NOT_ALLOWED = "running and not allowed to stop (stop_if_running=False)"
+RUNNING_NOT_ALLOWED = "it is RUNNING and this policy may not stop it"
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,11 @@ class Plan:
     items: tuple[PlanItem, ...]
     stamp: str
     quota: dict[str, tuple[int, int]] = field(default_factory=dict)  # zone -> (used now, max)
+    max_deletes: int = 0  # the run deletes at most this many images (Policy.max_deletes, default: its instances)
+
+    def name_for(self, instance_id: str) -> str | None:
+        """The image name this plan fixed for the instance (apply of this plan creates exactly that name)."""
+        return next((i.image_name for i in self.items if i.instance_id == instance_id and i.action == CREATE), None)
 
     @property
     def creates(self) -> list[PlanItem]:
@@ -91,60 +106,100 @@ class Plan:
         counts = {a: sum(i.action == a for i in self.items) for a in (CREATE, SKIP, FAIL)}
         deletes = sum(len(i.deletes) for i in self.items)
         return (f"Policy {self.policy.name}: {counts[CREATE]} to create, {deletes} to delete, {counts[SKIP]} skipped, "
-                f"{counts[FAIL]} failing, of {len(self.items)} instances.")
+                f"{counts[FAIL]} failing, of {len(self.items)} instances ({cap_text(self.max_deletes)}).")
 
 
 def _quota_text(used: int | None, most: int | None) -> str:
     return "" if used is None else f"{used}/{most}"
 
 
+def rotating(policy: Policy, instance_id: str, zone_images: Sequence[Image], owned: dict[str, OwnedImage],
+             pinned: Collection[str]) -> list[OwnedImage]:
+    """The instance's images this policy may rotate, oldest first, under their CURRENT names: made by the policy (by
+    id), still in the zone, not pinned, and still named by the policy's pattern (an operator's rename takes one out)."""
+    pattern = name_pattern(policy.name_prefix)
+    mine = [replace(owned[i.image_id], image_name=i.image_name) for i in zone_images
+            if i.image_id in owned and owned[i.image_id].instance_id == instance_id and i.image_id not in pinned
+            and pattern.match(i.image_name)]
+    return sorted(mine, key=lambda o: (o.made_at, o.image_id))
+
+
+def beyond_keep(mine: Sequence[OwnedImage], status: dict[str, str], keep: int) -> tuple[OwnedImage, ...]:
+    """What goes once a new AVAILABLE image is made: failed (UNAVAILABLE) images first, then the oldest AVAILABLE
+    ones beyond ``keep`` (the new one counted). A CREATING image is never chosen."""
+    good = [o for o in mine if status.get(o.image_id) == AVAILABLE]
+    failed = [o for o in mine if status.get(o.image_id) == UNAVAILABLE]
+    return tuple(failed + good[:max(0, len(good) - (keep - 1))])
+
+
+def first_to_go(mine: Sequence[OwnedImage], status: dict[str, str]) -> OwnedImage | None:
+    """The image deleted BEFORE a create in a full zone: a failed one, else the oldest AVAILABLE one but never the
+    newest (the instance's last good image stays until the new one is AVAILABLE); None when there is none."""
+    failed = [o for o in mine if status.get(o.image_id) == UNAVAILABLE]
+    good = [o for o in mine if status.get(o.image_id) == AVAILABLE]
+    return failed[0] if failed else (good[0] if len(good) > 1 else None)
+
+
+def named(image: OwnedImage) -> str:
+    """An image as an operator reads it: its name and zone."""
+    return f"{image.image_name} ({image.zone_id})"
+
+
 def decide(
     policy: Policy, instance: Instance, zone_images: Sequence[Image], used: int, most: int, owned: dict[str, OwnedImage],
-    *, name: str | None, made: OwnedImage | None = None,
+    *, name: str | None, made: OwnedImage | None = None, pinned: Collection[str] = (),
 ) -> PlanItem:
     """The policy's verdict for one instance given its zone now (``used`` of ``most`` slots, its custom images)."""
     base = PlanItem(instance.instance_id, instance.instance_name, instance.zone_id, instance.instance_status, SKIP,
                     quota_before=used, quota_max=most)
-    if not zone_supports_images(instance.zone_id):
-        return _with(base, reason=f"zone {instance.zone_id} does not support custom images", quota_before=None)
-    mine = sorted((owned[i.image_id] for i in zone_images
-                   if i.image_id in owned and owned[i.image_id].instance_id == instance.instance_id),
-                  key=lambda o: (o.made_at, o.image_id))
+    zone = instance.zone_id
+    if not zone_supports_images(zone):
+        return _with(base, reason=f"zone {zone} does not support custom images", quota_before=None)
     status = {i.image_id: i.image_status for i in zone_images}
-    if made is not None and made.image_id in status:  # a resumed run made it already: only the deletes are left
-        older = [o for o in mine if o.image_id != made.image_id]
-        deletes = tuple(older[:max(0, len(older) - (policy.keep - 1))])
+    mine = rotating(policy, instance.instance_id, zone_images, owned, pinned)
+    if made is not None and made.image_id in status:  # a resumed run made it already: followed to its end first
+        made = replace(made, image_name=next(i.image_name for i in zone_images if i.image_id == made.image_id))
+        made_status = status[made.image_id]
+        if made_status not in (AVAILABLE, CREATING):
+            return _with(base, action=FAIL, made=made, reason=f"the new image {named(made)} made by the interrupted run "
+                                                              f"ended {made_status}; nothing deleted, the older images are kept")
+        deletes = beyond_keep([o for o in mine if o.image_id != made.image_id], status, policy.keep)
+        waiting = "" if made_status == AVAILABLE else ", once it is AVAILABLE (it is CREATING)"
         return _with(base, action=CREATE, image_name=made.image_name, made=made, deletes=deletes,
-                     reason="made by the interrupted run; finishing it", quota_after=used - len(deletes))
+                     reason=f"made by the interrupted run; finishing it{waiting}", quota_after=used - len(deletes))
     creating = [o for o in mine if status.get(o.image_id) == CREATING]
     if creating:
-        return _with(base, reason=f"an image of this policy ({creating[0].image_name}) is still CREATING")
+        return _with(base, reason=f"an image of this policy, {named(creating[0])}, is still CREATING")
     if instance.instance_status == RUNNING and not policy.stop_if_running:
         return _with(base, reason=RUNNING_NOT_ALLOWED)
     if instance.instance_status not in (RUNNING, STOPPED):
         return _with(base, reason=f"the instance is {instance.instance_status or 'in an unknown state'}")
     if name is None:
-        return _with(base, action=FAIL, reason=f"every name {policy.name_prefix}-<stamp>[a-z] is taken in the zone")
-    image_name = name
-    deletes = tuple(mine[:max(0, len(mine) - (policy.keep - 1))])  # counted after the new one
+        return _with(base, action=FAIL, reason=f"every name {policy.name_prefix}-<this minute>[a-z] is taken in zone {zone}; "
+                                               "run again in a minute")
+    deletes = beyond_keep(mine, status, policy.keep)  # counted after the new one
     first = False
     if used >= most:
         if not mine:
-            return _with(base, action=FAIL, reason=f"zone {instance.zone_id} is full ({used}/{most}) of images this "
-                                                   "policy does not own; nothing deleted")
+            return _with(base, action=FAIL, reason=f"zone {zone} is full ({used}/{most}) of images this policy does not "
+                                                   "own; nothing deleted")
         if not policy.delete_first_when_full:
-            return _with(base, action=FAIL, reason=f"zone {instance.zone_id} is full ({used}/{most}); the oldest image "
-                                                   "of this policy is deleted first only with delete_first_when_full=True")
+            return _with(base, action=FAIL, reason=f"zone {zone} is full ({used}/{most}); this policy is not allowed to "
+                                                   "delete its oldest image before making the new one; nothing deleted")
+        oldest = first_to_go(mine, status)
+        if oldest is None:
+            return _with(base, action=FAIL, reason=f"zone {zone} is full ({used}/{most}) and this instance's only image "
+                                                   f"of the policy, {named(mine[-1])}, is its newest good one: it is kept; "
+                                                   "nothing deleted")
         first = True
-        deletes = deletes or (mine[0],)
-    return _with(base, action=CREATE, image_name=image_name, deletes=deletes, delete_first=first,
+        deletes = (oldest,) + tuple(d for d in deletes if d.image_id != oldest.image_id)
+    return _with(base, action=CREATE, image_name=name, deletes=deletes, delete_first=first,
                  stop_start=instance.instance_status == RUNNING, quota_after=used + 1 - len(deletes),
-                 reason="zone full: the oldest owned image is deleted before the create" if first else "")
+                 reason=f"zone {zone} is full: the oldest image of this policy, {named(deletes[0])}, is deleted before "
+                        "the create" if first else "")
 
 
 def _with(item: PlanItem, **changes: object) -> PlanItem:
-    from dataclasses import replace
-
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
@@ -174,42 +229,101 @@ async def zone_state(client: AsyncZenlayerClient, zone_id: str) -> tuple[list[Im
     return images, (quota.count if quota else len(images)), (quota.max_count if quota else IMAGE_QUOTA_PER_ZONE)
 
 
+class DeleteBudget:
+    """The run's cap on deletes (``Policy.max_deletes``, default: the number of its instances), shared by its zones."""
+
+    def __init__(self, most: int) -> None:
+        self.most = self.left = most
+
+    def take(self) -> bool:
+        """One delete, if the cap allows it."""
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+    def cap(self, item: PlanItem) -> PlanItem:
+        """``item`` with only the deletes the cap still allows (the rest named in its reason, kept for a later run)."""
+        allowed = [d for d in item.deletes if self.take()]
+        if len(allowed) == len(item.deletes):
+            return item
+        if item.delete_first and not allowed:  # a full zone with no delete left: the create cannot happen
+            return _with(item, action=FAIL, deletes=(), delete_first=False, stop_start=False, quota_after=None,
+                         reason=full_and_capped(item.zone_id, self.most))
+        kept = item.deletes[len(allowed):]
+        note = f"{cap_text(self.most)}: {', '.join(named(d) for d in kept)} kept for a later run"
+        after = None if item.quota_after is None else item.quota_after + len(kept)
+        return _with(item, deletes=tuple(allowed), quota_after=after, reason=f"{item.reason}; {note}" if item.reason else note)
+
+
+def full_and_capped(zone: str, most: int) -> str:
+    """Why an instance in a full zone fails once the run's delete cap is spent."""
+    return (f"zone {zone} is full and this run may delete no more images ({cap_text(most)}); "
+            "nothing deleted")
+
+
+def cap_text(most: int) -> str:
+    """The delete cap in words."""
+    return f"at most {most} delete{'' if most == 1 else 's'} per run"
+
+
+def delete_cap(policy: Policy, instances: int) -> int:
+    """The most images one run of ``policy`` deletes."""
+    return policy.max_deletes if policy.max_deletes is not None else instances
+
+
 async def plan_rotation_async(client: AnyClient, policy: Policy, ledger: Ledger | None = None, *, run: Run | None = None) -> Plan:
-    """Per instance: the image to create, the owned images to delete (oldest beyond ``keep``), or why it is skipped
-    or would fail, with the zone's quota before and after. Changes nothing."""
+    """Per instance: the image to create (its name fixed here: apply of this plan uses it), the owned images to
+    delete (beyond ``keep``, within the run's delete cap), or why it is skipped or would fail, with the zone's quota
+    before and after. Changes nothing."""
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     instances, missing = await select_instances(client, policy)
     zones = sorted({i.zone_id for i in instances})
     states = dict(zip(zones, await asyncio.gather(*(zone_state(client, z) for z in zones)), strict=True))
-    owned = owned_images(ledger, account_of(client), policy.name)
+    account = account_of(client)
+    owned, pinned = owned_images(ledger, account, policy.name), set(pins(ledger, account))
     steps = steps_of(ledger, run.run_id) if run is not None else {}
     stamp = run.stamp if run is not None else stamp_of()
+    budget = DeleteBudget(delete_cap(policy, len(instances)))
     items = [PlanItem(i, "", "", "", FAIL, reason="no such instance") for i in missing]
     used = {z: states[z][1] for z in zones}
     taken = {z: {image.image_name for image in states[z][0]} for z in zones}
     for instance in instances:
         images, _, most = states[instance.zone_id]
         step = steps.get(instance.instance_id)
-        made = _made_by(step.image_name if step else None, instance.instance_id, owned)
-        name = step.image_name if step is not None and step.image_name else None
-        if name is None:
-            try:
-                name = next_name(policy.name_prefix, stamp, taken[instance.zone_id])
-            except ValueError:
-                name = None
-        item = decide(policy, instance, images, used[instance.zone_id], most, owned, name=name, made=made)
+        made = resumed_image(ledger, run, step, instance, owned)
+        name = step.image_name if step is not None and step.image_name and step.state in (PLANNED, CREATED) else None
+        if name is None or (made is None and name in taken[instance.zone_id]):
+            name = free_name(policy, stamp, taken[instance.zone_id])
+        item = budget.cap(decide(policy, instance, images, used[instance.zone_id], most, owned, name=name, made=made,
+                                 pinned=pinned))
         if item.action == CREATE and item.quota_after is not None:
             used[instance.zone_id] = item.quota_after
             taken[instance.zone_id].add(item.image_name or "")
         items.append(item)
-    return Plan(policy, tuple(items), stamp, {z: (states[z][1], states[z][2]) for z in zones if zone_supports_images(z)})
+    return Plan(policy, tuple(items), stamp, {z: (states[z][1], states[z][2]) for z in zones if zone_supports_images(z)},
+                budget.most)
 
 
-def _made_by(image_name: str | None, instance_id: str, owned: dict[str, OwnedImage]) -> OwnedImage | None:
-    if image_name is None:
+def free_name(policy: Policy, stamp: str, taken: Collection[str]) -> str | None:
+    """The run's next free name in a zone (None: every letter is taken)."""
+    try:
+        return next_name(policy.name_prefix, stamp, taken)
+    except ValueError:
         return None
-    return next((o for o in owned.values() if o.image_name == image_name and o.instance_id == instance_id), None)
+
+
+def resumed_image(ledger: Ledger, run: Run | None, step: Step | None, instance: Instance,
+          owned: dict[str, OwnedImage]) -> OwnedImage | None:
+    """The image this run's create already made for the instance (by id), if any."""
+    if run is None or step is None or step.state not in (PLANNED, CREATED):
+        return None
+    image_id = made_by_run(ledger, run, step, instance.instance_id)
+    if image_id is None:
+        return None
+    return owned.get(image_id) or OwnedImage(image_id, step.image_name or "", instance.instance_id, instance.zone_id,
+                                             step.updated_at, run.policy)
 
 
 def plan_rotation(client: AnyClient, policy: Policy, ledger: Ledger | None = None) -> Plan:

@@ -1,8 +1,11 @@
 """The ledger's record of policy runs and steps (tables ``zw_policy_runs`` / ``zw_policy_steps``).
 
-Ownership: an image is a policy's when its name matches the policy's pattern AND a step of one of the
-policy's runs names the instance and the image name AND the create's intent (same account, instance,
-name) recorded that image id. The cloud keeps no provenance, so nothing else counts.
+Ownership is by image id, never by name: an image is a policy's when one of the policy's steps recorded
+that image id as the one its own create made (the step notes it as soon as CreateImage answers; a step
+killed before that is matched through the create's ledger action, tagged with the run). An image made
+by hand under a name a step had planned is therefore foreign. The cloud keeps no provenance, so nothing
+else counts. Which owned images a policy may *delete* is narrower (see :func:`rotating`): not pinned
+(:mod:`.pins`), and still named by the policy's pattern (an operator's rename takes it out).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ..ledger.ownership import owner_fields
 from ..ledger.records import now_text, who_am_i
 
 PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
+SUBMITTED = "submitted"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -127,24 +131,33 @@ def save_step(ledger: Ledger, run: Run, instance_id: str, zone_id: str, state: s
 
 
 def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dict[str, OwnedImage]:
-    """Image id -> :class:`OwnedImage` for every image a policy's step and the create's intent both name
-    (whether it still exists is for the caller to check against the zone)."""
-    s, i, r = tables.policy_steps.c, tables.intents.c, tables.policy_runs.c
-    query = (sa.select(i.image_id, i.image_name, i.instance_id, i.zone_id, i.started_at, s.policy, r.name_prefix)
-             .select_from(tables.policy_steps.join(tables.policy_runs, r.run_id == s.run_id)
-                          .join(tables.intents, sa.and_(i.account == s.account, i.instance_id == s.instance_id,
-                                                        i.image_name == s.image_name, i.zone_id == s.zone_id)))
-             .where(s.account == account, i.image_id.is_not(None)))
+    """Image id -> :class:`OwnedImage` for every image a policy's step recorded as made by its own create (the name
+    is the one the step planned; whether the image still exists, and its current name, are for the caller to check
+    against the zone)."""
+    s, i = tables.policy_steps.c, tables.intents.c
+    query = (sa.select(s.image_id, s.image_name, s.instance_id, s.zone_id, s.updated_at, s.policy, i.started_at)
+             .select_from(tables.policy_steps.outerjoin(tables.intents, sa.and_(i.account == s.account,
+                                                                                 i.image_id == s.image_id)))
+             .where(s.account == account, s.image_id.is_not(None)))
     if policy is not None:
         query = query.where(s.policy == policy)
-    from .naming import name_pattern
-
     found: dict[str, OwnedImage] = {}
     for row in ledger._read(query):
-        if name_pattern(row.name_prefix).match(row.image_name):
-            found[row.image_id] = OwnedImage(row.image_id, row.image_name, row.instance_id, row.zone_id, row.started_at,
-                                             row.policy)
+        found[row.image_id] = OwnedImage(row.image_id, row.image_name or "", row.instance_id, row.zone_id,
+                                         row.started_at or row.updated_at, row.policy)
     return found
+
+
+def made_by_run(ledger: Ledger, run: Run, step: Step | None, instance_id: str) -> str | None:
+    """The image id this run's create made for ``instance_id``: the step's record, else (a process killed between
+    the create's answer and the step's note) the create's ledger action tagged with this run."""
+    if step is not None and step.image_id:
+        return step.image_id
+    a = tables.actions.c
+    rows = ledger._read(sa.select(a.image_id).where(a.run_id == run.run_id, a.kind == "create", a.instance_id == instance_id,
+                                                    a.account == run.account, a.image_id.is_not(None))
+                        .order_by(a.action_id.desc()).limit(1))
+    return rows[0].image_id if rows else None
 
 
 @dataclass(frozen=True)
