@@ -55,10 +55,34 @@ def _policy_leases(connection: sa.Connection) -> None:
             index.create(connection, checkfirst=True)
 
 
+def _operations(connection: sa.Connection) -> None:
+    """Version 6: durable operations and their steps (core/operations). Frozen DDL: written out here, not built
+    from schema.py's metadata (which may move on)."""
+    for statement in (
+        """CREATE TABLE IF NOT EXISTS zw_operations (
+            operation_id VARCHAR(32) NOT NULL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,
+            account TEXT NOT NULL, zone_id TEXT, instance_id TEXT, image_id TEXT, params {json}, facts {json},
+            outcome TEXT, error_type TEXT, error_code TEXT, who TEXT NOT NULL, owner VARCHAR(32), owner_host TEXT,
+            owner_pid INTEGER, heartbeat_at TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT)""",
+        """CREATE UNIQUE INDEX IF NOT EXISTS zw_one_unfinished_operation ON zw_operations (account, key)
+            WHERE finished_at IS NULL""",
+        "CREATE INDEX IF NOT EXISTS zw_operations_key ON zw_operations (account, key, started_at)",
+        "CREATE INDEX IF NOT EXISTS zw_operations_image ON zw_operations (image_id)",
+        """CREATE TABLE IF NOT EXISTS zw_operation_steps (
+            operation_id VARCHAR(32) NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, params {json},
+            always BOOLEAN NOT NULL, state TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL,
+            settle_seconds {float}, result {json}, evidence {json}, error_type TEXT, error_code TEXT,
+            updated_at TEXT NOT NULL, PRIMARY KEY (operation_id, position))""",
+    ):
+        connection.execute(sa.text(statement.format(json="JSON", float="FLOAT")))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _initial),
     (2, "rotation-policy runs and steps", _policy_runs),
     (3, "policy-run leases, one unfinished run per policy, actions tagged with their run", _policy_leases),
+    # 4 (branch policy-safety) and 5 (branch ledger) are being written in parallel: each is applied when missing
+    (6, "durable operations and their steps", _operations),
 ]
 LATEST = MIGRATIONS[-1][0]
 
@@ -82,13 +106,14 @@ def migrate(engine: sa.Engine) -> int:
         # SQLite: the engine's BEGIN IMMEDIATE took the write lock (busy_timeout makes the others wait)
         schema.schema_version.create(connection, checkfirst=True)
         version = current_version(connection)
+        applied = set(connection.execute(sa.select(schema.schema_version.c.version)).scalars())
         if version > LATEST:
             raise SchemaTooNew(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
                                "upgrade zenlayer-widgets.")
         for number, name, apply in MIGRATIONS:
-            if number > version:
+            if number not in applied:  # a gap (a version added later below an applied one) is filled too
                 apply(connection)
                 connection.execute(schema.schema_version.insert().values(
                     version=number, name=name, applied_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds")))
-                version = number
+                version = max(version, number)
     return version

@@ -1,0 +1,93 @@
+"""Steps that change or wait for an instance's power state: stop (graceful), start, wait for a status."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ....api.vocabulary import BOOTING, RUNNING, STOPPED, STOPPING
+from ...changes import recorded
+from ..model import StepFailed
+from .base import Evidence, StepKind, StepRun, register, request_id
+
+
+async def instance_status(run: StepRun, instance_id: str) -> str | None:
+    """The instance's status now (None: not listed)."""
+    statuses = await run.client.describe_instances_status([instance_id])
+    return next((s.instance_status for s in statuses.items if s.instance_id == instance_id), None)
+
+
+@register
+class Stop(StepKind):
+    """StopInstances, graceful (``force`` param for a power-off). Landed: the instance is STOPPING or STOPPED."""
+
+    name = "stop"
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        instance_id = run.need("instance_id")
+        status = await instance_status(run, instance_id)
+        if status in (STOPPING, STOPPED):
+            return {"stop_request_id": None}
+        async with recorded(run.client, "stop", zone_id=run.param("zone_id"), instance_id=instance_id,
+                            ledger=run.ledger) as action:
+            action.request_ids = await run.client.stop_instances([instance_id], force_shutdown=bool(run.param("force")))
+        return {"stop_request_id": request_id(action.request_ids)}
+
+    async def look(self, run: StepRun) -> Evidence:
+        status = await instance_status(run, run.need("instance_id"))
+        if status in (STOPPING, STOPPED):
+            return Evidence(True, {"stop_request_id": None}, f"the instance is {status}", {"status": status})
+        if status is None:
+            return Evidence(None, reason="the instance is no longer listed")
+        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+
+
+@register
+class Start(StepKind):
+    """StartInstances. Landed: the instance is BOOTING or RUNNING."""
+
+    name = "start"
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        instance_id = run.need("instance_id")
+        status = await instance_status(run, instance_id)
+        if status in (BOOTING, RUNNING):
+            return {"start_request_id": None}
+        async with recorded(run.client, "start", zone_id=run.param("zone_id"), instance_id=instance_id,
+                            ledger=run.ledger) as action:
+            action.request_ids = await run.client.start_instances([instance_id])
+        return {"start_request_id": request_id(action.request_ids)}
+
+    async def look(self, run: StepRun) -> Evidence:
+        status = await instance_status(run, run.need("instance_id"))
+        if status in (BOOTING, RUNNING):
+            return Evidence(True, {"start_request_id": None}, f"the instance is {status}", {"status": status})
+        if status is None:
+            return Evidence(None, reason="the instance is no longer listed")
+        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+
+
+@register
+class WaitStatus(StepKind):
+    """Poll until the instance (``instance_id``) is ``status``; a read, so safe to run again. Fails (code
+    ``NOT_<STATUS>``) when the instance settles in a status outside ``passing`` (the transitional ones), or
+    ``TIMEOUT``. Its result: ``<name>_seconds`` (how long it waited, from ``since`` fact when given)."""
+
+    name = "wait_status"
+    idempotent = True
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        instance_id, target = run.need("instance_id"), str(run.need("status"))
+        passing = set(run.param("passing") or ())
+        timeout = float(run.param("timeout") or 600.0)
+        poll = float(run.extras.get("poll", 1.0))
+        started = time.monotonic()
+        while True:
+            status = await instance_status(run, instance_id)
+            if status == target:
+                return {f"{target.lower()}_after_seconds": round(time.monotonic() - started, 3)}
+            if status is None or (status not in passing and passing):
+                raise StepFailed(f"NOT_{target}", f"Instance {instance_id} is {status or 'not listed'}, not {target}.")
+            if time.monotonic() - started > timeout:
+                raise StepFailed("TIMEOUT", f"Instance {instance_id} is still {status} after {timeout:g} s.")
+            await run.sleep(poll)
