@@ -53,6 +53,7 @@ _EXPORTS = {
     "start_instance_async": "core.changes",
     "delete_image": "core.changes",
     "delete_image_async": "core.changes",
+    "ImageInUse": "core.changes",
     "rename_image": "core.changes",
     "rename_image_async": "core.changes",
     "Policy": "core.policy",
