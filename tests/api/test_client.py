@@ -132,7 +132,7 @@ async def test_to_async_keeps_the_settings_and_gets_its_own_pool(stub) -> None:
 
 def test_async_methods_are_coroutine_functions_with_the_same_signatures() -> None:
     names = [name for name, value in vars(api.client._BaseClient).items() if isinstance(value, api.client._Operation)]
-    assert len(names) == 15  # describe_image joined the ten actions and their list_* helpers
+    assert len(names) == 21  # describe_image and the six launch/restore actions joined the ten actions and their list_* helpers
     sync = ZenlayerClient(Credentials(KEY_ID, PASSWORD))
     twin = sync.to_async()
     for name in names:

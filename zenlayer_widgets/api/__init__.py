@@ -29,7 +29,19 @@ from .errors import (
     UnexpectedResponse,
     ZenlayerError,
 )
-from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, Zone
+from .models import (
+    CreateImageResult,
+    CreateInstancesResult,
+    Image,
+    ImageQuota,
+    Instance,
+    InstancePrice,
+    InstanceStatus,
+    InstanceTypeInfo,
+    Page,
+    Price,
+    Zone,
+)
 from .retry import RetryPolicy
 
 __all__ = [
@@ -39,17 +51,21 @@ __all__ = [
     "BearerAuth",
     "ConnectError",
     "CreateImageResult",
+    "CreateInstancesResult",
     "Credentials",
     "CredentialsError",
     "Image",
     "ImageQuota",
     "Instance",
+    "InstancePrice",
     "InstanceStatus",
+    "InstanceTypeInfo",
     "InvalidParameter",
     "InvalidState",
     "NotFound",
     "OutcomeUnknown",
     "Page",
+    "Price",
     "QuotaExceeded",
     "RateLimited",
     "RetryPolicy",

@@ -21,8 +21,22 @@ from ._flows import (
     payload,
 )
 from ._wire import unexpected
-from .models import CreateImageResult, Image, ImageQuota, Instance, InstanceStatus, Page, QuotaSet, Zone, ZoneSet
-from .params import id_arg, text_arg
+from .models import (
+    CreateImageResult,
+    CreateInstancesResult,
+    Image,
+    ImageQuota,
+    Instance,
+    InstancePrice,
+    InstanceStatus,
+    InstanceTypeInfo,
+    InstanceTypeSet,
+    Page,
+    QuotaSet,
+    Zone,
+    ZoneSet,
+)
+from .params import id_arg, tags_arg, text_arg
 from .vocabulary import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
@@ -48,12 +62,23 @@ INSTANCE_FILTERS = (
 
 
 def _instance_filters(filters: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``filters``, once every name is a DescribeInstances filter (a typo would silently filter nothing)."""
+    """``filters``, once every name is a DescribeInstances filter (a typo would silently filter nothing).
+
+    ``tags`` is a mapping ``{key: value}`` (sent as the flat ``[{key, value}]`` list the API takes);
+    ``tag_keys`` a list of keys; ``image_id`` the image instances were built from.
+    """
     unknown = set(filters) - set(INSTANCE_FILTERS)
     if unknown:
         raise TypeError(f"unknown instance filter(s) {sorted(unknown)}; the filters are instance_ids, zone_id, "
                         f"instance_status, instance_name, {', '.join(INSTANCE_FILTERS)}")
-    return filters
+    checked = dict(filters)
+    if checked.get("tags") is not None:
+        checked["tags"] = [{"key": key, "value": value} for key, value in tags_arg(checked["tags"], "tags").items()]
+    if checked.get("tag_keys") is not None:
+        checked["tag_keys"] = id_list(checked["tag_keys"], "tag_keys")
+    if checked.get("image_id") is not None:
+        checked["image_id"] = id_arg(checked["image_id"], "image_id")
+    return checked
 
 
 def describe_instances(
@@ -261,3 +286,150 @@ def modify_images_attributes(
         raise ValueError("give image_name and/or image_description")
     fields = payload(**_filters(image_name=image_name, image_description=image_description))
     return (yield from batched(ctx, A.MODIFY_IMAGES_ATTRIBUTES, "imageIds", image_ids, fields))
+
+
+# ------------------------------------------------------------ launching, restoring, the recycle bin
+def _count(value: Any, name: str, low: int, high: int | None = None) -> int | None:
+    """An optional whole number in ``[low, high]``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise ValueError(f"{name} must be a whole number from {low}{f' to {high}' if high is not None else ''}, not {value!r}")
+    return value
+
+
+def _charge_fields(instance_charge_type: str, period: int | None) -> dict[str, Any]:
+    if instance_charge_type not in A.INSTANCE_CHARGE_TYPES:
+        raise ValueError(f"instance_charge_type must be one of {', '.join(A.INSTANCE_CHARGE_TYPES)}, not {instance_charge_type!r}")
+    if instance_charge_type == A.PREPAID and period is None:
+        raise ValueError("a PREPAID instance needs period (months)")
+    prepaid = {"period": _count(period, "period", 1)} if period is not None else None
+    return payload(instance_charge_type=instance_charge_type, instance_charge_prepaid=prepaid)
+
+
+def _network_fields(internet_charge_type: str | None, internet_max_bandwidth_out: int | None) -> dict[str, Any]:
+    if internet_charge_type is not None and internet_charge_type not in A.INTERNET_CHARGE_TYPES:
+        raise ValueError(f"internet_charge_type must be one of {', '.join(A.INTERNET_CHARGE_TYPES)}, not {internet_charge_type!r}")
+    return payload(internet_charge_type=internet_charge_type,
+                   internet_max_bandwidth_out=_count(internet_max_bandwidth_out, "internet_max_bandwidth_out", 0))
+
+
+def _disk_fields(system_disk_size: int | None, system_disk_category: str | None) -> dict[str, Any]:
+    disk = payload(disk_size=_count(system_disk_size, "system_disk_size", 1), disk_category=text_arg(
+        system_disk_category, "system_disk_category", optional=True))
+    return {"systemDisk": disk} if disk else {}
+
+
+def _login_fields(password: str | None, key_id: str | None) -> dict[str, Any]:
+    """Exactly one of ``password`` and ``key_id`` (the password never appears in a message)."""
+    if (password is None) == (key_id is None):
+        raise ValueError("give exactly one of password and key_id")
+    if password is not None and (not isinstance(password, str) or not password):
+        raise TypeError("password must be a non-empty string")
+    return payload(password=password, key_id=None if key_id is None else id_arg(key_id, "key_id"))
+
+
+def create_instances(
+    ctx: Context,
+    zone_id: str,
+    instance_type: str,
+    image_id: str,
+    *,
+    instance_name: str | None = None,
+    instance_count: int = 1,
+    password: str | None = None,
+    key_id: str | None = None,
+    instance_charge_type: str = A.POSTPAID,
+    period: int | None = None,
+    internet_charge_type: str | None = None,
+    internet_max_bandwidth_out: int | None = None,
+    subnet_id: str | None = None,
+    security_group_id: str | None = None,
+    resource_group_id: str | None = None,
+    system_disk_size: int | None = None,
+    system_disk_category: str | None = None,
+    init_script: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Flow[CreateInstancesResult]:
+    """Launch instances from an image (CreateInstances); they are PENDING / DEPLOYING, then RUNNING.
+
+    Exactly one of ``password`` and ``key_id``. ``tags`` ``{key: value}`` (sent in the nested
+    ``TagAssociation`` shape). Not idempotent and never retried but for throttling: after a timeout
+    or 5xx the instances may exist (and bill), so tag each launch and look for the tag
+    (``describe_instances(tags=...)``) before launching again.
+    """
+    fields = payload(
+        zone_id=id_arg(zone_id, "zone_id"), instance_type=id_arg(instance_type, "instance_type"), image_id=id_arg(image_id, "image_id"),
+        instance_name=text_arg(instance_name, "instance_name", optional=True),
+        instance_count=_count(instance_count, "instance_count", 1, A.MAX_INSTANCE_COUNT),
+        subnet_id=text_arg(subnet_id, "subnet_id", optional=True),
+        security_group_id=text_arg(security_group_id, "security_group_id", optional=True),
+        resource_group_id=text_arg(resource_group_id, "resource_group_id", optional=True),
+        init_script=text_arg(init_script, "init_script", optional=True, empty=True),
+        tags=None if tags is None else {"tags": [{"key": k, "value": v} for k, v in tags_arg(tags, "tags").items()]},
+    )
+    fields.update(_charge_fields(instance_charge_type, period), **_network_fields(internet_charge_type, internet_max_bandwidth_out),
+                  **_disk_fields(system_disk_size, system_disk_category), **_login_fields(password, key_id))
+    response = yield from call(ctx, A.CREATE_INSTANCES, fields)
+    ids = response.get("instanceIdSet")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise unexpected(A.CREATE_INSTANCES, 200, "no `instanceIdSet` in the response", response.get("requestId"))
+    order = response.get("orderNumber")
+    return CreateInstancesResult(tuple(ids), order if isinstance(order, str) else None, response.get("requestId"))
+
+
+def describe_zone_instance_config_infos(
+    ctx: Context, zone_id: str | None = None, instance_type: str | None = None, instance_charge_type: str | None = None
+) -> Flow[list[InstanceTypeInfo]]:
+    """The instance types offered (DescribeZoneInstanceConfigInfos), in a zone or everywhere."""
+    fields = payload(**_filters(zone_id=zone_id, instance_type=instance_type, instance_charge_type=instance_charge_type))
+    response = yield from call(ctx, A.DESCRIBE_ZONE_INSTANCE_CONFIG_INFOS, fields, into=InstanceTypeSet)
+    return list(response.instance_type_quota_set or ())
+
+
+def inquiry_price_create_instance(
+    ctx: Context,
+    zone_id: str,
+    instance_type: str,
+    *,
+    instance_charge_type: str = A.POSTPAID,
+    period: int | None = None,
+    internet_charge_type: str | None = None,
+    internet_max_bandwidth_out: int | None = None,
+    system_disk_size: int | None = None,
+    system_disk_category: str | None = None,
+) -> Flow[InstancePrice]:
+    """What a launch would cost (InquiryPriceCreateInstance): POSTPAID parts by the hour
+    (``result.instance_price.unit_price``, ``result.hourly_total``), PREPAID by the month. Changes nothing."""
+    fields = payload(zone_id=id_arg(zone_id, "zone_id"), instance_type=id_arg(instance_type, "instance_type"))
+    fields.update(_charge_fields(instance_charge_type, period), **_network_fields(internet_charge_type, internet_max_bandwidth_out),
+                  **_disk_fields(system_disk_size, system_disk_category))
+    result: InstancePrice = yield from call(ctx, A.INQUIRY_PRICE_CREATE_INSTANCE, fields, into=InstancePrice)
+    return result
+
+
+def reset_instance(
+    ctx: Context, instance_id: str, image_id: str | None = None, *, password: str | None = None, key_id: str | None = None,
+    instance_name: str | None = None,
+) -> Flow[str | None]:
+    """Rebuild a STOPPED instance's system disk from ``image_id`` (ResetInstance; default: its current
+    image): REBUILDING, then RUNNING. The disk is formatted. Exactly one of ``password`` and ``key_id``.
+    Returns the request id; never retried but for throttling."""
+    fields = payload(instance_id=id_arg(instance_id, "instance_id"), image_id=None if image_id is None else id_arg(image_id, "image_id"),
+                     instance_name=text_arg(instance_name, "instance_name", optional=True))
+    fields.update(_login_fields(password, key_id))
+    response = yield from call(ctx, A.RESET_INSTANCE, fields)
+    request_id: str | None = response.get("requestId")
+    return request_id
+
+
+def terminate_instance(ctx: Context, instance_id: str) -> Flow[str | None]:
+    """Move an instance to the recycle bin (TerminateInstance; a POSTPAID one stops billing); returns the request id."""
+    response = yield from call(ctx, A.TERMINATE_INSTANCE, payload(instance_id=id_arg(instance_id, "instance_id")))
+    request_id: str | None = response.get("requestId")
+    return request_id
+
+
+def release_instances(ctx: Context, instance_ids: Sequence[str]) -> Flow[list[str]]:
+    """Remove instances in the recycle bin for good (ReleaseInstances), 100 per request; irreversible."""
+    return (yield from batched(ctx, A.RELEASE_INSTANCES, "instanceIds", instance_ids, {}))

@@ -227,6 +227,12 @@ class _BaseClient:
     create_image = _Operation(_actions.create_image)
     delete_images = _Operation(_actions.delete_images)
     modify_images_attributes = _Operation(_actions.modify_images_attributes)
+    create_instances = _Operation(_actions.create_instances)
+    describe_zone_instance_config_infos = _Operation(_actions.describe_zone_instance_config_infos)
+    inquiry_price_create_instance = _Operation(_actions.inquiry_price_create_instance)
+    reset_instance = _Operation(_actions.reset_instance)
+    terminate_instance = _Operation(_actions.terminate_instance)
+    release_instances = _Operation(_actions.release_instances)
 
 
 class ZenlayerClient(_BaseClient):

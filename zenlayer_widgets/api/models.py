@@ -53,6 +53,19 @@ class SystemDisk(_Model, frozen=True):
     disk_category: str | None = None
 
 
+class Tag(_Model, frozen=True):
+    """One ``{key, value}`` tag."""
+
+    key: str
+    value: Text = ""
+
+
+class TagSet(_Model, frozen=True):
+    """The wire's ``TagAssociation``: ``{"tags": [{key, value}, ...]}`` (an object, not a bare list)."""
+
+    tags: tuple[Tag, ...] | None = None
+
+
 class Zone(_Model, frozen=True):
     """A zone from DescribeZones (whether it takes custom images is a product rule: ``rules.zone_supports_images``)."""
 
@@ -89,8 +102,21 @@ class Instance(_Model, frozen=True):
     create_time: str | None = None
     instance_charge_type: str | None = None
     resource_group_name: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: Addresses = ()
+    internet_charge_type: str | None = None
+    internet_max_bandwidth_out: int | None = None
+    key_id: str | None = None
+    #: The instance's tags as sent (``TagAssociation``); read them as a dict through :attr:`tags`.
+    tag_set: TagSet | None = msgspec.field(default=None, name="tags")
     #: Only on the way in: read into ``system_disk_*`` and then dropped (None on every instance).
     system_disk: SystemDisk | None = None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The instance's tags, key to value."""
+        tags = self.tag_set.tags if self.tag_set is not None else None
+        return {tag.key: tag.value or "" for tag in tags or ()}
 
     def __post_init__(self) -> None:  # one call per row: keep it to the cases that need work
         disk = self.system_disk
@@ -107,6 +133,8 @@ class Instance(_Model, frozen=True):
             force_setattr(self, "public_ip_addresses", ())
         if self.private_ip_addresses is None:
             force_setattr(self, "private_ip_addresses", ())
+        if self.security_group_ids is None:
+            force_setattr(self, "security_group_ids", ())
 
     def with_status(self, status: str) -> Instance:
         """A copy with another power state (after DescribeInstancesStatus)."""
@@ -199,6 +227,84 @@ class QuotaSet(_Model, frozen=True):
     """DescribeImageQuota's answer."""
 
     images: list[ImageQuota] | None = None
+    request_id: str | None = None
+
+
+class InstanceTypeInfo(_Model, frozen=True):
+    """An instance type offered in a zone (DescribeZoneInstanceConfigInfos' ``instanceTypeQuotaSet``)."""
+
+    zone_id: str
+    instance_type: str
+    cpu_count: int | None = None
+    memory: int | None = None
+    frequency: str | None = None
+    internet_max_bandwidth_out_limit: int | None = None
+    instance_type_name: str | None = None
+    internet_charge_types: Addresses = ()
+
+
+class InstanceTypeSet(_Model, frozen=True):
+    """DescribeZoneInstanceConfigInfos' answer."""
+
+    instance_type_quota_set: list[InstanceTypeInfo] | None = None
+    request_id: str | None = None
+
+
+class StepPrice(_Model, frozen=True):
+    """A price step of a tiered ``Price``."""
+
+    step_start: float | None = None
+    step_end: float | None = None
+    unit_price: float | None = None
+    discount_unit_price: float | None = None
+
+
+class Price(_Model, frozen=True):
+    """A ``Price``: by the unit (``unit_price`` per ``charge_unit`` HOUR, DAY or MONTH; POSTPAID) or in all
+    (``original_price`` / ``discount_price``; PREPAID)."""
+
+    original_price: float | None = None
+    discount_price: float | None = None
+    discount: float | None = None
+    unit_price: float | None = None
+    discount_unit_price: float | None = None
+    charge_unit: str | None = None
+    step_prices: tuple[StepPrice, ...] | None = None
+
+    @property
+    def hourly(self) -> float | None:
+        """What one hour costs (after discount) when priced by the HOUR, else None."""
+        if self.charge_unit != "HOUR":
+            return None
+        return self.discount_unit_price if self.discount_unit_price is not None else self.unit_price
+
+
+class InstancePrice(_Model, frozen=True):
+    """InquiryPriceCreateInstance's answer: the price of each part of a launch."""
+
+    instance_price: Price | None = None
+    bandwidth_price: tuple[Price, ...] | None = None
+    eip_price: Price | None = None
+    system_disk_price: Price | None = None
+    data_disk_price: Price | None = None
+    request_id: str | None = None
+
+    @property
+    def hourly_total(self) -> float | None:
+        """The hourly price of instance, bandwidth, EIP and disks together; None if a part is not by the hour."""
+        parts = [self.instance_price, *(self.bandwidth_price or ()), self.eip_price, self.system_disk_price, self.data_disk_price]
+        hours = [part.hourly for part in parts if part is not None]
+        if any(hour is None for hour in hours):
+            return None
+        return round(sum(hour for hour in hours if hour is not None), 6)
+
+
+@dataclass(frozen=True)
+class CreateInstancesResult:
+    """CreateInstances' answer: the new instances' ids, the order number and the request id."""
+
+    instance_ids: tuple[str, ...]
+    order_number: str | None = None
     request_id: str | None = None
 
 

@@ -7,7 +7,7 @@ encoding or a string method.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _SHOWN = 40
@@ -59,3 +59,15 @@ def id_list_arg(values: Any, name: str) -> list[str]:
             what = "an empty string" if isinstance(item, str) else _kind(item)
             raise TypeError(f"{name} must be non-empty strings; item {index} is {what}")
     return list(dict.fromkeys(items))
+
+
+def tags_arg(value: Any, name: str) -> dict[str, str]:
+    """Tags as a mapping of non-empty string keys to string values."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping of tag keys to values ({{'key': 'value'}}), not {_kind(value)}")
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise TypeError(f"{name} keys must be non-empty strings; got {_shown(key)}")
+        if not isinstance(item, str):
+            raise TypeError(f"{name}[{key!r}] must be a string, not {_kind(item)}")
+    return dict(value)

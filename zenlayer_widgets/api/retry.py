@@ -3,7 +3,7 @@
 * Throttling (``REQUEST_LIMIT_EXCEEDED`` / HTTP 429) is retried for every action: the server
   refused the request before doing anything.
 * A connection that was never made (nothing sent) is retried for every action, a few times.
-* 5xx answers, timeouts and dropped connections are retried only for read-only ``Describe*``
+* 5xx answers, timeouts and dropped connections are retried only for read-only ``Describe*`` (and ``InquiryPrice*``)
   actions; a change (CreateImage, Start/Stop, Delete, Modify) may have been applied, so the
   caller must reconcile instead.
 
@@ -27,8 +27,8 @@ TRANSIENT = "transient failure"
 
 
 def is_read_only(action: str) -> bool:
-    """``Describe*`` actions change nothing, so repeating them is always safe."""
-    return action.startswith("Describe")
+    """``Describe*`` and ``InquiryPrice*`` actions change nothing, so repeating them is always safe."""
+    return action.startswith(("Describe", "InquiryPrice"))
 
 
 def retry_reason(action: str, error: ZenlayerError) -> str | None:

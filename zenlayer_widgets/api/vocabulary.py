@@ -30,6 +30,13 @@ DELETE_IMAGES = "DeleteImages"
 MODIFY_IMAGES_ATTRIBUTES = "ModifyImagesAttributes"
 #: The singular image read (the Go SDK declares it; its answer shape is our reading, docs/emulator.md).
 DESCRIBE_IMAGE = "DescribeImage"
+#: Launching, restoring and verifying (reference section 9).
+CREATE_INSTANCES = "CreateInstances"
+DESCRIBE_ZONE_INSTANCE_CONFIG_INFOS = "DescribeZoneInstanceConfigInfos"
+INQUIRY_PRICE_CREATE_INSTANCE = "InquiryPriceCreateInstance"
+RESET_INSTANCE = "ResetInstance"
+TERMINATE_INSTANCE = "TerminateInstance"
+RELEASE_INSTANCES = "ReleaseInstances"
 #: Every action the client calls and the emulator answers.
 ACTIONS = (
     DESCRIBE_ZONES,
@@ -43,6 +50,12 @@ ACTIONS = (
     DELETE_IMAGES,
     MODIFY_IMAGES_ATTRIBUTES,
     DESCRIBE_IMAGE,
+    CREATE_INSTANCES,
+    DESCRIBE_ZONE_INSTANCE_CONFIG_INFOS,
+    INQUIRY_PRICE_CREATE_INSTANCE,
+    RESET_INSTANCE,
+    TERMINATE_INSTANCE,
+    RELEASE_INSTANCES,
 )
 
 # ----------------------------------------------------------------------------- limits
@@ -59,9 +72,18 @@ STOPPED = "STOPPED"
 STOPPING = "STOPPING"
 BOOTING = "BOOTING"
 IMAGING = "IMAGING"
+PENDING = "PENDING"
+DEPLOYING = "DEPLOYING"
+CREATE_FAILED = "CREATE_FAILED"
+REBUILDING = "REBUILDING"
+RELEASING = "RELEASING"
+#: In the recycle bin (TerminateInstance): RECYCLING while it moves there, then RECYCLE.
+RECYCLING = "RECYCLING"
+RECYCLE = "RECYCLE"
+RECYCLED_STATES = frozenset({RECYCLE, RECYCLING})
 #: States an instance leaves by itself (the form keeps polling while one is shown).
 TRANSITIONAL_INSTANCE_STATES = frozenset(
-    {"PENDING", "DEPLOYING", STOPPING, BOOTING, "RELEASING", "REBUILDING", "RECYCLING", "REBOOT", IMAGING}
+    {PENDING, DEPLOYING, STOPPING, BOOTING, RELEASING, REBUILDING, RECYCLING, "REBOOT", IMAGING}
 )
 #: Image states (DescribeImages) and image types.
 CREATING = "CREATING"
@@ -69,3 +91,20 @@ AVAILABLE = "AVAILABLE"
 UNAVAILABLE = "UNAVAILABLE"
 CUSTOM_IMAGE = "CUSTOM_IMAGE"
 PUBLIC_IMAGE = "PUBLIC_IMAGE"
+
+# ----------------------------------------------------------------- launching instances
+#: instanceChargeType: pay by the hour from creation, or pre-paid by the month.
+POSTPAID = "POSTPAID"
+PREPAID = "PREPAID"
+INSTANCE_CHARGE_TYPES = (POSTPAID, PREPAID)
+#: internetChargeType values (the CLI's enum).
+INTERNET_CHARGE_TYPES = ("ByBandwidth", "ByTrafficPackage", "ByClusterBandwidth95", "BandwidthCluster")
+#: Price.chargeUnit values.
+CHARGE_UNITS = ("HOUR", "DAY", "MONTH")
+#: CreateInstances: instanceCount from 1 to this; instanceName at most 64 characters; initScript at most 32 KB.
+MAX_INSTANCE_COUNT = 100
+MAX_INSTANCE_NAME_LENGTH = 64
+MAX_INIT_SCRIPT_BYTES = 32 * 1024
+#: Tags: at most 20 per instance or filter; keys (and values) 1-64 characters.
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 64

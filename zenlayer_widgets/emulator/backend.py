@@ -1,10 +1,14 @@
 """The emulator's state and rules, moto-style: plain Python methods, no HTTP.
 
-Lifecycles run on an injectable monotonic clock (``advance(seconds)`` moves it forward):
-StopInstances puts an instance in STOPPING for ``transition_seconds``, then STOPPED;
-StartInstances: BOOTING, then RUNNING; CreateImage: the image is CREATING and its instance
-IMAGING, then AVAILABLE (UNAVAILABLE under the ``unavailable`` fault) and STOPPED. Due transitions are applied lazily (a heap of deadlines)
-at the start of every call, so nothing runs in the background.
+Lifecycles run on an injectable monotonic clock (``advance(seconds)`` moves it forward); each
+step lasts ``transition_seconds``: StopInstances: STOPPING, then STOPPED; StartInstances: BOOTING,
+then RUNNING; CreateImage: the image is CREATING and its instance IMAGING, then AVAILABLE
+(UNAVAILABLE under the ``unavailable`` fault) and STOPPED; CreateInstances: PENDING, DEPLOYING,
+then RUNNING (CREATE_FAILED under the ``boot_failure`` fault); ResetInstance: REBUILDING, then
+RUNNING; TerminateInstance: RECYCLING, then RECYCLE (the recycle bin, until ReleaseInstances
+removes it). Due transitions are applied lazily (a heap of deadlines) at the start of every call,
+so nothing runs in the background; a step that follows another is due one ``transition_seconds``
+after the step before it was due, so one ``advance`` can carry an instance through several.
 
 Every public method takes the backend's lock: tests may call it from any thread while the
 HTTP app serves requests. Failures are named errors (:mod:`.exceptions`) that carry their HTTP
@@ -20,33 +24,42 @@ import copy
 import heapq
 import itertools
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import TypeVar
 
 from .. import rules
 from ..api import errors
+from ..api import vocabulary as A
 from .exceptions import (
     EmulatorError,
     ImageNameDuplicate,
     ImageNotFound,
     ImageQuotaExceeded,
     InstanceNotFound,
+    InstanceTypeNotFound,
     InvalidImageStatus,
     InvalidParameter,
+    NotFound,
     OperationDenied,
     UnsupportedOperation,
     ZoneNotFound,
 )
 from .filters import instance_checks, name_matches, page
-from .records import ImageRecord, InstanceRecord, ZoneRecord
-from .seed import IdFactory, build_fleet, custom_image
+from .records import ImageRecord, InstanceRecord, InstanceTypeRecord, LaunchSpec, ZoneRecord
+from .seed import IdFactory, build_fleet, custom_image, instance_types
 
 Clock = Callable[[], float]
 #: States in which an instance's system disk cannot be imaged (UNSUPPORTED_OPERATION_DISK_UNAVAILABLE).
-DISK_UNAVAILABLE_STATES = frozenset({"RECYCLE", "RECYCLING", "RELEASING", "CREATE_FAILED"})
-RECYCLED_STATES = frozenset({"RECYCLE", "RECYCLING"})
+DISK_UNAVAILABLE_STATES = frozenset({A.RECYCLE, A.RECYCLING, A.RELEASING, A.CREATE_FAILED})
+RECYCLED_STATES = A.RECYCLED_STATES
+#: TerminateInstance takes instances in these states (not while an operation is under way).
+TERMINABLE_STATES = frozenset({A.RUNNING, A.STOPPED, A.CREATE_FAILED})
+#: ``name_[begin,bits]``: CreateInstances numbers several instances (``web_[1,2]`` -> web01, web02, ...).
+NAME_PATTERN = re.compile(r"^(?P<stem>.*)_\[(?P<begin>\d+),(?P<bits>\d+)\]$")
 T = TypeVar("T")
 
 
@@ -74,6 +87,7 @@ class EmulatorBackend:
         #: Called (under the lock) after every change of state: the shared sandbox saves a snapshot.
         self.on_change: Callable[[], None] | None = None
         self._fail_next_image = False
+        self._fail_next_boot = False
         #: Whether two custom images of a zone may share a name (the reference does not say the real API refuses it).
         self.allow_duplicate_names = bool(allow_duplicate_names)
         if not 0 <= late_seconds < math.inf:
@@ -137,24 +151,31 @@ class EmulatorBackend:
     def _settle(self) -> None:
         now = self.now()
         while self._pending and self._pending[0][0] <= now:
-            _, _, kind, target, generation = heapq.heappop(self._pending)
+            deadline, _, kind, target, generation = heapq.heappop(self._pending)
             if kind == "image":
                 self._finish_image(target)
             else:
                 instance = self._instances.get(target)
                 if instance is not None and instance.generation == generation:
-                    self._set_status(instance, kind)
+                    self._set_status(instance, kind, then=self._next_step(instance, kind), start=deadline)
 
-    def _schedule(self, kind: str, target: str, generation: int = 0) -> None:
-        deadline = self.now() + self.transition_seconds
+    @staticmethod
+    def _next_step(instance: InstanceRecord, status: str) -> str | None:
+        """The state a launch or a move to the recycle bin goes on to after ``status``."""
+        if status == A.DEPLOYING:
+            return A.CREATE_FAILED if instance.boot_failure else A.RUNNING
+        return A.RECYCLE if status == A.RECYCLING else None
+
+    def _schedule(self, kind: str, target: str, generation: int = 0, start: float | None = None) -> None:
+        deadline = (self.now() if start is None else start) + self.transition_seconds
         heapq.heappush(self._pending, (deadline, next(self._sequence), kind, target, generation))
 
-    def _set_status(self, instance: InstanceRecord, status: str, then: str | None = None) -> None:
+    def _set_status(self, instance: InstanceRecord, status: str, then: str | None = None, start: float | None = None) -> None:
         instance.status = status
         instance.generation += 1
         instance.cached_json = None
         if then is not None:
-            self._schedule(then, instance.instance_id, instance.generation)
+            self._schedule(then, instance.instance_id, instance.generation, start)
 
     def _finish_image(self, image_id: str) -> None:
         image = self._custom.get(image_id)
@@ -207,6 +228,11 @@ class EmulatorBackend:
         """The next image CreateImage makes ends UNAVAILABLE (the ``unavailable`` fault)."""
         with self._lock:
             self._fail_next_image = True
+
+    def fail_next_boot(self) -> None:
+        """The next instance CreateInstances launches ends CREATE_FAILED (the ``boot_failure`` fault)."""
+        with self._lock:
+            self._fail_next_boot = True
 
     def apply_later(self, apply: Callable[[], object]) -> None:
         """Run ``apply`` (a request hit by the ``late`` fault) ``late_seconds`` from now, on a timer thread;
@@ -455,3 +481,142 @@ class EmulatorBackend:
             if image is None:
                 raise ImageNotFound(image_id)
             return copy.copy(image)
+
+    # ------------------------------------------------ launching, restoring, the recycle bin
+
+    def instance_types(self, zone_id: str | None = None, instance_type: str | None = None) -> list[InstanceTypeRecord]:
+        """The instance types of one zone (404 for an unknown zone) or of every zone, optionally one type only."""
+        with self._lock:
+            zones = [self._require_zone(zone_id).zone_id] if zone_id is not None else list(self._zones)
+        types = [t for zone in zones for t in instance_types(zone)]
+        return [t for t in types if instance_type is None or t.instance_type == instance_type]
+
+    def instance_type(self, zone_id: str, instance_type: str) -> InstanceTypeRecord:
+        """One instance type of a zone (404 INVALID_ZONE_NOT_FOUND / INVALID_INSTANCE_TYPE_NOT_FOUND)."""
+        with self._lock:
+            return self._require_type(zone_id, instance_type)
+
+    def _require_type(self, zone_id: str, instance_type: str) -> InstanceTypeRecord:
+        self._require_zone(zone_id)
+        for offered in instance_types(zone_id):
+            if offered.instance_type == instance_type:
+                return offered
+        raise InstanceTypeNotFound(instance_type, zone_id)
+
+    def _require_boot_image(self, image_id: str, zone_id: str, disk_size: int | None) -> ImageRecord:
+        """An AVAILABLE public image or custom image of ``zone_id`` that fits a ``disk_size`` GB system disk."""
+        image = self._public.get(image_id) or self._custom.get(image_id)
+        if image is None:
+            raise ImageNotFound(image_id)
+        if image.zone_id not in (None, zone_id):
+            raise NotFound(f"The image `{image_id}` is not found in zone {zone_id} (it is in {image.zone_id}).",
+                           code=errors.INVALID_IMAGE_NOT_FOUND)
+        if image.status != rules.AVAILABLE:
+            raise InvalidImageStatus(f"The image `{image_id}` is {image.status}; only AVAILABLE images can be used.")
+        if disk_size is not None and disk_size < image.size_gb:
+            raise InvalidParameter(f"The system disk ({disk_size} GB) is smaller than the image `{image_id}` ({image.size_gb} GB).",
+                                   code=errors.INVALID_SYSTEM_DISK_SIZE)
+        return image
+
+    @staticmethod
+    def _names(name: str, count: int) -> list[str]:
+        """``count`` instance names: the pattern ``stem_[begin,bits]`` numbered, any other name repeated."""
+        match = NAME_PATTERN.match(name)
+        if match is None:
+            return [name] * count
+        begin, bits = int(match["begin"]), int(match["bits"])
+        return [f"{match['stem']}{str(begin + n).zfill(bits)}" for n in range(count)]
+
+    def _wall_time(self) -> str:
+        return datetime.fromtimestamp(time.time() + self._offset, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def create_instances(self, spec: LaunchSpec) -> tuple[str, list[str]]:
+        """Launch ``spec.instance_count`` instances: ``(orderNumber, instance ids)``; each is PENDING, then
+        DEPLOYING, then RUNNING (CREATE_FAILED for the first one after the ``boot_failure`` fault).
+        Checks, in order: the zone, the instance type in it, the image (AVAILABLE, public or of the zone,
+        fitting the system disk)."""
+        with self._lock:
+            self._settle()
+            offered = self._require_type(spec.zone_id, spec.instance_type)
+            image = self._require_boot_image(spec.image_id, spec.zone_id, spec.system_disk_size)
+            zone_index = list(self._zones).index(spec.zone_id)
+            ids: list[str] = []
+            for name in self._names(spec.instance_name, spec.instance_count):
+                number = len(self._instance_order) + 1
+                disk_id = self._ids.disk_id()
+                record = InstanceRecord(
+                    instance_id=self._ids.instance_id(), instance_name=name, zone_id=spec.zone_id, status=A.PENDING,
+                    instance_type=offered.instance_type, cpu_count=offered.cpu_count, memory=offered.memory,
+                    image_id=image.image_id, image_name=image.image_name, system_disk_id=disk_id,
+                    system_disk_size=spec.system_disk_size or max(image.size_gb, 20), system_disk_category=spec.system_disk_category,
+                    public_ips=[f"198.51.{100 + number // 250 % 100}.{number % 250 + 1}"],
+                    private_ips=[f"10.{zone_index}.{200 + number // 250 % 50}.{number % 250 + 2}"],
+                    subnet_id=spec.subnet_id or f"subnet-{spec.zone_id.lower()}-default",
+                    security_group_ids=[spec.security_group_id or f"sg-{spec.zone_id.lower()}-default"],
+                    key_id=spec.key_id, create_time=self._wall_time(), instance_charge_type=spec.instance_charge_type,
+                    internet_charge_type=spec.internet_charge_type, internet_max_bandwidth_out=spec.internet_max_bandwidth_out,
+                    resource_group_id=spec.resource_group_id or "rg-default", tags=list(spec.tags),
+                    data_disks=[(f"{disk_id}-d{n}", size, category) for n, (size, category) in enumerate(spec.data_disks, 1)],
+                    period=spec.period,
+                )
+                if self._fail_next_boot:
+                    record.boot_failure, self._fail_next_boot = True, False
+                self._instances[record.instance_id] = record
+                self._instance_order.append(record.instance_id)
+                self._by_zone.setdefault(spec.zone_id, []).append(record.instance_id)
+                self._set_status(record, A.PENDING, then=A.DEPLOYING)
+                ids.append(record.instance_id)
+            self._changed()
+            return self._ids.order_number(), ids
+
+    def _require_instance(self, instance_id: str) -> InstanceRecord:
+        """One instance out of the recycle bin (404 / 403 otherwise)."""
+        return self._require_instances([instance_id])[0]
+
+    def reset_instance(self, instance_id: str, image_id: str | None = None, key_id: str | None = None,
+                       instance_name: str | None = None) -> None:
+        """Rebuild a STOPPED instance's system disk from ``image_id`` (default: its current image):
+        REBUILDING, then RUNNING on that image. The image must be AVAILABLE, public or of the
+        instance's zone, and fit its system disk. ``key_id`` None: a password login (never kept)."""
+        with self._lock:
+            self._settle()
+            instance = self._require_instance(instance_id)
+            if instance.status != A.STOPPED:
+                raise OperationDenied(f"The instance `{instance_id}` is {instance.status}; only STOPPED instances can be reset.",
+                                      code=errors.OPERATION_DENIED_INSTANCE_NOT_STOPPED)
+            image = self._require_boot_image(image_id or instance.image_id, instance.zone_id, instance.system_disk_size)
+            instance.image_id, instance.image_name, instance.key_id = image.image_id, image.image_name, key_id
+            if instance_name is not None:
+                instance.instance_name = instance_name
+            self._set_status(instance, A.REBUILDING, then=A.RUNNING)
+            self._changed()
+
+    def terminate_instance(self, instance_id: str) -> None:
+        """Move a RUNNING, STOPPED or CREATE_FAILED instance to the recycle bin: RECYCLING, then RECYCLE."""
+        with self._lock:
+            self._settle()
+            instance = self._require_instance(instance_id)
+            if instance.status not in TERMINABLE_STATES:
+                raise OperationDenied(f"The instance `{instance_id}` is {instance.status}; wait until the operation under way ends.",
+                                      code=errors.OPERATION_DENIED_INSTANCE_OPERATING)
+            self._set_status(instance, A.RECYCLING, then=A.RECYCLE)
+            self._changed()
+
+    def release_instances(self, instance_ids: Sequence[str]) -> None:
+        """Remove instances in the recycle bin (RECYCLE or RECYCLING) for good; all or nothing."""
+        with self._lock:
+            self._settle()
+            missing = [i for i in instance_ids if i not in self._instances]
+            if missing:
+                raise InstanceNotFound(missing[0])
+            for instance_id in instance_ids:
+                status = self._instances[instance_id].status
+                if status not in RECYCLED_STATES:
+                    raise OperationDenied(f"The instance `{instance_id}` is {status}; only instances in the recycle bin can be released.",
+                                          code=errors.OPERATION_DENIED_INSTANCE_NOT_RECYCLED)
+            gone = set(instance_ids)
+            for instance_id in gone:
+                record = self._instances.pop(instance_id)
+                self._by_zone[record.zone_id].remove(instance_id)
+            self._instance_order = [i for i in self._instance_order if i not in gone]
+            self._changed()

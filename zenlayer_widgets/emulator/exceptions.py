@@ -128,6 +128,13 @@ class ImageNotFound(NotFound):
         super().__init__(f"The image `{image_id}` is not found.")
 
 
+class InstanceTypeNotFound(NotFound):
+    CODE = errors.INVALID_INSTANCE_TYPE_NOT_FOUND
+
+    def __init__(self, instance_type: str, zone_id: str) -> None:
+        super().__init__(f"The instance type `{instance_type}` is not offered in zone {zone_id}.")
+
+
 class ZoneNotFound(NotFound):
     CODE = errors.INVALID_ZONE_NOT_FOUND
 

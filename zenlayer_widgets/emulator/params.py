@@ -14,7 +14,7 @@ from typing import Any, Literal
 from ..api.vocabulary import DEFAULT_PAGE_SIZE, MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE
 from .exceptions import InvalidParameter, MissingParameter
 
-Kind = Literal["str", "int", "bool", "str_list", "tags"]
+Kind = Literal["str", "int", "bool", "str_list", "tags", "object", "object_list"]
 
 #: Default cap on any array parameter (the reference: at most 100 ids per request).
 MAX_ITEMS = MAX_IDS_PER_REQUEST
@@ -71,6 +71,14 @@ def _check_tags(param: Param, value: Any) -> list[tuple[str, str]]:
 
 
 def _check(param: Param, value: Any) -> Any:
+    if param.kind == "object":
+        if not isinstance(value, dict):
+            raise _invalid(param.name, "a JSON object")
+        return value
+    if param.kind == "object_list":
+        if not isinstance(value, list) or len(value) > param.max_items or not all(isinstance(v, dict) for v in value):
+            raise _invalid(param.name, f"an array of at most {param.max_items} JSON objects")
+        return value
     if param.kind == "str":
         if not isinstance(value, str):
             raise _invalid(param.name, "a string")
@@ -106,6 +114,15 @@ def parse_params(body: Mapping[str, Any], spec: Sequence[Param]) -> dict[str, An
             raise MissingParameter(f"The parameter `{param.name}` may not be empty.")
         out[param.name] = value
     return out
+
+
+def parse_nested(body: Mapping[str, Any], name: str, spec: Sequence[Param]) -> dict[str, Any]:
+    """:func:`parse_params` for the object parameter ``name`` (``systemDisk``...): errors name ``name.member``."""
+    try:
+        return parse_params(body, spec)
+    except (InvalidParameter, MissingParameter) as error:
+        member = error.message.split("`")[1] if "`" in error.message else ""
+        raise type(error)(error.message.replace(f"`{member}`", f"`{name}.{member}`", 1)) from None
 
 
 def page_of(params: Mapping[str, Any]) -> tuple[int, int]:

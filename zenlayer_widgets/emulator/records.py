@@ -53,6 +53,8 @@ class InstanceRecord:
     period: int | None = None
     expired_time: str | None = None
     auto_renew: bool = False
+    #: Set by the ``boot_failure`` fault: the launch ends CREATE_FAILED instead of RUNNING.
+    boot_failure: bool = False
     #: Bumped on every change of state, so stale lifecycle events are ignored.
     generation: int = 0
     #: The rendered wire JSON (ASCII bytes), kept until the next change of state (fast large pages).
@@ -76,3 +78,41 @@ class ImageRecord:
     source_instance_id: str | None = None
     #: Set by the ``unavailable`` fault: the status a CREATING image ends in instead of AVAILABLE.
     final_status: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceTypeRecord:
+    """An instance type offered in a zone (DescribeZoneInstanceConfigInfos) and its hourly price."""
+
+    zone_id: str
+    instance_type: str
+    cpu_count: int
+    memory: int
+    hourly_price: float
+    frequency: str = "2.5GHz"
+    internet_max_bandwidth_out_limit: int = 1000
+
+
+@dataclass
+class LaunchSpec:
+    """What one CreateInstances asks for, checked for types and ranges (the backend checks the rest)."""
+
+    zone_id: str
+    instance_type: str
+    image_id: str
+    instance_name: str
+    instance_count: int = 1
+    instance_charge_type: str = "POSTPAID"
+    period: int | None = None
+    internet_charge_type: str = "ByBandwidth"
+    internet_max_bandwidth_out: int = 1
+    subnet_id: str | None = None
+    security_group_id: str | None = None
+    resource_group_id: str | None = None
+    key_id: str | None = None
+    #: None: the image's size (at least 20 GB).
+    system_disk_size: int | None = None
+    system_disk_category: str = "SSD"
+    #: ``(diskSize GB, diskCategory)`` of each data disk.
+    data_disks: list[tuple[int, str]] = field(default_factory=list)
+    tags: list[tuple[str, str]] = field(default_factory=list)

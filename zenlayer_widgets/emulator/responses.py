@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..api import vocabulary as A
+from . import launch
 from .backend import EmulatorBackend
 from .exceptions import EmulatorError, InvalidAction, InvalidVersion, MissingParameter
 from .joined import PAGES
@@ -228,6 +229,12 @@ ACTIONS: dict[str, Handler] = {
     A.DELETE_IMAGES: _delete_images,
     A.MODIFY_IMAGES_ATTRIBUTES: _modify_images,
     A.DESCRIBE_IMAGE: _describe_image,
+    A.CREATE_INSTANCES: launch.create_instances,
+    A.DESCRIBE_ZONE_INSTANCE_CONFIG_INFOS: launch.describe_zone_instance_config_infos,
+    A.INQUIRY_PRICE_CREATE_INSTANCE: launch.inquiry_price_create_instance,
+    A.RESET_INSTANCE: launch.reset_instance,
+    A.TERMINATE_INSTANCE: launch.terminate_instance,
+    A.RELEASE_INSTANCES: launch.release_instances,
 }
 
 

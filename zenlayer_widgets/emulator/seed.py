@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .. import rules
-from .records import ImageRecord, InstanceRecord, ZoneRecord
+from .records import ImageRecord, InstanceRecord, InstanceTypeRecord, ZoneRecord
 
 SEEDS = ("demo", "empty", "states")
 
@@ -101,6 +101,29 @@ DEMO_CUSTOM_IMAGES = (
 )
 
 
+#: (instance type, cpu, memory GiB, USD per hour in the cheapest zone): every zone offers these
+#: (the demo and synthetic fleets use them); a zone's prices are these times its factor below.
+INSTANCE_TYPES = (
+    ("z2a.c1m2", 1, 2, 0.012),
+    ("z2a.c2m4", 2, 4, 0.024),
+    ("z2a.c2m8", 2, 8, 0.032),
+    ("z2a.c4m8", 4, 8, 0.048),
+    ("z2a.c4m16", 4, 16, 0.064),
+    ("z2a.c8m16", 8, 16, 0.096),
+)
+#: Zone price factors (zones not listed: 1.0).
+ZONE_PRICE_FACTORS = {"HKG-A": 1.25, "SEL-A": 1.15, "SIN-E": 1.1, "TYO-A": 1.2, "LAX-A": 1.05}
+#: Hourly prices of the other parts of a launch: per Mbps of ByBandwidth bandwidth, per GB of disk.
+BANDWIDTH_PRICE_PER_MBPS_HOUR = 0.0002
+DISK_PRICE_PER_GB_HOUR = 0.0001
+
+
+def instance_types(zone_id: str) -> list[InstanceTypeRecord]:
+    """The instance types a zone offers, priced for that zone."""
+    factor = ZONE_PRICE_FACTORS.get(zone_id, 1.0)
+    return [InstanceTypeRecord(zone_id, name, cpu, memory, round(price * factor, 4)) for name, cpu, memory, price in INSTANCE_TYPES]
+
+
 @dataclass
 class Fleet:
     """Everything a backend starts with."""
@@ -135,6 +158,10 @@ class IdFactory:
 
     def disk_id(self) -> str:
         return self._unique(lambda: "disk-" + "".join(self._rng.choices(_ALPHANUMERIC, k=12)))
+
+    def order_number(self) -> str:
+        """A 13-digit number (CreateInstances' ``orderNumber``)."""
+        return self._unique(lambda: str(self._rng.randrange(10**12, 10**13)))
 
 
 def _zone(spec: tuple[str, str, str, bool]) -> ZoneRecord:
