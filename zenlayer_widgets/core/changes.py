@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
 from ..api.errors import APIError, TransportError, ZenlayerError
+from ..api.vocabulary import RECYCLED_STATES, RELEASING
 from .ledger import account_of, ledger_for
 from .sync import AnyClient, async_side
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 DONE, REFUSED, UNKNOWN = "done", "refused", "unknown"
 #: States of an instance that no longer runs its image (the recycle bin, on its way out).
-NOT_LIVE = frozenset({"RECYCLE", "RECYCLING", "RELEASING"})
+NOT_LIVE = RECYCLED_STATES | {RELEASING}
 
 
 class ImageInUse(ZenlayerError):

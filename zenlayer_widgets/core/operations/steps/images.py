@@ -1,4 +1,5 @@
-"""Steps on custom images: delete (landed: the image is gone or DELETING), wait until AVAILABLE."""
+"""Steps on custom images: delete (landed: the image is gone or DELETING), wait until AVAILABLE, create (through
+core/create.py's intents)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from ....api.vocabulary import AVAILABLE, CREATING
 from ...changes import recorded
+from ...create import CreateImageError, create_image_async
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register, request_id
 
@@ -58,3 +60,24 @@ class WaitImage(StepKind):
             if time.monotonic() - started > timeout:
                 raise StepFailed("TIMEOUT", f"Image {image_id} is still CREATING after {timeout:g} s.")
             await run.sleep(float(run.extras.get("poll", 1.0)))
+
+
+@register
+class CreateImage(StepKind):
+    """CreateImage of ``instance_id`` named ``image_name``, waited AVAILABLE, through core/create.py (its own intent:
+    written before the send, reconciled on evidence). Run again after a kill, the same instance and name resume
+    that intent, never a second image: so, to this driver, the step is idempotent."""
+
+    name = "create_image"
+    idempotent = True
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        try:
+            progress = await create_image_async(
+                run.client, run.need("instance_id"), run.need("image_name"), run.param("description"),
+                ledger=run.ledger, sleep=run.sleep, poll_interval=float(run.extras.get("poll", 2.0)))
+        except CreateImageError as error:
+            raise StepFailed(type(error).__name__, str(error)) from None
+        if progress.status != AVAILABLE:
+            raise StepFailed("NOT_AVAILABLE", f"Image {progress.image_id} is {progress.status}, not AVAILABLE.")
+        return {"backup_image_id": progress.image_id}

@@ -7,6 +7,7 @@ from typing import Any
 
 from ....api.vocabulary import BOOTING, RUNNING, STOPPED, STOPPING
 from ...changes import recorded
+from ...ledger.records import now_text
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register, request_id
 
@@ -71,7 +72,7 @@ class Start(StepKind):
 class WaitStatus(StepKind):
     """Poll until the instance (``instance_id``) is ``status``; a read, so safe to run again. Fails (code
     ``NOT_<STATUS>``) when the instance settles in a status outside ``passing`` (the transitional ones), or
-    ``TIMEOUT``. Its result: ``<name>_seconds`` (how long it waited, from ``since`` fact when given)."""
+    ``TIMEOUT``. Its result: ``<status>_at``, when it was seen (e.g. ``running_at``)."""
 
     name = "wait_status"
     idempotent = True
@@ -85,7 +86,7 @@ class WaitStatus(StepKind):
         while True:
             status = await instance_status(run, instance_id)
             if status == target:
-                return {f"{target.lower()}_after_seconds": round(time.monotonic() - started, 3)}
+                return {f"{target.lower()}_at": now_text()}
             if status is None or (status not in passing and passing):
                 raise StepFailed(f"NOT_{target}", f"Instance {instance_id} is {status or 'not listed'}, not {target}.")
             if time.monotonic() - started > timeout:
