@@ -39,3 +39,27 @@ class Applied:
             return result
 
         setattr(backend, name, method)
+
+
+def throwaways_in(backend: EmulatorBackend) -> list[str]:
+    """Instances tagged as a verification's throwaway, whatever their state (the recycle bin included)."""
+    from zenlayer_widgets.core.operations.steps.instances import TAG_ROLE
+
+    return [r.instance_id for r in backend.instances.values() if any(k == TAG_ROLE for k, _ in r.tags)]
+
+
+async def throwaways_listed(client: Any) -> list[str]:
+    """The same, asked through DescribeInstances (tags filter)."""
+    from zenlayer_widgets.core.operations.steps.instances import TAG_ROLE, THROWAWAY
+
+    return [i.instance_id for i in await client.list_instances(tags={TAG_ROLE: THROWAWAY})]
+
+
+def custom_image(backend: EmulatorBackend, zone_id: str | None = None) -> Any:
+    """An AVAILABLE custom image of the demo fleet (of ``zone_id`` when given)."""
+    return next(i for i in backend.images.values() if i.image_type == "CUSTOM_IMAGE" and i.status == "AVAILABLE"
+                and (zone_id is None or i.zone_id == zone_id))
+
+
+def instance_in(backend: EmulatorBackend, zone_id: str, status: str = "RUNNING") -> Any:
+    return next(r for r in backend.instances.values() if r.zone_id == zone_id and r.status == status)
