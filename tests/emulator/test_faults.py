@@ -13,6 +13,8 @@ from zenlayer_widgets.api import errors
 from zenlayer_widgets.emulator import FaultInjector, FaultRule, parse_fault, start_emulator
 
 from .helpers import bearer_post, call, instance_id, sdk, sdk_error, snapshot
+from .test_cli import start_cli
+from .test_sdk_launch import launch, status
 
 
 def test_parse_fault():
@@ -169,3 +171,98 @@ def test_duplicate_names_are_refused_unless_allowed(allowed):
             status = response.status_code
         assert status == (200 if allowed else 400)
         assert len([i for i in emulator.backend.images.values() if i.image_name == "twin"]) == (2 if allowed else 1)
+
+
+# ------------------------------------------------ faults on launching, restoring and the recycle bin
+def tagged(emulator, key: str, value: str) -> list:
+    return [i for i in emulator.backend.instances.values() if (key, value) in i.tags]
+
+
+def test_boot_failure_parses_for_create_instances_only():
+    assert parse_fault("CreateInstances:boot_failure:1").kind == "boot_failure"
+    for bad in ("CreateImage:boot_failure:1", "*:boot_failure:1", "CreateInstances:unavailable:1"):
+        with pytest.raises(ValueError, match="only"):
+            parse_fault(bad)
+
+
+def test_boot_failure_launch_ends_create_failed_and_can_be_cleaned_up(emulator):
+    client, models = sdk(emulator)
+    emulator.backend.transition_seconds = 3600
+    emulator.set_faults(["CreateInstances:boot_failure:1"])
+    (failed,) = launch(emulator, client, models, tags={"intent": "boot-1"}).instanceIdSet
+    emulator.set_faults([])
+    (booted,) = launch(emulator, client, models, tags={"intent": "boot-2"}).instanceIdSet
+    emulator.backend.advance(3600)
+    assert status(client, models, failed) == status(client, models, booted) == "DEPLOYING"
+    emulator.backend.advance(3600)
+    assert status(client, models, failed) == "CREATE_FAILED"  # never RUNNING, however long one waits
+    assert status(client, models, booted) == "RUNNING"
+    emulator.backend.advance(36000)
+    assert status(client, models, failed) == "CREATE_FAILED"
+    call(client, models, "TerminateInstance", instanceId=failed)
+    call(client, models, "ReleaseInstances", instanceIds=[failed])
+    assert call(client, models, "DescribeInstances", instanceIds=[failed]).totalCount == 0
+
+
+def test_boot_failure_fault_through_the_cli():
+    process, url, _ = start_cli("--fault", "CreateInstances:boot_failure:1", "--transition-seconds", "0")
+    try:
+        body = {"zoneId": "HKG-A", "instanceType": "z2a.c1m2", "instanceChargeType": "POSTPAID", "keyId": "key-1",
+                "imageId": httpx.post(url + "/api/v2/vm", json={"zoneId": "HKG-A", "imageName": "Debian 12 x86 64-bit"},
+                                      headers={"Authorization": "Bearer demo-emulator-token-not-a-secret",
+                                               "X-ZC-Action": "DescribeImages"}).json()["response"]["dataSet"][0]["imageId"]}
+        headers = {"Authorization": "Bearer demo-emulator-token-not-a-secret", "X-ZC-Action": "CreateInstances"}
+        (iid,) = httpx.post(url + "/api/v2/vm", json=body, headers=headers).json()["response"]["instanceIdSet"]
+        headers["X-ZC-Action"] = "DescribeInstancesStatus"
+        answer = httpx.post(url + "/api/v2/vm", json={"instanceIds": [iid]}, headers=headers).json()
+        assert answer["response"]["dataSet"][0]["instanceStatus"] == "CREATE_FAILED"
+    finally:
+        process.terminate()
+        assert process.wait(10) == 0
+
+
+@pytest.mark.parametrize("action", ["CreateInstances", "ResetInstance", "TerminateInstance", "ReleaseInstances"])
+@pytest.mark.parametrize("kind", ["throttle", "error"])
+def test_throttle_and_error_refuse_the_new_actions_and_change_nothing(emulator, action, kind):
+    client, models = sdk(emulator)
+    emulator.set_faults([f"{action}:{kind}:1"])
+    before = snapshot(emulator)
+    requests = {
+        "CreateInstances": lambda: launch(emulator, client, models),
+        "ResetInstance": lambda: call(client, models, "ResetInstance", instanceId=instance_id(emulator, "build-hkg-01"), keyId="k"),
+        "TerminateInstance": lambda: call(client, models, "TerminateInstance", instanceId=instance_id(emulator, "web-hkg-01")),
+        "ReleaseInstances": lambda: call(client, models, "ReleaseInstances", instanceIds=[instance_id(emulator, "old-nyc-01")]),
+    }
+    error = sdk_error(requests[action])
+    assert error.code == (errors.REQUEST_LIMIT_EXCEEDED if kind == "throttle" else errors.INTERNAL_SERVER_ERROR)
+    assert snapshot(emulator) == before
+
+
+def test_a_lost_create_instances_answer_still_launched_the_instance(emulator):
+    client, models = sdk(emulator)
+    emulator.set_faults(["CreateInstances:lost_response:1"])
+    error = sdk_error(lambda: launch(emulator, client, models, tags={"intent": "lost-1"}))
+    assert error.code == "NETWORK_ERROR"
+    emulator.set_faults([])
+    (made,) = tagged(emulator, "intent", "lost-1")  # found by its tag: exactly one, paid for
+    found = call(client, models, "DescribeInstances", tagKeys=["intent"]).dataSet
+    assert [i.instanceId for i in found] == [made.instance_id]
+
+
+def test_a_late_create_instances_lands_after_the_client_gave_up():
+    with start_emulator(transition_seconds=3600, late_seconds=0.5, faults=["CreateInstances:late:1"]) as emulator:
+        client, models = sdk(emulator)
+        assert sdk_error(lambda: launch(emulator, client, models, tags={"intent": "late-1"})).code == "NETWORK_ERROR"
+        emulator.backend.land_late_requests()
+        (landed,) = tagged(emulator, "intent", "late-1")
+        assert landed.status == "PENDING"
+
+
+def test_lost_terminate_and_release_answers_were_applied(emulator):
+    client, models = sdk(emulator)
+    web = instance_id(emulator, "web-hkg-01")
+    emulator.set_faults(["TerminateInstance:lost_response:1", "ReleaseInstances:lost_response:1"])
+    sdk_error(lambda: call(client, models, "TerminateInstance", instanceId=web))
+    assert emulator.backend.instances[web].status in ("RECYCLING", "RECYCLE")
+    sdk_error(lambda: call(client, models, "ReleaseInstances", instanceIds=[web]))
+    assert web not in emulator.backend.instances

@@ -8,6 +8,7 @@ import pytest
 from zenlayer_widgets import rules
 from zenlayer_widgets.api import Credentials, InvalidState, NotFound, ZenlayerClient
 from zenlayer_widgets.emulator import EmulatorBackend, parse_fault, start_emulator
+from zenlayer_widgets.emulator.records import LaunchSpec
 
 from .helpers import wait_for
 
@@ -105,3 +106,26 @@ def test_every_change_is_reported_to_the_snapshot_hook(emulator) -> None:
         client.delete_images([image_id])
         client.describe_zones()  # a read changes nothing
     assert changes == [13, 13, 12]
+
+
+def test_saved_state_keeps_launches_recycle_bin_and_boot_failure():
+    first = EmulatorBackend(transition_seconds=3600)
+    image = next(i.image_id for i in first.images.values() if i.image_name == "Debian 12 x86 64-bit")
+    first.fail_next_boot()
+    _, (failing,) = first.create_instances(LaunchSpec("FRA-A", "z2a.c1m2", image, "will-fail", tags=[("intent", "a")]))
+    _, (booting,) = first.create_instances(LaunchSpec("FRA-A", "z2a.c1m2", image, "will-boot", tags=[("intent", "b")]))
+    web = first.instance_named("web-hkg-01").instance_id
+    first.terminate_instance(web)
+    second = EmulatorBackend(transition_seconds=3600)
+    second.import_state(first.export_state())
+    assert second.instances[booting].tags == [("intent", "b")] and second.instances[booting].image_id == image
+    assert second.instances[web].status == "RECYCLING"
+    second.advance(7201)
+    assert (second.instances[failing].status, second.instances[booting].status) == ("CREATE_FAILED", "RUNNING")
+    assert second.instances[web].status == "RECYCLE"
+    second.release_instances([web])
+    third = EmulatorBackend(transition_seconds=3600)
+    third.import_state(second.export_state())
+    assert web not in third.instances and third.instances[failing].status == "CREATE_FAILED"
+    _, (again,) = third.create_instances(LaunchSpec("FRA-A", "z2a.c1m2", image, "after-import"))
+    assert again not in first.instances and again not in second.instances

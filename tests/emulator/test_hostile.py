@@ -115,7 +115,7 @@ def test_streamed_oversized_body_is_413(shared):
 
 
 def test_unknown_action_version_path_and_method(shared):
-    assert_refused(bearer_post(shared, "TerminateInstance"), errors.INVALID_ACTION)
+    assert_refused(bearer_post(shared, "RebootInstances"), errors.INVALID_ACTION)
     assert_refused(signed_post(shared, None), errors.INVALID_ACTION)
     assert_refused(bearer_post(shared, "DescribeZones", **{"X-ZC-Version": "2019-01-01"}), errors.INVALID_VERSION)
     assert_refused(httpx.post(shared.url + "/api/v2/bmc"), errors.INVALID_ACTION, status=404)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from .helpers import VERSIONS, call, instance_id, request, sdk, sdk_error
+from .helpers import VERSIONS, bearer_post, call, instance_id, request, sdk, sdk_error
 
 
 def public_image(emulator, name: str = "Ubuntu Server 22.04 LTS x86 64-bit") -> str:
@@ -197,3 +199,17 @@ def test_describe_instances_filters_by_image_and_tags(emulator):
     tag.value = "op-8"
     assert call(client, models, "DescribeInstances", tags=[tag]).totalCount == 0
     assert [i.instanceId for i in call(client, models, "DescribeInstances", tagKeys=["intent"]).dataSet] == [iid]
+
+
+def test_the_launch_password_is_never_kept_or_shown(emulator):
+    client, models = sdk(emulator)
+    secret = "Launch-Secret-Pass-9z"
+    (iid,) = launch(emulator, client, models, password=secret).instanceIdSet
+    build = instance_id(emulator, "build-hkg-01")
+    call(client, models, "ResetInstance", instanceId=build, password=secret)
+    assert secret not in json.dumps(emulator.backend.export_state())
+    listed = bearer_post(emulator, "DescribeInstances", {"instanceIds": [iid, build]})
+    assert listed.status_code == 200 and secret not in listed.text
+    refused = bearer_post(emulator, "CreateInstances", {"zoneId": "HKG-A", "instanceType": "z2a.c1m2", "imageId": "img-x",
+                                                        "instanceChargeType": "POSTPAID", "password": secret, "keyId": "k"})
+    assert refused.status_code == 400 and secret not in refused.text

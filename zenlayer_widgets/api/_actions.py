@@ -89,13 +89,17 @@ def describe_instances(
     zone_id: str | None = None,
     instance_status: str | None = None,
     instance_name: str | None = None,
+    image_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
     page_num: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
     known: Page[Instance] | None = None,
     keep_raw: bool = False,
     **filters: Any,
 ) -> Flow[Page[Instance]]:
-    """One page of instances (DescribeInstances). Other filters in snake_case, e.g. ``image_id=...``.
+    """One page of instances (DescribeInstances). ``image_id``: the instances built from (or reset to) an
+    image; ``tags``: those carrying any of these ``{key: value}`` pairs. Other filters in snake_case,
+    e.g. ``tag_keys=[...]``, ``subnet_id=...``.
 
     ``instance_name`` ending in ``*`` is a prefix match on the server. At most 100 ``instance_ids``;
     an empty list answers an empty page without a request. ``keep_raw`` keeps the rows as sent in
@@ -106,7 +110,7 @@ def describe_instances(
     named = _filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name)
     if ids == []:
         return empty_page(page_num, page_size)
-    fields = payload(instance_ids=ids, **named, **_instance_filters(filters))
+    fields = payload(instance_ids=ids, **named, **_instance_filters({**filters, "image_id": image_id, "tags": tags}))
     return (yield from page(ctx, A.DESCRIBE_INSTANCES, fields, Instance, page_num, page_size, known=known, keep_raw=keep_raw))
 
 
@@ -118,11 +122,15 @@ def list_instances(
     zone_id: str | None = None,
     instance_status: str | None = None,
     instance_name: str | None = None,
+    image_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
     page_size: int = MAX_PAGE_SIZE,
     **filters: Any,
 ) -> Flow[list[Instance]]:
-    """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request)."""
-    fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name), **_instance_filters(filters))
+    """Every instance matching the filters (all pages; any number of ``instance_ids``, 100 per request);
+    the filters are those of :func:`describe_instances`."""
+    fields = payload(**_filters(zone_id=zone_id, instance_status=instance_status, instance_name=instance_name),
+                     **_instance_filters({**filters, "image_id": image_id, "tags": tags}))
     return (
         yield from listing(ctx, A.DESCRIBE_INSTANCES, fields, Instance, _instance_key, page_size, "instanceIds", instance_ids)
     )

@@ -33,6 +33,13 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError("must be a finite number > 0")
+    return value
+
+
 def _fault(text: str):  # noqa: ANN202
     try:
         return parse_fault(text)
@@ -62,11 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timestamp-window-seconds", type=_non_negative, default=DEFAULT_WINDOW_SECONDS, metavar="S",
                         help="accepted X-ZC-Timestamp skew (default 300)")
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="ACTION:KIND:PROBABILITY",
-                        help="inject a fault; ACTION may be *, KIND is throttle, error, lost_response or late (repeatable)")
+                        help="inject a fault; ACTION may be *, KIND is throttle, error, lost_response or late "
+                        "(unavailable: CreateImage only; boot_failure: CreateInstances only) (repeatable)")
     parser.add_argument("--late-seconds", type=_non_negative, default=2.0, metavar="S",
                         help="how long after the dropped connection a request hit by the late fault is applied (default 2)")
     parser.add_argument("--allow-duplicate-names", action="store_true",
                         help="let custom images of a zone share a name (the real API may; the reference is silent)")
+    parser.add_argument("--rate-limit", type=_positive, default=None, metavar="N",
+                        help="requests per second for the account (a token bucket); 429 REQUEST_LIMIT_EXCEEDED beyond (default: no limit)")
     return parser
 
 
@@ -90,13 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().error("--instances must be >= 0")
     backend = EmulatorBackend(seed=args.seed, instances=args.instances, transition_seconds=args.transition_seconds,
                               allow_duplicate_names=args.allow_duplicate_names, late_seconds=args.late_seconds)
-    conditions = Conditions(args.fault, latency_ms=args.latency_ms, seed=args.seed)
+    conditions = Conditions(args.fault, latency_ms=args.latency_ms, seed=args.seed, rate_limit=args.rate_limit)
     context = EmulatorContext(backend, AuthConfig(args.access_key_id, password, token, args.timestamp_window_seconds), conditions)
+
+    limit = f"; at most {args.rate_limit:g} requests/s" if args.rate_limit else ""
 
     def ready(url: str) -> None:
         print(f"Zenlayer VM API emulator listening on {url}", flush=True)
         print(f"  POST {url}{API_PATH}   access key id: {args.access_key_id}   "
-              f"({len(backend.instances)} instances; Ctrl-C stops)", flush=True)
+              f"({len(backend.instances)} instances{limit}; Ctrl-C stops)", flush=True)
 
     async def run() -> None:
         task = asyncio.ensure_future(serve(context, args.host, args.port, on_ready=ready))

@@ -1,8 +1,9 @@
-"""What the network between a client and the emulator does: injected faults and added latency.
+"""What the network between a client and the emulator does: injected faults, added latency, and the
+account's rate limit.
 
 Kept outside the backend (which holds only the account's state and rules): the request pipeline
-draws a fault for each request and puts the latency on its reply; the server or the in-process
-transport waits that long before answering.
+draws a fault for each request, asks the rate limit to admit it, and puts the latency on its
+reply; the server or the in-process transport waits that long before answering.
 """
 
 from __future__ import annotations
@@ -11,15 +12,33 @@ import math
 from collections.abc import Iterable
 
 from .faults import FaultInjector, FaultRule
+from .ratelimit import TokenBucket, check_rate
 
 
 class Conditions:
-    """Fault rules (``ACTION:KIND:PROBABILITY``, drawn from a seeded RNG) and latency in milliseconds."""
+    """Fault rules (``ACTION:KIND:PROBABILITY``, drawn from a seeded RNG), latency in milliseconds, and
+    ``rate_limit`` (requests per second for the account; None: unlimited)."""
 
-    def __init__(self, faults: Iterable[str | FaultRule] = (), *, latency_ms: float = 0.0, seed: int | str = "demo") -> None:
+    def __init__(self, faults: Iterable[str | FaultRule] = (), *, latency_ms: float = 0.0, seed: int | str = "demo",
+                 rate_limit: float | None = None) -> None:
         self._initial = tuple(faults)
         self._injector = FaultInjector(self._initial, seed=seed)
         self.latency_ms = latency_ms
+        self.rate_limit = rate_limit
+
+    @property
+    def rate_limit(self) -> float | None:
+        return self._bucket.rate if self._bucket is not None else None
+
+    @rate_limit.setter
+    def rate_limit(self, value: float | None) -> None:
+        """Set (a full bucket) or remove (None) the limit; ValueError unless a finite number > 0."""
+        rate = check_rate(value)
+        self._bucket = TokenBucket(rate) if rate is not None else None
+
+    def admit(self, now: float) -> bool:
+        """Whether the rate limit lets a request through at clock time ``now`` (takes a token)."""
+        return self._bucket is None or self._bucket.take(now)
 
     @property
     def latency_ms(self) -> float:
@@ -49,4 +68,5 @@ class Conditions:
 
     def __repr__(self) -> str:
         rules = ", ".join(f"{r.action}:{r.kind}:{r.probability:g}" for r in self.faults)
-        return f"Conditions(faults=[{rules}], latency_ms={self.latency_ms:g})"
+        limit = f", rate_limit={self.rate_limit:g}" if self.rate_limit is not None else ""
+        return f"Conditions(faults=[{rules}], latency_ms={self.latency_ms:g}{limit})"

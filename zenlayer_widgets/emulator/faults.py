@@ -9,6 +9,9 @@ Kinds, applied per request after authentication:
   byte of response.
 * ``unavailable`` (CreateImage only): the request succeeds, but the image ends ``UNAVAILABLE``
   instead of ``AVAILABLE`` (a failed image, as the real API reports one); the instance is STOPPED again.
+* ``boot_failure`` (CreateInstances only): the request succeeds, but the next instance it
+  launches never reaches RUNNING: PENDING, DEPLOYING, then ``CREATE_FAILED`` (it stays listed
+  until TerminateInstance and ReleaseInstances remove it, like a failed launch on the real API).
 * ``late``: the connection is closed at once without a byte of response, and the action is
   applied ``late_seconds`` later (the backend's setting, default 2 s): a request that was still on
   its way when the client gave up. Its result, refusal or not, reaches nobody.
@@ -30,7 +33,10 @@ ERROR = "error"
 LOST_RESPONSE = "lost_response"
 UNAVAILABLE = "unavailable"
 LATE = "late"
-KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE, LATE)
+BOOT_FAILURE = "boot_failure"
+KINDS = (THROTTLE, ERROR, LOST_RESPONSE, UNAVAILABLE, LATE, BOOT_FAILURE)
+#: Kinds that apply to one action only.
+ONLY_FOR = {UNAVAILABLE: A.CREATE_IMAGE, BOOT_FAILURE: A.CREATE_INSTANCES}
 
 #: The actions the emulator answers (a fault may name any of them, or ``*``).
 ACTIONS = A.ACTIONS
@@ -58,8 +64,8 @@ def parse_fault(text: str) -> FaultRule:
         raise ValueError(f"fault {text!r}: unknown action {action!r}; use * or one of {', '.join(ACTIONS)}")
     if kind not in KINDS:
         raise ValueError(f"fault {text!r}: unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if kind == UNAVAILABLE and action != A.CREATE_IMAGE:
-        raise ValueError(f"fault {text!r}: the unavailable kind applies to CreateImage only")
+    if kind in ONLY_FOR and action != ONLY_FOR[kind]:
+        raise ValueError(f"fault {text!r}: the {kind} kind applies to {ONLY_FOR[kind]} only")
     try:
         probability = float(raw)
     except ValueError:

@@ -39,6 +39,7 @@ from .exceptions import (
     Throttled,
     UnsupportedMediaType,
 )
+from .ratelimit import check_rate
 from .responses import Handler, render_failure, render_success, resolve
 
 API_PATH = SERVICE_PATH
@@ -191,6 +192,7 @@ class Pipeline:
         try:
             self.check_size(request)
             self.authenticate(request)
+            self.limit_rate()
             handler, version = resolve(request.headers.get("x-zc-action"), request.headers.get("x-zc-version"))
             fault = self.inject_fault(request.headers["x-zc-action"])
             if fault == fault_kinds.LATE:  # dropped now, applied late_seconds later; its result reaches nobody
@@ -213,6 +215,11 @@ class Pipeline:
         """``"hmac"`` or ``"bearer"``, else :class:`~.exceptions.AuthFailure` (over the Host as received)."""
         return verify(request.headers, request.body, self.auth, self._wall_clock())
 
+    def limit_rate(self) -> None:
+        """429 ``REQUEST_LIMIT_EXCEEDED`` when the account's rate limit has no token left (``--rate-limit``)."""
+        if not self.conditions.admit(self.backend.now()):
+            raise Throttled(f"Request limit exceeded: at most {self.conditions.rate_limit:g} requests per second for this account.")
+
     def inject_fault(self, action: str) -> str | None:
         """Raise the fault drawn for this request, or return it when it acts around dispatch (``lost_response``, ``late``)."""
         fault = self.conditions.draw(action)
@@ -223,6 +230,9 @@ class Pipeline:
         if fault == fault_kinds.UNAVAILABLE:  # the request succeeds; the image it makes ends UNAVAILABLE
             self.backend.fail_next_image()
             return None
+        if fault == fault_kinds.BOOT_FAILURE:  # the request succeeds; the instance it launches ends CREATE_FAILED
+            self.backend.fail_next_boot()
+            return None
         return fault
 
     def dispatch(self, handler: Handler, body: bytes, version: str) -> dict[str, Any]:
@@ -231,7 +241,7 @@ class Pipeline:
 
     # ------------------------------------------------------------- control endpoints
     def control(self, request: Request, command: str, request_id: str) -> Reply:
-        """``reset``, ``faults`` (``{"faults": [...], "latencyMs": n}``), ``advance`` (``{"seconds": n}``)."""
+        """``reset``, ``faults`` (``{"faults": [...], "latencyMs": n, "rateLimit": n | null}``), ``advance`` (``{"seconds": n}``)."""
         check_control_request(request)
         body = parse_body(request.body)
         if command == "reset":
@@ -243,7 +253,8 @@ class Pipeline:
         else:
             raise NotFound("Unknown control command; use reset, faults or advance.")
         faults = [f"{r.action}:{r.kind}:{r.probability:g}" for r in self.conditions.faults]
-        return Reply(200, render_success(request_id, {"faults": faults, "latencyMs": self.conditions.latency_ms}))
+        return Reply(200, render_success(request_id, {"faults": faults, "latencyMs": self.conditions.latency_ms,
+                                                      "rateLimit": self.conditions.rate_limit}))
 
     def _set_faults(self, body: dict[str, Any]) -> None:
         rules = body.get("faults", [])
@@ -252,9 +263,13 @@ class Pipeline:
             raise InvalidParameter("`faults` must be an array of ACTION:KIND:PROBABILITY strings.")
         if latency is not None:
             latency = _finite_non_negative(latency, "latencyMs")
+        rate = body.get("rateLimit", self.conditions.rate_limit)
         try:
+            check_rate(rate)
             self.conditions.set_faults(rules)
         except ValueError as exc:
-            raise InvalidParameter(str(exc)) from None
+            raise InvalidParameter(str(exc).replace("rate_limit", "`rateLimit`")) from None
         if latency is not None:
             self.conditions.latency_ms = latency
+        if "rateLimit" in body:
+            self.conditions.rate_limit = rate

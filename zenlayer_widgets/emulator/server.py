@@ -277,12 +277,14 @@ def start_emulator(
     timestamp_window_seconds: float = DEFAULT_WINDOW_SECONDS,
     allow_duplicate_names: bool = False,
     late_seconds: float = 2.0,
+    rate_limit: float | None = None,
 ) -> RunningEmulator:
     """Start an emulator in a daemon thread with its own event loop; returns once it accepts connections.
-    ``allow_duplicate_names``: custom images of a zone may share a name; ``late_seconds``: the ``late`` fault's delay."""
+    ``allow_duplicate_names``: custom images of a zone may share a name; ``late_seconds``: the ``late`` fault's delay;
+    ``rate_limit``: requests per second for the account (429 ``REQUEST_LIMIT_EXCEEDED`` beyond; None: no limit)."""
     backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds,
                               allow_duplicate_names=allow_duplicate_names, late_seconds=late_seconds)
-    conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed)
+    conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed, rate_limit=rate_limit)
     auth = AuthConfig(access_key_id, access_key_password, token, timestamp_window_seconds)
     context = EmulatorContext(backend, auth, conditions)
     ready = threading.Event()

@@ -163,10 +163,11 @@ def mock_zenlayer(
     timestamp_window_seconds: float = DEFAULT_WINDOW_SECONDS,
     allow_duplicate_names: bool = False,
     late_seconds: float = 2.0,
+    rate_limit: float | None = None,
 ) -> InProcessEmulator:
     """An emulated account in this process, no server (the same options as :func:`~.server.start_emulator`)."""
     backend = EmulatorBackend(seed=seed, instances=instances, transition_seconds=transition_seconds,
                               allow_duplicate_names=allow_duplicate_names, late_seconds=late_seconds)
-    conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed)
+    conditions = Conditions(list(faults or ()), latency_ms=latency_ms, seed=seed, rate_limit=rate_limit)
     auth = AuthConfig(access_key_id, access_key_password, token, timestamp_window_seconds)
     return InProcessEmulator(Pipeline(backend, auth, conditions))
