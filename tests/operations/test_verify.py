@@ -51,7 +51,7 @@ async def test_the_price_is_asked_and_recorded_before_the_one_launch(emu, aclien
 
 async def test_a_boot_failure_is_reported_and_the_throwaway_released(emu, aclient, ledger) -> None:
     image = custom_image(emu.backend)
-    emu.backend.fail_next_boot()
+    emu.set_faults(["CreateInstances:boot_failure:1"])  # the next launched instance ends CREATE_FAILED
     result = await verify(aclient, ledger, image.image_id)
     assert not result.booted and result.boot_seconds is None and "NOT_RUNNING" in result.reason
     assert result.instance_id not in emu.backend.instances
