@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from zenlayer_widgets.api.retry import RetryPolicy
 from zenlayer_widgets.core import reconcile
 from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.emulator import mock_zenlayer
 
-FAST_RETRIES = RetryPolicy(max_throttle_retries=12, budget_seconds=10.0, base_delay=0.002, max_delay=0.02)
+from .helpers import FAST_RETRIES
 
 
 @pytest.fixture

@@ -7,7 +7,11 @@ import threading
 from collections import Counter
 from typing import Any
 
+from zenlayer_widgets.api.retry import RetryPolicy
 from zenlayer_widgets.emulator.backend import EmulatorBackend
+
+#: 429 retries that wait milliseconds, not seconds.
+FAST_RETRIES = RetryPolicy(max_throttle_retries=12, budget_seconds=10.0, base_delay=0.002, max_delay=0.02)
 
 
 async def fast_sleep(seconds: float) -> None:

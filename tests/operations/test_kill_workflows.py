@@ -24,8 +24,7 @@ from zenlayer_widgets.core.ledger.engine import sqlite_file_url
 from zenlayer_widgets.core.operations import SUCCEEDED, store
 from zenlayer_widgets.emulator import start_emulator
 
-from .conftest import FAST_RETRIES
-from .helpers import Applied, custom_image, fast_sleep, instance_in, throwaways_in, throwaways_listed
+from .helpers import FAST_RETRIES, Applied, custom_image, fast_sleep, instance_in, throwaways_in, throwaways_listed
 
 CHILD = Path(__file__).with_name("child.py")
 PASSWORD = "Pass-word-123"
