@@ -67,3 +67,22 @@ def custom_image(backend: EmulatorBackend, zone_id: str | None = None) -> Any:
 
 def instance_in(backend: EmulatorBackend, zone_id: str, status: str = "RUNNING") -> Any:
     return next(r for r in backend.instances.values() if r.zone_id == zone_id and r.status == status)
+
+
+class Held:
+    """``backend.<name>`` is applied, then its answer is held (the emulator's loop blocked) until released: the
+    request landed and the process that sent it can be killed before it reads the answer."""
+
+    def __init__(self, backend: EmulatorBackend, name: str) -> None:
+        self.applied = threading.Event()
+        self.released = threading.Event()
+        original = getattr(backend, name)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            if not self.applied.is_set():
+                self.applied.set()
+                self.released.wait(60)
+            return result
+
+        setattr(backend, name, method)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import threading
 
 import pytest
 
@@ -19,7 +18,7 @@ from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.core.operations import DONE, SENT, SUCCEEDED, Driver, store
 from zenlayer_widgets.emulator import start_emulator
 
-from .helpers import Applied, fast_sleep, running_instance
+from .helpers import Applied, Held, fast_sleep, running_instance
 
 CHILD = textwrap.dedent("""
     import asyncio, sys
@@ -39,24 +38,6 @@ CHILD = textwrap.dedent("""
             await driver.run("restart", "restart:" + instance_id, lambda: plan)
     asyncio.run(main())
 """)
-
-
-class Held:
-    """``backend.<name>`` is applied, then its answer is held (the emulator's loop blocked) until released."""
-
-    def __init__(self, backend, name: str) -> None:  # noqa: ANN001
-        self.applied = threading.Event()
-        self.released = threading.Event()
-        original = getattr(backend, name)
-
-        def method(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            result = original(*args, **kwargs)
-            if not self.applied.is_set():
-                self.applied.set()
-                self.released.wait(60)
-            return result
-
-        setattr(backend, name, method)
 
 
 @pytest.mark.parametrize("killed_at", ["stop_instances", "start_instances"])

@@ -24,28 +24,10 @@ from zenlayer_widgets.core.ledger.engine import sqlite_file_url
 from zenlayer_widgets.core.operations import SUCCEEDED, store
 from zenlayer_widgets.emulator import start_emulator
 
-from .helpers import FAST_RETRIES, Applied, custom_image, fast_sleep, instance_in, throwaways_in, throwaways_listed
+from .helpers import FAST_RETRIES, Applied, Held, custom_image, fast_sleep, instance_in, throwaways_in, throwaways_listed
 
 CHILD = Path(__file__).with_name("child.py")
 PASSWORD = "Pass-word-123"
-
-
-class Held:
-    """``backend.<name>`` is applied, then its answer is held (the emulator's loop blocked) until released."""
-
-    def __init__(self, backend, name: str) -> None:  # noqa: ANN001
-        self.applied = threading.Event()
-        self.released = threading.Event()
-        original = getattr(backend, name)
-
-        def method(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            result = original(*args, **kwargs)
-            if not self.applied.is_set():
-                self.applied.set()
-                self.released.wait(60)
-            return result
-
-        setattr(backend, name, method)
 
 
 def wait_for(condition: Callable[[], bool], child: subprocess.Popen[bytes], what: str) -> None:

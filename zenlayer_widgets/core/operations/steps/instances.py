@@ -16,7 +16,7 @@ from ....api.vocabulary import CREATE_FAILED, REBUILDING, RECYCLED_STATES, RUNNI
 from ...ledger.records import now_text, parse_time
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register
-from .power import instance_status
+from .power import instance_status, status_evidence
 
 #: The tag every launch carries: its operation's id.
 TAG_OPERATION = "zenlayer-widgets-operation"
@@ -147,10 +147,7 @@ class Terminate(StepKind):
         return {"terminate_request_id": await run.client.terminate_instance(instance_id), "terminated_at": now_text()}
 
     async def look(self, run: StepRun) -> Evidence:
-        status = await instance_status(run, run.need("instance_id"))
-        if status is None or status in RECYCLED_STATES:
-            return Evidence(True, {"terminated_at": now_text()}, f"the instance is {status or 'gone'}")
-        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+        return await status_evidence(run, RECYCLED_STATES, {"terminated_at": now_text()}, gone=True)
 
 
 @register
@@ -167,10 +164,7 @@ class Release(StepKind):
         return {"released": True, "released_at": now_text()}
 
     async def look(self, run: StepRun) -> Evidence:
-        status = await instance_status(run, run.need("instance_id"))
-        if status is None:
-            return Evidence(True, {"released": True, "released_at": now_text()}, "the instance is gone")
-        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+        return await status_evidence(run, frozenset(), {"released": True, "released_at": now_text()}, gone=True)
 
 
 @register

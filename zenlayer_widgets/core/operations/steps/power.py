@@ -18,54 +18,60 @@ async def instance_status(run: StepRun, instance_id: str) -> str | None:
     return next((s.instance_status for s in statuses.items if s.instance_id == instance_id), None)
 
 
+async def status_evidence(run: StepRun, landed: frozenset[str], result: dict[str, Any], *,
+                          gone: bool | None = None) -> Evidence:
+    """Evidence from the instance's status alone: landed when it is in ``landed``; an instance no longer listed
+    counts as ``gone`` (landed True, or None: ambiguous); any other status: not landed (yet)."""
+    status = await instance_status(run, run.need("instance_id"))
+    if status in landed or (status is None and gone):
+        return Evidence(True, result, f"the instance is {status or 'gone'}", {"status": status})
+    if status is None:
+        return Evidence(None, reason="the instance is no longer listed")
+    return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+
+
+class PowerChange(StepKind):
+    """StopInstances / StartInstances of ``instance_id`` (recorded as an action). Landed: the instance is in one of
+    ``landed`` (also checked before sending: nothing is sent when it is there already)."""
+
+    landed: frozenset[str] = frozenset()
+
+    async def _send(self, run: StepRun, instance_id: str) -> list[str]:
+        raise NotImplementedError
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        instance_id = run.need("instance_id")
+        if await instance_status(run, instance_id) in self.landed:
+            return {f"{self.name}_request_id": None}
+        async with recorded(run.client, self.name, zone_id=run.param("zone_id"), instance_id=instance_id,
+                            ledger=run.ledger) as action:
+            action.request_ids = await self._send(run, instance_id)
+        return {f"{self.name}_request_id": request_id(action.request_ids)}
+
+    async def look(self, run: StepRun) -> Evidence:
+        return await status_evidence(run, self.landed, {f"{self.name}_request_id": None})
+
+
 @register
-class Stop(StepKind):
+class Stop(PowerChange):
     """StopInstances, graceful (``force`` param for a power-off). Landed: the instance is STOPPING or STOPPED."""
 
     name = "stop"
+    landed = frozenset({STOPPING, STOPPED})
 
-    async def send(self, run: StepRun) -> dict[str, Any]:
-        instance_id = run.need("instance_id")
-        status = await instance_status(run, instance_id)
-        if status in (STOPPING, STOPPED):
-            return {"stop_request_id": None}
-        async with recorded(run.client, "stop", zone_id=run.param("zone_id"), instance_id=instance_id,
-                            ledger=run.ledger) as action:
-            action.request_ids = await run.client.stop_instances([instance_id], force_shutdown=bool(run.param("force")))
-        return {"stop_request_id": request_id(action.request_ids)}
-
-    async def look(self, run: StepRun) -> Evidence:
-        status = await instance_status(run, run.need("instance_id"))
-        if status in (STOPPING, STOPPED):
-            return Evidence(True, {"stop_request_id": None}, f"the instance is {status}", {"status": status})
-        if status is None:
-            return Evidence(None, reason="the instance is no longer listed")
-        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+    async def _send(self, run: StepRun, instance_id: str) -> list[str]:
+        return await run.client.stop_instances([instance_id], force_shutdown=bool(run.param("force")))
 
 
 @register
-class Start(StepKind):
+class Start(PowerChange):
     """StartInstances. Landed: the instance is BOOTING or RUNNING."""
 
     name = "start"
+    landed = frozenset({BOOTING, RUNNING})
 
-    async def send(self, run: StepRun) -> dict[str, Any]:
-        instance_id = run.need("instance_id")
-        status = await instance_status(run, instance_id)
-        if status in (BOOTING, RUNNING):
-            return {"start_request_id": None}
-        async with recorded(run.client, "start", zone_id=run.param("zone_id"), instance_id=instance_id,
-                            ledger=run.ledger) as action:
-            action.request_ids = await run.client.start_instances([instance_id])
-        return {"start_request_id": request_id(action.request_ids)}
-
-    async def look(self, run: StepRun) -> Evidence:
-        status = await instance_status(run, run.need("instance_id"))
-        if status in (BOOTING, RUNNING):
-            return Evidence(True, {"start_request_id": None}, f"the instance is {status}", {"status": status})
-        if status is None:
-            return Evidence(None, reason="the instance is no longer listed")
-        return Evidence(False, reason=f"the instance is {status}", seen={"status": status})
+    async def _send(self, run: StepRun, instance_id: str) -> list[str]:
+        return await run.client.start_instances([instance_id])
 
 
 @register
