@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from zenlayer_widgets.core.ledger import Ledger, schema
 from zenlayer_widgets.core.ledger.ownership import owner_fields
+from zenlayer_widgets.core.ledger.records import now_text
 from zenlayer_widgets.core.operations import (
     DONE,
+    LEASE_SECONDS,
     OPERATION_FAILED,
     PLANNED,
     SENT,
@@ -116,7 +119,8 @@ async def test_an_undecided_step_is_never_sent_blind_and_the_next_run_finishes_i
     assert applied.counts["stop_instances"] == 1 and done.steps[0].attempts == 1
 
 
-async def test_a_stale_owner_is_taken_over_and_a_live_one_is_not(mock_emulator, ledger_url) -> None:
+@pytest.mark.parametrize("gone", ["its process is dead on this host", "its heartbeat is older than the lease"])
+async def test_a_stale_owner_is_taken_over_and_a_live_one_is_not(mock_emulator, ledger_url, gone: str) -> None:
     ledger = Ledger(ledger_url)
     instance = running_instance(mock_emulator.backend)
     key = f"stop:{instance.instance_id}"
@@ -127,15 +131,17 @@ async def test_a_stale_owner_is_taken_over_and_a_live_one_is_not(mock_emulator, 
     # alive elsewhere (another host, a fresh heartbeat): busy, nothing sent
     ledger._write(schema.operations.update().where(t.operation_id == operation.operation_id)
                   .values(**{**owner_fields(other), "owner_host": "elsewhere"}))
-    with pytest.raises(OperationBusy):
+    with pytest.raises(OperationBusy, match="sent nothing"):
         await driver_for(mock_emulator, ledger).run("stop", key, lambda: plan)
     assert mock_emulator.backend.instances[instance.instance_id].status == "RUNNING"
-    # its process gone from this host: taken over and finished, the same operation
-    dead = _dead_pid()
-    ledger._write(schema.operations.update().where(t.operation_id == operation.operation_id)
-                  .values(owner_host=socket.gethostname(), owner_pid=dead))
+    if gone == "its process is dead on this host":
+        stale = {"owner_host": socket.gethostname(), "owner_pid": _dead_pid()}
+    else:
+        stale = {"heartbeat_at": now_text(datetime.now(timezone.utc) - timedelta(seconds=LEASE_SECONDS + 5))}
+    ledger._write(schema.operations.update().where(t.operation_id == operation.operation_id).values(**stale))
     done = await driver_for(mock_emulator, ledger).run("stop", key, lambda: plan)
     assert done.operation_id == operation.operation_id and done.outcome == SUCCEEDED
+    assert len(store.operations(ledger)) == 1
 
 
 async def test_after_a_failed_step_only_the_clean_ups_run(mock_emulator, ledger_url) -> None:
