@@ -62,3 +62,12 @@ async def test_another_zones_image_is_refused_before_anything_is_sent(emu, aclie
     with pytest.raises(zw.OperationRefused, match="nothing was sent"):
         await launch(aclient, ledger, image.image_id, other.instance_id)
     assert launches.counts["create_instances"] == 0 and store.operations(ledger) == []
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "under_score"])
+async def test_a_name_the_api_would_refuse_is_refused_before_anything_is_sent(emu, aclient, ledger, name: str) -> None:
+    image = custom_image(emu.backend)
+    like = instance_in(emu.backend, image.zone_id)
+    with pytest.raises(ValueError, match="nothing was sent"):
+        await launch(aclient, ledger, image.image_id, like.instance_id, name=name)
+    assert store.operations(ledger) == []

@@ -111,3 +111,9 @@ async def test_an_orphan_throwaway_of_an_earlier_run_is_found_by_its_tag_and_rel
     result = await verify(aclient, ledger, image.image_id)
     assert result.booted and orphan not in emu.backend.instances
     assert throwaways_in(emu.backend) == [] and await throwaways_listed(aclient) == []
+
+
+def test_the_sync_form_with_a_sync_client(emu, ledger) -> None:
+    image = custom_image(emu.backend)
+    result = zw.verify_image(emu.client(), image.image_id, ledger=ledger, poll_interval=0.01)
+    assert result.booted and throwaways_in(emu.backend) == []

@@ -8,6 +8,7 @@ resumes the unfinished operation or returns the instance the finished one made, 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +41,14 @@ def _result(operation: Operation, reused: bool) -> LaunchResult:
                         None if launch is None else launch.params.get("instance_type"), operation.operation_id, reused)
 
 
+_NAME = re.compile(rf"^[A-Za-z0-9.-]{{1,{MAX_INSTANCE_NAME_LENGTH}}}$")
+
+
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_INSTANCE_NAME_LENGTH:
-        raise ValueError(f"name must be 1 to {MAX_INSTANCE_NAME_LENGTH} characters; nothing was sent.")
+    """An instance name the API takes: 1 to 64 letters, digits, ``-`` and ``.``."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"name must be 1 to {MAX_INSTANCE_NAME_LENGTH} letters, digits, '-' or '.', not {name!r}; "
+                         "nothing was sent.")
     return name
 
 
