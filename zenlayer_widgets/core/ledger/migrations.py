@@ -84,7 +84,7 @@ MIGRATIONS: list[Migration] = [
     # 4 (branch policy-safety) and 5 (branch ledger) are being written in parallel: each is applied when missing
     (6, "durable operations and their steps", _operations),
 ]
-LATEST = MIGRATIONS[-1][0]
+LATEST = max(number for number, _, _ in MIGRATIONS)
 
 
 class SchemaTooNew(RuntimeError):
@@ -110,7 +110,7 @@ def migrate(engine: sa.Engine) -> int:
         if version > LATEST:
             raise SchemaTooNew(f"The ledger's schema is version {version}, newer than this package knows ({LATEST}); "
                                "upgrade zenlayer-widgets.")
-        for number, name, apply in MIGRATIONS:
+        for number, name, apply in sorted(MIGRATIONS, key=lambda migration: migration[0]):
             if number not in applied:  # a gap (a version added later below an applied one) is filled too
                 apply(connection)
                 connection.execute(schema.schema_version.insert().values(
