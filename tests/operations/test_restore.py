@@ -117,3 +117,19 @@ async def test_a_running_instance_is_not_stopped_unless_asked(emu, aclient, ledg
     with pytest.raises(zw.OperationRefused, match="stop=True"):
         await restore(aclient, ledger, instance, image.image_id)
     _unchanged(emu.backend, instance, applied)
+
+
+async def test_the_password_never_reaches_the_ledger(emu, aclient, ledger, tmp_path) -> None:
+    image = custom_image(emu.backend)
+    instance = instance_in(emu.backend, image.zone_id)
+    like = instance_in(emu.backend, image.zone_id, "STOPPED")
+    for record in (emu.backend._instances[instance.instance_id], emu.backend._instances[like.instance_id]):
+        record.key_id, record.cached_json = None, None  # no key pair: the password is the login
+    result = await restore(aclient, ledger, instance, image.image_id, stop=True)
+    await zw.launch_from_image_async(aclient, image.image_id, like=like.instance_id, name="copy-2",
+                                     password="Pass-word-123", ledger=ledger, sleep=fast_sleep, poll_interval=0.01)
+    ledger.close()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.sqlite3*"))
+    assert len(stored) > 0 and b"Pass-word-123" not in stored
+    reset = store.get(ledger, result.operation_id).step("reset")  # type: ignore[union-attr]
+    assert reset.state == "done" and reset.params["key_id"] is None  # no key pair: it went with the password
