@@ -4,6 +4,7 @@ on evidence and never sent again blind, a stale owner is taken over and a live o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from datetime import datetime, timedelta, timezone
@@ -22,6 +23,7 @@ from zenlayer_widgets.core.operations import (
     SKIPPED,
     SUCCEEDED,
     Driver,
+    LeaseLost,
     OperationBusy,
     StepOutcomeUnknown,
     StepPlan,
@@ -165,3 +167,40 @@ def _dead_pid() -> int:
         except OSError:
             pass
         pid -= 1
+
+
+async def test_a_run_whose_operation_was_taken_over_sends_nothing_more(mock_emulator, ledger_url) -> None:
+    """The fence: another run takes the operation over while this one's stop is in flight; every later write of this
+    run fails (LeaseLost) and its start is never sent."""
+    ledger = Ledger(ledger_url)
+    instance = running_instance(mock_emulator.backend)
+    t = schema.operations.c
+
+    def taken_over(*_args, **_kwargs) -> None:  # noqa: ANN002, ANN003
+        ledger._write(schema.operations.update().where(t.finished_at.is_(None)).values(owner="e" * 32))
+
+    applied = Applied()
+    applied.wrap(mock_emulator.backend, "stop_instances", taken_over)
+    applied.wrap(mock_emulator.backend, "start_instances")
+    with pytest.raises(LeaseLost):
+        await driver_for(mock_emulator, ledger).run("restart", "restart", lambda: stop_start_plan(instance.instance_id))
+    assert applied.counts == {"stop_instances": 1}
+    [operation] = store.operations(ledger)
+    assert not operation.finished and operation.steps[0].state == SENT  # the next run settles it on evidence
+
+
+async def test_the_owner_heartbeats_while_a_step_takes_long(mock_emulator, ledger_url) -> None:
+    ledger = Ledger(ledger_url)
+    instance = running_instance(mock_emulator.backend)
+    beats: set[str] = set()
+
+    async def watching_sleep(seconds: float) -> None:
+        [operation] = store.operations(ledger)
+        beats.add(str(operation.heartbeat_at))
+        await asyncio.sleep(0.02)
+
+    mock_emulator.backend.transition_seconds = 0.5  # the stop takes half a second: ten heartbeats
+    driver = Driver(mock_emulator.async_client(), ledger, "acct", sleep=watching_sleep, extras={"poll": 0.02},
+                    heartbeat_seconds=0.05)
+    done = await driver.run("stop", "stop", lambda: stop_start_plan(instance.instance_id)[:2])
+    assert done.outcome == SUCCEEDED and len(beats) >= 3
