@@ -46,3 +46,25 @@ def test_an_image_nobody_runs_is_deleted_as_before(mock_emulator) -> None:
     image = next(i for i in backend.images.values() if i.image_type == "CUSTOM_IMAGE")
     zw.delete_image(mock_emulator.client(), image.image_id)
     assert image.image_id not in backend.images
+
+
+def test_a_rotation_never_deletes_an_image_in_use(mock_emulator) -> None:
+    """keep=1: the second apply makes a new image and would delete the first, which an instance now runs: it stays."""
+    backend = mock_emulator.backend
+    client = mock_emulator.client()
+    zone = next(z for z in ("HKG-A", "TYO-A", "SYD-A")
+                if backend.image_quota([z])[0][2] - backend.image_quota([z])[0][1] >= 2)
+    source = next(r for r in backend.instances.values() if r.zone_id == zone and r.status == "STOPPED")
+    policy = zw.Policy("guard", keep=1, instance_ids=(source.instance_id,))
+    zw.apply_rotation(client, policy, poll_interval=0.05)
+    [first] = [i.image_id for i in backend.images.values() if i.image_name.startswith("guard-")]
+    run_image_id(backend, first, zone)
+    zw.apply_rotation(client, policy, poll_interval=0.05)
+    made = [i.image_id for i in backend.images.values() if i.image_name.startswith("guard-")]
+    assert first in made and len(made) == 2  # the new image made, the one in use kept
+
+
+def run_image_id(backend, image_id: str, zone: str) -> str:  # noqa: ANN001
+    record = next(r for r in backend._instances.values() if r.zone_id == zone and r.status == "RUNNING")
+    record.image_id, record.cached_json = image_id, None
+    return record.instance_id
