@@ -3,6 +3,10 @@
 Zenlayer keeps no provenance; the ledger does: every change is one action row with who, when,
 the ids, the request id and the outcome (``done``, ``refused`` or ``unknown`` when the answer was
 lost). Stop goes through :func:`~zenlayer_widgets.core.create.stop_instance_async`, which records too.
+
+The in-use guard: an image that live instances run (``DescribeInstances(imageId=...)``) is never deleted here
+(the path of ``zw.delete_image``, the studio row's Delete and a rotation's deletes): :class:`ImageInUse`,
+nothing sent, unless ``force=True`` with a ``reason``, which the delete's action row records.
 """
 
 from __future__ import annotations
@@ -13,15 +17,37 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
-from ..api.errors import APIError, TransportError
+from ..api.errors import APIError, TransportError, ZenlayerError
+from ..api.vocabulary import RECYCLED_STATES, RELEASING
 from .ledger import account_of, ledger_for
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient
+    from ..api.models import Instance
     from .ledger import Ledger
 
 DONE, REFUSED, UNKNOWN = "done", "refused", "unknown"
+#: States of an instance that no longer runs its image (the recycle bin, on its way out).
+NOT_LIVE = RECYCLED_STATES | {RELEASING}
+
+
+class ImageInUse(ZenlayerError):
+    """The image is run by live instances; it was not deleted. ``instances`` are those instances."""
+
+    def __init__(self, image_id: str, instances: list[Instance]) -> None:
+        self.image_id = image_id
+        self.instances = tuple(instances)
+        named = ", ".join(f"{i.instance_name or '?'} ({i.instance_id})" for i in instances[:5])
+        more = f" and {len(instances) - 5} more" if len(instances) > 5 else ""
+        super().__init__(f"Image {image_id} is in use by {len(instances)} live instance(s): {named}{more}. Nothing was "
+                         "deleted. Delete or rebuild those instances first, or pass force=True with reason='...' (the "
+                         "reason is recorded in the ledger).")
+
+
+async def live_instances_of(client: AsyncZenlayerClient, image_id: str) -> list[Instance]:
+    """The live instances built from ``image_id`` (DescribeInstances with imageId; the recycle bin left out)."""
+    return [i for i in await client.list_instances(image_id=image_id) if i.instance_status not in NOT_LIVE]
 
 
 @dataclass
@@ -62,10 +88,21 @@ async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: 
 
 
 async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str | None = None,
-                             image_name: str | None = None, ledger: Ledger | None = None) -> list[str]:
-    """DeleteImages for one custom image, recorded; the request ids."""
+                             image_name: str | None = None, ledger: Ledger | None = None, force: bool = False,
+                             reason: str | None = None) -> list[str]:
+    """DeleteImages for one custom image, recorded; the request ids. :class:`ImageInUse` (nothing sent) when live
+    instances run it, unless ``force=True`` with a ``reason`` (recorded in the action's detail)."""
+    reason = (reason or "").strip() or None
+    if force and reason is None:
+        raise ValueError("force=True needs reason='why this image may go although instances run it' (it is recorded "
+                         "in the ledger); nothing was deleted.")
     client = async_side(client)
-    async with recorded(client, "delete", zone_id=zone_id, image_id=image_id, image_name=image_name,
+    users = await live_instances_of(client, image_id)
+    if users and not force:
+        raise ImageInUse(image_id, users)
+    detail = None if not force else (
+        f"forced while in use by {','.join(i.instance_id for i in users)}: {reason}" if users else f"forced: {reason}")
+    async with recorded(client, "delete", zone_id=zone_id, image_id=image_id, image_name=image_name, detail=detail,
                         ledger=ledger) as action:
         action.request_ids = await client.delete_images([image_id])
     return action.request_ids

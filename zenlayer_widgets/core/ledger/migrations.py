@@ -212,6 +212,28 @@ def _v5_image_index_and_owner_process(connection: sa.Connection) -> None:
     add_columns(connection, "zw_policy_runs", {"owner_process": sa.Text()})
 
 
+def _v6_operations(connection: sa.Connection) -> None:
+    """Version 6: durable operations and their steps (core/operations). Frozen DDL: written out here, not built
+    from schema.py's metadata (which may move on)."""
+    for statement in (
+        """CREATE TABLE IF NOT EXISTS zw_operations (
+            operation_id VARCHAR(32) NOT NULL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,
+            account TEXT NOT NULL, zone_id TEXT, instance_id TEXT, image_id TEXT, params {json}, facts {json},
+            outcome TEXT, error_type TEXT, error_code TEXT, who TEXT NOT NULL, owner VARCHAR(32), owner_host TEXT,
+            owner_pid INTEGER, owner_process TEXT, heartbeat_at TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT)""",
+        """CREATE UNIQUE INDEX IF NOT EXISTS zw_one_unfinished_operation ON zw_operations (account, key)
+            WHERE finished_at IS NULL""",
+        "CREATE INDEX IF NOT EXISTS zw_operations_key ON zw_operations (account, key, started_at)",
+        "CREATE INDEX IF NOT EXISTS zw_operations_image ON zw_operations (image_id)",
+        """CREATE TABLE IF NOT EXISTS zw_operation_steps (
+            operation_id VARCHAR(32) NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, params {json},
+            always BOOLEAN NOT NULL, state TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL,
+            settle_seconds {float}, result {json}, evidence {json}, error_type TEXT, error_code TEXT,
+            updated_at TEXT NOT NULL, PRIMARY KEY (operation_id, position))""",
+    ):
+        connection.execute(sa.text(statement.format(json="JSON", float="FLOAT")))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _v1_initial),
     (2, "rotation-policy runs and steps", _v2_policy_runs),
@@ -219,6 +241,7 @@ MIGRATIONS: list[Migration] = [
     (4, "pinned images (kept out of rotation policies)", _v4_pins),
     (5, "intents indexed by image id alone; the owner's process identity on intents and policy runs",
      _v5_image_index_and_owner_process),
+    (6, "durable operations and their steps", _v6_operations),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)
 

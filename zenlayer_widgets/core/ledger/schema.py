@@ -143,3 +143,53 @@ pins = sa.Table(
     sa.Column("who", sa.Text, nullable=False),
     sa.Column("pinned_at", sa.Text, nullable=False),
 )
+
+#: One row per durable operation (core/operations): a named plan of steps, written before anything is sent
+#: (version 6). ``finished_at`` NULL while unfinished: the next run with the same ``key`` resumes it.
+operations = sa.Table(
+    "zw_operations", metadata,
+    sa.Column("operation_id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),  # verify, launch, restore, ...
+    sa.Column("key", sa.Text, nullable=False),  # what makes a re-run the same operation (e.g. launch:<image>:<like>:<name>)
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("zone_id", sa.Text),
+    sa.Column("instance_id", sa.Text),
+    sa.Column("image_id", sa.Text),
+    sa.Column("params", sa.JSON),
+    sa.Column("facts", sa.JSON),  # what the steps learnt (the launched instance's id, the price, boot seconds)
+    sa.Column("outcome", sa.Text),  # None while unfinished; done, failed, refused
+    sa.Column("error_type", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("who", sa.Text, nullable=False),
+    sa.Column("owner", sa.String(32)),
+    sa.Column("owner_host", sa.Text),
+    sa.Column("owner_pid", sa.Integer),
+    sa.Column("owner_process", sa.Text),  # boot, PID namespace and start time (core/ledger/ownership.py)
+    sa.Column("heartbeat_at", sa.Text),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+)
+sa.Index("zw_one_unfinished_operation", operations.c.account, operations.c.key, unique=True,
+         sqlite_where=operations.c.finished_at.is_(None), postgresql_where=operations.c.finished_at.is_(None))
+sa.Index("zw_operations_key", operations.c.account, operations.c.key, operations.c.started_at)
+sa.Index("zw_operations_image", operations.c.image_id)
+
+#: The steps of an operation in order: planned -> sent (written BEFORE the request goes out) -> done | failed | skipped.
+operation_steps = sa.Table(
+    "zw_operation_steps", metadata,
+    sa.Column("operation_id", sa.String(32), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("params", sa.JSON),
+    sa.Column("always", sa.Boolean, nullable=False, default=False),  # a clean-up: runs after an earlier step failed too
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("sent_at", sa.Text),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("settle_seconds", sa.Float),
+    sa.Column("result", sa.JSON),
+    sa.Column("evidence", sa.JSON),
+    sa.Column("error_type", sa.Text),
+    sa.Column("error_code", sa.Text),
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
