@@ -213,25 +213,54 @@ def _v5_image_index_and_owner_process(connection: sa.Connection) -> None:
 
 
 def _v6_operations(connection: sa.Connection) -> None:
-    """Version 6: durable operations and their steps (core/operations). Frozen DDL: written out here, not built
-    from schema.py's metadata (which may move on)."""
-    for statement in (
-        """CREATE TABLE IF NOT EXISTS zw_operations (
-            operation_id VARCHAR(32) NOT NULL PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,
-            account TEXT NOT NULL, zone_id TEXT, instance_id TEXT, image_id TEXT, params {json}, facts {json},
-            outcome TEXT, error_type TEXT, error_code TEXT, who TEXT NOT NULL, owner VARCHAR(32), owner_host TEXT,
-            owner_pid INTEGER, owner_process TEXT, heartbeat_at TEXT, started_at TEXT NOT NULL, updated_at TEXT NOT NULL, finished_at TEXT)""",
-        """CREATE UNIQUE INDEX IF NOT EXISTS zw_one_unfinished_operation ON zw_operations (account, key)
-            WHERE finished_at IS NULL""",
-        "CREATE INDEX IF NOT EXISTS zw_operations_key ON zw_operations (account, key, started_at)",
-        "CREATE INDEX IF NOT EXISTS zw_operations_image ON zw_operations (image_id)",
-        """CREATE TABLE IF NOT EXISTS zw_operation_steps (
-            operation_id VARCHAR(32) NOT NULL, position INTEGER NOT NULL, kind TEXT NOT NULL, params {json},
-            always BOOLEAN NOT NULL, state TEXT NOT NULL, sent_at TEXT, attempts INTEGER NOT NULL,
-            settle_seconds {float}, result {json}, evidence {json}, error_type TEXT, error_code TEXT,
-            updated_at TEXT NOT NULL, PRIMARY KEY (operation_id, position))""",
-    ):
-        connection.execute(sa.text(statement.format(json="JSON", float="FLOAT")))
+    """Version 6: durable operations and their steps (core/operations), as they shipped."""
+    m = sa.MetaData()
+    operations = sa.Table(
+        "zw_operations", m,
+        sa.Column("operation_id", sa.String(32), primary_key=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("zone_id", sa.Text),
+        sa.Column("instance_id", sa.Text),
+        sa.Column("image_id", sa.Text),
+        sa.Column("params", sa.JSON),
+        sa.Column("facts", sa.JSON),
+        sa.Column("outcome", sa.Text),
+        sa.Column("error_type", sa.Text),
+        sa.Column("error_code", sa.Text),
+        sa.Column("who", sa.Text, nullable=False),
+        sa.Column("owner", sa.String(32)),
+        sa.Column("owner_host", sa.Text),
+        sa.Column("owner_pid", sa.Integer),
+        sa.Column("owner_process", sa.Text),
+        sa.Column("heartbeat_at", sa.Text),
+        sa.Column("started_at", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.Text, nullable=False),
+        sa.Column("finished_at", sa.Text),
+    )
+    sa.Index("zw_one_unfinished_operation", operations.c.account, operations.c.key, unique=True,
+             sqlite_where=operations.c.finished_at.is_(None), postgresql_where=operations.c.finished_at.is_(None))
+    sa.Index("zw_operations_key", operations.c.account, operations.c.key, operations.c.started_at)
+    sa.Index("zw_operations_image", operations.c.image_id)
+    sa.Table(
+        "zw_operation_steps", m,
+        sa.Column("operation_id", sa.String(32), primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("params", sa.JSON),
+        sa.Column("always", sa.Boolean, nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("sent_at", sa.Text),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("settle_seconds", sa.Float),
+        sa.Column("result", sa.JSON),
+        sa.Column("evidence", sa.JSON),
+        sa.Column("error_type", sa.Text),
+        sa.Column("error_code", sa.Text),
+        sa.Column("updated_at", sa.Text, nullable=False),
+    )
+    m.create_all(connection, checkfirst=True)
 
 
 MIGRATIONS: list[Migration] = [
