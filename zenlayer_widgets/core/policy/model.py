@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ...api.params import text_arg
 from ...rules import validate_image_description
+from ..windows import parse_period
 from .naming import check_prefix
 
 
@@ -21,7 +22,9 @@ class Policy:
     instance's own policy images fill it, the oldest is deleted *before* the create (a window with one
     image fewer); otherwise that instance fails and nothing is deleted. Images the policy did not make
     (proven by the ledger) are never deleted. ``name`` identifies the policy in the ledger
-    (default: the prefix).
+    (default: the prefix). ``period`` (``"12h"``, ``"1d"``...; empty: none) cuts time into windows a run claims
+    in the ledger (:mod:`..windows`): a second scheduler firing the same window runs nothing; a window nobody ran
+    is reported, and run once late when ``catch_up``.
     """
 
     name_prefix: str
@@ -34,6 +37,8 @@ class Policy:
     delete_first_when_full: bool = False
     description: str | None = None
     name: str = field(default="")
+    period: str = ""
+    catch_up: bool = False
 
     def __post_init__(self) -> None:
         text_arg(self.name_prefix, "name_prefix")
@@ -54,6 +59,9 @@ class Policy:
                 raise ValueError(f"description: {verdict.message}")
         if not self.name:
             object.__setattr__(self, "name", self.name_prefix)
+        parse_period(self.period)  # ValueError naming the forms allowed
+        if not isinstance(self.catch_up, bool):
+            raise ValueError(f"catch_up must be True or False, not {self.catch_up!r}")
 
     @property
     def image_description(self) -> str:

@@ -1,0 +1,113 @@
+"""A rotation run nobody watches, as the runbook does it: claim the window, record the run, alert on what went wrong.
+
+::
+
+    run = begin_run(client, policy, ledger, apply=True, parameters={...}, output="runs/rotate-0300.ipynb")
+    print(run.message)                      # claimed / already run by another scheduler (exit 0) / dry run
+    if run.go:
+        outcome = run.apply(lambda: apply_rotation(client, policy, ledger), names=plan.names)
+
+:func:`begin_run` claims the policy's period window (:mod:`.windows`) and alerts once about windows nobody ran;
+:meth:`RotationRun.apply` runs the catch-up window (when the policy says so) and then this one, each recorded
+in the run history (:mod:`.runs`) and each failure (or full zone) sent as an alert (:mod:`.alerts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..api.errors import ZenlayerError
+from .alerts import rotation_alerts, run_failed, run_missed, send_alerts
+from .ledger import Ledger, account_of, ledger_for
+from .runs import DRY_RUN, ERROR, FAILED, OK, SKIPPED, end_run, new_run_id, run_kind, run_output, start_run
+from .windows import WindowClaim, claim_window
+
+if TYPE_CHECKING:
+    from .policy import Outcome, Policy
+    from .sync import AnyClient
+
+RUNBOOK = "rotate_images"
+
+
+@dataclass
+class RotationRun:
+    """One firing of the rotation runbook: whether it may apply (``go``), what it says (``message``), its runs."""
+
+    client: Any
+    policy: Policy
+    ledger: Ledger
+    account: str
+    apply_requested: bool
+    kind: str
+    output: str | None
+    parameters: dict[str, Any]
+    claim: WindowClaim | None
+    run_id: str
+    message: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def go(self) -> bool:
+        """Apply now: asked to, and the window (if the policy has a period) is this firing's."""
+        return self.apply_requested and (self.claim is None or self.claim.claimed)
+
+    def _alert(self, alerts: list[Any]) -> None:
+        send_alerts(alerts, redact=getattr(self.client, "redact", None))
+
+    def apply(self, work: Callable[[], Outcome], names: Mapping[str, str] | None = None) -> Outcome:
+        """Run ``work`` (the apply) for the catch-up window first, if any, then for this one; every run recorded,
+        failures and full zones alerted. An exception is recorded, alerted and raised again."""
+        if not self.go:
+            raise RuntimeError(f"This firing may not apply: {self.message}")
+        windows = self.claim.windows if self.claim is not None else (None,)
+        outcome: Outcome | None = None
+        for window in windows:
+            catching_up = self.claim is not None and window == self.claim.catch_up
+            run_id = new_run_id() if catching_up else self.run_id
+            if catching_up:
+                start_run(self.ledger, self.account, self.policy.name, runbook=RUNBOOK, kind=f"{self.kind} (catch-up)",
+                          parameters=self.parameters, output=self.output, window=window, run_id=run_id)
+            try:
+                outcome = work()
+            except (ZenlayerError, TimeoutError, ValueError, OSError) as error:
+                reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+                end_run(self.ledger, run_id, ERROR, reason)
+                self._alert([run_failed(self.policy.name, reason, self.output)])
+                raise
+            self.outcomes.append(outcome)
+            end_run(self.ledger, run_id, OK if outcome.ok else FAILED, outcome.summary())
+            self._alert(rotation_alerts(outcome, names))
+        assert outcome is not None
+        return outcome
+
+
+def begin_run(client: AnyClient, policy: Policy, ledger: Ledger | None = None, *, apply: bool,
+              parameters: Mapping[str, Any] | None = None, output: object = None,
+              now: datetime | None = None) -> RotationRun:
+    """Record this firing and, when it applies a policy with a ``period``, claim the window (alerting once about
+    windows nobody ran). A window another firing holds makes ``go`` False and ``message`` say so (the runbook
+    then ends without error). A dry run claims nothing and is recorded as such."""
+    ledger = ledger_for(client) if ledger is None else ledger
+    account, where = account_of(client), run_output(output)
+    kind, run_id, params = run_kind(where), new_run_id(), dict(parameters or {})
+    claim = claim_window(ledger, account, policy.name, policy.period, run_id, catch_up=policy.catch_up,
+                         now=now) if apply else None
+    window = claim.window if claim is not None else None
+    start_run(ledger, account, policy.name, runbook=RUNBOOK, kind=kind, parameters=params, output=where,
+              window=window, run_id=run_id)
+    run = RotationRun(client, policy, ledger, account, apply, kind, where, params, claim, run_id, "")
+    if not apply:
+        run.message = "Dry run (apply = False): nothing is changed and no window is claimed."
+        end_run(ledger, run_id, DRY_RUN)
+    elif claim is None:
+        run.message = f"Policy {policy.name} has no period: this run applies it (no window to claim)."
+    else:
+        run.message = claim.message()
+        if not claim.claimed:
+            end_run(ledger, run_id, SKIPPED, run.message)
+        elif claim.missed:
+            run._alert([run_missed(policy.name, policy.period, claim.missed, claim.catch_up)])
+    return run
