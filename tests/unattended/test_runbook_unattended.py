@@ -9,10 +9,10 @@ from pathlib import Path
 
 import papermill
 import pytest
-
-import zenlayer_widgets as zw
 from notebooks.test_rotate_runbook import rotate
 from notebooks.test_runbooks_headless import demo_id, sandbox_env  # noqa: F401 - the fixture
+
+import zenlayer_widgets as zw
 from unattended.webhook import Webhook
 from zenlayer_widgets.core.ledger import open_ledger
 

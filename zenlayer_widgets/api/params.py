@@ -59,3 +59,14 @@ def id_list_arg(values: Any, name: str) -> list[str]:
             what = "an empty string" if isinstance(item, str) else _kind(item)
             raise TypeError(f"{name} must be non-empty strings; item {index} is {what}")
     return list(dict.fromkeys(items))
+
+
+_YES, _NO = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off"})
+
+
+def yes_no(value: object) -> bool | None:
+    """A bool, or text meaning one (true/false, yes/no, 1/0, on/off, any case); None when it means neither."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in _YES else False if text in _NO else None

@@ -11,23 +11,19 @@ from collections.abc import Mapping
 
 from .credentials import Credentials
 from .errors import CredentialsError
+from .params import yes_no
 
 #: Environment variable: ``1`` makes every client read-only (``0`` turns a profile's flag off).
 ENV_READ_ONLY = "ZENLAYER_READ_ONLY"
 #: The key of a profile in ``~/.zenlayer/credentials.json`` that makes its clients read-only.
 PROFILE_KEY = "read_only"
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _flag(value: object, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"{where} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
+    answer = yes_no(value)
+    if answer is None:
+        raise ValueError(f"{where} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")
+    return answer
 
 
 def resolve_read_only(read_only: bool | None, credentials: Credentials,
