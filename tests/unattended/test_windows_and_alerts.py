@@ -17,6 +17,7 @@ from unattended.webhook import Webhook
 from zenlayer_widgets.api import ReadOnlyError
 from zenlayer_widgets.core.alerts import RUN_FAILED, RUN_MISSED, ZONE_FULL, rotation_alerts
 from zenlayer_widgets.core.ledger import Ledger
+from zenlayer_widgets.core.runs import recorded_run
 from zenlayer_widgets.core.windows import parse_period, window_start
 from zenlayer_widgets.emulator import mock_zenlayer
 
@@ -172,3 +173,12 @@ def test_no_alert_urls_means_nothing_is_sent(mock_emulator: Any, monkeypatch: py
     assert zw.send_alerts([alert]) == 0
     with pytest.raises(ValueError, match="event must be one of"):
         zw.Alert("bad", "nightly", "x", "y")
+
+
+def test_recorded_run_keeps_an_escaping_error_as_the_outcome(mock_emulator: Any) -> None:
+    client, ledger = mock_emulator.client(), Ledger(None)
+    with pytest.raises(RuntimeError), recorded_run(client, "sched", {"keep": 2}, kind="studio", runbook="studio",
+                                                   ledger=ledger):
+        raise RuntimeError("the ledger went away\nsecond line")
+    row = zw.run_history(client, ledger=ledger).iloc[0]
+    assert (row["outcome"], row["detail"], row["kind"]) == ("error", "RuntimeError: the ledger went away", "studio")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -62,6 +64,35 @@ def end_run(ledger: Ledger, run_id: str, outcome: str, detail: str | None = None
     t = tables.run_history.c
     ledger._write(tables.run_history.update().where(t.run_id == run_id)
                   .values(ended_at=now_text(), outcome=outcome, detail=(detail or None) and detail[:500]))
+
+
+@dataclass
+class RunRecord:
+    """A run being recorded by :func:`recorded_run`: say how it ended with :meth:`done` (else: ok)."""
+
+    ledger: Ledger
+    run_id: str
+    outcome: str = OK
+    detail: str | None = None
+
+    def done(self, ok: bool, detail: str | None = None) -> None:
+        self.outcome, self.detail = (OK if ok else FAILED), detail
+
+
+@contextmanager
+def recorded_run(client: AnyClient, policy: str, parameters: Mapping[str, Any], *, kind: str, runbook: str,
+                 ledger: Ledger | None = None) -> Iterator[RunRecord]:
+    """Record the run inside the ``with``: begun now, ended with the :class:`RunRecord`'s outcome, or ``error`` (the
+    exception's class and first line) when one escapes (it is raised again)."""
+    ledger = ledger_for(client) if ledger is None else ledger
+    record = RunRecord(ledger, start_run(ledger, account_of(client), policy, runbook=runbook, kind=kind,
+                                         parameters=parameters))
+    try:
+        yield record
+    except BaseException as error:
+        end_run(ledger, record.run_id, ERROR, f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}")
+        raise
+    end_run(ledger, record.run_id, record.outcome, record.detail)
 
 
 def history_rows(ledger: Ledger, account: str | None = None, policy: str | None = None, *,
