@@ -182,3 +182,16 @@ def test_recorded_run_keeps_an_escaping_error_as_the_outcome(mock_emulator: Any)
         raise RuntimeError("the ledger went away\nsecond line")
     row = zw.run_history(client, ledger=ledger).iloc[0]
     assert (row["outcome"], row["detail"], row["kind"]) == ("error", "RuntimeError: the ledger went away", "studio")
+
+
+def test_an_image_stuck_creating_past_the_limit_alerts(mock_emulator: Any, webhook: Webhook) -> None:
+    client, ledger = mock_emulator.client(), Ledger(None)
+    policy = zw.Policy("sched", instance_ids=(instance(mock_emulator, "build-hkg-01"),))
+    made = rotate(zw.begin_run(client, policy, ledger, apply=True), client, policy, ledger).results[0].image_id
+    assert webhook.received == []  # AVAILABLE at once: nothing stuck
+    mock_emulator.backend._custom[made].status = "CREATING"  # the API never finishes it (images is a snapshot)
+    later = zw.begin_run(client, policy, ledger, apply=True, now=datetime.now(timezone.utc) + timedelta(minutes=61))
+    later.apply(lambda: zw.apply_rotation(client, policy, ledger, poll_interval=FAST), {policy.instance_ids[0]: "build-hkg-01"})
+    alert = webhook.wait_for(1)[0]
+    assert alert["title"] == "Zenlayer: image stuck CREATING, policy sched in HKG-A"
+    assert "is still CREATING after 61 min" in alert["message"] and "Instances: build-hkg-01" in alert["message"]

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from .._runner import run_sync
 from ..api.errors import ZenlayerError
-from .alerts import rotation_alerts, run_failed, run_missed, send_alerts
+from ..api.vocabulary import CREATING
+from .alerts import Alert, image_stuck, rotation_alerts, run_failed, run_missed, send_alerts
 from .ledger import Ledger, account_of, ledger_for
+from .ledger.records import parse_time
+from .policy.records import OwnedImage, owned_images
 from .runs import DRY_RUN, ERROR, FAILED, OK, SKIPPED, end_run, new_run_id, run_kind, run_output, start_run
+from .sync import async_side
 from .windows import WindowClaim, claim_window
 
 if TYPE_CHECKING:
@@ -30,6 +35,29 @@ if TYPE_CHECKING:
     from .sync import AnyClient
 
 RUNBOOK = "rotate_images"
+#: An image of the policy still CREATING this long after its create was begun is alerted as stuck.
+STUCK_AFTER_MINUTES = 60.0
+
+
+async def stuck_images_async(client: AnyClient, ledger: Ledger, policy: str, *, after_minutes: float = STUCK_AFTER_MINUTES,
+                             now: datetime | None = None, names: Mapping[str, str] | None = None) -> list[Alert]:
+    """One :data:`~.alerts.IMAGE_STUCK` alert per image the policy made that is still CREATING ``after_minutes``
+    after its create was begun (the ledger's time; the zone's images as the API shows them now)."""
+    moment = now or datetime.now(timezone.utc)
+    old = [o for o in owned_images(ledger, account_of(client), policy).values()
+           if (moment - parse_time(o.made_at)).total_seconds() >= after_minutes * 60]
+    by_zone: dict[str, list[OwnedImage]] = {}
+    for image in old:
+        by_zone.setdefault(image.zone_id, []).append(image)
+    found = async_side(client)
+    alerts = []
+    for zone, members in sorted(by_zone.items()):
+        creating = {i.image_id for i in await found.list_images(zone, image_ids=[m.image_id for m in members],
+                                                                image_status=CREATING)}
+        alerts += [image_stuck(policy, zone, m.image_name, (moment - parse_time(m.made_at)).total_seconds() / 60,
+                               [(names or {}).get(m.instance_id) or m.instance_id])
+                   for m in members if m.image_id in creating]
+    return alerts
 
 
 @dataclass
@@ -48,6 +76,7 @@ class RotationRun:
     run_id: str
     message: str
     outcomes: list[Outcome] = field(default_factory=list)
+    now: datetime | None = None  # the firing's time (injectable; None: the clock at each check)
 
     @property
     def go(self) -> bool:
@@ -79,7 +108,8 @@ class RotationRun:
                 raise
             self.outcomes.append(outcome)
             end_run(self.ledger, run_id, OK if outcome.ok else FAILED, outcome.summary())
-            self._alert(rotation_alerts(outcome, names))
+            stuck = run_sync(stuck_images_async(self.client, self.ledger, self.policy.name, now=self.now, names=names))
+            self._alert(rotation_alerts(outcome, names) + stuck)
         assert outcome is not None
         return outcome
 
@@ -98,7 +128,7 @@ def begin_run(client: AnyClient, policy: Policy, ledger: Ledger | None = None, *
     window = claim.window if claim is not None else None
     start_run(ledger, account, policy.name, runbook=RUNBOOK, kind=kind, parameters=params, output=where,
               window=window, run_id=run_id)
-    run = RotationRun(client, policy, ledger, account, apply, kind, where, params, claim, run_id, "")
+    run = RotationRun(client, policy, ledger, account, apply, kind, where, params, claim, run_id, "", now=now)
     if not apply:
         run.message = "Dry run (apply = False): nothing is changed and no window is claimed."
         end_run(ledger, run_id, DRY_RUN)
