@@ -154,8 +154,9 @@ def _client(credentials: Credentials, base_url: str | None, sandbox: bool, optio
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:
-    """One line for the screen: sandbox or real, where, and whose credentials (source, profile)."""
+    """One line for the screen: sandbox or real, where, and whose credentials (source, profile); read-only said first."""
+    read_only = "Read-only (every change is refused before it is sent). " if client.read_only else ""
     if client.sandbox:
-        return (f"Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real is changed; "
-                "shared by all your kernels, kept across restarts; zw.reset_sandbox() starts it over)")
-    return f"Zenlayer Cloud API at {client.base_url}, {connection_source(client)}"
+        return (f"{read_only}Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real "
+                "is changed; shared by all your kernels, kept across restarts; zw.reset_sandbox() starts it over)")
+    return f"{read_only}Zenlayer Cloud API at {client.base_url}, {connection_source(client)}"

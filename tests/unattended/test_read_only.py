@@ -131,3 +131,4 @@ def test_connect_honours_a_profile_flag(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert viewer.request_count == 0
     assert zw.connect(profile="admin").read_only is False
     assert "read_only=True" in repr(viewer)
+    assert zw.describe_connection(viewer).startswith("Read-only (every change is refused before it is sent). Zenlayer")
