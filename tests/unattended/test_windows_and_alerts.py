@@ -195,3 +195,20 @@ def test_an_image_stuck_creating_past_the_limit_alerts(mock_emulator: Any, webho
     alert = webhook.wait_for(1)[0]
     assert alert["title"] == "Zenlayer: image stuck CREATING, policy sched in HKG-A"
     assert "is still CREATING after 61 min" in alert["message"] and "Instances: build-hkg-01" in alert["message"]
+
+
+def test_a_window_whose_run_stopped_with_an_error_is_retried_by_the_next_firing(mock_emulator: Any) -> None:
+    client, ledger = mock_emulator.client(), Ledger(None)
+    policy = zw.Policy("sched", instance_ids=(instance(mock_emulator, "build-hkg-01"),), period="1d")
+    first = zw.begin_run(client, policy, ledger, apply=True, now=DAY1)
+
+    def lost_ledger() -> Any:
+        raise OSError("the disk went away")
+
+    with pytest.raises(OSError):
+        first.apply(lost_ledger)
+    retry = zw.begin_run(client, policy, ledger, apply=True, now=DAY1 + timedelta(hours=1))
+    assert retry.go and "stopped with an error in this window: this run retries it" in retry.message
+    rotate(retry, client, policy, ledger)
+    assert not zw.begin_run(client, policy, ledger, apply=True, now=DAY1 + timedelta(hours=2)).go  # done: not again
+    assert len(images_named(mock_emulator, "sched")) == 1

@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
-from ..api.errors import ZenlayerError
 from ..api.vocabulary import CREATING
 from .alerts import Alert, image_stuck, rotation_alerts, run_failed, run_missed, send_alerts
 from .ledger import Ledger, account_of, ledger_for
@@ -101,10 +100,11 @@ class RotationRun:
                           parameters=self.parameters, output=self.output, window=window, run_id=run_id)
             try:
                 outcome = work()
-            except (ZenlayerError, TimeoutError, ValueError, OSError) as error:
-                reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            except BaseException as error:  # recorded whatever it is; alerted unless it is an interrupt
+                reason = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
                 end_run(self.ledger, run_id, ERROR, reason)
-                self._alert([run_failed(self.policy.name, reason, self.output)])
+                if isinstance(error, Exception):
+                    self._alert([run_failed(self.policy.name, reason, self.output)])
                 raise
             self.outcomes.append(outcome)
             end_run(self.ledger, run_id, OK if outcome.ok else FAILED, outcome.summary())

@@ -2,7 +2,8 @@
 
 A period (``"12h"``, ``"1d"``, ...) cuts time into windows aligned to the Unix epoch (UTC): ``"1d"`` is each UTC
 day, ``"12h"`` 00:00-12:00 and 12:00-24:00. :func:`claim_window` inserts the window's row (the table's primary key
-decides a race: the second scheduler learns who ran it). The claimer also writes every window since the policy's
+decides a race: the second scheduler learns who ran it; a run that stopped with an error leaves its window to the
+next firing, which retries it). The claimer also writes every window since the policy's
 last one that nobody ran as ``missed`` (reported once); with ``catch_up`` the newest of them is run once now.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import exc
 from .ledger import Ledger
 from .ledger import schema as tables
 from .ledger.records import now_text, parse_time
+from .runs import ERROR  # a run that ended so leaves its window to be retried
 
 CLAIMED, MISSED, CAUGHT_UP = "claimed", "missed", "caught up"
 #: At most this many missed windows are written and listed (a policy idle for years is one message).
@@ -58,12 +60,15 @@ class WindowClaim:
     missed: tuple[str, ...] = ()
     catch_up: str | None = None
     windows: tuple[str, ...] = field(default=())  # the windows to run now, in order (catch-up first)
+    retried: str | None = None  # the run this claim took the window over from (it stopped with an error)
 
     def message(self) -> str:
         if not self.claimed:
             return (f"Window {self.window} ({self.period}) of policy {self.policy} was already claimed by run "
                     f"{(self.holder or '?')[:8]}; nothing to do (exit 0).")
         text = f"Claimed window {self.window} ({self.period}) of policy {self.policy}."
+        if self.retried:
+            text += f" Run {self.retried[:8]} stopped with an error in this window: this run retries it."
         if self.missed:
             text += f" Missed window(s) nobody ran: {', '.join(self.missed)}."
         if self.catch_up:
@@ -79,6 +84,19 @@ def _insert(ledger: Ledger, **values: object) -> bool:
     return True
 
 
+def _retake(ledger: Ledger, account: str, policy: str, window: str, held_by: str | None, run_id: str) -> bool:
+    """Take the window over from ``held_by`` when that run stopped with an error (nothing may be lost by a retry: an
+    apply resumes its policy's unfinished run); a compare-and-set, so two retries cannot both win."""
+    h, t = tables.run_history.c, tables.run_windows.c
+    ended = ledger._read(sa.select(h.outcome).where(h.run_id == held_by)) if held_by else []
+    if not ended or ended[0].outcome != ERROR:
+        return False
+    taken = ledger._write(tables.run_windows.update()
+                          .where(t.account == account, t.policy == policy, t.window_start == window, t.run_id == held_by)
+                          .values(run_id=run_id, at=now_text()))
+    return bool(taken.rowcount == 1)
+
+
 def claim_window(ledger: Ledger, account: str, policy: str, period: str, run_id: str, *, catch_up: bool = False,
                  now: datetime | None = None) -> WindowClaim | None:
     """Claim the window ``now`` falls in for ``run_id``; None when the policy has no ``period`` (always run)."""
@@ -92,7 +110,10 @@ def claim_window(ledger: Ledger, account: str, policy: str, period: str, run_id:
     if not _insert(ledger, account=account, policy=policy, window_start=window, period=period, state=CLAIMED,
                    run_id=run_id):
         holder = ledger._read(sa.select(t.run_id).where(mine, t.window_start == window))
-        return WindowClaim(policy, period, window, False, holder[0].run_id if holder else None)
+        held_by = holder[0].run_id if holder else None
+        if not _retake(ledger, account, policy, window, held_by, run_id):
+            return WindowClaim(policy, period, window, False, held_by)
+        return WindowClaim(policy, period, window, True, run_id, windows=(window,), retried=held_by)
     earlier = ledger._read(sa.select(sa.func.max(t.window_start)).where(mine, t.window_start < window))
     missed: list[str] = []
     if earlier and earlier[0][0]:
