@@ -15,7 +15,7 @@ import zenlayer_widgets as zw
 from security.leaks import Secrets, find_leaks
 from unattended.webhook import Webhook
 from zenlayer_widgets.api import ReadOnlyError
-from zenlayer_widgets.core.alerts import RUN_FAILED, RUN_MISSED, ZONE_FULL, rotation_alerts
+from zenlayer_widgets.core.alerts import RUN_FAILED, RUN_MISSED, ZONE_FULL, alert_urls, rotation_alerts
 from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.core.runs import recorded_run
 from zenlayer_widgets.core.windows import parse_period, window_start
@@ -212,3 +212,16 @@ def test_a_window_whose_run_stopped_with_an_error_is_retried_by_the_next_firing(
     rotate(retry, client, policy, ledger)
     assert not zw.begin_run(client, policy, ledger, apply=True, now=DAY1 + timedelta(hours=2)).go  # done: not again
     assert len(images_named(mock_emulator, "sched")) == 1
+
+
+def test_alert_urls_come_from_the_environment_else_the_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    path = tmp_path / "credentials.json"
+    path.write_text('{"ops": {"token": "t-not-used", "alert_urls": ["json://127.0.0.1:9/a", "mailto://x@y.z"]},'
+                    ' "default": {"token": "t2", "alert_urls": "json://127.0.0.1:9/default"}}')
+    path.chmod(0o600)
+    monkeypatch.setenv("ZENLAYER_CREDENTIALS_FILE", str(path))
+    monkeypatch.delenv("ZENLAYER_ALERT_URLS", raising=False)
+    assert alert_urls("ops") == ["json://127.0.0.1:9/a", "mailto://x@y.z"]
+    assert alert_urls() == ["json://127.0.0.1:9/default"]
+    monkeypatch.setenv("ZENLAYER_ALERT_URLS", "json://127.0.0.1:9/env, slack://T/B/C")
+    assert alert_urls("ops") == ["json://127.0.0.1:9/env", "slack://T/B/C"]
