@@ -14,12 +14,14 @@ in the run history (:mod:`.runs`) and each failure (or full zone) sent as an ale
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
+from ..api.errors import ZenlayerError
 from ..api.vocabulary import CREATING
 from .alerts import Alert, alert_urls, image_stuck, rotation_alerts, run_failed, run_missed, send_alerts
 from .ledger import Ledger, account_of, ledger_for
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .policy import Outcome, Policy
     from .sync import AnyClient
 
+log = logging.getLogger("zenlayer_widgets.core.unattended")
 RUNBOOK = "rotate_images"
 #: An image of the policy still CREATING this long after its create was begun is alerted as stuck.
 STUCK_AFTER_MINUTES = 60.0
@@ -110,7 +113,13 @@ class RotationRun:
                 raise
             self.outcomes.append(outcome)
             end_run(self.ledger, run_id, OK if outcome.ok else FAILED, outcome.summary())
-            stuck = run_sync(stuck_images_async(self.client, self.ledger, self.policy.name, now=self.now, names=names))
+            try:
+                stuck = run_sync(stuck_images_async(self.client, self.ledger, self.policy.name, now=self.now,
+                                                    names=names))
+            except (ZenlayerError, TimeoutError) as error:  # the run's own outcome stands; the next run checks again
+                log.warning("policy %s: images still CREATING could not be checked (%s)", self.policy.name,
+                            type(error).__name__)
+                stuck = []
             self._alert(rotation_alerts(outcome, names) + stuck)
         assert outcome is not None
         return outcome
