@@ -18,7 +18,6 @@ from .profile_picker import ProfilePicker
 from .render import banner_html
 from .rotation_view import RotationView
 
-
 #: Above the connection banner of a read-only studio.
 READ_ONLY_HTML = ('<div class="zw-banner-read-only"><b>READ-ONLY</b> — this studio only looks: creating, deleting, '
                   "renaming, stopping and starting are off, and the client refuses them before anything is sent.</div>")
