@@ -23,6 +23,7 @@ from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
+from .api.read_only import resolve_read_only
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -100,6 +101,8 @@ def connect(
     ``profile`` picks a profile of ``~/.zenlayer/credentials.json`` (it must exist); several
     clients of different profiles can live in one kernel. ``sandbox=True`` forces the emulator
     (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
+    ``read_only=True`` (or ``ZENLAYER_READ_ONLY=1``, or ``"read_only": true`` in the profile) gives a client that
+    refuses every write action before sending it (``client.read_only``; see :mod:`.api.read_only`).
     """
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
         sandbox = True
@@ -133,7 +136,9 @@ def connection_source(client: ZenlayerClient | AsyncZenlayerClient) -> str:
 
 def _client(credentials: Credentials, base_url: str | None, sandbox: bool, options: dict[str, Any]) -> ZenlayerClient:
     """The open client made earlier from the same credentials, URL and options (a re-run cell keeps its
-    warm connections and async twin), else a new one. A closed client is never handed out again."""
+    warm connections and async twin), else a new one. A closed client is never handed out again. Read-only mode is
+    settled here (argument, ``ZENLAYER_READ_ONLY``, the profile's flag), so a changed setting makes another client."""
+    options = {**options, "read_only": resolve_read_only(options.get("read_only"), credentials)}
     if _UNSHARED & options.keys():
         return ZenlayerClient(credentials, base_url=base_url, sandbox=sandbox, **options)
     key = (credentials, base_url or (env_base_url(os.environ) or (None,))[0], sandbox, tuple(sorted(options.items())))
@@ -149,8 +154,9 @@ def _client(credentials: Credentials, base_url: str | None, sandbox: bool, optio
 
 
 def describe_connection(client: ZenlayerClient | AsyncZenlayerClient) -> str:
-    """One line for the screen: sandbox or real, where, and whose credentials (source, profile)."""
+    """One line for the screen: sandbox or real, where, and whose credentials (source, profile); read-only said first."""
+    read_only = "Read-only (every change is refused before it is sent). " if client.read_only else ""
     if client.sandbox:
-        return (f"Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real is changed; "
-                "shared by all your kernels, kept across restarts; zw.reset_sandbox() starts it over)")
-    return f"Zenlayer Cloud API at {client.base_url}, {connection_source(client)}"
+        return (f"{read_only}Sandbox: the built-in Zenlayer API emulator at {client.base_url} (demo data, nothing real "
+                "is changed; shared by all your kernels, kept across restarts; zw.reset_sandbox() starts it over)")
+    return f"{read_only}Zenlayer Cloud API at {client.base_url}, {connection_source(client)}"

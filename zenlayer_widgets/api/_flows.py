@@ -23,7 +23,7 @@ from .models import Listing, Page, RawListing
 from .params import id_list_arg
 from .retry import RetryPolicy, RetryState
 from .vocabulary import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
-from .vocabulary import MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE
+from .vocabulary import MAX_IDS_PER_REQUEST, MAX_PAGE_SIZE, READ_ACTION_PREFIXES
 
 T = TypeVar("T")
 
@@ -60,6 +60,8 @@ class Context(Protocol):
     #: Unix seconds (injectable); requests are signed at ``clock() + clock_offset``.
     clock: Callable[[], float]
     clock_offset: float
+    #: Only read actions may be sent (:func:`check_writable`).
+    read_only: bool
 
 
 #: A clock this many seconds off the server's ``Date`` (which has whole seconds) counts as skewed.
@@ -76,7 +78,9 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, in
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
     5xx / timeouts / dropped connections only for read-only ``Describe*`` actions. A request refused
     as expired is signed again, once, with the clock corrected by the server's ``Date`` header.
+    A read-only client refuses a write action here, before anything is sent.
     """
+    check_writable(ctx, action)
     state = RetryState(ctx.retry_policy, action)
     attempt = 0
     resigned = False
@@ -111,6 +115,18 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, in
             action, reason, _summary(error), state.attempts(reason), ctx.retry_policy.limit(reason), delay,
         )
         yield Sleep(delay)
+
+
+def is_read_action(action: str) -> bool:
+    """True for an action that only reads (``Describe*``, ``Inquiry*``): the one rule of read-only mode."""
+    return isinstance(action, str) and action.startswith(READ_ACTION_PREFIXES)
+
+
+def check_writable(ctx: Context, action: str) -> None:
+    """:class:`~.errors.ReadOnlyError` for a write action of a read-only client: every action of both clients
+    passes here before its request is built, so this is the one place read-only mode is enforced."""
+    if ctx.read_only and not is_read_action(action):
+        raise errors.ReadOnlyError(str(action))
 
 
 def _clock_skew(

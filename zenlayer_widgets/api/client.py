@@ -42,6 +42,7 @@ from ._wire import (
 from .auth import ZC2Auth
 from .credentials import Credentials
 from .errors import CredentialsError
+from .read_only import resolve_read_only
 from .retry import RetryPolicy
 from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE_PATH
 
@@ -124,6 +125,7 @@ class _BaseClient:
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         sandbox: bool = False,
         clock: Callable[[], float] | None = None,
+        read_only: bool | None = None,
     ) -> None:
         if credentials is None:
             credentials = Credentials.discover()
@@ -141,6 +143,8 @@ class _BaseClient:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         self.credentials = credentials
+        #: Only Describe*/Inquiry* actions are sent; any other is refused with ReadOnlyError (nothing sent).
+        self.read_only = resolve_read_only(read_only, credentials)
         self.base_url = normalize_base_url(base_url or (env_base_url(os.environ) or (DEFAULT_BASE_URL,))[0])
         self.endpoint = self.base_url + SERVICE_PATH
         self.api_version = api_version
@@ -184,6 +188,7 @@ class _BaseClient:
             "throttle_budget_seconds": self.retry_policy.budget_seconds,
             "sandbox": self.sandbox,
             "clock": self.clock,
+            "read_only": self.read_only,
         }
 
     def signing_time(self) -> float:
@@ -210,7 +215,9 @@ class _BaseClient:
 
     def __repr__(self) -> str:
         sandbox = ", sandbox=True" if self.sandbox else ""
-        return f"{type(self).__name__}({self.credentials!r}, base_url={self.base_url!r}, api_version={self.api_version!r}{sandbox})"
+        read_only = ", read_only=True" if self.read_only else ""
+        return (f"{type(self).__name__}({self.credentials!r}, base_url={self.base_url!r}, api_version={self.api_version!r}"
+                f"{sandbox}{read_only})")
 
     call = _Operation(_flows.call)
     describe_zones = _Operation(_actions.describe_zones)
@@ -247,6 +254,8 @@ class ZenlayerClient(_BaseClient):
     ``timeout`` bounds each read, ``deadline`` (default 2 x ``timeout``) each whole exchange;
     ``max_response_bytes`` caps an answer, ``max_pages`` a ``list_*`` walk; ``clock`` (Unix
     seconds) is what requests are signed with, corrected once the server shows it is off.
+    ``read_only`` (default: ``ZENLAYER_READ_ONLY``, else the profile's ``read_only`` flag) refuses every
+    action but ``Describe*``/``Inquiry*`` with :class:`~.errors.ReadOnlyError` before anything is sent.
     """
 
     def _default_sleep(self) -> Callable[[float], Any]:

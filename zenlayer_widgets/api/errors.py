@@ -4,6 +4,7 @@
 
     ZenlayerError
     ├── CredentialsError          no or incomplete credentials (raised before any request)
+    ├── ReadOnlyError             a write action asked of a read-only client (raised before any request)
     ├── TransportError            the request or its answer did not make it
     │   ├── ConnectError          never reached the server: nothing can have changed
     │   └── OutcomeUnknown        sent, but no complete answer (timeout, dropped connection)
@@ -74,6 +75,17 @@ class ZenlayerError(Exception):
 
 class CredentialsError(ZenlayerError):
     """No usable credentials were given or found; no request was sent."""
+
+
+class ReadOnlyError(ZenlayerError):
+    """A write action asked of a read-only client (``connect(read_only=True)``); nothing was sent."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(
+            f"{action} refused: this client is read-only (read_only=True, ZENLAYER_READ_ONLY=1 or the profile's "
+            "read_only flag), so it only sends Describe*/Inquiry* actions. Nothing was sent; connect without "
+            "read-only to change anything.")
 
 
 class TransportError(ZenlayerError):

@@ -71,3 +71,14 @@ def tags_arg(value: Any, name: str) -> dict[str, str]:
         if not isinstance(item, str):
             raise TypeError(f"{name}[{key!r}] must be a string, not {_kind(item)}")
     return dict(value)
+
+
+_YES, _NO = frozenset({"true", "yes", "1", "on"}), frozenset({"false", "no", "0", "off"})
+
+
+def yes_no(value: object) -> bool | None:
+    """A bool, or text meaning one (true/false, yes/no, 1/0, on/off, any case); None when it means neither."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return True if text in _YES else False if text in _NO else None

@@ -259,3 +259,12 @@ def list_profiles(environ: Mapping[str, str] = os.environ) -> list[ProfileInfo]:
         found.append(ProfileInfo(name, shown(path), credentials.kind,
                                  credentials.access_key_id if credentials.kind == "access_key" else None, name == current))
     return found
+
+
+def profile_option(profile: str | None, key: str, environ: Mapping[str, str] = os.environ) -> Any:
+    """A non-credential setting of a profile (``read_only``, ``alert_urls``), None when the profile, the file or the
+    key is missing. ``profile`` None: the current profile (``ZENLAYER_PROFILE``, config.json, ``default``)."""
+    name = profile if profile is not None else current_profile(environ)[0]
+    _, profiles = read_profiles(environ)
+    entry = (profiles or {}).get(name)
+    return entry.get(key) if isinstance(entry, Mapping) else None

@@ -57,6 +57,22 @@ ACTIONS = (
     TERMINATE_INSTANCE,
     RELEASE_INSTANCES,
 )
+#: Read-only mode (``connect(read_only=True)``): an action whose name starts with one of these only reads;
+#: every other action (the list below, and any action not named here) is refused before it is sent.
+READ_ACTION_PREFIXES = ("Describe", "Inquiry")
+#: The write actions of the vm API (those the client calls and those it may ``call`` by name).
+WRITE_ACTIONS = (
+    CREATE_IMAGE,
+    DELETE_IMAGES,
+    MODIFY_IMAGES_ATTRIBUTES,
+    START_INSTANCES,
+    STOP_INSTANCES,
+    "CreateInstances",
+    "ResetInstance",
+    "TerminateInstance",
+    "ReleaseInstances",
+    "CreateVpc",
+)
 
 # ----------------------------------------------------------------------------- limits
 #: At most this many ids (or other array items) per request.

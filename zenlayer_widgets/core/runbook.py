@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..api.errors import ZenlayerError
+from ..api.params import yes_no
 from .progress import ImageProgress
 from .sync import AnyClient
 
-_TRUE, _FALSE, _NONE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off"}, {"none", "null", "", "default"}
+_NONE = {"none", "null", "", "default"}
 
 
 class RunFailed(Exception):
@@ -31,14 +32,12 @@ def instance_id_text(value: object) -> str:
 
 def flag(value: object, name: str, *, optional: bool = False) -> bool | None:
     """A True/False parameter (papermill gives bools; ``-r`` gives text); None allowed when ``optional``."""
-    if isinstance(value, bool) or (value is None and optional):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    if optional and text in _NONE:
+    if value is None and optional:
+        return None
+    answer = yes_no(value)
+    if answer is not None:
+        return answer
+    if optional and str(value).strip().lower() in _NONE:
         return None
     allowed = "True, False or None" if optional else "True or False"
     raise RunFailed(f"{name} must be {allowed}, not {value!r}.")

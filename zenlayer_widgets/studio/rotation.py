@@ -10,6 +10,7 @@ happen; a second confirm while an apply runs does nothing. Errors land in ``erro
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import traitlets as T
@@ -18,6 +19,7 @@ from ..api.models import Instance
 from ..core.ledger import Ledger
 from ..core.policy import Outcome, Plan, Policy, RotationFailed, apply_rotation_async, plan_rotation_async
 from ..core.policy.plan import CREATE, FAIL, SKIP
+from ..core.runs import recorded_run
 from .explain import explain
 from .tasks import TaskRunner
 
@@ -249,8 +251,11 @@ class Rotation(T.HasTraits):
             self.outcome, self.outcome_rows, self.outcome_summary, self.outcome_quota = None, [], "", []
         outcome: Outcome | None = None
         try:
-            outcome = await apply_rotation_async(self._client(), policy, self.ledger, poll_interval=self.poll_interval,
-                                                 plan=plan, on_step=lambda instance_id, phase: self._step(epoch, instance_id, phase))
+            client = self._client()
+            with recorded_run(client, policy.name, asdict(policy), kind="studio", runbook="studio", ledger=self.ledger) as run:
+                outcome = await apply_rotation_async(client, policy, self.ledger, poll_interval=self.poll_interval, plan=plan,
+                                                     on_step=lambda instance_id, phase: self._step(epoch, instance_id, phase))
+                run.done(outcome.ok, outcome.summary())
         except Exception as error:  # noqa: BLE001 - shown in the panel (PolicyBusy, API errors, the ledger...)
             if epoch == self._epoch:
                 with self.hold_trait_notifications():

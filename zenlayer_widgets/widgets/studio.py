@@ -18,6 +18,10 @@ from .profile_picker import ProfilePicker
 from .render import banner_html
 from .rotation_view import RotationView
 
+#: Above the connection banner of a read-only studio.
+READ_ONLY_HTML = ('<div class="zw-banner-read-only"><b>READ-ONLY</b> — this studio only looks: creating, deleting, '
+                  "renaming, stopping and starting are off, and the client refuses them before anything is sent.</div>")
+
 
 class ImageStudio(W.VBox):
     """Instances with power state, live name validation, CreateImage with progress, inventory and quota, a rotation
@@ -58,13 +62,26 @@ class ImageStudio(W.VBox):
         columns.add_class("zw-columns")
         super().__init__([self.banner, self.picker, columns, self.inventory, self.rotation, self.activity])
         self.add_class("zw-studio")
+        self._show_read_only()
         if load:
             controller.tasks.spawn(controller.refresh())
+
+    @property
+    def read_only(self) -> bool:
+        """The client refuses every change (``connect(read_only=True)``, ``ZENLAYER_READ_ONLY=1``, a profile flag)."""
+        return bool(getattr(self.controller.client, "read_only", False))
+
+    def _show_read_only(self) -> None:
+        """Read-only: no create form, no rotation panel, no image edit/delete (zenlayer.css, ``.zw-read-only``)."""
+        hidden = "none" if self.read_only else None
+        self.form.layout.display = self.rotation.layout.display = hidden
+        (self.add_class if self.read_only else self.remove_class)("zw-read-only")
 
     def _show_connection(self) -> None:
         client, sandbox = self.controller.client, self.controller.sandbox
         source = None if sandbox or not hasattr(client, "credentials") else client.credentials.describe()
-        self.banner.value = banner_html(sandbox, str(client.base_url), source, self._current_profile())
+        self.banner.value = (READ_ONLY_HTML if self.read_only else "") + banner_html(
+            sandbox, str(client.base_url), source, self._current_profile())
         self.banner.remove_class("zw-connection" if sandbox else "zw-sandbox-banner")
         self.banner.add_class("zw-sandbox-banner" if sandbox else "zw-connection")
 
@@ -91,6 +108,7 @@ class ImageStudio(W.VBox):
         self.controller.switch_client(client.to_async(), f"profile '{profile}'" if profile else "the sandbox")
         client.close()  # its async twin carries on
         self._show_connection()
+        self._show_read_only()
 
     def close(self) -> None:
         self.controller.close()

@@ -263,6 +263,40 @@ def _v6_operations(connection: sa.Connection) -> None:
     m.create_all(connection, checkfirst=True)
 
 
+def _v7_run_history(connection: sa.Connection) -> None:
+    """Version 7: the history of unattended runs and the period windows they claim (written out here, as they were
+    at version 7; schema.py's ``run_history`` and ``run_windows`` describe the same tables)."""
+    metadata = sa.MetaData()
+    history = sa.Table(
+        "zw_run_history", metadata,
+        sa.Column("run_id", sa.String(32), primary_key=True),
+        sa.Column("account", sa.Text, nullable=False),
+        sa.Column("policy", sa.Text, nullable=False),
+        sa.Column("runbook", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("parameters", sa.JSON),
+        sa.Column("window_start", sa.Text),
+        sa.Column("started_at", sa.Text, nullable=False),
+        sa.Column("ended_at", sa.Text),
+        sa.Column("outcome", sa.Text),
+        sa.Column("output", sa.Text),
+        sa.Column("detail", sa.Text),
+        sa.Column("who", sa.Text, nullable=False),
+    )
+    sa.Index("zw_run_history_started", history.c.account, history.c.policy, history.c.started_at)
+    sa.Table(
+        "zw_run_windows", metadata,
+        sa.Column("account", sa.Text, primary_key=True),
+        sa.Column("policy", sa.Text, primary_key=True),
+        sa.Column("window_start", sa.Text, primary_key=True),
+        sa.Column("period", sa.Text, nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("run_id", sa.String(32)),
+        sa.Column("at", sa.Text, nullable=False),
+    )
+    metadata.create_all(connection, checkfirst=True)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _v1_initial),
     (2, "rotation-policy runs and steps", _v2_policy_runs),
@@ -271,6 +305,7 @@ MIGRATIONS: list[Migration] = [
     (5, "intents indexed by image id alone; the owner's process identity on intents and policy runs",
      _v5_image_index_and_owner_process),
     (6, "durable operations and their steps", _v6_operations),
+    (7, "run history and period windows of unattended runs", _v7_run_history),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)
 

@@ -193,3 +193,36 @@ operation_steps = sa.Table(
     sa.Column("error_code", sa.Text),
     sa.Column("updated_at", sa.Text, nullable=False),
 )
+
+#: Version 7: one row per unattended run (a runbook under papermill or a scheduler, the studio's rotation apply):
+#: its parameters, start, end, outcome and the output notebook it wrote (core/runs.py).
+run_history = sa.Table(
+    "zw_run_history", metadata,
+    sa.Column("run_id", sa.String(32), primary_key=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("runbook", sa.Text, nullable=False),  # rotate_images, the studio, ...
+    sa.Column("kind", sa.Text, nullable=False),  # papermill, scheduler, studio, python
+    sa.Column("parameters", sa.JSON),
+    sa.Column("window_start", sa.Text),  # the period window the run claimed (NULL: none)
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("ended_at", sa.Text),
+    sa.Column("outcome", sa.Text),  # NULL while running; ok, failed, dry run, skipped, error
+    sa.Column("output", sa.Text),  # the output notebook's path, when known
+    sa.Column("detail", sa.Text),
+    sa.Column("who", sa.Text, nullable=False),
+)
+sa.Index("zw_run_history_started", run_history.c.account, run_history.c.policy, run_history.c.started_at)
+
+#: Version 7: the period windows of a policy (core/windows.py): a run claims its window by inserting this row, so two
+#: schedulers firing the same window run it once; a window nobody ran is written as ``missed`` (reported once).
+run_windows = sa.Table(
+    "zw_run_windows", metadata,
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("policy", sa.Text, primary_key=True),
+    sa.Column("window_start", sa.Text, primary_key=True),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # claimed, missed, caught up
+    sa.Column("run_id", sa.String(32)),
+    sa.Column("at", sa.Text, nullable=False),
+)

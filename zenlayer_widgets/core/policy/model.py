@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ...api.params import text_arg
 from ...rules import IMAGE_QUOTA_PER_ZONE, validate_image_description
+from ..windows import parse_period
 from .naming import check_prefix
 
 
@@ -25,6 +26,9 @@ class Policy:
     the ledger (default: the prefix). ``keep`` is 1 to 5 (a zone holds 5 custom images). ``max_deletes``: the
     most images one run deletes (default: the number of its instances). Every argument is checked here, before
     anything is sent.
+    ``period`` (``"12h"``, ``"1d"``...; empty: none) cuts time into windows a run claims in the ledger
+    (:mod:`..windows`): a second scheduler firing the same window runs nothing; a window nobody ran is reported,
+    and run once late when ``catch_up``.
     """
 
     name_prefix: str
@@ -38,6 +42,8 @@ class Policy:
     description: str | None = None
     name: str = field(default="")
     max_deletes: int | None = None
+    period: str = ""
+    catch_up: bool = False
 
     def __post_init__(self) -> None:
         text_arg(self.name_prefix, "name_prefix")
@@ -76,6 +82,9 @@ class Policy:
                 raise ValueError(f"description: {verdict.message}")
         if not self.name:
             object.__setattr__(self, "name", self.name_prefix)
+        parse_period(self.period)  # ValueError naming the forms allowed
+        if not isinstance(self.catch_up, bool):
+            raise ValueError(f"catch_up must be True or False, not {self.catch_up!r}")
 
     @property
     def image_description(self) -> str:
