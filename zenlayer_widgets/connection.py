@@ -23,6 +23,7 @@ from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
+from .core import arguments
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -101,6 +102,7 @@ def connect(
     clients of different profiles can live in one kernel. ``sandbox=True`` forces the emulator
     (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
     """
+    _check_connect_arguments(profile, sandbox, base_url, client_options)
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
         sandbox = True
     if sandbox is True:
@@ -121,6 +123,16 @@ def connect(
     if sandbox is False:
         return ZenlayerClient(None, base_url=base_url, **client_options)  # raises CredentialsError
     return _sandbox_client(**client_options)
+
+
+def _check_connect_arguments(profile: Any, sandbox: Any, base_url: Any, options: dict[str, Any]) -> None:
+    """Refuse bad arguments before a sandbox is started or a request sent (``timeout=nan`` would fail at the first call)."""
+    arguments.text_arg(profile, "profile", optional=True)
+    arguments.optional_flag(sandbox, "sandbox")
+    arguments.text_arg(base_url, "base_url", optional=True)
+    for name in ("timeout", "deadline"):
+        if options.get(name) is not None:
+            arguments.seconds(options[name], name)
 
 
 def connection_source(client: ZenlayerClient | AsyncZenlayerClient) -> str:

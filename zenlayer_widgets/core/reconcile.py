@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, TransportError, ZenlayerError
 from ..api.models import Image, Instance
 from ..rules import CUSTOM_IMAGE, IMAGING
-from .ledger import Ledger, LedgerEntry
+from .after_send import or_memory
+from .ledger import Ledger, LedgerEntry, LedgerError
 from .ledger.records import now_text, parse_time
 
 if TYPE_CHECKING:
@@ -148,16 +150,18 @@ async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) 
 
 async def reconcile(
     client: AsyncZenlayerClient, ledger: Ledger, intent_id: str, owner: str, cause: BaseException | str, sleep: Sleep,
-    *, poll: float = 1.0, clock: Callable[[], float] = time.monotonic,
+    *, poll: float = 1.0, clock: Callable[[], float] = time.monotonic, known: LedgerEntry | None = None,
 ) -> Verdict:
     """Gather evidence until it decides (adopt or not made); :class:`CreateOutcomeUnknown` when it cannot.
 
     While a lost request may still land, or the instance is imaging, it keeps looking (the owner's
     heartbeat goes on, so no other run takes the intent over). Ambiguity that waiting cannot lift
-    (two candidates, a candidate without IMAGING evidence once settled) ends as unknown at once."""
+    (two candidates, a candidate without IMAGING evidence once settled) ends as unknown at once. A ledger that
+    fails meanwhile is a warning (``known``: the intent as this run has it), except where it must prove whose
+    a candidate is: then the outcome is unknown, with the candidates named."""
     failures, last_error = 0, cause
-    entry = ledger.get(intent_id)
-    assert entry is not None
+    entry = or_memory(lambda: ledger.get(intent_id), None, "reading the intent") or known
+    assert entry is not None, "reconcile needs the intent (from the ledger or the run)"
     started = clock()
     budget = MAX_RECONCILE_WINDOWS * max(entry.settle_seconds or 0.0, 1.0)
     verdict = Verdict()
@@ -165,6 +169,9 @@ async def reconcile(
         try:
             verdict = await look(client, ledger, entry)
             failures = 0
+        except LedgerError as error:  # which candidates other intents own is unknown: nothing can be proven
+            raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, error, verdict.candidates,
+                                       entry.instance_id) from None
         except (TransportError, APIError) as error:
             failures += 1
             last_error = error
@@ -173,12 +180,13 @@ async def reconcile(
                                            entry.instance_id) from None
             await sleep(min(0.5 * 2 ** (failures - 1), 4.0))
             continue
-        ledger.note_evidence(intent_id, verdict.evidence)
-        entry = ledger.get(intent_id) or entry
+        known = replace(entry, evidence={**(entry.evidence or {}), **verdict.evidence})
+        or_memory(partial(ledger.note_evidence, intent_id, verdict.evidence), None, "noting the evidence")
+        entry = or_memory(lambda: ledger.get(intent_id), None, "reading the intent back") or known
         if verdict.image is not None or verdict.not_made:
             return verdict
         if len(verdict.candidates) > 1 or (verdict.candidates and settled(entry)) or clock() - started > budget:
             raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, verdict.reason, verdict.candidates, entry.instance_id)
-        ledger.touch(intent_id, owner)
+        or_memory(lambda: ledger.touch(intent_id, owner), False, "the heartbeat")
         wait = max((entry.settle_seconds or 0.0) / 10, 0.05)
         await sleep(min(poll, wait))
