@@ -111,27 +111,57 @@ def settled(entry: LedgerEntry) -> bool:
     return _seconds_since(entry.sent_at) > (entry.settle_seconds or 0.0)
 
 
+def _new(image: Image, entry: LedgerEntry) -> bool:
+    """Not in the zone when the snapshot was taken (without a snapshot: every image may be new)."""
+    return entry.snapshot is None or image.image_id not in set(entry.snapshot.get("image_ids") or ())
+
+
+def _size_fits(image: Image, entry: LedgerEntry) -> bool:
+    """Not larger than the instance's disk (an image cannot be larger than the disk it was made from)."""
+    disk = (entry.snapshot or {}).get("disk_size")
+    return disk is None or image.image_size is None or image.image_size <= disk
+
+
 def _fits(image: Image, entry: LedgerEntry) -> bool:
-    snapshot = entry.snapshot or {}
-    new = image.image_id not in set(snapshot.get("image_ids") or ()) if entry.snapshot is not None else True
     same_text = image.image_name == entry.image_name and (image.image_description or "") == (entry.description or "")
-    disk = snapshot.get("disk_size")
-    size_ok = disk is None or image.image_size is None or image.image_size <= disk
-    return new and same_text and size_ok
+    return _new(image, entry) and same_text and _size_fits(image, entry)
+
+
+def _imaging_explained_otherwise(ledger: Ledger, entry: LedgerEntry, zone_images: list[Image],
+                                 candidates: tuple[Image, ...]) -> list[str]:
+    """What else could make the instance IMAGING: another open intent for it (any account of the ledger), or an
+    image new since the snapshot that is no candidate, could come from its disk, and no other intent owns."""
+    others = [f"open intent {e.intent_id[:8]} ({e.image_name!r})" for e in ledger.entries(None, open_only=True)
+              if e.instance_id == entry.instance_id and e.intent_id != entry.intent_id]
+    if entry.snapshot is None:
+        return others  # without a snapshot nothing shows which images are new
+    ours = {c.image_id for c in candidates}
+    new = [i for i in zone_images if i.image_id not in ours and _new(i, entry) and _size_fits(i, entry)]
+    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in new], besides=entry.intent_id)
+    return others + [f"image {i.image_id} ({i.image_name!r})" for i in new if i.image_id not in claimed]
 
 
 async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) -> Verdict:
-    """One round of evidence (two lookups); raises the API error when a lookup fails."""
-    images = await client.list_images(entry.zone_id, image_name=entry.image_name, image_type=CUSTOM_IMAGE)
+    """One round of evidence (two lookups); raises the API error when a lookup fails.
+
+    IMAGING counts as evidence only while nothing else could account for it (see
+    :func:`_imaging_explained_otherwise`): a colleague's same-named image is never adopted because our
+    instance happens to be imaging for another create."""
+    zone_images = await client.list_images(entry.zone_id, image_type=CUSTOM_IMAGE)
     statuses = await client.describe_instances_status([entry.instance_id])
     status = next((s.instance_status for s in statuses.items if s.instance_id == entry.instance_id), "")
-    fitting = [i for i in images if _fits(i, entry)]
-    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting], besides=entry.intent_id)
-    candidates = tuple(i for i in fitting if i.image_id not in claimed)
+    fitting = [i for i in zone_images if _fits(i, entry)]
     seen_imaging = bool((entry.evidence or {}).get("seen_imaging")) or status == IMAGING
+    try:
+        claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting],
+                                           besides=entry.intent_id)
+        candidates = tuple(i for i in fitting if i.image_id not in claimed)
+        decoys = _imaging_explained_otherwise(ledger, entry, zone_images, candidates) if seen_imaging else []
+    except LedgerError as error:  # whose the images are cannot be read: nothing is proven, every fitting one named
+        raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, error, tuple(fitting), entry.instance_id) from None
     evidence = {"seen_imaging": seen_imaging, "instance_status": status, "looked_at": now_text(),
-                "candidates": [c.image_id for c in candidates]}
-    if len(candidates) == 1 and seen_imaging:
+                "candidates": [c.image_id for c in candidates], "imaging_explained_by": decoys}
+    if len(candidates) == 1 and seen_imaging and not decoys:
         return Verdict(image=candidates[0], candidates=candidates, reason="one new image and the instance seen IMAGING",
                        evidence=evidence)
     if not candidates and status != IMAGING and settled(entry):
@@ -139,6 +169,9 @@ async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) 
                        evidence=evidence)
     if len(candidates) > 1:
         reason = f"{len(candidates)} new images carry this name and description"
+    elif candidates and decoys:
+        reason = (f"a new image carries this name, and the instance was seen IMAGING, but {', '.join(decoys)} "
+                  "could account for that")
     elif candidates:
         reason = "a new image carries this name, but nothing shows it was made from this instance"
     elif status == IMAGING:
@@ -169,9 +202,6 @@ async def reconcile(
         try:
             verdict = await look(client, ledger, entry)
             failures = 0
-        except LedgerError as error:  # which candidates other intents own is unknown: nothing can be proven
-            raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, error, verdict.candidates,
-                                       entry.instance_id) from None
         except (TransportError, APIError) as error:
             failures += 1
             last_error = error

@@ -123,7 +123,7 @@ class Ledger:
 
     def _unusable(self, how: str, error: BaseException) -> LedgerError:
         return LedgerError(
-            f"The ledger {self} cannot be {how} ({type(error).__name__}); a create stops before sending. "
+            f"The ledger {self} cannot be {how} ({type(error).__name__}). "
             "Point ZENLAYER_JOURNAL at a writable file or a reachable PostgreSQL server, or set ZENLAYER_JOURNAL=off."
         )
 
@@ -150,8 +150,8 @@ class Ledger:
                 return self.begin(account, instance_id, zone_id, image_name, description, snapshot=snapshot,
                                   settle_seconds=settle_seconds, owner=owner)
             raise IntentConflict(existing) from None
-        except exc.SQLAlchemyError as error:
-            raise self._unusable("written", error) from None
+        except LedgerError as error:
+            raise LedgerError(f"{error} Nothing was sent.") from None
         return self.get(str(values["intent_id"]))  # type: ignore[return-value]
 
     def get(self, intent_id: str) -> LedgerEntry | None:
@@ -179,8 +179,8 @@ class Ledger:
         try:
             marked = self._update(intent_id, t.owner == owner, t.is_open, sent_at=stamp, heartbeat_at=stamp,
                                   updated_at=stamp, attempts=t.attempts + 1)
-        except exc.SQLAlchemyError as error:
-            raise self._unusable("written", error) from None
+        except LedgerError as error:
+            raise LedgerError(f"{error} Nothing was sent.") from None
         if not marked:
             raise NotOwner(f"Intent {intent_id} was taken over by another run (or closed); this run sends nothing.")
 
