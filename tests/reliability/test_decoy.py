@@ -40,11 +40,11 @@ def short_settle(monkeypatch):
 
 
 @pytest.mark.parametrize("decoy", ["unexplained-image", "open-intent"])
-async def test_imaging_for_another_create_is_no_evidence(tmp_path, decoy):
+async def test_imaging_for_another_create_is_no_evidence(ledger_url, decoy):
     with start_emulator(transition_seconds=60) as emulator:
         ids = ids_by_name(emulator)
         ours, colleagues = ids["db-hkg-01"], ids["build-hkg-01"]  # HKG-A; the colleague's disk is the smaller
-        ledger = Ledger(tmp_path / "ledger.sqlite3")
+        ledger = Ledger(ledger_url)  # SQLite and PostgreSQL
         made: dict[str, str] = {}
 
         def meanwhile() -> None:

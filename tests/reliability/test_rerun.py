@@ -17,8 +17,8 @@ CHANGES = {"CreateImage", "StopInstances", "StartInstances", "DeleteImages", "Mo
 
 
 @pytest.fixture
-def ledger(tmp_path) -> Ledger:
-    return Ledger(tmp_path / "ledger.sqlite3")
+def ledger(ledger_url) -> Ledger:
+    return Ledger(ledger_url)  # SQLite and PostgreSQL
 
 
 async def create(client, instance_id: str, name: str, description: str | None, ledger: Ledger):

@@ -59,9 +59,12 @@ def optional_id(value: Any, name: str) -> str | None:
 
 def callback(value: Any, name: str) -> Callable[..., Any] | None:
     """None or something callable (``on_progress``, ``on_status``)."""
-    if value is not None and not callable(value):
+    if value is None:
+        return None
+    if not callable(value):
         raise BadArgumentType(f"{name} must be a function (or None), not {_kind(value)}")
-    return value
+    function: Callable[..., Any] = value
+    return function
 
 
 def image_name(value: Any, name: str = "image_name") -> str:

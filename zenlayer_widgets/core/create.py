@@ -27,14 +27,12 @@ from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAI
 from . import arguments
 from .after_send import or_memory
 from .changes import recorded
-from .create_errors import (  # noqa: F401 - part of this module's API too
-    CreateConflict,
-    CreateImageError,
-    ImageCreationFailed,
-    ImageWaitTimeout,
-    InstanceRunning,
-    PreflightFailed,
-)
+from .create_errors import CreateConflict as CreateConflict  # this module's API too
+from .create_errors import CreateImageError as CreateImageError
+from .create_errors import ImageCreationFailed as ImageCreationFailed
+from .create_errors import ImageWaitTimeout as ImageWaitTimeout
+from .create_errors import InstanceRunning as InstanceRunning
+from .create_errors import PreflightFailed as PreflightFailed
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
     _adopted,
     _follow_recorded,

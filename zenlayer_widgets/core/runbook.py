@@ -68,7 +68,8 @@ def result_line(result: ImageProgress) -> str:
 def run_create(client: AnyClient, instance_id: object, image_name: str, description: str | None = None, *,
                stop_if_running: object = False, start_after: object = None, wait: object = True) -> ImageProgress:
     """:func:`~zenlayer_widgets.core.create.create_image` with papermill's parameters; :class:`RunFailed` (one line)."""
-    from .create import PreflightFailed, create_image
+    from .create import create_image
+    from .create_errors import PreflightFailed
 
     ident = instance_id_text(instance_id)
     stop, start, follow = flag(stop_if_running, "stop_if_running"), flag(start_after, "start_after", optional=True), flag(wait, "wait")
