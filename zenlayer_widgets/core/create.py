@@ -44,6 +44,7 @@ from .intents import (  # noqa: F401 - resume_intent and settle_intent are part 
 from .ledger import (
     NOT_MADE,
     UNKNOWN,
+    Action,
     IntentConflict,
     Ledger,
     LedgerEntry,
@@ -276,24 +277,14 @@ async def create_image_async(
     or :class:`~zenlayer_widgets.core.restart.RestartFailed` (the image is made, the start failed).
     """
     check_arguments(instance_id, image_name, description)  # before the ledger or the API sees them
-    for name, value in (("stop_if_running", stop_if_running), ("force_stop", force_stop), ("wait", wait)):
-        arguments.flag(value, name)
-    arguments.optional_flag(start_after, "start_after")
-    arguments.seconds(timeout, "timeout")
-    arguments.seconds(power_timeout, "power_timeout")
-    arguments.poll_interval(poll_interval)
-    arguments.callback(on_progress, "on_progress")
+    _check_options(stop_if_running, start_after, force_stop, wait, timeout, poll_interval, power_timeout, on_progress)
     client = async_side(client)
     if ledger is None:
         ledger = journal if journal is not None else ledger_for(client)
     owed = pending_restart(ledger, client, instance_id)  # an earlier run stopped it and still owes the start
     stopped_at = stopped_since(ledger, client, instance_id, owed)
     started = time.monotonic()
-    progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
-    if progress is None and owed is not None:
-        progress = made_since(ledger, client, instance_id, image_name, owed.at)  # crashed after AVAILABLE
-    if progress is None:
-        progress = await made_before(client, ledger, instance_id, image_name, description)  # a finished re-run
+    progress = await _earlier_run(client, ledger, instance_id, image_name, description, owed, sleep, on_progress)
     if progress is None:
         checks = await preflight_async(client, instance_id, image_name, description)
         if _only_running(checks):
@@ -318,12 +309,8 @@ async def create_image_async(
             raise PreflightFailed(checks)
         started = time.monotonic()
         try:
-            try:
-                progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger,
-                                              sleep=sleep, on_progress=on_progress)
-            except IntentConflict as conflict:
-                progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description,
-                                                 sleep, on_progress)
+            progress = await _submit_or_follow(client, ledger, checks.instance, image_name, description, sleep,
+                                               on_progress)
         except (APIError, IntentConflict) as error:
             if not _outcome_unknown(error):  # definitely nothing made: give the instance back
                 await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
@@ -362,6 +349,41 @@ async def create_image_async(
             progress = replace(progress, phase="done", started_at=started_at)
             _notify(on_progress, progress)
     return progress
+
+
+def _check_options(stop_if_running: object, start_after: object, force_stop: object, wait: object, timeout: object,
+                   poll_interval: object, power_timeout: object, on_progress: object) -> None:
+    """:func:`create_image_async`'s options, checked before anything is read or sent."""
+    for name, value in (("stop_if_running", stop_if_running), ("force_stop", force_stop), ("wait", wait)):
+        arguments.flag(value, name)
+    arguments.optional_flag(start_after, "start_after")
+    arguments.seconds(timeout, "timeout")
+    arguments.seconds(power_timeout, "power_timeout")
+    arguments.poll_interval(poll_interval)
+    arguments.callback(on_progress, "on_progress")
+
+
+async def _earlier_run(client: AsyncZenlayerClient, ledger: Ledger, instance_id: str, image_name: str,
+                       description: str | None, owed: Action | None, sleep: Sleep,
+                       on_progress: ProgressCallback | None) -> ImageProgress | None:
+    """What an earlier run of this create left: its open intent taken up, the image it made before a crash
+    cut the owed start, or the image a finished run made (``already_made``); None: create afresh."""
+    progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
+    if progress is None and owed is not None:
+        progress = made_since(ledger, client, instance_id, image_name, owed.at)  # crashed after AVAILABLE
+    if progress is None:
+        progress = await made_before(client, ledger, instance_id, image_name, description)  # a finished re-run
+    return progress
+
+
+async def _submit_or_follow(client: AsyncZenlayerClient, ledger: Ledger, instance: Instance, image_name: str,
+                            description: str | None, sleep: Sleep, on_progress: ProgressCallback | None) -> ImageProgress:
+    """Submit the create; when another open intent holds the name or the instance, follow or report it."""
+    try:
+        return await submit_image(client, instance, image_name, description, ledger=ledger, sleep=sleep,
+                                  on_progress=on_progress)
+    except IntentConflict as conflict:
+        return await _after_conflict(client, ledger, conflict, instance, image_name, description, sleep, on_progress)
 
 
 def _only_running(checks: Preflight) -> bool:
