@@ -127,9 +127,9 @@ def connect(
 
 def _check_connect_arguments(profile: Any, sandbox: Any, base_url: Any, options: dict[str, Any]) -> None:
     """Refuse bad arguments before a sandbox is started or a request sent (``timeout=nan`` would fail at the first call)."""
-    arguments.text_arg(profile, "profile", optional=True)
+    arguments.text_arg(profile, "profile", optional=True, empty=True)
     arguments.optional_flag(sandbox, "sandbox")
-    arguments.text_arg(base_url, "base_url", optional=True)
+    arguments.text_arg(base_url, "base_url", optional=True, empty=True)
     for name in ("timeout", "deadline"):
         if options.get(name) is not None:
             arguments.seconds(options[name], name)
