@@ -24,6 +24,7 @@ from .api.credentials import Credentials
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
 from .api.read_only import resolve_read_only
+from .core import arguments
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -104,6 +105,7 @@ def connect(
     ``read_only=True`` (or ``ZENLAYER_READ_ONLY=1``, or ``"read_only": true`` in the profile) gives a client that
     refuses every write action before sending it (``client.read_only``; see :mod:`.api.read_only`).
     """
+    _check_connect_arguments(profile, sandbox, base_url, client_options)
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
         sandbox = True
     if sandbox is True:
@@ -124,6 +126,16 @@ def connect(
     if sandbox is False:
         return ZenlayerClient(None, base_url=base_url, **client_options)  # raises CredentialsError
     return _sandbox_client(**client_options)
+
+
+def _check_connect_arguments(profile: Any, sandbox: Any, base_url: Any, options: dict[str, Any]) -> None:
+    """Refuse bad arguments before a sandbox is started or a request sent (``timeout=nan`` would fail at the first call)."""
+    arguments.text_arg(profile, "profile", optional=True, empty=True)
+    arguments.optional_flag(sandbox, "sandbox")
+    arguments.text_arg(base_url, "base_url", optional=True, empty=True)
+    for name in ("timeout", "deadline"):
+        if options.get(name) is not None:
+            arguments.seconds(options[name], name)
 
 
 def connection_source(client: ZenlayerClient | AsyncZenlayerClient) -> str:

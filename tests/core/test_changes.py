@@ -37,8 +37,8 @@ def named(emulator, name: str) -> str:
 async def test_stop_start_create_rename_delete_are_each_recorded_with_who_and_the_request_id(emulator):
     web = named(emulator, "web-hkg-01")
     async with client_for(emulator) as client:
-        await stop_instance_async(client, web, poll_interval=0.01, sleep=fast)
-        made = await create_image_async(client, web, "recorded", poll_interval=0.01, sleep=fast)
+        await stop_instance_async(client, web, poll_interval=0.1, sleep=fast)
+        made = await create_image_async(client, web, "recorded", poll_interval=0.1, sleep=fast)
         await rename_image_async(client, made.image_id, "recorded-2", zone_id="HKG-A", old_name="recorded")
         await delete_image_async(client, made.image_id, zone_id="HKG-A", image_name="recorded-2")
         await start_instance_async(client, web, zone_id="HKG-A")
@@ -73,7 +73,7 @@ async def test_the_studio_records_its_delete(emulator):
     from zenlayer_widgets.studio.controller import StudioController
 
     async with client_for(emulator) as client:
-        controller = StudioController(client, poll_interval=0.01, sleep=fast)
+        controller = StudioController(client, poll_interval=0.1, sleep=fast)
         await controller.refresh()
         label, image_id = controller.deletable_images()[0]
         controller.request_delete(image_id)

@@ -18,7 +18,7 @@ def names_in(emulator, zone: str) -> list[str]:
 def test_sync_create_image_waits_until_available(client, emulator):
     seen: list[str] = []
     result = zw.create_image(
-        client, ids_by_name(emulator)["build-hkg-01"], "nightly-1", "from the runbook", poll_interval=0.05,
+        client, ids_by_name(emulator)["build-hkg-01"], "nightly-1", "from the runbook", poll_interval=0.1,
         on_progress=lambda p: seen.append(p.phase),
     )
     assert result.status == "AVAILABLE" and result.image.image_size == 60
@@ -46,7 +46,7 @@ def test_wait_timeout_reports_the_image_id_and_last_status():
     with mock_zenlayer(transition_seconds=3600) as slow:
         with slow.client() as client:
             with pytest.raises(zw.ImageWaitTimeout) as timed_out:
-                zw.create_image(client, ids_by_name(slow)["build-hkg-01"], "slow-one", timeout=0.3, poll_interval=0.05)
+                zw.create_image(client, ids_by_name(slow)["build-hkg-01"], "slow-one", timeout=0.3, poll_interval=0.1)
             error = timed_out.value
             assert error.image_id.startswith("img-") and error.last_status == "CREATING"
             assert error.image_id in str(error) and "wait_for_image" in str(error)
@@ -72,13 +72,13 @@ def test_unknown_outcome_is_reconciled_never_duplicated(emulator, fault, monkeyp
     build = ids_by_name(emulator)["build-hkg-01"]
     with ZenlayerClient(credentials_for(emulator), base_url=emulator.url, sandbox=True, timeout=0.5) as client:
         with pytest.raises(Exception) if fault == "error" else _no_error():
-            result = zw.create_image(client, build, "exactly-once", poll_interval=0.05, on_progress=made_once_followed)
+            result = zw.create_image(client, build, "exactly-once", poll_interval=0.1, on_progress=made_once_followed)
         if fault == "lost_response":
             assert result.adopted and result.status == "AVAILABLE" and result.request_id is None
         assert names_in(emulator, "HKG-A").count("exactly-once") == (1 if fault == "lost_response" else 0)
         emulator.set_faults([])
         if fault == "error":  # every attempt failed before applying: the next intent makes exactly one
-            again = zw.create_image(client, build, "exactly-once", poll_interval=0.05, on_progress=made_once_followed)
+            again = zw.create_image(client, build, "exactly-once", poll_interval=0.1, on_progress=made_once_followed)
             assert again.status == "AVAILABLE"
             assert names_in(emulator, "HKG-A").count("exactly-once") == 1
 
@@ -93,7 +93,7 @@ async def test_stop_instance_follows_stopping_to_stopped(aclient, emulator):
         if status == "STOPPING":
             emulator.backend.advance(3600)
 
-    assert await stop_instance_async(aclient, web, poll_interval=0.05, on_status=on_status) == "STOPPED"
+    assert await stop_instance_async(aclient, web, poll_interval=0.1, on_status=on_status) == "STOPPED"
     assert states[0] == "STOPPING" and states[-1] == "STOPPED"
 
 

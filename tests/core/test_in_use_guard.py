@@ -56,10 +56,10 @@ def test_a_rotation_never_deletes_an_image_in_use(mock_emulator) -> None:
                 if backend.image_quota([z])[0][2] - backend.image_quota([z])[0][1] >= 2)
     source = next(r for r in backend.instances.values() if r.zone_id == zone and r.status == "STOPPED")
     policy = zw.Policy("guard", keep=1, instance_ids=(source.instance_id,))
-    zw.apply_rotation(client, policy, poll_interval=0.05)
+    zw.apply_rotation(client, policy, poll_interval=0.1)
     [first] = [i.image_id for i in backend.images.values() if i.image_name.startswith("guard-")]
     run_image_id(backend, first, zone)
-    zw.apply_rotation(client, policy, poll_interval=0.05)
+    zw.apply_rotation(client, policy, poll_interval=0.1)
     made = [i.image_id for i in backend.images.values() if i.image_name.startswith("guard-")]
     assert first in made and len(made) == 2  # the new image made, the one in use kept
 

@@ -14,7 +14,7 @@ from zenlayer_widgets.core.ledger import Ledger, account_of
 from zenlayer_widgets.core.policy import owned_images
 from zenlayer_widgets.emulator import mock_zenlayer
 
-FAST = 0.02  # poll interval: the emulator's transitions take 0.2 s
+FAST = 0.1  # poll interval: the emulator's transitions take 0.2 s
 
 
 def ids(emulator, *names: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from zenlayer_widgets.core.ledger.records import now_text
 from zenlayer_widgets.core.policy import lease
 from zenlayer_widgets.core.policy.records import runs
 
-FAST = 0.02
+FAST = 0.1
 
 
 def custom_count(emulator) -> int:
@@ -73,7 +73,7 @@ SLOW_APPLY = textwrap.dedent("""
             time.sleep(3)  # hold the run while the test's own apply tries
     with ZenlayerClient(Credentials(access_key_id=key_id, access_key_password=password), base_url=url) as client:
         outcome = zw.apply_rotation(client, zw.Policy("nightly", keep=2, instance_ids=tuple(chosen)),
-                                    Ledger(ledger_url), on_step=slow, poll_interval=0.05)
+                                    Ledger(ledger_url), on_step=slow, poll_interval=0.1)
     print(outcome.summary())
 """)
 

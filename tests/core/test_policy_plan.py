@@ -80,7 +80,7 @@ def test_plan_skips_an_instance_whose_policy_image_is_still_creating(tmp_path):
 
         from zenlayer_widgets._runner import background_loop
 
-        future = asyncio.run_coroutine_threadsafe(zw.apply_rotation_async(client, policy, ledger, poll_interval=0.05),
+        future = asyncio.run_coroutine_threadsafe(zw.apply_rotation_async(client, policy, ledger, poll_interval=0.1),
                                                   background_loop())
         import time
 
@@ -112,8 +112,8 @@ def test_the_inventory_marks_policy_images_and_their_age_and_nothing_else(mock_e
 
     client, ledger = mock_emulator.client(), Ledger(tmp_path / "ledger.sqlite3")
     build = ids(mock_emulator, "build-hkg-01")
-    zw.create_image(client, build[0], "nightly-20200101T0000", poll_interval=0.02)  # looks like it, is not
-    outcome = zw.apply_rotation(client, zw.Policy("nightly", instance_ids=build), ledger, poll_interval=0.02)
+    zw.create_image(client, build[0], "nightly-20200101T0000", poll_interval=0.1)  # looks like it, is not
+    outcome = zw.apply_rotation(client, zw.Policy("nightly", instance_ids=build), ledger, poll_interval=0.1)
     marked = zw.mark_policy_images(zw.load_inventory(client).images, ledger, account_of(client)).set_index("name")
     made = outcome.results[0].image_name
     assert marked.loc[made, "policy"] == "nightly" and 0 < marked.loc[made, "age"].total_seconds() < 60

@@ -19,7 +19,7 @@ from shared import credentials_for
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.ledger import Ledger, account_of
 
-FAST = 0.02
+FAST = 0.1
 
 KILLED_WHILE_CREATING = textwrap.dedent("""
     import os, signal, sys
@@ -34,7 +34,7 @@ KILLED_WHILE_CREATING = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
     with ZenlayerClient(credentials, base_url=sys.argv[1]) as client:
         policy = zw.Policy("nightly", keep=1, instance_ids=(sys.argv[3],))
-        zw.apply_rotation(client, policy, Ledger(sys.argv[2]), on_step=kill, poll_interval=0.05)
+        zw.apply_rotation(client, policy, Ledger(sys.argv[2]), on_step=kill, poll_interval=0.1)
     print("not killed")
 """)
 

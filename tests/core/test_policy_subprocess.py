@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
     with ZenlayerClient(credentials, base_url=sys.argv[1]) as client:
         policy = zw.Policy("nightly", keep=1, instance_ids=tuple(sys.argv[3:]))
-        zw.apply_rotation(client, policy, Ledger(Path(sys.argv[2])), on_step=kill, poll_interval=0.05)
+        zw.apply_rotation(client, policy, Ledger(Path(sys.argv[2])), on_step=kill, poll_interval=0.1)
     print("not killed")
 """)
 
@@ -51,7 +51,7 @@ def test_a_sigkilled_run_is_finished_by_the_next_one(tmp_path):
 
             foreign = images()
             policy = zw.Policy("nightly", keep=1, instance_ids=chosen)
-            first = zw.apply_rotation(client, policy, Ledger(path), poll_interval=0.05)
+            first = zw.apply_rotation(client, policy, Ledger(path), poll_interval=0.1)
             assert first.ok
             env = {**os.environ, "ZW_TEST_KEY_ID": secrets.key_id, "ZW_TEST_PASSWORD": secrets.password}
             killed = subprocess.run([sys.executable, "-c", SCRIPT, emulator.url, str(path), *chosen], env=env,
@@ -59,7 +59,7 @@ def test_a_sigkilled_run_is_finished_by_the_next_one(tmp_path):
             assert killed.returncode == -signal.SIGKILL, killed.stderr
             assert len(images()) > len(foreign) + 2  # a new image made, the old one still there
             ledger = Ledger(path)
-            again = zw.apply_rotation(client, policy, ledger, poll_interval=0.05)
+            again = zw.apply_rotation(client, policy, ledger, poll_interval=0.1)
             assert again.resumed and again.ok, again.frame()
             now = images()
             assert foreign.items() <= now.items()

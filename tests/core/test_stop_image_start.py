@@ -48,7 +48,7 @@ async def test_a_running_instance_without_stop_if_running_is_refused_with_the_re
     before = custom_images(emulator)
     async with client_for(emulator) as client:
         with pytest.raises(InstanceRunning, match="RUNNING.*stop_if_running=True") as caught:
-            await create_image_async(client, web, "kept-running", poll_interval=0.01, sleep=fast)
+            await create_image_async(client, web, "kept-running", poll_interval=0.1, sleep=fast)
         history = ledger_for(client).history(account_of(client))
     assert isinstance(caught.value, PreflightFailed)
     assert emulator.backend.instances[web].status == "RUNNING"
@@ -58,7 +58,7 @@ async def test_a_running_instance_without_stop_if_running_is_refused_with_the_re
 async def test_stop_if_running_stops_gracefully_creates_once_and_starts_it_again(emulator):
     web = emulator.backend.instance_named("web-hkg-01").instance_id
     async with client_for(emulator) as client:
-        made = await create_image_async(client, web, "备份-01", stop_if_running=True, poll_interval=0.01, sleep=fast)
+        made = await create_image_async(client, web, "备份-01", stop_if_running=True, poll_interval=0.1, sleep=fast)
         history = ledger_for(client).history(account_of(client))
     assert emulator.stops == [False]  # forceShutdown: false, sent explicitly
     assert made.status == "AVAILABLE" and custom_images(emulator).count("备份-01") == 1
@@ -73,7 +73,7 @@ async def test_force_stop_and_start_after_false_are_respected(emulator):
     web = emulator.backend.instance_named("web-hkg-01").instance_id
     async with client_for(emulator) as client:
         made = await create_image_async(client, web, "left-off", stop_if_running=True, force_stop=True, start_after=False,
-                                        poll_interval=0.01, sleep=fast)
+                                        poll_interval=0.1, sleep=fast)
         assert pending_restart(ledger_for(client), client, web) is None
     assert emulator.stops == [True] and made.status == "AVAILABLE" and made.started_at is None
     assert emulator.backend.instances[web].status == "STOPPED"
@@ -92,12 +92,12 @@ async def test_a_crash_after_the_image_is_available_still_starts_the_instance_on
         create_module.restart_async = crash
         try:
             with pytest.raises(KeyboardInterrupt):
-                await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.01, sleep=fast)
+                await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.1, sleep=fast)
         finally:
             create_module.restart_async = real
         assert emulator.backend.instances[web].status == "STOPPED"
         assert pending_restart(ledger_for(client), client, web) is not None
-        again = await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.01, sleep=fast)
+        again = await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.1, sleep=fast)
     assert again.status == "AVAILABLE" and again.started_at is not None and again.stopped_at is not None
     assert custom_images(emulator).count("crashed") == 1  # never made twice
     assert emulator.backend.instances[web].status == "RUNNING" and emulator.stops == [False]
@@ -107,6 +107,6 @@ async def test_a_stopped_instance_with_another_blocker_is_never_stopped(emulator
     sin = next(i for i in emulator.backend.instances.values() if i.zone_id in ("SIN-E", "LAX-A") and i.status == "RUNNING")
     async with client_for(emulator) as client:
         with pytest.raises(PreflightFailed) as caught:
-            await create_image_async(client, sin.instance_id, "nowhere", stop_if_running=True, poll_interval=0.01, sleep=fast)
+            await create_image_async(client, sin.instance_id, "nowhere", stop_if_running=True, poll_interval=0.1, sleep=fast)
     assert not isinstance(caught.value, InstanceRunning)
     assert emulator.stops == [] and emulator.backend.instances[sin.instance_id].status == "RUNNING"

@@ -118,13 +118,13 @@ def test_the_timeout_advice_names_functions_that_exist_and_following_it_works() 
     with mock_zenlayer(transition_seconds=3600) as slow, slow.client() as client:
         build = slow.backend.instance_named("build-hkg-01").instance_id
         with pytest.raises(zw.ImageWaitTimeout) as timed_out:
-            zw.create_image(client, build, "advised", timeout=0.2, poll_interval=0.05)
+            zw.create_image(client, build, "advised", timeout=0.2, poll_interval=0.1)
         message = str(timed_out.value)
         for named in ("wait_for_image(", "wait_for_image_async("):
             assert f"zenlayer_widgets.{named}" in message
         assert callable(zw.wait_for_image) and inspect.iscoroutinefunction(zw.wait_for_image_async)
         slow.backend.advance(3600)
-        done = zw.wait_for_image(client, timed_out.value.progress, timeout=5, poll_interval=0.05)
+        done = zw.wait_for_image(client, timed_out.value.progress, timeout=5, poll_interval=0.1)
         assert done.status == "AVAILABLE" and done.image_id == timed_out.value.image_id
 
 
@@ -140,7 +140,7 @@ def test_stop_instance_has_a_sync_form(emulator) -> None:
             emulator.backend.advance(3600)
 
     with emulator.client() as client:
-        assert zw.stop_instance(client, web.instance_id, poll_interval=0.05, on_status=on_status) == "STOPPED"
+        assert zw.stop_instance(client, web.instance_id, poll_interval=0.1, on_status=on_status) == "STOPPED"
         assert zw.wait_for_power_state(client, web.instance_id, "STOPPED", timeout=1) == "STOPPED"
     assert "STOPPING" in seen and emulator.backend.instances[web.instance_id].status == "STOPPED"
 

@@ -21,7 +21,7 @@ from zenlayer_widgets.emulator import mock_zenlayer
 from zenlayer_widgets.emulator.transport import EmulatorTransport
 
 ENDPOINT = "https://console.zenlayer.test"
-FAST = 0.05
+FAST = 0.1
 
 
 class ByAccessKey(httpx.BaseTransport, httpx.AsyncBaseTransport):

@@ -109,7 +109,7 @@ async def test_verify_killed_at_each_step_is_finished_by_the_next_run(tmp_path, 
         assert not left.finished
         async with rerun_client(emulator) as client:
             result = await zw.verify_image_async(client, image.image_id, ledger=ledger, sleep=fast_sleep,
-                                                 poll_interval=0.01)
+                                                 poll_interval=0.1)
             assert result.operation_id == left.operation_id and result.booted
             assert launches.counts["create_instances"] == 1
             assert throwaways_in(backend) == [] and await throwaways_listed(client) == []
@@ -137,7 +137,7 @@ async def test_launch_killed_at_each_step_makes_one_instance(tmp_path, point: st
         async with rerun_client(emulator) as client:
             result = await zw.launch_from_image_async(client, image.image_id, like=like.instance_id, name="copy-1",
                                                       password=PASSWORD, ledger=ledger, sleep=fast_sleep,
-                                                      poll_interval=0.01)
+                                                      poll_interval=0.1)
         assert launches.counts["create_instances"] == 1
         assert [r.instance_id for r in backend.instances.values() if r.instance_name == "copy-1"] == [result.instance_id]
         assert backend.instances[result.instance_id].status == "RUNNING"
@@ -190,7 +190,7 @@ async def test_restore_killed_at_each_step_resets_once(tmp_path, point: str, slo
             async with rerun_client(emulator) as client:
                 result = await zw.restore_instance_async(
                     client, instance.instance_id, image.image_id, confirm=instance.instance_name, stop=True,
-                    password=PASSWORD, ledger=ledger, sleep=fast_sleep, poll_interval=0.01)
+                    password=PASSWORD, ledger=ledger, sleep=fast_sleep, poll_interval=0.1)
         finally:
             watcher_stop.set()
             if watcher is not None:

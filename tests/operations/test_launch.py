@@ -14,7 +14,7 @@ from .helpers import Applied, custom_image, fast_sleep, instance_in
 
 async def launch(aclient, ledger, image_id: str, like: str, name: str = "copy-1"):  # noqa: ANN001, ANN201
     return await zw.launch_from_image_async(aclient, image_id, like=like, name=name, password="Pass-word-123",
-                                            ledger=ledger, sleep=fast_sleep, poll_interval=0.01)
+                                            ledger=ledger, sleep=fast_sleep, poll_interval=0.1)
 
 
 def named(backend, name: str) -> list[str]:  # noqa: ANN001

@@ -15,7 +15,7 @@ from .helpers import Applied, custom_image, fast_sleep, instance_in
 async def restore(aclient, ledger, instance, image_id: str, **options):  # noqa: ANN001, ANN003, ANN201
     options.setdefault("confirm", instance.instance_name)
     return await zw.restore_instance_async(aclient, instance.instance_id, image_id, password="Pass-word-123",
-                                           ledger=ledger, sleep=fast_sleep, poll_interval=0.01, **options)
+                                           ledger=ledger, sleep=fast_sleep, poll_interval=0.1, **options)
 
 
 def counted(backend) -> Applied:  # noqa: ANN001
@@ -127,7 +127,7 @@ async def test_the_password_never_reaches_the_ledger(emu, aclient, ledger, tmp_p
         record.key_id, record.cached_json = None, None  # no key pair: the password is the login
     result = await restore(aclient, ledger, instance, image.image_id, stop=True)
     await zw.launch_from_image_async(aclient, image.image_id, like=like.instance_id, name="copy-2",
-                                     password="Pass-word-123", ledger=ledger, sleep=fast_sleep, poll_interval=0.01)
+                                     password="Pass-word-123", ledger=ledger, sleep=fast_sleep, poll_interval=0.1)
     ledger.close()
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.sqlite3*"))
     assert len(stored) > 0 and b"Pass-word-123" not in stored

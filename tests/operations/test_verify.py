@@ -18,7 +18,7 @@ METHOD_OF = {"CreateInstances": "create_instances", "TerminateInstance": "termin
 
 
 async def verify(aclient, ledger, image_id: str, **options):  # noqa: ANN001, ANN003, ANN201
-    return await zw.verify_image_async(aclient, image_id, ledger=ledger, sleep=fast_sleep, poll_interval=0.01, **options)
+    return await zw.verify_image_async(aclient, image_id, ledger=ledger, sleep=fast_sleep, poll_interval=0.1, **options)
 
 
 async def test_a_booting_image_is_verified_and_its_throwaway_released(emu, aclient, ledger) -> None:
@@ -115,5 +115,5 @@ async def test_an_orphan_throwaway_of_an_earlier_run_is_found_by_its_tag_and_rel
 
 def test_the_sync_form_with_a_sync_client(emu, ledger) -> None:
     image = custom_image(emu.backend)
-    result = zw.verify_image(emu.client(), image.image_id, ledger=ledger, poll_interval=0.01)
+    result = zw.verify_image(emu.client(), image.image_id, ledger=ledger, poll_interval=0.1)
     assert result.booted and throwaways_in(emu.backend) == []

@@ -111,7 +111,7 @@ async def test_a_killed_process_leaves_an_open_intent_and_the_rerun_adopts(held,
     assert (entry.image_name, entry.outcome, entry.open) == ("killed-mid-create", None, True)
 
     async with async_client(emulator) as client:
-        result = await create_image_async(client, build, "killed-mid-create", poll_interval=0.02, sleep=fast_sleep,
+        result = await create_image_async(client, build, "killed-mid-create", poll_interval=0.1, sleep=fast_sleep,
                                           ledger=ledger)
     assert result.adopted and result.status == "AVAILABLE"
     assert hold.image_ids == [result.image_id] == custom_images_named(emulator.backend, "killed-mid-create")

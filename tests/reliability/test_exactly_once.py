@@ -98,7 +98,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
             for _ in range(RERUNS):  # the operator re-runs the cell while the outcome is unknown
                 try:
                     result = await create_image_async(
-                        client, instance_id, name, f"intent {intent}", timeout=10, poll_interval=0.01,
+                        client, instance_id, name, f"intent {intent}", timeout=10, poll_interval=0.1,
                         sleep=fast_sleep, journal=journal)
                     break
                 except CreateOutcomeUnknown as error:
@@ -194,7 +194,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, ledg
         assert journal.entries()[-1].outcome == UNKNOWN and journal.entries()[-1].open
         broken["on"] = False
         faulty.set_faults([])
-        result = await create_image_async(client, build, "lookup-down", sleep=fast_sleep, poll_interval=0.01, journal=journal)
+        result = await create_image_async(client, build, "lookup-down", sleep=fast_sleep, poll_interval=0.1, journal=journal)
     assert result.adopted and result.status == "AVAILABLE"
     assert creates.images_for("lookup-down") == [result.image_id]
     assert [a for a, _ in transport.log].count("CreateImage") == 1
@@ -224,7 +224,7 @@ async def test_the_form_reconciles_a_lost_answer_too(faulty):
     faulty.set_faults(["CreateImage:lost_response:1"])
     creates = log_creates(faulty.backend)
     async with async_client(faulty) as client:
-        controller = StudioController(client, poll_interval=0.01, sleep=fast_sleep)
+        controller = StudioController(client, poll_interval=0.1, sleep=fast_sleep)
         await controller.refresh()
         controller.select(ids_by_name(faulty)["db-hkg-01"])
         controller.set_name("from-the-form")

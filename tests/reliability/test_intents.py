@@ -45,7 +45,7 @@ def ledger(tmp_path) -> Ledger:
 
 
 async def create(client, emulator, instance: str, name: str, ledger: Ledger, **options):
-    options.setdefault("poll_interval", 0.01)
+    options.setdefault("poll_interval", 0.1)
     return await create_image_async(client, ids_by_name(emulator)[instance], name, options.pop("description", None),
                                     sleep=fast_sleep, ledger=ledger, **options)
 
@@ -182,11 +182,14 @@ async def test_a_wait_timeout_stays_open_and_the_rerun_follows_the_same_image(le
     assert result.adopted and result.status == "AVAILABLE" and creates.images_for("slow-image") == [result.image_id]
 
 
-async def test_a_finished_intent_is_history_not_a_reason_to_adopt(emulator, ledger):
+async def test_a_finished_intent_is_reported_not_made_again(emulator, ledger):
+    """The re-run of a create that finished reports its image (tests/reliability/test_rerun.py has the rest)."""
+    creates = log_creates(emulator.backend)
     async with async_client(emulator) as client:
-        await create(client, emulator, "build-hkg-01", "done-once", ledger)
-        with pytest.raises(PreflightFailed, match="already has an image named 'done-once'"):
-            await create(client, emulator, "build-hkg-01", "done-once", ledger)
+        first = await create(client, emulator, "build-hkg-01", "done-once", ledger)
+        again = await create(client, emulator, "build-hkg-01", "done-once", ledger)
+    assert again.already_made and again.image_id == first.image_id
+    assert creates.images_for("done-once") == [first.image_id]
 
 
 async def test_an_image_deleted_since_closes_the_intent_as_gone(emulator, ledger):
@@ -223,7 +226,7 @@ async def test_an_unusable_ledger_stops_the_create_before_anything_is_sent(emula
     async with async_client(emulator, transport) as client:
         with pytest.raises(LedgerError, match="cannot be created.*nothing was sent.*ZENLAYER_JOURNAL"):
             await create_image_async(client, ids_by_name(emulator)["build-hkg-01"], "unledgered",
-                                     sleep=fast_sleep, poll_interval=0.01)
+                                     sleep=fast_sleep, poll_interval=0.1)
         assert "CreateImage" not in [a for a, _ in transport.log]
     assert custom_images_named(emulator.backend, "unledgered") == []
     with pytest.raises(LedgerError, match="cannot be created"):

@@ -175,7 +175,7 @@ async def test_the_form_says_unknown_checks_again_and_sends_again_only_once_sure
 
         transport = LostBeforeArrival(colleague_creates)
         async with async_client(emulator, transport, timeout=CLIENT_TIMEOUT) as client:
-            controller = StudioController(client, poll_interval=0.01, sleep=fast_sleep)
+            controller = StudioController(client, poll_interval=0.1, sleep=fast_sleep)
             await controller.refresh()
             controller.select(ids["db-hkg-01"])
             controller.set_name("form-race")
@@ -224,7 +224,7 @@ KERNEL = """
 import json, sys
 import zenlayer_widgets as zw
 try:
-    result = zw.create_image(zw.connect(), sys.argv[1], sys.argv[2], sys.argv[3], poll_interval=0.05)
+    result = zw.create_image(zw.connect(), sys.argv[1], sys.argv[2], sys.argv[3], poll_interval=0.1)
     print(json.dumps({"image_id": result.image_id, "adopted": result.adopted, "status": result.status}))
 except Exception as error:
     print(json.dumps({"error": type(error).__name__, "message": str(error)}))

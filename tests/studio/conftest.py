@@ -34,7 +34,7 @@ def client(emulator: InProcessEmulator) -> Iterator[ZenlayerClient]:
 async def controller(aclient):
     from zenlayer_widgets.studio.controller import StudioController
 
-    ctl = StudioController(aclient, poll_interval=0.05, auto_refresh_seconds=0.2)
+    ctl = StudioController(aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
     await ctl.refresh()
     yield ctl
     ctl.close()

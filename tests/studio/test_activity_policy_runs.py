@@ -10,7 +10,7 @@ from shared import ids_by_name
 from zenlayer_widgets.studio.activity import POLICY, Activity
 from zenlayer_widgets.widgets.activity_view import ActivityView, activity_table
 
-FAST = 0.02
+FAST = 0.1
 
 
 def test_each_policy_run_is_one_entry_with_its_creates_and_deletes(emulator, client, tmp_path):

@@ -127,7 +127,7 @@ async def test_double_submit_makes_one_image(controller, emulator):
 async def test_api_error_appears_in_the_form_with_code_and_request_id(emulator, aclient):
     emulator.set_faults(["CreateImage:throttle:1.0"])
     async with emulator.async_client(max_throttle_retries=0) as impatient:
-        controller = StudioController(impatient, poll_interval=0.05)
+        controller = StudioController(impatient, poll_interval=0.1)
         await controller.refresh()
         controller.select(ids_by_name(emulator)["build-hkg-01"])
         controller.set_name("throttled")

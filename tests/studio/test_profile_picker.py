@@ -59,7 +59,7 @@ async def settle(controller: StudioController) -> None:
 
 async def studio_on(emulator, profile: str) -> ImageStudio:
     credentials = Credentials(emulator.access_key_id, emulator.access_key_password, source="test", profile=profile)
-    controller = StudioController(AsyncZenlayerClient(credentials, base_url=emulator.url), poll_interval=0.05)
+    controller = StudioController(AsyncZenlayerClient(credentials, base_url=emulator.url), poll_interval=0.1)
     await controller.refresh()
     return ImageStudio(controller=controller, auto_refresh=False, load=False)
 

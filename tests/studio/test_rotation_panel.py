@@ -208,7 +208,7 @@ async def test_a_zone_full_of_foreign_images_fails_clearly_and_nothing_is_delete
 async def test_api_errors_are_one_line_and_never_carry_the_secret(emulator):
     secret = "definitely-wrong-secret-456"
     async with emulator.async_client(credentials_for(emulator, secret), sandbox=True) as wrong:
-        controller = StudioController(wrong, poll_interval=0.05)
+        controller = StudioController(wrong, poll_interval=0.1)
         rotation = controller.rotation
         rotation.name_prefix = "nightly"
         rotation.choose([ids_by_name(emulator)["build-hkg-01"]])
@@ -219,7 +219,7 @@ async def test_api_errors_are_one_line_and_never_carry_the_secret(emulator):
 
 async def test_a_refused_create_is_a_failed_outcome_shown_as_a_message(emulator):
     async with emulator.async_client(sandbox=True, max_throttle_retries=0) as impatient:
-        controller = StudioController(impatient, poll_interval=0.05)
+        controller = StudioController(impatient, poll_interval=0.1)
         await controller.refresh()
         rotation = rotation_for(controller, emulator, "build-hkg-01")
         await rotation.preview()

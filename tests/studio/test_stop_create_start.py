@@ -102,8 +102,8 @@ async def test_a_restart_owed_after_a_crash_is_announced_and_start_instance_sett
 
     web = ids_by_name(emulator)["web-hkg-01"]
     plan_restart(ledger_for(aclient), aclient, web, "HKG-A", "crashed-mid-way")  # what a create writes before stopping
-    await stop_instance_async(aclient, web, poll_interval=0.05)  # ...and then the kernel died
-    fresh = StudioController(aclient, poll_interval=0.05)
+    await stop_instance_async(aclient, web, poll_interval=0.1)  # ...and then the kernel died
+    fresh = StudioController(aclient, poll_interval=0.1)
     await fresh.refresh()
     assert web in fresh.activity.notice and "Start instance" in fresh.activity.notice
     fresh.select(web)

@@ -11,7 +11,7 @@ from zenlayer_widgets.widgets import ImageStudio
 
 async def test_a_read_only_studio_hides_every_write_control(emulator):
     aclient = emulator.async_client(sandbox=True, read_only=True)
-    controller = StudioController(aclient, poll_interval=0.05, auto_refresh_seconds=0.2)
+    controller = StudioController(aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
     await controller.refresh()
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
     assert studio.read_only

@@ -253,7 +253,7 @@ async def test_loading_and_reloads_close_no_page_module_widget(aclient, client, 
     monkeypatch.setattr(anywidget.AnyWidget, "close", lambda self: (closed.append(type(self).__name__), original(self))[1])
     from zenlayer_widgets.studio.controller import StudioController
 
-    controller = StudioController(aclient, poll_interval=0.05, auto_refresh_seconds=0.2)
+    controller = StudioController(aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
     studio = await studio_for(controller)  # the inventory shows "Loading…"
     assert "Loading" in studio.inventory.children[0].value
     await controller.refresh()  # the images arrive

@@ -21,7 +21,7 @@ from zenlayer_widgets.core.runs import recorded_run
 from zenlayer_widgets.core.windows import parse_period, window_start
 from zenlayer_widgets.emulator import mock_zenlayer
 
-FAST = 0.02
+FAST = 0.1
 DAY1 = datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
 
 

@@ -1,8 +1,9 @@
-"""Checks of the arguments the public API takes: a plain TypeError/ValueError that names the parameter.
+"""Checks of the arguments the public API takes: a TypeError/ValueError that names the parameter.
 
 Used where a caller's value enters (client methods, ``preflight``, ``create_image``), so that None,
 bytes or a list where an id or a name goes fails at once and says so, not deep inside JSON
-encoding or a string method.
+encoding or a string method. The errors are :class:`BadArgumentType` (a TypeError) and
+:class:`BadArgument` (a ValueError), both also the package's own ``ZenlayerError``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .errors import ZenlayerError
+
 _SHOWN = 40
+
+
+class BadArgumentType(ZenlayerError, TypeError):
+    """An argument of the wrong type (None, bytes, a list, a string where a number goes); nothing was sent."""
+
+
+class BadArgument(ZenlayerError, ValueError):
+    """An argument of the right type but out of range (an empty id, a negative timeout...); nothing was sent."""
 
 
 def _shown(value: Any) -> str:
@@ -36,9 +47,9 @@ def text_arg(value: Any, name: str, *, optional: bool = False, empty: bool = Fal
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a string, not {_kind(value)}")
     if not empty and not value.strip():
-        raise ValueError(f"{name} must not be empty or blank")
+        raise BadArgument(f"{name} must not be empty or blank")
     return value
 
 
@@ -50,14 +61,14 @@ def id_arg(value: Any, name: str) -> str:
 def id_list_arg(values: Any, name: str) -> list[str]:
     """A list (any iterable but a string) of non-empty string ids, without duplicates (first kept)."""
     if isinstance(values, (str, bytes, bytearray)):
-        raise TypeError(f"{name} must be a list of strings, not a single string: {_shown(values)}")
+        raise BadArgumentType(f"{name} must be a list of strings, not a single string: {_shown(values)}")
     if values is None or not isinstance(values, Iterable) or isinstance(values, dict):
-        raise TypeError(f"{name} must be a list of strings, not {_kind(values)}")
+        raise BadArgumentType(f"{name} must be a list of strings, not {_kind(values)}")
     items = list(values)
     for index, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
             what = "an empty string" if isinstance(item, str) else _kind(item)
-            raise TypeError(f"{name} must be non-empty strings; item {index} is {what}")
+            raise BadArgumentType(f"{name} must be non-empty strings; item {index} is {what}")
     return list(dict.fromkeys(items))
 
 

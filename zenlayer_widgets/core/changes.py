@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._runner import run_sync
 from ..api.errors import APIError, TransportError, ZenlayerError
 from ..api.vocabulary import RECYCLED_STATES, RELEASING
+from . import arguments
 from .ledger import account_of, ledger_for
 from .sync import AnyClient, async_side
 
@@ -81,6 +82,9 @@ async def recorded(client: AsyncZenlayerClient, kind: str, *, zone_id: str | Non
 async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None,
                                detail: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """StartInstances for one instance, recorded (with ``detail``, e.g. when it was stopped); the request ids."""
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.optional_id(zone_id, "zone_id")
+    arguments.text_arg(detail, "detail", optional=True, empty=True)
     client = async_side(client)
     async with recorded(client, "start", zone_id=zone_id, instance_id=instance_id, detail=detail, ledger=ledger) as action:
         action.request_ids = await client.start_instances([instance_id])
@@ -92,6 +96,9 @@ async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str |
                              reason: str | None = None) -> list[str]:
     """DeleteImages for one custom image, recorded; the request ids. :class:`ImageInUse` (nothing sent) when live
     instances run it, unless ``force=True`` with a ``reason`` (recorded in the action's detail)."""
+    arguments.id_arg(image_id, "image_id")
+    arguments.optional_id(zone_id, "zone_id")
+    arguments.text_arg(image_name, "image_name", optional=True, empty=True)
     reason = (reason or "").strip() or None
     if force and reason is None:
         raise ValueError("force=True needs reason='why this image may go although instances run it' (it is recorded "
@@ -111,6 +118,10 @@ async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str |
 async def rename_image_async(client: AnyClient, image_id: str, new_name: str, *, zone_id: str | None = None,
                              old_name: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """ModifyImagesAttributes (the name) for one custom image, recorded with the old name in ``detail``."""
+    arguments.id_arg(image_id, "image_id")
+    arguments.image_name(new_name, "new_name")
+    arguments.optional_id(zone_id, "zone_id")
+    arguments.text_arg(old_name, "old_name", optional=True, empty=True)
     client = async_side(client)
     async with recorded(client, "rename", zone_id=zone_id, image_id=image_id, image_name=new_name,
                         detail=None if old_name is None else f"was {old_name}", ledger=ledger) as action:

@@ -24,7 +24,15 @@ from ..api.errors import APIError, ConnectError, NotFound, RateLimited, Transpor
 from ..api.models import Image, Instance
 from ..api.vocabulary import STOP_INSTANCES
 from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+from . import arguments
+from .after_send import or_memory
 from .changes import recorded
+from .create_errors import CreateConflict as CreateConflict  # this module's API too
+from .create_errors import CreateImageError as CreateImageError
+from .create_errors import ImageCreationFailed as ImageCreationFailed
+from .create_errors import ImageWaitTimeout as ImageWaitTimeout
+from .create_errors import InstanceRunning as InstanceRunning
+from .create_errors import PreflightFailed as PreflightFailed
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
     _adopted,
     _follow_recorded,
@@ -34,9 +42,9 @@ from .intents import (  # noqa: F401 - resume_intent and settle_intent are part 
     settle_intent_async,
 )
 from .ledger import (
-    AVAILABLE_OUTCOME,
     NOT_MADE,
     UNKNOWN,
+    Action,
     IntentConflict,
     Ledger,
     LedgerEntry,
@@ -50,6 +58,7 @@ from .power import wait_for_power_state, wait_for_power_state_async  # noqa: F40
 from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
+from .rerun import made_before, made_since
 from .restart import CANCELLED, RestartFailed, close_restart, pending_restart, plan_restart, restart_async, stopped_since
 from .sync import AnyClient, async_side
 
@@ -61,41 +70,6 @@ ProgressCallback = Callable[["ImageProgress"], None]
 
 #: How many times CreateImage may be sent for one intent (each after the evidence proved no image was made).
 MAX_CREATE_ATTEMPTS = 3
-
-
-class CreateImageError(ZenlayerError):
-    """Base of the workflow's own errors."""
-
-
-class PreflightFailed(CreateImageError):
-    """A check failed; nothing was sent. ``preflight`` holds every check and its reason."""
-
-    def __init__(self, preflight: Preflight) -> None:
-        self.preflight = preflight
-        super().__init__("CreateImage refused before sending:\n" + preflight.summary())
-
-
-class ImageCreationFailed(CreateImageError):
-    """The image became UNAVAILABLE."""
-
-    def __init__(self, progress: ImageProgress) -> None:
-        self.progress = progress
-        super().__init__(f"Image {progress.image_id} ({progress.image_name}) became {progress.status}.")
-
-
-class ImageWaitTimeout(CreateImageError):
-    """The image did not reach a final state in time; it still exists and keeps its id."""
-
-    def __init__(self, progress: ImageProgress, timeout: float) -> None:
-        self.progress = progress
-        self.image_id = progress.image_id
-        self.last_status = progress.status
-        super().__init__(
-            f"Image {progress.image_id} ({progress.image_name}) was still {progress.status} after {timeout:g} s; "
-            f"it was created (request id {progress.request_id or 'unknown'}) and may still become AVAILABLE: "
-            "follow it with zenlayer_widgets.wait_for_image(client, error.progress) (in async code: "
-            "await zenlayer_widgets.wait_for_image_async(client, error.progress)) instead of creating it again."
-        )
 
 
 def _outcome_unknown(error: BaseException) -> bool:
@@ -153,7 +127,7 @@ async def _send(
             # unknown, or a refusal (name taken, disk imaging) after an attempt that may have landed
             unknown_before = True
             _notify(on_progress, replace(progress, phase="reconciling"))
-            verdict = await reconcile(client, ledger, entry.intent_id, owner, error, sleep)
+            verdict = await reconcile(client, ledger, entry.intent_id, owner, error, sleep, known=entry)
             if verdict.image is not None:
                 progress = _adopted(progress, verdict.image)
                 ledger.record_progress(entry.intent_id, progress)
@@ -165,7 +139,7 @@ async def _send(
         ledger.record(entry.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
         raise
     except NotOwner:
-        raise IntentConflict(ledger.get(entry.intent_id) or entry) from None
+        raise IntentConflict(or_memory(lambda: ledger.get(entry.intent_id), None, "reading the intent") or entry) from None
     except ZenlayerError as error:
         _close_if_open(ledger, entry, UNKNOWN if unknown_before else NOT_MADE, error)
         raise
@@ -207,8 +181,13 @@ async def wait_for_image_async(
     clock: Callable[[], float] = time.monotonic,
 ) -> ImageProgress:
     """Poll the image until AVAILABLE (returned) or UNAVAILABLE / timeout (raised, with its id)."""
+    if not isinstance(progress, ImageProgress):
+        raise arguments.BadArgumentType(f"progress must be an ImageProgress (e.g. error.progress), not {type(progress).__name__}")
     if progress.image_id is None:
-        raise ValueError("wait_for_image needs the progress of a submitted create (it has no image id)")
+        raise arguments.BadArgument("wait_for_image needs the progress of a submitted create (it has no image id)")
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
+    arguments.callback(on_progress, "on_progress")
     image_id = progress.image_id
     client = async_side(client)
     started = clock() - progress.elapsed
@@ -297,18 +276,15 @@ async def create_image_async(
     (with the candidates), :class:`IntentConflict` (another run's create holds the name or instance)
     or :class:`~zenlayer_widgets.core.restart.RestartFailed` (the image is made, the start failed).
     """
-    check_arguments(instance_id, image_name, description)  # before the ledger sees them
-    if not isinstance(stop_if_running, bool) or not (start_after is None or isinstance(start_after, bool)):
-        raise TypeError("stop_if_running must be True or False, and start_after True, False or None")
+    check_arguments(instance_id, image_name, description)  # before the ledger or the API sees them
+    _check_options(stop_if_running, start_after, force_stop, wait, timeout, poll_interval, power_timeout, on_progress)
     client = async_side(client)
     if ledger is None:
         ledger = journal if journal is not None else ledger_for(client)
     owed = pending_restart(ledger, client, instance_id)  # an earlier run stopped it and still owes the start
     stopped_at = stopped_since(ledger, client, instance_id, owed)
     started = time.monotonic()
-    progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
-    if progress is None and owed is not None:
-        progress = _made_since(ledger, client, instance_id, image_name, owed.at)  # crashed after AVAILABLE
+    progress = await _earlier_run(client, ledger, instance_id, image_name, description, owed, sleep, on_progress)
     if progress is None:
         checks = await preflight_async(client, instance_id, image_name, description)
         if _only_running(checks):
@@ -333,12 +309,8 @@ async def create_image_async(
             raise PreflightFailed(checks)
         started = time.monotonic()
         try:
-            try:
-                progress = await submit_image(client, checks.instance, image_name, description, ledger=ledger,
-                                              sleep=sleep, on_progress=on_progress)
-            except IntentConflict as conflict:
-                progress = await _after_conflict(client, ledger, conflict, checks.instance, image_name, description,
-                                                 sleep, on_progress)
+            progress = await _submit_or_follow(client, ledger, checks.instance, image_name, description, sleep,
+                                               on_progress)
         except (APIError, IntentConflict) as error:
             if not _outcome_unknown(error):  # definitely nothing made: give the instance back
                 await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
@@ -363,7 +335,7 @@ async def create_image_async(
             raise
         ledger.record_progress(intent_id, progress)
     progress = replace(progress, stopped_at=stopped_at)
-    if pending_restart(ledger, client, instance_id) is not None:
+    if _start_owed(ledger, client, instance_id, stopped_at, start_after):
         if start_after is False:
             close_restart(ledger, client, instance_id, progress.zone_id, CANCELLED, "start_after=False")
         else:
@@ -379,16 +351,39 @@ async def create_image_async(
     return progress
 
 
-class InstanceRunning(PreflightFailed):
-    """The instance is RUNNING and ``stop_if_running`` was not given: nothing was changed."""
+def _check_options(stop_if_running: object, start_after: object, force_stop: object, wait: object, timeout: object,
+                   poll_interval: object, power_timeout: object, on_progress: object) -> None:
+    """:func:`create_image_async`'s options, checked before anything is read or sent."""
+    for name, value in (("stop_if_running", stop_if_running), ("force_stop", force_stop), ("wait", wait)):
+        arguments.flag(value, name)
+    arguments.optional_flag(start_after, "start_after")
+    arguments.seconds(timeout, "timeout")
+    arguments.seconds(power_timeout, "power_timeout")
+    arguments.poll_interval(poll_interval)
+    arguments.callback(on_progress, "on_progress")
 
-    def __init__(self, preflight: Preflight) -> None:
-        self.preflight = preflight
-        check = preflight.check("power_state")
-        CreateImageError.__init__(
-            self,
-            f"{check.reason if check else 'The instance is RUNNING.'} Nothing was changed. Pass stop_if_running=True "
-            "(papermill: -p stop_if_running True) to stop it gracefully, image it and start it again.")
+
+async def _earlier_run(client: AsyncZenlayerClient, ledger: Ledger, instance_id: str, image_name: str,
+                       description: str | None, owed: Action | None, sleep: Sleep,
+                       on_progress: ProgressCallback | None) -> ImageProgress | None:
+    """What an earlier run of this create left: its open intent taken up, the image it made before a crash
+    cut the owed start, or the image a finished run made (``already_made``); None: create afresh."""
+    progress = await resume_intent(client, ledger, instance_id, image_name, sleep=sleep, on_progress=on_progress)
+    if progress is None and owed is not None:
+        progress = made_since(ledger, client, instance_id, image_name, owed.at)  # crashed after AVAILABLE
+    if progress is None:
+        progress = await made_before(client, ledger, instance_id, image_name, description)  # a finished re-run
+    return progress
+
+
+async def _submit_or_follow(client: AsyncZenlayerClient, ledger: Ledger, instance: Instance, image_name: str,
+                            description: str | None, sleep: Sleep, on_progress: ProgressCallback | None) -> ImageProgress:
+    """Submit the create; when another open intent holds the name or the instance, follow or report it."""
+    try:
+        return await submit_image(client, instance, image_name, description, ledger=ledger, sleep=sleep,
+                                  on_progress=on_progress)
+    except IntentConflict as conflict:
+        return await _after_conflict(client, ledger, conflict, instance, image_name, description, sleep, on_progress)
 
 
 def _only_running(checks: Preflight) -> bool:
@@ -397,21 +392,19 @@ def _only_running(checks: Preflight) -> bool:
     return len(failures) == 1 and failures[0].key == "power_state" and failures[0].fix == FIX_STOP_INSTANCE
 
 
-def _made_since(ledger: Ledger, client: AnyClient, instance_id: str, image_name: str, since: str) -> ImageProgress | None:
-    """The AVAILABLE image an intent for this instance and name made after ``since`` (a crash before the restart)."""
-    made = [e for e in ledger.entries(account_of(client)) if e.instance_id == instance_id and e.image_name == image_name
-            and e.outcome == AVAILABLE_OUTCOME and e.started_at >= since]
-    if not made:
-        return None
-    entry = made[-1]
-    return ImageProgress("done", entry.instance_id, entry.zone_id, entry.image_name, image_id=entry.image_id,
-                         request_id=entry.request_id, status=AVAILABLE, intent_id=entry.intent_id)
+def _start_owed(ledger: Ledger, client: AnyClient, instance_id: str, stopped_at: str | None,
+                start_after: bool | None) -> bool:
+    """Whether a start is owed (the ledger's planned start); if the ledger cannot say, what this run knows:
+    it stopped the instance (and was not told to leave it stopped), or was told to start it."""
+    remembered = start_after is True or (stopped_at is not None and start_after is not False)
+    return or_memory(lambda: pending_restart(ledger, client, instance_id) is not None, remembered,
+                     "reading whether a start is owed")
 
 
 async def _give_back(client: AsyncZenlayerClient, ledger: Ledger, instance_id: str, stopped_at: str | None,
                      start_after: bool | None, timeout: float, sleep: Sleep) -> None:
     """After a create that made nothing: start the instance again if a start is owed (a failure to is noted)."""
-    if pending_restart(ledger, client, instance_id) is None:
+    if not _start_owed(ledger, client, instance_id, stopped_at, start_after):
         return
     if start_after is False:
         close_restart(ledger, client, instance_id, None, CANCELLED, "start_after=False")
@@ -476,6 +469,12 @@ async def stop_instance_async(
 
     A graceful shutdown (``forceShutdown: false`` sent explicitly: the API's default is forced) unless
     ``force=True`` (a power-off: what is not yet written to disk is lost)."""
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.flag(wait, "wait")
+    arguments.flag(force, "force")
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
+    arguments.callback(on_status, "on_status")
     client = async_side(client)
     instance = await fetch_instance(client, instance_id)
     if instance is None:

@@ -18,6 +18,7 @@ from .._runner import run_sync
 from ..api.errors import APIError, TransportError
 from ..api.models import Image
 from ..rules import AVAILABLE
+from . import arguments
 from . import reconcile as _reconcile_module
 from .ledger import ADOPTED, AVAILABLE_OUTCOME, GONE, NOT_MADE, UNKNOWN, IntentConflict, Ledger, LedgerEntry, account_of, ledger_for
 from .ledger.ownership import at_work, new_owner, working
@@ -122,7 +123,7 @@ async def resume_intent(
             return None
         try:
             verdict: Verdict = await reconcile(client, ledger, entry.intent_id, owner,
-                                               "an earlier run left this create unfinished", sleep)
+                                               "an earlier run left this create unfinished", sleep, known=entry)
         except CreateOutcomeUnknown as error:
             ledger.record(entry.intent_id, UNKNOWN, error=error)
             raise
@@ -142,6 +143,9 @@ async def settle_intent_async(
     as not made, so the next create may send). Refused while a request of it may still land."""
     from .reconcile import settled
 
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.id_arg(image_name, "image_name")
+    arguments.optional_id(image_id, "image_id")
     client = async_side(client)
     ledger = ledger or ledger_for(client)
     entry = ledger.open_intent(account_of(client), instance_id, image_name)

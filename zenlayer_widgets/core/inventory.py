@@ -34,6 +34,7 @@ from .._runner import run_sync
 from ..api.models import Image, ImageQuota, Instance, Page, Zone
 from ..api.vocabulary import MAX_PAGE_SIZE
 from ..rules import CUSTOM_IMAGE, IMAGE_QUOTA_PER_ZONE, zone_supports_images
+from . import arguments
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
@@ -223,6 +224,9 @@ async def load_inventory_async(
     With ``previous`` (the last inventory of the same account and ``image_type``), one round: see
     :func:`refresh_inventory_async`.
     """
+    arguments.text_arg(image_type, "image_type", optional=True)
+    if previous is not None and not isinstance(previous, Inventory):
+        raise arguments.BadArgumentType(f"previous must be an Inventory (or None), not {type(previous).__name__}")
     client = async_side(client)
     if previous is not None and previous.image_type == image_type and previous.zones:
         return await refresh_inventory_async(client, previous)

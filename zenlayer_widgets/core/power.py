@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from .._runner import run_sync
+from . import arguments
 from .sync import AnyClient, async_side
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -26,6 +27,11 @@ async def wait_for_power_state_async(
     on_status: Callable[[str], None] | None = None,
 ) -> str:
     """Poll DescribeInstancesStatus until the instance reaches ``target``; return it or raise TimeoutError."""
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.text_arg(target, "target")  # a power state name, e.g. "STOPPED"
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
+    arguments.callback(on_status, "on_status")
     client = async_side(client)
     deadline = time.monotonic() + timeout
     while True:

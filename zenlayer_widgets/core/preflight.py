@@ -150,6 +150,8 @@ def evaluate_preflight(
         checks.append(Check("quota", "Image quota", True, f"{quota.count} of {quota.max_count} used in {zone}; {quota.free} free."))
     if not image_name:
         checks.append(Check("unique_name", "Name not used in zone", True, "Checked once a name is entered."))
+    elif not name.ok:
+        checks.append(Check("unique_name", "Name not used in zone", True, "Checked once the name is valid."))
     elif image_name in zone_image_names:
         checks.append(Check("unique_name", "Name not used in zone", False, f"{zone} already has an image named {image_name!r}."))
     else:
@@ -195,14 +197,17 @@ def check_arguments(instance_id: str, image_name: str, description: str | None) 
 async def preflight_async(
     client: AnyClient, instance_id: str, image_name: str, description: str | None = None
 ) -> Preflight:
-    """Fetch what the checks need (instance, then quota and same-name images) and evaluate them."""
+    """Fetch what the checks need (instance, then quota and same-name images) and evaluate them.
+
+    A name that breaks the name rule is never sent: its uniqueness is checked once it is valid."""
     check_arguments(instance_id, image_name, description)
     client = async_side(client)
     instance = await fetch_instance(client, instance_id) if instance_id else None
     quota: ImageQuota | None = None
     names: set[str] = set()
     if instance is not None:
-        quota, names = await zone_facts(client, instance.zone_id, image_name)
+        valid_name = image_name if validate_image_name(image_name).ok else ""
+        quota, names = await zone_facts(client, instance.zone_id, valid_name)
     return evaluate_preflight(
         image_name=image_name,
         description=description,

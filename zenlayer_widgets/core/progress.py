@@ -21,6 +21,7 @@ class ImageProgress:
     status: str | None = None
     elapsed: float = 0.0
     adopted: bool = False
+    already_made: bool = False  # an earlier run made this image (same instance, name, description): nothing sent
     attempts: int = 0
     image: Image | None = None
     intent_id: str | None = None  # the ledger's intent this create belongs to

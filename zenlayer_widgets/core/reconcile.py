@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..api.errors import APIError, TransportError, ZenlayerError
 from ..api.models import Image, Instance
 from ..rules import CUSTOM_IMAGE, IMAGING
-from .ledger import Ledger, LedgerEntry
+from .after_send import or_memory
+from .ledger import Ledger, LedgerEntry, LedgerError
 from .ledger.records import now_text, parse_time
 
 if TYPE_CHECKING:
@@ -109,27 +111,57 @@ def settled(entry: LedgerEntry) -> bool:
     return _seconds_since(entry.sent_at) > (entry.settle_seconds or 0.0)
 
 
+def _new(image: Image, entry: LedgerEntry) -> bool:
+    """Not in the zone when the snapshot was taken (without a snapshot: every image may be new)."""
+    return entry.snapshot is None or image.image_id not in set(entry.snapshot.get("image_ids") or ())
+
+
+def _size_fits(image: Image, entry: LedgerEntry) -> bool:
+    """Not larger than the instance's disk (an image cannot be larger than the disk it was made from)."""
+    disk = (entry.snapshot or {}).get("disk_size")
+    return disk is None or image.image_size is None or image.image_size <= disk
+
+
 def _fits(image: Image, entry: LedgerEntry) -> bool:
-    snapshot = entry.snapshot or {}
-    new = image.image_id not in set(snapshot.get("image_ids") or ()) if entry.snapshot is not None else True
     same_text = image.image_name == entry.image_name and (image.image_description or "") == (entry.description or "")
-    disk = snapshot.get("disk_size")
-    size_ok = disk is None or image.image_size is None or image.image_size <= disk
-    return new and same_text and size_ok
+    return _new(image, entry) and same_text and _size_fits(image, entry)
+
+
+def _imaging_explained_otherwise(ledger: Ledger, entry: LedgerEntry, zone_images: list[Image],
+                                 candidates: tuple[Image, ...]) -> list[str]:
+    """What else could make the instance IMAGING: another open intent for it (any account of the ledger), or an
+    image new since the snapshot that is no candidate, could come from its disk, and no other intent owns."""
+    others = [f"open intent {e.intent_id[:8]} ({e.image_name!r})" for e in ledger.entries(None, open_only=True)
+              if e.instance_id == entry.instance_id and e.intent_id != entry.intent_id]
+    if entry.snapshot is None:
+        return others  # without a snapshot nothing shows which images are new
+    ours = {c.image_id for c in candidates}
+    new = [i for i in zone_images if i.image_id not in ours and _new(i, entry) and _size_fits(i, entry)]
+    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in new], besides=entry.intent_id)
+    return others + [f"image {i.image_id} ({i.image_name!r})" for i in new if i.image_id not in claimed]
 
 
 async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) -> Verdict:
-    """One round of evidence (two lookups); raises the API error when a lookup fails."""
-    images = await client.list_images(entry.zone_id, image_name=entry.image_name, image_type=CUSTOM_IMAGE)
+    """One round of evidence (two lookups); raises the API error when a lookup fails.
+
+    IMAGING counts as evidence only while nothing else could account for it (see
+    :func:`_imaging_explained_otherwise`): a colleague's same-named image is never adopted because our
+    instance happens to be imaging for another create."""
+    zone_images = await client.list_images(entry.zone_id, image_type=CUSTOM_IMAGE)
     statuses = await client.describe_instances_status([entry.instance_id])
     status = next((s.instance_status for s in statuses.items if s.instance_id == entry.instance_id), "")
-    fitting = [i for i in images if _fits(i, entry)]
-    claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting], besides=entry.intent_id)
-    candidates = tuple(i for i in fitting if i.image_id not in claimed)
+    fitting = [i for i in zone_images if _fits(i, entry)]
     seen_imaging = bool((entry.evidence or {}).get("seen_imaging")) or status == IMAGING
+    try:
+        claimed = ledger.claimed_image_ids(entry.account, entry.zone_id, [i.image_id for i in fitting],
+                                           besides=entry.intent_id)
+        candidates = tuple(i for i in fitting if i.image_id not in claimed)
+        decoys = _imaging_explained_otherwise(ledger, entry, zone_images, candidates) if seen_imaging else []
+    except LedgerError as error:  # whose the images are cannot be read: nothing is proven, every fitting one named
+        raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, error, tuple(fitting), entry.instance_id) from None
     evidence = {"seen_imaging": seen_imaging, "instance_status": status, "looked_at": now_text(),
-                "candidates": [c.image_id for c in candidates]}
-    if len(candidates) == 1 and seen_imaging:
+                "candidates": [c.image_id for c in candidates], "imaging_explained_by": decoys}
+    if len(candidates) == 1 and seen_imaging and not decoys:
         return Verdict(image=candidates[0], candidates=candidates, reason="one new image and the instance seen IMAGING",
                        evidence=evidence)
     if not candidates and status != IMAGING and settled(entry):
@@ -137,6 +169,9 @@ async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) 
                        evidence=evidence)
     if len(candidates) > 1:
         reason = f"{len(candidates)} new images carry this name and description"
+    elif candidates and decoys:
+        reason = (f"a new image carries this name, and the instance was seen IMAGING, but {', '.join(decoys)} "
+                  "could account for that")
     elif candidates:
         reason = "a new image carries this name, but nothing shows it was made from this instance"
     elif status == IMAGING:
@@ -148,16 +183,18 @@ async def look(client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry) 
 
 async def reconcile(
     client: AsyncZenlayerClient, ledger: Ledger, intent_id: str, owner: str, cause: BaseException | str, sleep: Sleep,
-    *, poll: float = 1.0, clock: Callable[[], float] = time.monotonic,
+    *, poll: float = 1.0, clock: Callable[[], float] = time.monotonic, known: LedgerEntry | None = None,
 ) -> Verdict:
     """Gather evidence until it decides (adopt or not made); :class:`CreateOutcomeUnknown` when it cannot.
 
     While a lost request may still land, or the instance is imaging, it keeps looking (the owner's
     heartbeat goes on, so no other run takes the intent over). Ambiguity that waiting cannot lift
-    (two candidates, a candidate without IMAGING evidence once settled) ends as unknown at once."""
+    (two candidates, a candidate without IMAGING evidence once settled) ends as unknown at once. A ledger that
+    fails meanwhile is a warning (``known``: the intent as this run has it), except where it must prove whose
+    a candidate is: then the outcome is unknown, with the candidates named."""
     failures, last_error = 0, cause
-    entry = ledger.get(intent_id)
-    assert entry is not None
+    entry = or_memory(lambda: ledger.get(intent_id), None, "reading the intent") or known
+    assert entry is not None, "reconcile needs the intent (from the ledger or the run)"
     started = clock()
     budget = MAX_RECONCILE_WINDOWS * max(entry.settle_seconds or 0.0, 1.0)
     verdict = Verdict()
@@ -173,12 +210,13 @@ async def reconcile(
                                            entry.instance_id) from None
             await sleep(min(0.5 * 2 ** (failures - 1), 4.0))
             continue
-        ledger.note_evidence(intent_id, verdict.evidence)
-        entry = ledger.get(intent_id) or entry
+        known = replace(entry, evidence={**(entry.evidence or {}), **verdict.evidence})
+        or_memory(partial(ledger.note_evidence, intent_id, verdict.evidence), None, "noting the evidence")
+        entry = or_memory(lambda: ledger.get(intent_id), None, "reading the intent back") or known
         if verdict.image is not None or verdict.not_made:
             return verdict
         if len(verdict.candidates) > 1 or (verdict.candidates and settled(entry)) or clock() - started > budget:
             raise CreateOutcomeUnknown(entry.zone_id, entry.image_name, verdict.reason, verdict.candidates, entry.instance_id)
-        ledger.touch(intent_id, owner)
+        or_memory(lambda: ledger.touch(intent_id, owner), False, "the heartbeat")
         wait = max((entry.settle_seconds or 0.0) / 10, 0.05)
         await sleep(min(poll, wait))

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from .._runner import run_sync
 from ..api.errors import ZenlayerError
 from ..rules import RUNNING, STOPPED
+from . import arguments
 from .changes import start_instance_async
 from .ledger import Action, Ledger, account_of, ledger_for
 from .ledger.records import now_text
@@ -83,6 +84,11 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
 
     An instance already RUNNING closes the plan as ``not_needed``. :class:`RestartFailed` says why otherwise.
     """
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.optional_id(zone_id, "zone_id")
+    arguments.text_arg(stopped_at, "stopped_at", optional=True)
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     instance = await fetch_instance(client, instance_id)

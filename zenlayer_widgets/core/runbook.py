@@ -48,7 +48,7 @@ def summary(result: ImageProgress) -> dict[str, Any]:
     return {
         "ok": True, "instance_id": result.instance_id, "zone_id": result.zone_id, "image_name": result.image_name,
         "image_id": result.image_id, "status": result.status, "request_id": result.request_id,
-        "adopted": result.adopted, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
+        "adopted": result.adopted, "already_made": result.already_made, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
         "started_at": result.started_at,
     }
 
@@ -56,6 +56,8 @@ def summary(result: ImageProgress) -> dict[str, Any]:
 def result_line(result: ImageProgress) -> str:
     """One line: what was made, and the downtime if the run stopped the instance."""
     line = f"Image {result.image_name} ({result.image_id}) is {result.status} in {result.zone_id}"
+    if result.already_made:
+        line += " (made by an earlier run of this create; nothing was sent)"
     if result.stopped_at:
         line += f"; instance {result.instance_id} stopped at {result.stopped_at}"
         line += f", RUNNING again at {result.started_at}" if result.started_at else ", left STOPPED"
@@ -65,7 +67,8 @@ def result_line(result: ImageProgress) -> str:
 def run_create(client: AnyClient, instance_id: object, image_name: str, description: str | None = None, *,
                stop_if_running: object = False, start_after: object = None, wait: object = True) -> ImageProgress:
     """:func:`~zenlayer_widgets.core.create.create_image` with papermill's parameters; :class:`RunFailed` (one line)."""
-    from .create import PreflightFailed, create_image
+    from .create import create_image
+    from .create_errors import PreflightFailed
 
     ident = instance_id_text(instance_id)
     stop, start, follow = flag(stop_if_running, "stop_if_running"), flag(start_after, "start_after", optional=True), flag(wait, "wait")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets as T
 
+from ..core import arguments
 from ..core.changes import delete_image_async
 from ..core.create import create_image_async, stop_instance_async
 from ..core.image_actions import check_edit, modify_image_async
@@ -54,7 +55,8 @@ class StudioController(StudioState):
     ) -> None:
         super().__init__()
         self.client = client
-        self.poll_interval = poll_interval
+        self.poll_interval = arguments.poll_interval(poll_interval)  # refused here, not at the first create
+        arguments.seconds(wait_timeout, "wait_timeout")
         self.auto_refresh_seconds = auto_refresh_seconds
         self.wait_timeout = wait_timeout
         self._sleep = sleep

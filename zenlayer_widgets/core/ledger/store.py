@@ -104,16 +104,27 @@ class Ledger:
     # ------------------------------------------------------------------------------ plumbing
 
     def _write(self, statement: Any) -> sa.CursorResult[Any]:
-        with self._lock, self.engine.begin() as connection:
-            return connection.execute(statement)
+        """Run one write; :class:`LedgerError` (never a raw SQLAlchemy error) when the database fails, but an
+        IntegrityError as it is (:meth:`begin` makes it an :class:`IntentConflict`)."""
+        try:
+            with self._lock, self.engine.begin() as connection:
+                return connection.execute(statement)
+        except exc.IntegrityError:
+            raise
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("written", error) from None
 
     def _read(self, statement: Any) -> list[sa.Row[Any]]:
-        with self._lock, self.engine.connect() as connection:
-            return list(connection.execute(statement))
+        """Run one read; :class:`LedgerError` when the database fails."""
+        try:
+            with self._lock, self.engine.connect() as connection:
+                return list(connection.execute(statement))
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("read", error) from None
 
     def _unusable(self, how: str, error: BaseException) -> LedgerError:
         return LedgerError(
-            f"The ledger {self} cannot be {how} ({type(error).__name__}); nothing was sent. "
+            f"The ledger {self} cannot be {how} ({type(error).__name__}). "
             "Point ZENLAYER_JOURNAL at a writable file or a reachable PostgreSQL server, or set ZENLAYER_JOURNAL=off."
         )
 
@@ -140,8 +151,8 @@ class Ledger:
                 return self.begin(account, instance_id, zone_id, image_name, description, snapshot=snapshot,
                                   settle_seconds=settle_seconds, owner=owner)
             raise IntentConflict(existing) from None
-        except exc.SQLAlchemyError as error:
-            raise self._unusable("written", error) from None
+        except LedgerError as error:
+            raise LedgerError(f"{error} Nothing was sent.") from None
         return self.get(str(values["intent_id"]))  # type: ignore[return-value]
 
     def get(self, intent_id: str) -> LedgerEntry | None:
@@ -169,8 +180,8 @@ class Ledger:
         try:
             marked = self._update(intent_id, t.owner == owner, t.is_open, sent_at=stamp, heartbeat_at=stamp,
                                   updated_at=stamp, attempts=t.attempts + 1)
-        except exc.SQLAlchemyError as error:
-            raise self._unusable("written", error) from None
+        except LedgerError as error:
+            raise LedgerError(f"{error} Nothing was sent.") from None
         if not marked:
             raise NotOwner(f"Intent {intent_id} was taken over by another run (or closed); this run sends nothing.")
 
@@ -216,7 +227,7 @@ class Ledger:
                     instance_id=row.instance_id, image_id=image_id or row.image_id, image_name=row.image_name,
                     request_id=request_id or row.request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
                     detail=error_code or error_type, run_id=current_run.get()))
-        except exc.SQLAlchemyError as problem:
+        except (exc.SQLAlchemyError, LedgerError) as problem:
             message = f"The ledger {self} could not record outcome {outcome!r} ({type(problem).__name__})."
             log.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
@@ -301,7 +312,7 @@ class Ledger:
                 at=now_text(), kind=kind, account=account, zone_id=zone_id, instance_id=instance_id, image_id=image_id,
                 image_name=image_name, request_id=request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
                 detail=detail, run_id=current_run.get()))
-        except exc.SQLAlchemyError as problem:
+        except (exc.SQLAlchemyError, LedgerError) as problem:
             message = f"The ledger {self} could not record the {kind} of {instance_id or image_id} ({type(problem).__name__})."
             log.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
@@ -342,9 +353,12 @@ class Ledger:
         (open intents are never pruned). Returns (intents, actions) deleted."""
         moment = now or datetime.now(timezone.utc)
         t, a = schema.intents.c, schema.actions.c
-        with self._lock, self.engine.begin() as connection:
-            intents = connection.execute(schema.intents.delete().where(
-                sa.not_(t.is_open), t.updated_at < now_text(moment - timedelta(days=closed_after_days)))).rowcount
-            actions = connection.execute(schema.actions.delete().where(
-                a.at < now_text(moment - timedelta(days=actions_after_days)))).rowcount
+        try:
+            with self._lock, self.engine.begin() as connection:
+                intents = connection.execute(schema.intents.delete().where(
+                    sa.not_(t.is_open), t.updated_at < now_text(moment - timedelta(days=closed_after_days)))).rowcount
+                actions = connection.execute(schema.actions.delete().where(
+                    a.at < now_text(moment - timedelta(days=actions_after_days)))).rowcount
+        except exc.SQLAlchemyError as error:
+            raise self._unusable("written", error) from None
         return intents, actions

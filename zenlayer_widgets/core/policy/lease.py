@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import exc
 
 from ...api.errors import ZenlayerError
-from ..ledger import Ledger
+from ..ledger import Ledger, LedgerError
 from ..ledger import schema as tables
 from ..ledger.ownership import at_work, live_owners, new_owner, owner_fields
 from ..ledger.records import now_text
@@ -122,7 +122,7 @@ async def holding(ledger: Ledger, run: Run) -> AsyncIterator[Run]:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 kept = _beat(ledger, run)
-            except exc.SQLAlchemyError as error:
+            except (exc.SQLAlchemyError, LedgerError) as error:  # the ledger's reads and writes raise LedgerError
                 log.warning("policy %s: the heartbeat could not be written (%s)", run.policy, type(error).__name__)
                 continue
             if not kept:

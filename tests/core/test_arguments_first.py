@@ -1,0 +1,128 @@
+"""Every public function that sends something checks its arguments first: a bad one is a clear
+``BadArgument`` (ValueError) or ``BadArgumentType`` (TypeError), both ``ZenlayerError``, naming the
+parameter, and **0 requests** reach the emulator (counted at the real server's request pipeline)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import zenlayer_widgets as zw
+from shared import credentials_for, ids_by_name
+from zenlayer_widgets.api.errors import ZenlayerError
+from zenlayer_widgets.core.arguments import BadArgument, BadArgumentType
+from zenlayer_widgets.core.progress import ImageProgress
+
+HUGE = "n" * 10_000_000  # 10 MB
+
+
+@pytest.fixture
+def bodies(emulator) -> Iterator[list[bytes]]:
+    """The body of every request the emulator server receives, in order."""
+    seen: list[bytes] = []
+    handle = emulator.pipeline.handle
+
+    def counting(request):  # noqa: ANN001, ANN202
+        seen.append(bytes(request.body))
+        return handle(request)
+
+    emulator.pipeline.handle = counting
+    yield seen
+    emulator.pipeline.handle = handle
+
+
+def image_of(emulator) -> str:
+    return next(i.image_id for i in emulator.backend.images.values() if i.image_type == "CUSTOM_IMAGE")
+
+
+def submitted(ids: dict[str, str]) -> ImageProgress:
+    return ImageProgress("submitted", ids["build-hkg-01"], "HKG-A", "made", image_id="img-1", status="CREATING")
+
+
+Call = Callable[[Any, dict[str, str], str], Any]
+BUILD = "build-hkg-01"
+CASES: list[Any] = [
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", timeout="10"), BadArgumentType, "timeout",
+                 id="create-timeout-text"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", timeout=-1), BadArgument, "timeout",
+                 id="create-timeout-negative"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", timeout=math.nan), BadArgument, "timeout",
+                 id="create-timeout-nan"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", timeout=math.inf), BadArgument, "timeout",
+                 id="create-timeout-inf"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", poll_interval=0), BadArgument, "poll_interval",
+                 id="create-poll-zero"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", poll_interval=0.05), BadArgument,
+                 "poll_interval", id="create-poll-too-short"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", power_timeout=0), BadArgument, "power_timeout",
+                 id="create-power-timeout"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", stop_if_running="no"), BadArgumentType,
+                 "stop_if_running", id="create-flag-text"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", wait=1), BadArgumentType, "wait",
+                 id="create-wait-int"),
+    pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", on_progress="print"), BadArgumentType,
+                 "on_progress", id="create-callback"),
+    pytest.param(lambda c, i, img: zw.wait_for_image(c, submitted(i), timeout=-1), BadArgument, "timeout",
+                 id="wait-timeout"),
+    pytest.param(lambda c, i, img: zw.wait_for_image(c, submitted(i), poll_interval=0), BadArgument, "poll_interval",
+                 id="wait-poll"),
+    pytest.param(lambda c, i, img: zw.wait_for_image(c, "img-1"), BadArgumentType, "progress", id="wait-progress"),
+    pytest.param(lambda c, i, img: zw.stop_instance(c, ""), BadArgument, "instance_id", id="stop-empty-id"),
+    pytest.param(lambda c, i, img: zw.stop_instance(c, i["web-hkg-01"], timeout="600"), BadArgumentType, "timeout",
+                 id="stop-timeout"),
+    pytest.param(lambda c, i, img: zw.stop_instance(c, i["web-hkg-01"], poll_interval=0), BadArgument,
+                 "poll_interval", id="stop-poll"),
+    pytest.param(lambda c, i, img: zw.wait_for_power_state(c, i[BUILD], "STOPPED", timeout=math.nan), BadArgument,
+                 "timeout", id="power-timeout"),
+    pytest.param(lambda c, i, img: zw.wait_for_power_state(c, i[BUILD], "STOPPED", poll_interval=0), BadArgument,
+                 "poll_interval", id="power-poll"),
+    pytest.param(lambda c, i, img: zw.restart(c, i[BUILD], timeout=-5), BadArgument, "timeout", id="restart-timeout"),
+    pytest.param(lambda c, i, img: zw.start_instance(c, None), BadArgumentType, "instance_id", id="start-none"),
+    pytest.param(lambda c, i, img: zw.delete_image(c, ""), BadArgument, "image_id", id="delete-empty"),
+    pytest.param(lambda c, i, img: zw.delete_image(c, 5), BadArgumentType, "image_id", id="delete-int"),
+    pytest.param(lambda c, i, img: zw.rename_image(c, img, "bad name!"), BadArgument, "new_name", id="rename-rule"),
+    pytest.param(lambda c, i, img: zw.rename_image(c, img, HUGE), BadArgument, "new_name", id="rename-10mb"),
+    pytest.param(lambda c, i, img: zw.settle_intent(c, i[BUILD], "made", image_id=""), BadArgument, "image_id",
+                 id="settle-empty-image"),
+    pytest.param(lambda c, i, img: zw.settle_intent(c, "", "made", None), BadArgument, "instance_id",
+                 id="settle-empty-instance"),
+    pytest.param(lambda c, i, img: zw.load_inventory(c, image_type=5), BadArgumentType, "image_type",
+                 id="inventory-type"),
+    pytest.param(lambda c, i, img: zw.load_inventory(c, previous="last"), BadArgumentType, "previous",
+                 id="inventory-previous"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "parameter"), CASES)
+def test_a_bad_argument_is_refused_before_anything_is_sent(emulator, client, bodies, call: Call, error, parameter):
+    ids, image = ids_by_name(emulator), image_of(emulator)
+    images_before = dict(emulator.backend.images)
+    bodies.clear()
+    with pytest.raises(error) as caught:
+        call(client, ids, image)
+    assert isinstance(caught.value, ZenlayerError) and parameter in str(caught.value)
+    assert bodies == []  # 0 requests reached the emulator
+    assert dict(emulator.backend.images) == images_before
+
+
+@pytest.mark.parametrize("timeout", [math.nan, "10", -1, 0])
+def test_connect_refuses_a_bad_timeout_at_once(emulator, bodies, timeout):
+    with pytest.raises((BadArgument, BadArgumentType), match="timeout"):
+        zw.connect(credentials_for(emulator), base_url=emulator.url, timeout=timeout)
+    assert bodies == []
+
+
+def test_preflight_never_sends_a_name_that_breaks_the_rule(emulator, client, bodies):
+    """A 10 MB name: the verdict says why, and no request carries the name (it is not even looked up)."""
+    build = ids_by_name(emulator)["build-hkg-01"]
+    checks = zw.preflight(client, build, HUGE)
+    assert not checks.ok and [c.key for c in checks.failures] == ["name"]
+    assert bodies and not any(HUGE[:1000].encode() in body for body in bodies)
+    bodies.clear()
+    with pytest.raises(zw.PreflightFailed, match="Image name"):
+        zw.create_image(client, build, HUGE)
+    assert not any(HUGE[:1000].encode() in body for body in bodies)
+    assert HUGE not in {i.image_name for i in emulator.backend.images.values()}
