@@ -22,7 +22,7 @@ async def main() -> None:
     url, key_id, password, ledger_url, call = sys.argv[1:6]
     spec = json.loads(call)
     what = spec.pop("what")
-    options = {"ledger": Ledger(ledger_url), "poll_interval": 0.05, **spec.pop("options", {})}
+    options = {"ledger": Ledger(ledger_url), "poll_interval": 0.1, **spec.pop("options", {})}
     probe_file = spec.pop("probe_file", None)
     if probe_file:
         def probe(_instance: object) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..._runner import run_sync
 from ...api.vocabulary import DEPLOYING, MAX_INSTANCE_NAME_LENGTH, PENDING, RUNNING
+from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..operations import SUCCEEDED, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
@@ -61,6 +62,9 @@ async def launch_from_image_async(
     and charge types (POSTPAID), logging in with ``like``'s key pair, else ``key_id`` or ``password`` (never
     recorded); wait until RUNNING. :class:`OperationRefused` (nothing sent) for an image not AVAILABLE or of another zone."""
     _check_name(name)
+    arguments.id_arg(image_id, "image_id")
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     account = account_of(client)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..._runner import run_sync
 from ...api.vocabulary import REBUILDING, RUNNING, STOPPED, STOPPING
+from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..operations import SUCCEEDED, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
@@ -60,6 +61,10 @@ async def restore_instance_async(
     """Restore ``instance_id`` from ``image_id`` (module doc). Its system disk is formatted. ``confirm``: the
     instance's name, typed. ``password`` (never recorded) or ``key_id``: the login after the rebuild (default: the
     instance's key pair). Returns once the instance is RUNNING on the image."""
+    arguments.id_arg(instance_id, "instance_id")
+    arguments.id_arg(image_id, "image_id")
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     account = account_of(client)

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..._runner import run_sync
 from ...api.vocabulary import DEPLOYING, PENDING, RUNNING
+from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..operations import DONE, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
@@ -91,6 +92,9 @@ async def verify_image_async(
     """Launch a throwaway from ``image_id``, wait RUNNING, run ``probe(instance)`` (False or an exception: failed),
     terminate and release it (module doc). ``max_price``: the hourly cap (default: the cheapest type that fits);
     ``on_price`` is called with the hourly price before the launch. Returns once the throwaway is released."""
+    arguments.id_arg(image_id, "image_id")
+    arguments.seconds(timeout, "timeout")
+    arguments.poll_interval(poll_interval)
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     account = account_of(client)

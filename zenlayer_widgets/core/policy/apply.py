@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..._runner import run_sync
 from ...api.errors import ZenlayerError
 from ...api.models import Image, Instance
-from ...rules import AVAILABLE, CREATING
+from ...rules import AVAILABLE, CREATING, UNAVAILABLE
 from ..changes import delete_image_async
 from ..create import ImageCreationFailed, create_image_async
 from ..ledger import Ledger, account_of, ledger_for
@@ -222,7 +222,7 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
         try:
             image_id = await _create(client, instance, image_name, policy, ledger, poll_interval, made_now)
         except ImageCreationFailed as error:
-            reason = (f"the new image {image_name} ({zone}) ended {error.progress.status or 'UNAVAILABLE'}; nothing "
+            reason = (f"the new image {image_name} ({zone}) ended {error.progress.status or UNAVAILABLE}; nothing "
                       "deleted, the older images are kept")
             save_step(ledger, run, instance.instance_id, zone, FAILED, reason=reason)
             return result(FAILED, image_name=image_name, image_id=error.progress.image_id, deleted=tuple(deleted),
