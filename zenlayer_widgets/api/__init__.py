@@ -16,6 +16,7 @@ from .credentials import Credentials
 from .errors import (
     APIError,
     AuthError,
+    CertificateError,
     ConnectError,
     CredentialsError,
     InvalidParameter,
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncZenlayerClient",
     "AuthError",
     "BearerAuth",
+    "CertificateError",
     "ConnectError",
     "CreateImageResult",
     "Credentials",

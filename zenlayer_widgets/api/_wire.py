@@ -22,6 +22,7 @@ import msgspec
 
 from .._version import __version__
 from . import errors
+from ._network import certificate_failure, certificate_help
 from .auth import JSON_CONTENT_TYPE
 from .vocabulary import API_VERSIONS as API_VERSIONS
 from .vocabulary import DEFAULT_API_VERSION as DEFAULT_API_VERSION
@@ -355,6 +356,8 @@ def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: R
         detail = "LocalProtocolError: httpx refused to write the request (a header name or value HTTP cannot carry; not shown)"
     else:
         detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if nothing_sent(error) and (refused := certificate_failure(error)) is not None:
+        return errors.CertificateError(f"{action}: could not connect to {url}: {certificate_help(refused)}", action=action)
     if nothing_sent(error):
         return errors.ConnectError(f"{action}: could not connect to {url}; nothing was sent ({detail})", action=action)
     if isinstance(error, httpx.TimeoutException):
