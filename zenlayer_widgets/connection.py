@@ -22,7 +22,7 @@ from .api._wire import env_base_url
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
 from .api.errors import CredentialsError
-from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
+from .api.profiles import ProfileInfo, list_profiles, profile_network  # noqa: F401  (re-exported)
 
 #: Environment variable: how long STOPPING / BOOTING / CREATING last in the sandbox (seconds).
 SANDBOX_TRANSITION_ENV = "ZENLAYER_SANDBOX_TRANSITION_SECONDS"
@@ -100,6 +100,8 @@ def connect(
     ``profile`` picks a profile of ``~/.zenlayer/credentials.json`` (it must exist); several
     clients of different profiles can live in one kernel. ``sandbox=True`` forces the emulator
     (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
+    ``proxy="http://host:port"`` and ``verify=<CA file> | False | ssl.SSLContext`` (also read from
+    the profile) say how to reach the API; the sandbox, on loopback, is always reached directly.
     """
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
         sandbox = True
@@ -109,6 +111,8 @@ def connect(
         return _sandbox_client(**client_options)
     found = credentials or Credentials.discover(profile=profile)
     if found is not None:
+        if found.profile:  # the profile's proxy / verify, unless given here
+            client_options = {**profile_network(found.profile), **client_options}
         return _client(found, base_url, False, client_options)
     from_env = env_base_url(os.environ)
     named_url = ("the base_url argument", base_url) if base_url else (from_env[1], from_env[0]) if from_env else None
