@@ -261,8 +261,9 @@ class ZenlayerClient(_BaseClient):
             response = self._http.send(request, stream=True)
             try:
                 body = BodyReader(response, self.max_response_bytes)
-                for chunk in response.iter_bytes():
-                    body.add(chunk)
+                if not body.in_memory():
+                    for chunk in response.iter_raw():
+                        body.add(chunk)
             finally:
                 response.close()
             return body.complete()
@@ -397,8 +398,9 @@ class AsyncZenlayerClient(_BaseClient):
             response = await self._http.send(request, stream=True)
             try:
                 body = BodyReader(response, self.max_response_bytes)
-                async for chunk in response.aiter_bytes():
-                    body.add(chunk)
+                if not body.in_memory():
+                    async for chunk in response.aiter_raw():
+                        body.add(chunk)
             finally:
                 await response.aclose()
             return body.complete()
