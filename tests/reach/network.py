@@ -124,14 +124,22 @@ class TLSFront(_Server):
         ca.issue_cert(*names).configure_cert(self._context)
         #: TLS handshakes that failed (the client refused the certificate).
         self.refused = 0
+        self._refusal = threading.Condition()
         super().__init__()
+
+    def wait_for_refusals(self, count: int, timeout: float = 10.0) -> None:
+        """Until the front has seen ``count`` failed handshakes (AssertionError after ``timeout``)."""
+        with self._refusal:
+            assert self._refusal.wait_for(lambda: self.refused >= count, timeout), f"{self.refused} refusals"
 
     def _serve(self, conn: socket.socket) -> None:
         try:
             secure = self._context.wrap_socket(conn, server_side=True)
         except (ssl.SSLError, OSError):
-            self.refused += 1
             conn.close()
+            with self._refusal:
+                self.refused += 1
+                self._refusal.notify_all()
             return
         _pump(secure, socket.create_connection(("127.0.0.1", self._backend_port)))
 

@@ -27,7 +27,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 import httpx
 
 from . import _actions, _deadline, _flows, _network
-from ._flows import DEFAULT_MAX_PAGES, Flow, Sleep
+from ._flows import DEFAULT_MAX_LISTING_BYTES, DEFAULT_MAX_PAGES, Flow, Sleep
 from ._network import Verify
 from ._wire import (
     DEFAULT_BASE_URL,
@@ -106,6 +106,7 @@ class _BaseClient:
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_pages: int = DEFAULT_MAX_PAGES,
+        max_listing_bytes: int = DEFAULT_MAX_LISTING_BYTES,
         max_throttle_retries: int = 5,
         throttle_budget_seconds: float = 60.0,
         sleep: Callable[[float], Any] | None = None,
@@ -127,7 +128,8 @@ class _BaseClient:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if deadline is not None and not deadline > 0:
             raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
-        for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages)):
+        for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages),
+                            ("max_listing_bytes", max_listing_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
         #: The proxy asked for (None: the environment's, see :mod:`._network`) and the TLS trust.
@@ -145,6 +147,7 @@ class _BaseClient:
         self.deadline = float(deadline) if deadline is not None else DEADLINE_FACTOR * self.timeout
         self.max_response_bytes = max_response_bytes
         self.max_pages = max_pages
+        self.max_listing_bytes = max_listing_bytes
         self.sandbox = bool(sandbox)
         self.retry_policy = RetryPolicy(max_throttle_retries=max_throttle_retries, budget_seconds=throttle_budget_seconds)
         self.redact = Redactor([credentials.access_key_password, credentials.token])
@@ -176,6 +179,7 @@ class _BaseClient:
             "deadline": self.deadline,
             "max_response_bytes": self.max_response_bytes,
             "max_pages": self.max_pages,
+            "max_listing_bytes": self.max_listing_bytes,
             "max_throttle_retries": self.retry_policy.max_throttle_retries,
             "throttle_budget_seconds": self.retry_policy.budget_seconds,
             "sandbox": self.sandbox,
@@ -239,7 +243,7 @@ class ZenlayerClient(_BaseClient):
     ``proxy`` (``"http://host:port"``) overrides the environment's ``HTTPS_PROXY``/``ALL_PROXY``
     (loopback is always direct); ``verify`` is ``True``, a CA file, ``False`` or an ``ssl.SSLContext``.
     ``timeout`` bounds each read, ``deadline`` (default 2 x ``timeout``) each whole exchange;
-    ``max_response_bytes`` caps an answer, ``max_pages`` a ``list_*`` walk; ``clock`` (Unix
+    ``max_response_bytes`` caps an answer, ``max_pages`` and ``max_listing_bytes`` a ``list_*`` walk; ``clock`` (Unix
     seconds) is what requests are signed with, corrected once the server shows it is off.
     """
 
