@@ -10,6 +10,8 @@ threads) apart.
 
 from __future__ import annotations
 
+import select
+import socket
 import time
 import typing
 from collections.abc import Iterable
@@ -44,9 +46,32 @@ def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether an idle connection has something to read (the server closed it), as httpcore asks it."""
+    fd = sock.fileno() if sock is not None else -1
+    if fd < 0:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _extra(stream: typing.Any, sock: socket.socket | None, info: str) -> typing.Any:
+    """``get_extra_info``, with ``is_readable`` from the socket kept at connect: httpcore's pool asks it of every
+    idle connection for every request, and anyio builds all its socket attributes (``getpeername``...) for each."""
+    if info == "is_readable":
+        return _readable(sock)
+    if info == "socket" and sock is not None:
+        return sock
+    return stream.get_extra_info(info)
+
+
 class _Stream(httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        self._socket = stream.get_extra_info("socket")
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
@@ -61,7 +86,7 @@ class _Stream(httpcore.NetworkStream):
         return _Stream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> typing.Any:
-        return self._stream.get_extra_info(info)
+        return _extra(self._stream, self._socket, info)
 
 
 class _Backend(httpcore.NetworkBackend):
@@ -83,6 +108,7 @@ class _Backend(httpcore.NetworkBackend):
 class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
+        self._socket = stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
@@ -99,7 +125,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
-        return self._stream.get_extra_info(info)
+        return _extra(self._stream, self._socket, info)
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
