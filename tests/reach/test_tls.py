@@ -26,6 +26,9 @@ def test_a_private_ca_is_refused_by_default_once_with_how_to_trust_it(emulator: 
     message = str(refused.value)
     assert "certificate" in message and "nothing was sent" in message
     assert "verify=" in message and "SSL_CERT_FILE" in message
+    from zenlayer_widgets.studio.explain import explain
+
+    assert "trust its CA" in explain(refused.value).advice  # the studio says the same, not "check the network"
     front.wait_for_refusals(1)  # the front's thread records the handshake it saw fail
     assert (front.connections, front.refused) == (1, 1)  # not retried: it would be refused the same way
 

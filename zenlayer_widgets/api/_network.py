@@ -123,7 +123,7 @@ def warn_if_cleartext(base_url: str, has_credentials: bool) -> None:
             f"{base_url} is plain http:// to another computer: every request's signature or bearer token, and every "
             "answer, can be read (a token can be replayed) by anyone on the network path. Use https://.",
             InsecureTransportWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
 
 
