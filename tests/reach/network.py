@@ -118,10 +118,15 @@ class ForwardProxy(_Server):
 class TLSFront(_Server):
     """TLS in front of a plain HTTP server on loopback, with a certificate of a private CA for ``names``."""
 
-    def __init__(self, backend_port: int, ca: trustme.CA, names: Sequence[str] = (HOST, "127.0.0.1")) -> None:
+    def __init__(self, backend_port: int, ca: trustme.CA, names: Sequence[str] = (HOST, "127.0.0.1"),
+                 alpn: Sequence[str] = ()) -> None:
         self._backend_port = backend_port
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert(*names).configure_cert(self._context)
+        if alpn:
+            self._context.set_alpn_protocols(list(alpn))
+        #: The protocol each accepted handshake agreed on through ALPN (None: the client offered none).
+        self.protocols: list[str | None] = []
         #: TLS handshakes that failed (the client refused the certificate).
         self.refused = 0
         self._refusal = threading.Condition()
@@ -141,6 +146,7 @@ class TLSFront(_Server):
                 self.refused += 1
                 self._refusal.notify_all()
             return
+        self.protocols.append(secure.selected_alpn_protocol())
         _pump(secure, socket.create_connection(("127.0.0.1", self._backend_port)))
 
 

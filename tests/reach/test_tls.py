@@ -84,3 +84,24 @@ def test_through_the_proxy_the_certificate_is_checked_the_same(emulator: Running
 def test_a_bad_verify_is_refused_before_anything_is_opened(emulator: RunningEmulator, bad: object) -> None:
     with pytest.raises(ValueError, match="verify"):
         ZenlayerClient(credentials_for(emulator), base_url=emulator.url, verify=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+async def test_http2_is_offered_to_an_https_server(emulator: RunningEmulator, ca, ca_file: str, side: str) -> None:
+    """A server that offers h2 through ALPN gets it (httpx[http2]); this front then relays bytes to an HTTP/1.1
+    emulator, so the exchange itself fails: the handshake's choice is what is checked."""
+    h2_front = TLSFront(emulator.port, ca, alpn=["h2", "http/1.1"])
+    try:
+        if side == "sync":
+            with ZenlayerClient(credentials_for(emulator), base_url=direct_url(h2_front), verify=ca_file, timeout=2) as client:
+                with pytest.raises(Exception):  # noqa: B017  (an HTTP/2 client talking to HTTP/1.1 behind the front)
+                    client.describe_zones()
+        else:
+            async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(h2_front), verify=ca_file,
+                                           timeout=2) as aclient:
+                with pytest.raises(Exception):  # noqa: B017
+                    await aclient.describe_zones()
+        assert h2_front.protocols and set(h2_front.protocols) == {"h2"}
+    finally:
+        h2_front.close()
+
