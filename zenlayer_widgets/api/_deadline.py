@@ -165,5 +165,8 @@ def transport(**options: typing.Any) -> httpx.HTTPTransport:
 
 
 def async_transport(**options: typing.Any) -> httpx.AsyncHTTPTransport:
-    """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`."""
-    return _install(httpx.AsyncHTTPTransport(**options), _AsyncBackend)
+    """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`,
+    its pool's bookkeeping linear (:mod:`._pool`)."""
+    from ._pool import install
+
+    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend))
