@@ -20,6 +20,12 @@ from contextvars import ContextVar
 import httpcore
 import httpx
 
+try:  # httpcore loads anyio's asyncio backend on the async client's first request (35 ms): with this module instead
+    import anyio._backends._asyncio  # noqa: F401
+    import anyio.streams.tls  # noqa: F401
+except ImportError:  # another anyio layout: loaded on first use, as httpcore would
+    pass
+
 #: The ``time.monotonic()`` instant by which the current exchange must be over (None: no deadline).
 DEADLINE: ContextVar[float | None] = ContextVar("zenlayer_widgets_deadline", default=None)
 
