@@ -86,3 +86,40 @@ def test_tls_settings_are_shared_and_none_are_loaded_for_http(monkeypatch: pytes
                 each.close()
             else:
                 asyncio.run(each.aclose())
+
+
+async def test_an_idle_connection_the_server_closed_is_not_used_again() -> None:
+    """Keep-alive announced, then the server closes each connection after one answer: on asyncio's streams
+    (which read the close at once) the next request takes a new connection instead of failing on the old one."""
+    import socket
+    import threading
+
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Semaphore(0)
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                conn.sendall(answer)
+            closed.release()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    try:
+        async with httpx.AsyncClient(transport=_deadline.async_transport(verify=NO_TLS, limits=httpx.Limits())) as http:
+            for _ in range(3):
+                assert (await http.post(url, content=b"{}")).content == BODY
+                assert await asyncio.to_thread(closed.acquire, True, 10)  # the server has closed that connection
+    finally:
+        listener.close()
+    assert len(accepted) == 3

@@ -10,7 +10,6 @@ threads) apart.
 
 from __future__ import annotations
 
-import select
 import socket
 import time
 import typing
@@ -20,11 +19,7 @@ from contextvars import ContextVar
 import httpcore
 import httpx
 
-try:  # httpcore loads anyio's asyncio backend on the async client's first request (35 ms): with this module instead
-    import anyio._backends._asyncio  # noqa: F401
-    import anyio.streams.tls  # noqa: F401
-except ImportError:  # another anyio layout: loaded on first use, as httpcore would
-    pass
+from ._streams import AVAILABLE, AsyncioBackend, AsyncioStream, socket_readable
 
 #: The ``time.monotonic()`` instant by which the current exchange must be over (None: no deadline).
 DEADLINE: ContextVar[float | None] = ContextVar("zenlayer_widgets_deadline", default=None)
@@ -52,23 +47,11 @@ def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-def _readable(sock: socket.socket | None) -> bool:
-    """Whether an idle connection has something to read (the server closed it), as httpcore asks it."""
-    fd = sock.fileno() if sock is not None else -1
-    if fd < 0:
-        return True
-    if not hasattr(select, "poll"):  # Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 def _extra(stream: typing.Any, sock: socket.socket | None, info: str) -> typing.Any:
     """``get_extra_info``, with ``is_readable`` from the socket kept at connect: httpcore's pool asks it of every
     idle connection for every request, and anyio builds all its socket attributes (``getpeername``...) for each."""
     if info == "is_readable":
-        return _readable(sock)
+        return socket_readable(sock)
     if info == "socket" and sock is not None:
         return sock
     return stream.get_extra_info(info)
@@ -114,7 +97,9 @@ class _Backend(httpcore.NetworkBackend):
 class _AsyncStream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
-        self._socket = stream.get_extra_info("socket")
+        #: asyncio's streams answer for themselves (they read eagerly: the socket alone cannot say)
+        self._native = isinstance(stream, AsyncioStream)
+        self._socket = None if self._native else stream.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
@@ -131,7 +116,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> typing.Any:
-        return _extra(self._stream, self._socket, info)
+        return self._stream.get_extra_info(info) if self._native else _extra(self._stream, self._socket, info)
 
 
 class _AsyncBackend(httpcore.AsyncNetworkBackend):
@@ -155,13 +140,13 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
 T = typing.TypeVar("T")
 
 
-def _install(transport: T, wrapper: type) -> T:
+def _install(transport: T, wrapper: type, inner: typing.Any = None) -> T:
     # httpx has no public hook for the network backend; its pool (direct or proxy) keeps it in
     # ``_network_backend``. Without that attribute (another httpx), the clients time out per read only.
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if pool is not None and backend is not None and not isinstance(backend, wrapper):
-        pool._network_backend = wrapper(backend)
+        pool._network_backend = wrapper(inner or backend)
     return transport
 
 
@@ -172,7 +157,8 @@ def transport(**options: typing.Any) -> httpx.HTTPTransport:
 
 def async_transport(**options: typing.Any) -> httpx.AsyncHTTPTransport:
     """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`,
-    its pool's bookkeeping linear (:mod:`._pool`)."""
+    on asyncio's streams (:mod:`._streams`), its pool's bookkeeping linear (:mod:`._pool`)."""
     from ._pool import install
 
-    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend))
+    inner = AsyncioBackend() if AVAILABLE else None
+    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner))
