@@ -22,7 +22,7 @@ from .api._wire import env_base_url
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
 from .api.errors import CredentialsError
-from .api.profiles import ProfileInfo, list_profiles  # noqa: F401  (re-exported)
+from .api.profiles import ProfileInfo, list_profiles, profile_network  # noqa: F401  (re-exported)
 from .api.read_only import resolve_read_only
 from .core import arguments
 
@@ -104,6 +104,8 @@ def connect(
     (so does ``ZENLAYER_SANDBOX=1``); ``sandbox=False`` refuses to fall back to it.
     ``read_only=True`` (or ``ZENLAYER_READ_ONLY=1``, or ``"read_only": true`` in the profile) gives a client that
     refuses every write action before sending it (``client.read_only``; see :mod:`.api.read_only`).
+    ``proxy="http://host:port"`` and ``verify=<CA file> | False | ssl.SSLContext`` (also read from
+    the profile) say how to reach the API; the sandbox, on loopback, is always reached directly.
     """
     _check_connect_arguments(profile, sandbox, base_url, client_options)
     if sandbox is None and os.environ.get(SANDBOX_ENV, "").strip().lower() in {"1", "true", "yes"}:
@@ -114,6 +116,8 @@ def connect(
         return _sandbox_client(**client_options)
     found = credentials or Credentials.discover(profile=profile)
     if found is not None:
+        if found.profile:  # the profile's proxy / verify, unless given here
+            client_options = {**profile_network(found.profile), **client_options}
         return _client(found, base_url, False, client_options)
     from_env = env_base_url(os.environ)
     named_url = ("the base_url argument", base_url) if base_url else (from_env[1], from_env[0]) if from_env else None

@@ -121,7 +121,8 @@ def test_the_deadline_is_per_exchange_and_carried_to_the_async_twin() -> None:
     client = ZenlayerClient(Credentials(KEY_ID, PASSWORD), timeout=3, deadline=20, max_response_bytes=1000, max_pages=7)
     twin = client.to_async()
     assert (twin.deadline, twin.max_response_bytes, twin.max_pages) == (20.0, 1000, 7)
-    for bad in ({"deadline": 0}, {"deadline": -1}, {"max_response_bytes": 0}, {"max_pages": 0}, {"max_pages": 2.5}):
+    for bad in ({"deadline": 0}, {"deadline": -1}, {"max_response_bytes": 0}, {"max_pages": 0}, {"max_pages": 2.5},
+                {"max_listing_bytes": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             ZenlayerClient(Credentials(KEY_ID, PASSWORD), **bad)
 
@@ -210,6 +211,24 @@ async def test_a_listing_that_never_ends_stops_at_max_pages(make_client, stub) -
         await client.list_images("FRA-A")
     assert calls[0] == 5
     assert "not ended after 5 pages" in str(caught.value) and "max_pages" in str(caught.value)
+
+
+async def test_a_listing_of_pages_too_large_in_all_stops_at_max_listing_bytes(make_client) -> None:
+    """Each page is within max_response_bytes, but together they pass max_listing_bytes: the walk stops there."""
+    calls = [0]
+
+    def fat(request: httpx.Request) -> httpx.Response:
+        calls[0] += 1
+        if calls[0] > 50:  # bound the test even without the cap
+            return ok(dataSet=[], totalCount=0)(request)
+        rows = [{"imageId": f"img-{calls[0]}-{n}", "imageDescription": "x" * 900} for n in range(10)]
+        return ok(dataSet=rows, totalCount=10**6)(request)
+
+    client = make_client(fat, max_response_bytes=64 * 1024, max_listing_bytes=30_000)
+    with pytest.raises(UnexpectedResponse) as caught:
+        await client.list_images("FRA-A")
+    assert calls[0] == 4  # about 9.5 KB a page: the fourth passes 30,000 bytes
+    assert "over the limit of 30000 bytes" in str(caught.value) and "max_listing_bytes" in str(caught.value)
 
 
 # ---------------------------------------------------------------------------- numbers

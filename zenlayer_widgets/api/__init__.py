@@ -16,6 +16,7 @@ from .credentials import Credentials
 from .errors import (
     APIError,
     AuthError,
+    CertificateError,
     ConnectError,
     CredentialsError,
     InvalidParameter,
@@ -50,6 +51,7 @@ __all__ = [
     "AsyncZenlayerClient",
     "AuthError",
     "BearerAuth",
+    "CertificateError",
     "ConnectError",
     "CreateImageResult",
     "CreateInstancesResult",

@@ -2,14 +2,15 @@
 
 httpx's ``timeout`` bounds each socket operation, so a server that trickles one byte a second
 holds a request for as long as it likes. The clients set :data:`DEADLINE` (a ``time.monotonic``
-instant) around each exchange; the network streams of their pools clamp every connect, read and
-write to the time left, and time out once it is gone. A ``ContextVar`` keeps concurrent asyncio
-tasks (and threads) apart. This module holds the sync client's connections to it; the async
-client's transport (:mod:`._http11`) clamps its own.
+instant) around each exchange; the network streams of httpx's transports (sync and async, direct
+or through a proxy, HTTP/1.1 or HTTP/2) clamp every connect, TLS handshake, read and write to the
+time left, and time out once it is gone. A ``ContextVar`` keeps concurrent asyncio tasks (and
+threads) apart.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 import typing
 from collections.abc import Iterable
@@ -17,6 +18,8 @@ from contextvars import ContextVar
 
 import httpcore
 import httpx
+
+from ._streams import AVAILABLE, AsyncioBackend, AsyncioStream, socket_readable
 
 #: The ``time.monotonic()`` instant by which the current exchange must be over (None: no deadline).
 DEADLINE: ContextVar[float | None] = ContextVar("zenlayer_widgets_deadline", default=None)
@@ -44,9 +47,20 @@ def _clamp(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+def _extra(stream: typing.Any, sock: socket.socket | None, info: str) -> typing.Any:
+    """``get_extra_info``, with ``is_readable`` from the socket kept at connect: httpcore's pool asks it of every
+    idle connection for every request, and anyio builds all its socket attributes (``getpeername``...) for each."""
+    if info == "is_readable":
+        return socket_readable(sock)
+    if info == "socket" and sock is not None:
+        return sock
+    return stream.get_extra_info(info)
+
+
 class _Stream(httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        self._socket = stream.get_extra_info("socket")
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
@@ -61,7 +75,7 @@ class _Stream(httpcore.NetworkStream):
         return _Stream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> typing.Any:
-        return self._stream.get_extra_info(info)
+        return _extra(self._stream, self._socket, info)
 
 
 class _Backend(httpcore.NetworkBackend):
@@ -80,19 +94,71 @@ class _Backend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        #: asyncio's streams answer for themselves (they read eagerly: the socket alone cannot say)
+        self._native = isinstance(stream, AsyncioStream)
+        self._socket = None if self._native else stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None,
+                        timeout: float | None = None) -> _AsyncStream:
+        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info) if self._native else _extra(self._stream, self._socket, info)
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: _Socket | None = None) -> _AsyncStream:
+        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: _Socket | None = None) -> _AsyncStream:
+        timeout = _clamp(timeout, httpcore.ConnectTimeout)
+        return _AsyncStream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
 T = typing.TypeVar("T")
 
 
-def _install(transport: T, wrapper: type) -> T:
-    # httpx has no public hook for the network backend; its pool keeps it in ``_network_backend``.
-    # Without that attribute (another httpx), the clients still time out per read, as before.
+def _install(transport: T, wrapper: type, inner: typing.Any = None) -> T:
+    # httpx has no public hook for the network backend; its pool (direct or proxy) keeps it in
+    # ``_network_backend``. Without that attribute (another httpx), the clients time out per read only.
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if pool is not None and backend is not None and not isinstance(backend, wrapper):
-        pool._network_backend = wrapper(backend)
+        pool._network_backend = wrapper(inner or backend)
     return transport
 
 
 def transport(**options: typing.Any) -> httpx.HTTPTransport:
     """httpx's transport (``options`` as for ``httpx.HTTPTransport``), its connections held to :data:`DEADLINE`."""
     return _install(httpx.HTTPTransport(**options), _Backend)
+
+
+def async_transport(**options: typing.Any) -> httpx.AsyncHTTPTransport:
+    """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`,
+    on asyncio's streams (:mod:`._streams`), its pool's bookkeeping linear (:mod:`._pool`)."""
+    from ._pool import install
+
+    inner = AsyncioBackend() if AVAILABLE else None
+    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner))

@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 #: The list_* helpers walk at most this many pages per listing (a client's ``max_pages``).
 DEFAULT_MAX_PAGES = 1000
+#: ... and at most this many (decoded) bytes of answers per listing (a client's ``max_listing_bytes``).
+DEFAULT_MAX_LISTING_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Context(Protocol):
     retry_policy: RetryPolicy
     redact: Redactor
     max_pages: int
+    max_listing_bytes: int
     #: Unix seconds (injectable); requests are signed at ``clock() + clock_offset``.
     clock: Callable[[], float]
     clock_offset: float
@@ -72,7 +75,13 @@ SKEW_TOLERANCE_SECONDS = 2.0
 
 
 def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, into: Any = None) -> Flow[Any]:
-    """Send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``),
+    """:func:`sized_call`'s answer alone."""
+    result, _ = yield from sized_call(ctx, action, payload, into)
+    return result
+
+
+def sized_call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, into: Any = None) -> Flow[tuple[Any, int]]:
+    """``(answer, its size in bytes)``: send ``action`` with ``payload`` (wire names) and return the inner ``response`` dict (with ``requestId``),
     or, with ``into`` a model type (``Listing[Instance]``, ``ZoneSet``...), the answer decoded straight into it.
 
     Throttling is retried for every action, connection failures (nothing sent) a few times, and
@@ -105,7 +114,7 @@ def call(ctx: Context, action: str, payload: Mapping[str, Any] | None = None, in
             if logger.isEnabledFor(logging.DEBUG):
                 request_id = result.get("requestId") if isinstance(result, dict) else getattr(result, "request_id", None)
                 logger.debug("%s: HTTP %s, request id %s (attempt %d)", action, response.status_code, request_id, attempt)
-            return result
+            return result, len(response.content)
         decision = state.next_delay(error, retry_after(response))
         if decision is None:
             raise error from None
@@ -238,12 +247,12 @@ Finish = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 def _fetch(
     ctx: Context, action: str, fields: Mapping[str, Any], item: type[T], page_num: int, page_size: int, finish: Finish | None,
     known: Page[T] | None = None, keep_raw: bool = False,
-) -> Flow[tuple[Page[T], int | None]]:
+) -> Flow[tuple[Page[T], int | None, int]]:
     _check_paging(page_num, page_size)
     body = {**fields, "pageNum": page_num, "pageSize": page_size}
     raw: bytes | None = None
     if keep_raw or known is not None:
-        rows = yield from call(ctx, action, body, into=RawListing)
+        rows, size = yield from sized_call(ctx, action, body, into=RawListing)
         raw = bytes(rows.data_set)
         if known is not None and known.raw == raw and finish is None:
             items, raw = known.items, known.raw  # the same bytes as last time: the same rows, not decoded again
@@ -251,14 +260,14 @@ def _fetch(
             items = tuple(decode_rows(raw, item, action, ctx.redact, rows.request_id))
         response: Any = rows
     else:
-        response = yield from call(ctx, action, body, into=Listing[item])  # type: ignore[valid-type]
+        response, size = yield from sized_call(ctx, action, body, into=Listing[item])  # type: ignore[valid-type]
         items = tuple(response.data_set or ())
     if finish is not None:
         items = finish(items)
     count = total(response.total_count)
     if count is not None and count < len(items):  # a count below what came back (totalCount: 0): not a count
         count = None
-    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size, raw), count
+    return Page(items, len(items) if count is None else count, response.request_id, page_num, page_size, raw), count, size
 
 
 def page(
@@ -270,7 +279,7 @@ def page(
     ``keep_raw`` keeps the rows' bytes as sent (``Page.raw``); given ``known``, an earlier page of the same
     listing, rows that are the same bytes are not decoded again: ``known.items`` are returned.
     """
-    current, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish, known, keep_raw)
+    current, _, _ = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish, known, keep_raw)
     return current
 
 
@@ -288,13 +297,16 @@ def every_page(
     Stops at an empty page, when ``totalCount`` items have been fetched (or, without a usable
     ``totalCount``, at a short page), or when a page brings nothing new. A ``totalCount`` below
     what has already come back (``0`` beside a full page) is ignored. A listing that has not
-    ended after ``ctx.max_pages`` pages is :class:`~errors.UnexpectedResponse`, not an endless walk.
+    ended after ``ctx.max_pages`` pages, or ``ctx.max_listing_bytes`` bytes of answers, is
+    :class:`~errors.UnexpectedResponse`, not an endless walk.
     """
     found: dict[Hashable, T] = {}
     fetched = 0
+    walked = 0
     page_num = 1
     while True:
-        current, count = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
+        current, count, size = yield from _fetch(ctx, action, fields, item, page_num, page_size, finish)
+        walked += size
         before = len(found)
         for row in current.items:
             found.setdefault(key(row), row)
@@ -309,6 +321,12 @@ def every_page(
             message = (
                 f"the listing has not ended after {page_num} pages ({len(found)} items, totalCount "
                 f"{count if count is not None else 'absent'}); stopped there. Narrow the filters or raise the client's max_pages."
+            )
+            raise errors.api_error(errors.UNEXPECTED_RESPONSE, message, current.request_id, 200, action=action)
+        if walked > ctx.max_listing_bytes:
+            message = (
+                f"the listing has not ended after {walked} bytes in {page_num} pages ({len(found)} items), over the limit "
+                f"of {ctx.max_listing_bytes} bytes; stopped there. Narrow the filters or raise the client's max_listing_bytes."
             )
             raise errors.api_error(errors.UNEXPECTED_RESPONSE, message, current.request_id, 200, action=action)
         page_num += 1

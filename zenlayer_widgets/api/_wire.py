@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import timezone
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ import msgspec
 
 from .._version import __version__
 from . import errors
+from ._network import certificate_failure, certificate_help
 from .auth import JSON_CONTENT_TYPE
 from .vocabulary import API_VERSIONS as API_VERSIONS
 from .vocabulary import DEFAULT_API_VERSION as DEFAULT_API_VERSION
@@ -121,6 +123,7 @@ def build_request(url: str, action: str, api_version: str, payload: Mapping[str,
         "X-ZC-Version": api_version,
         "X-ZC-Service": SERVICE,
         "User-Agent": USER_AGENT,
+        "Accept-Encoding": ACCEPT_ENCODING,
     }
     return httpx.Request("POST", _parsed(url), headers=headers, content=encode_body(payload or {}))
 
@@ -266,22 +269,59 @@ def parse_response(response: httpx.Response, action: str, redact: Redactor, into
     raise errors.api_error(code.strip(), text, request_id, status, action=action)
 
 
-class ResponseTooLarge(httpx.HTTPError):
-    """The answer is larger than the client's ``max_response_bytes``; reading it stopped there."""
+class UnreadableAnswer(httpx.HTTPError):
+    """An answer the client stopped reading: an encoding it did not ask for or that does not decode."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
         self.status = status
 
 
+class ResponseTooLarge(UnreadableAnswer):
+    """The answer is larger than the client's ``max_response_bytes``; reading it stopped there."""
+
+
+#: The encodings the clients ask for (and decode themselves, bounded): httpx would also offer br/zstd when installed.
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+class _Inflater:
+    """One ``Content-Encoding`` (gzip or deflate; identity passes) decoded as the raw bytes arrive, never
+    producing more than it is allowed to: a small compressed chunk cannot turn into gigabytes in memory."""
+
+    def __init__(self, encoding: str, status: int) -> None:
+        names = [name.strip().lower() for name in encoding.split(",") if name.strip().lower() not in ("", "identity")]
+        self.status = status
+        if len(names) > 1 or names and names[0] not in ("gzip", "x-gzip", "deflate"):
+            raise UnreadableAnswer(f"an answer in the content encoding {encoding[:40]!r}, which was not asked for", status)
+        self.name = names[0] if names else ""
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS if self.name in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+        self._first = True
+
+    def decode(self, raw: bytes, room: int) -> bytes | None:
+        """``raw`` decoded, or None once it would give more than ``room`` bytes (decoding stopped there)."""
+        if not self.name:
+            return raw if len(raw) <= room else None
+        try:
+            if self._first and self.name == "deflate" and raw and raw[0] & 0x0F != 8:  # raw deflate, no zlib header
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._first = False
+            decoded = self._zlib.decompress(raw, room + 1)
+        except zlib.error as error:
+            raise UnreadableAnswer(f"a {self.name} answer that does not decode ({error})", self.status) from None
+        return None if len(decoded) > room or self._zlib.unconsumed_tail else decoded
+
+
 class BodyReader:
-    """Collects an answer's (decoded) chunks up to ``limit`` bytes; :class:`ResponseTooLarge` past it."""
+    """Collects an answer's chunks as they arrive (raw, decoded here) up to ``limit`` decoded bytes;
+    :class:`ResponseTooLarge` past it, before the excess is ever decoded into memory."""
 
     def __init__(self, response: httpx.Response, limit: int) -> None:
         self.response = response
         self.limit = limit
         self._chunks: list[bytes] = []
         self._size = 0
+        self._inflater = _Inflater(response.headers.get("content-encoding", ""), response.status_code)
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large(f"announces {int(declared)} bytes")
@@ -290,14 +330,31 @@ class BodyReader:
         message = f"an answer that {what}, over the limit of {self.limit} bytes (max_response_bytes); reading stopped"
         return ResponseTooLarge(message, self.response.status_code)
 
-    def add(self, chunk: bytes) -> None:
+    @property
+    def size(self) -> int:
+        """Decoded bytes so far."""
+        return self._size
+
+    def in_memory(self) -> bool:
+        """Whether httpx already holds the whole body, decoded (an answer built in memory, by a mock transport
+        say): then it is taken as it is, and True; else the caller :meth:`add` s the chunks as they arrive."""
+        if not self.response.is_stream_consumed:
+            return False
+        self._inflater = _Inflater("", self.response.status_code)
+        self.add(self.response.content)
+        return True
+
+    def add(self, raw: bytes) -> None:
+        """A chunk as it came off the connection (still encoded)."""
+        chunk = self._inflater.decode(raw, self.limit - self._size)
+        if chunk is None:
+            raise self._too_large(f"has more than {self.limit} bytes" + (f" once {self._inflater.name}-decoded"
+                                                                          if self._inflater.name else ""))
         self._size += len(chunk)
-        if self._size > self.limit:
-            raise self._too_large(f"has more than {self.limit} bytes")
         self._chunks.append(chunk)
 
     def complete(self) -> httpx.Response:
-        """The answer with its whole (already decoded) body."""
+        """The answer with its whole (decoded) body."""
         dropped = ("content-encoding", "content-length", "transfer-encoding")
         headers = [(key, value) for key, value in self.response.headers.multi_items() if key.lower() not in dropped]
         return httpx.Response(self.response.status_code, headers=headers, content=b"".join(self._chunks),
@@ -349,12 +406,14 @@ def nothing_sent(error: httpx.HTTPError) -> bool:
 def map_transport_error(error: httpx.HTTPError, action: str, url: str, redact: Redactor) -> errors.ZenlayerError:
     """httpx's exception as :class:`~errors.ConnectError` (nothing sent) or :class:`~errors.OutcomeUnknown`
     (an oversized answer: :class:`~errors.UnexpectedResponse`)."""
-    if isinstance(error, ResponseTooLarge):
+    if isinstance(error, UnreadableAnswer):
         return unexpected(action, error.status, str(error))
     if isinstance(error, httpx.LocalProtocolError):  # h11 quotes the offending header, i.e. maybe a credential
         detail = "LocalProtocolError: httpx refused to write the request (a header name or value HTTP cannot carry; not shown)"
     else:
         detail = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if nothing_sent(error) and (refused := certificate_failure(error)) is not None:
+        return errors.CertificateError(f"{action}: could not connect to {url}: {certificate_help(refused)}", action=action)
     if nothing_sent(error):
         return errors.ConnectError(f"{action}: could not connect to {url}; nothing was sent ({detail})", action=action)
     if isinstance(error, httpx.TimeoutException):

@@ -1,4 +1,4 @@
-"""``ZenlayerClient`` and ``AsyncZenlayerClient``: the Zenlayer Cloud API v2 (vm) over one keep-alive pool.
+"""``ZenlayerClient`` and ``AsyncZenlayerClient``: the Zenlayer Cloud API v2 (vm) over httpx's keep-alive pools.
 
 Both share :class:`_BaseClient` (settings, credentials, the retry policy) and every operation,
 which is written once as a flow in :mod:`._actions`; they differ only in how a flow's effects are
@@ -19,7 +19,6 @@ import contextlib
 import functools
 import inspect
 import os
-import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -27,8 +26,9 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 import httpx
 
-from . import _actions, _deadline, _flows, _http11
-from ._flows import DEFAULT_MAX_PAGES, Flow, Sleep
+from . import _actions, _deadline, _flows, _network
+from ._flows import DEFAULT_MAX_LISTING_BYTES, DEFAULT_MAX_PAGES, Flow, Sleep
+from ._network import Verify
 from ._wire import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -63,18 +63,6 @@ NO_CREDENTIALS_HELP = (
 #: Connections per client: an inventory load of 10,000 instances sends 25 requests at once; all stay
 #: alive for the next load (httpx's default keeps 20 of at most 100).
 POOL_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-
-
-@functools.cache
-def tls_context(https: bool) -> ssl.SSLContext:
-    """The TLS settings of every client in this process, built on first use and then shared.
-
-    For https, httpx's verified context (certifi's CAs, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as they
-    were at first use): loading the CAs is what made each client cost tens of milliseconds. An
-    http:// endpoint (the emulator) gets a context without CAs, which verifies certificates and so
-    refuses any TLS peer: nothing is loaded for a connection that never uses TLS.
-    """
-    return httpx.create_ssl_context() if https else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _Operation(Generic[P, R]):
@@ -119,6 +107,7 @@ class _BaseClient:
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_pages: int = DEFAULT_MAX_PAGES,
+        max_listing_bytes: int = DEFAULT_MAX_LISTING_BYTES,
         max_throttle_retries: int = 5,
         throttle_budget_seconds: float = 60.0,
         sleep: Callable[[float], Any] | None = None,
@@ -126,6 +115,8 @@ class _BaseClient:
         sandbox: bool = False,
         clock: Callable[[], float] | None = None,
         read_only: bool | None = None,
+        proxy: str | None = None,
+        verify: Verify = True,
     ) -> None:
         if credentials is None:
             credentials = Credentials.discover()
@@ -139,20 +130,28 @@ class _BaseClient:
             raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if deadline is not None and not deadline > 0:
             raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
-        for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages)):
+        for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages),
+                            ("max_listing_bytes", max_listing_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        #: The proxy asked for (None: the environment's, see :mod:`._network`) and the TLS trust.
+        self.proxy = _network.check_proxy(proxy)
+        self.verify = _network.check_verify(verify)
+        if transport is not None and self.proxy is not None:
+            raise ValueError("give proxy= or transport=, not both (a custom transport chooses its own way to the server)")
         self.credentials = credentials
         #: Only Describe*/Inquiry* actions are sent; any other is refused with ReadOnlyError (nothing sent).
         self.read_only = resolve_read_only(read_only, credentials)
         self.base_url = normalize_base_url(base_url or (env_base_url(os.environ) or (DEFAULT_BASE_URL,))[0])
         self.endpoint = self.base_url + SERVICE_PATH
+        _network.warn_if_cleartext(self.base_url, has_credentials=True)
         self.api_version = api_version
         self.timeout = float(timeout)
         #: Seconds one HTTP exchange may take in all (connect, send, the whole answer); ``timeout`` is per read.
         self.deadline = float(deadline) if deadline is not None else DEADLINE_FACTOR * self.timeout
         self.max_response_bytes = max_response_bytes
         self.max_pages = max_pages
+        self.max_listing_bytes = max_listing_bytes
         self.sandbox = bool(sandbox)
         self.retry_policy = RetryPolicy(max_throttle_retries=max_throttle_retries, budget_seconds=throttle_budget_seconds)
         self.redact = Redactor([credentials.access_key_password, credentials.token])
@@ -184,11 +183,14 @@ class _BaseClient:
             "deadline": self.deadline,
             "max_response_bytes": self.max_response_bytes,
             "max_pages": self.max_pages,
+            "max_listing_bytes": self.max_listing_bytes,
             "max_throttle_retries": self.retry_policy.max_throttle_retries,
             "throttle_budget_seconds": self.retry_policy.budget_seconds,
             "sandbox": self.sandbox,
             "clock": self.clock,
             "read_only": self.read_only,
+            "proxy": self.proxy,
+            "verify": self.verify,
         }
 
     def signing_time(self) -> float:
@@ -251,8 +253,10 @@ class ZenlayerClient(_BaseClient):
     ``credentials`` None means :meth:`Credentials.discover` (environment, then profile file);
     ``sleep`` waits between retries (injectable for tests); ``transport`` replaces the network
     (e.g. ``httpx.MockTransport``); ``sandbox`` only labels a client of the built-in emulator.
+    ``proxy`` (``"http://host:port"``) overrides the environment's ``HTTPS_PROXY``/``ALL_PROXY``
+    (loopback is always direct); ``verify`` is ``True``, a CA file, ``False`` or an ``ssl.SSLContext``.
     ``timeout`` bounds each read, ``deadline`` (default 2 x ``timeout``) each whole exchange;
-    ``max_response_bytes`` caps an answer, ``max_pages`` a ``list_*`` walk; ``clock`` (Unix
+    ``max_response_bytes`` caps an answer, ``max_pages`` and ``max_listing_bytes`` a ``list_*`` walk; ``clock`` (Unix
     seconds) is what requests are signed with, corrected once the server shows it is off.
     ``read_only`` (default: ``ZENLAYER_READ_ONLY``, else the profile's ``read_only`` flag) refuses every
     action but ``Describe*``/``Inquiry*`` with :class:`~.errors.ReadOnlyError` before anything is sent.
@@ -266,9 +270,8 @@ class ZenlayerClient(_BaseClient):
         self._async_lock = threading.Lock()
         self._async_clients: dict[asyncio.AbstractEventLoop, AsyncZenlayerClient] = {}
         self._closing: set[Any] = set()
-        tls = tls_context(self.base_url.startswith("https:"))
-        transport = transport or _deadline.transport(verify=tls, limits=POOL_LIMITS)
-        return httpx.Client(auth=self._auth(), timeout=self.timeout, transport=transport, verify=tls, limits=POOL_LIMITS)
+        transport = transport or _network.sync_transport(self.base_url, verify=self.verify, proxy=self.proxy, limits=POOL_LIMITS)
+        return httpx.Client(auth=self._auth(), timeout=self.timeout, transport=transport, trust_env=False)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
@@ -277,8 +280,9 @@ class ZenlayerClient(_BaseClient):
             response = self._http.send(request, stream=True)
             try:
                 body = BodyReader(response, self.max_response_bytes)
-                for chunk in response.iter_bytes():
-                    body.add(chunk)
+                if not body.in_memory():
+                    for chunk in response.iter_raw():
+                        body.add(chunk)
             finally:
                 response.close()
             return body.complete()
@@ -403,9 +407,8 @@ class AsyncZenlayerClient(_BaseClient):
         return asyncio.sleep
 
     def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
-        tls = tls_context(self.base_url.startswith("https:"))
-        transport = transport or _http11.HTTP11Transport(tls, POOL_LIMITS)
-        return httpx.AsyncClient(auth=self._auth(), timeout=self.timeout, transport=transport, verify=tls, limits=POOL_LIMITS)
+        transport = transport or _network.async_transport(self.base_url, verify=self.verify, proxy=self.proxy, limits=POOL_LIMITS)
+        return httpx.AsyncClient(auth=self._auth(), timeout=self.timeout, transport=transport, trust_env=False)
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """One exchange within the deadline, its answer read up to ``max_response_bytes``."""
@@ -414,8 +417,9 @@ class AsyncZenlayerClient(_BaseClient):
             response = await self._http.send(request, stream=True)
             try:
                 body = BodyReader(response, self.max_response_bytes)
-                async for chunk in response.aiter_bytes():
-                    body.add(chunk)
+                if not body.in_memory():
+                    async for chunk in response.aiter_raw():
+                        body.add(chunk)
             finally:
                 await response.aclose()
             return body.complete()

@@ -7,6 +7,7 @@
     ├── ReadOnlyError             a write action asked of a read-only client (raised before any request)
     ├── TransportError            the request or its answer did not make it
     │   ├── ConnectError          never reached the server: nothing can have changed
+    │   │   └── CertificateError      the server's TLS certificate was not accepted (not retried)
     │   └── OutcomeUnknown        sent, but no complete answer (timeout, dropped connection)
     └── APIError(code, message, request_id, http_status)
         ├── RateLimited           REQUEST_LIMIT_EXCEEDED (HTTP 429)
@@ -106,6 +107,10 @@ class ConnectError(TransportError):
     """The server could not be reached; nothing was sent."""
 
     outcome_unknown = False
+
+
+class CertificateError(ConnectError):
+    """The server's TLS certificate was not accepted; nothing was sent, and retrying would fail the same way."""
 
 
 class OutcomeUnknown(TransportError):

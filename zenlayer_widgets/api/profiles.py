@@ -227,6 +227,28 @@ def load_profile(profile: str | None = None, environ: Mapping[str, str] = os.env
     return _entry_credentials(name, profiles[name], path)
 
 
+#: What a profile may say about the way to the API besides its credentials (as ``connect()``'s options).
+NETWORK_OPTIONS = ("proxy", "verify")
+
+
+def profile_network(name: str, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """The ``proxy`` (a URL) and ``verify`` (true, false or a CA file) profile ``name`` sets; {} when it sets none."""
+    path, profiles = read_profiles(environ)
+    entry = (profiles or {}).get(name)
+    if not isinstance(entry, Mapping):
+        return {}
+    found: dict[str, Any] = {}
+    for key in NETWORK_OPTIONS:
+        value = entry.get(key)
+        if value is None:
+            continue
+        if key == "proxy" and not isinstance(value, str) or key == "verify" and not isinstance(value, (bool, str)):
+            kinds = "a URL" if key == "proxy" else "true, false or the path of a CA file"
+            raise CredentialsError(f"{key} of the profile '{name}' in {shown(path)} must be {kinds}.")
+        found[key] = os.path.expanduser(value) if key == "verify" and isinstance(value, str) else value
+    return found
+
+
 @dataclass(frozen=True)
 class ProfileInfo:
     """One profile as :func:`list_profiles` shows it: no secret, just what it is and where it lives."""

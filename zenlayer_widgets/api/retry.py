@@ -2,7 +2,8 @@
 
 * Throttling (``REQUEST_LIMIT_EXCEEDED`` / HTTP 429) is retried for every action: the server
   refused the request before doing anything.
-* A connection that was never made (nothing sent) is retried for every action, a few times.
+* A connection that was never made (nothing sent) is retried for every action, a few times; not
+  a refused TLS certificate (:class:`~.errors.CertificateError`), which would be refused again.
 * 5xx answers, timeouts and dropped connections are retried only for read-only ``Describe*`` (and ``InquiryPrice*``)
   actions; a change (CreateImage, Start/Stop, Delete, Modify) may have been applied, so the
   caller must reconcile instead.
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .errors import ConnectError, OutcomeUnknown, RateLimited, ServerError, UnexpectedResponse, ZenlayerError
+from .errors import CertificateError, ConnectError, OutcomeUnknown, RateLimited, ServerError, UnexpectedResponse, ZenlayerError
 
 THROTTLED = "throttled"
 NOT_CONNECTED = "not connected"
@@ -36,7 +37,7 @@ def retry_reason(action: str, error: ZenlayerError) -> str | None:
     if isinstance(error, RateLimited) or getattr(error, "http_status", None) == 429:
         return THROTTLED
     if isinstance(error, ConnectError):
-        return NOT_CONNECTED
+        return None if isinstance(error, CertificateError) else NOT_CONNECTED
     if not is_read_only(action):
         return None
     if isinstance(error, (OutcomeUnknown, ServerError)):

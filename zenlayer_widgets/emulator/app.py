@@ -37,10 +37,12 @@ class EmulatorContext:
     backend: EmulatorBackend
     auth: AuthConfig
     conditions: Conditions = field(default_factory=Conditions)
+    #: The shared sandbox's secret: its control endpoints answer only requests that carry it (None: any loopback client).
+    control_token: str | None = field(default=None, repr=False)
     pipeline: Pipeline = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.pipeline = Pipeline(self.backend, self.auth, self.conditions)
+        self.pipeline = Pipeline(self.backend, self.auth, self.conditions, control_token=self.control_token)
 
 
 @tornado.web.stream_request_body

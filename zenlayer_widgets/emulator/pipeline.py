@@ -13,6 +13,7 @@ moto-style control API (reset, faults, advance), refused to anything that may be
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import math
@@ -131,9 +132,17 @@ def _media_type(headers: Mapping[str, str]) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def check_control_request(request: Request) -> None:
+#: The header a control request of a server with a control token (the shared sandbox) carries it in.
+CONTROL_TOKEN_HEADER = "x-emulator-control-token"
+
+
+def check_control_request(request: Request, token: str | None = None) -> None:
     """Refuse what a web page could send: a non-loopback peer or Host (DNS rebinding) or a body
-    that is not declared JSON (a form or ``text/plain`` POST needs no CORS preflight)."""
+    that is not declared JSON (a form or ``text/plain`` POST needs no CORS preflight); with a
+    ``token`` (the shared sandbox), anything without it: another local user reaches loopback too."""
+    if token is not None and not hmac.compare_digest(request.headers.get(CONTROL_TOKEN_HEADER, "").encode(), token.encode()):
+        raise ControlForbidden("The control API of this sandbox answers its own user only: send the token of its "
+                               "control.token file (zw.reset_sandbox() and `python -m zenlayer_widgets.emulator reset` do).")
     if not is_loopback_ip(request.remote_ip):
         raise ControlForbidden("The control API answers loopback clients only.")
     if not is_loopback_host(request.headers.get("host")):
@@ -158,8 +167,11 @@ class Pipeline:
         conditions: Conditions | None = None,
         *,
         wall_clock: Callable[[], float] = time.time,
+        control_token: str | None = None,
     ) -> None:
         self.backend = backend
+        #: None: the control endpoints answer any loopback client; else only requests carrying this secret.
+        self.control_token = control_token
         self.auth = auth
         self.conditions = conditions if conditions is not None else Conditions()
         self._wall_clock = wall_clock
@@ -242,7 +254,7 @@ class Pipeline:
     # ------------------------------------------------------------- control endpoints
     def control(self, request: Request, command: str, request_id: str) -> Reply:
         """``reset``, ``faults`` (``{"faults": [...], "latencyMs": n, "rateLimit": n | null}``), ``advance`` (``{"seconds": n}``)."""
-        check_control_request(request)
+        check_control_request(request, self.control_token)
         body = parse_body(request.body)
         if command == "reset":
             self.reset()

@@ -15,6 +15,8 @@ _ADVICE: dict[type[BaseException], str] = {
     E.InvalidParameter: "A value was refused: check it and try again.",
     E.ServerError: "Zenlayer had an internal error; the change may or may not have happened. Refresh before retrying.",
     E.UnexpectedResponse: "Something between you and Zenlayer (a proxy or gateway) answered instead of the API.",
+    E.CertificateError: "The server's TLS certificate was not trusted: behind a TLS-inspecting proxy, trust its CA "
+                        "(zw.connect(verify='/path/ca.pem'), \"verify\" in the profile, or SSL_CERT_FILE).",
     E.ConnectError: "The Zenlayer API could not be reached: check the network and ZENLAYER_BASE_URL.",
     E.OutcomeUnknown: "The connection dropped before the answer arrived; the change may or may not have happened.",
     E.CredentialsError: "Run `zeno configure`, or set ZENLAYER_ACCESS_KEY_ID and ZENLAYER_ACCESS_KEY_SECRET (or ZENLAYER_TOKEN), or use the sandbox.",

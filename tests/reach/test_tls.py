@@ -1,0 +1,107 @@
+"""A TLS front with a private CA: refused by default (once, not retried, saying how to trust the CA), accepted with
+``verify=`` or ``SSL_CERT_FILE`` (set after the first client too), refused on a host-name mismatch, through a proxy too."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from shared import credentials_for
+from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, ZenlayerClient
+from zenlayer_widgets.emulator import RunningEmulator
+
+from .network import HOST, ForwardProxy, TLSFront
+
+
+def direct_url(front: TLSFront) -> str:
+    return f"https://127.0.0.1:{front.port}"
+
+
+def test_a_private_ca_is_refused_by_default_once_with_how_to_trust_it(emulator: RunningEmulator, front: TLSFront) -> None:
+    with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as client:
+        with pytest.raises(CertificateError) as refused:
+            client.describe_zones()
+        assert client.request_count == 0
+    message = str(refused.value)
+    assert "certificate" in message and "nothing was sent" in message
+    assert "verify=" in message and "SSL_CERT_FILE" in message
+    from zenlayer_widgets.studio.explain import explain
+
+    assert "trust its CA" in explain(refused.value).advice  # the studio says the same, not "check the network"
+    front.wait_for_refusals(1)  # the front's thread records the handshake it saw fail
+    assert (front.connections, front.refused) == (1, 1)  # not retried: it would be refused the same way
+
+
+@pytest.mark.parametrize("kind", ["file", "context"])
+def test_verify_accepts_the_private_ca(emulator: RunningEmulator, front: TLSFront, ca_file: str, kind: str) -> None:
+    verify = ca_file if kind == "file" else ssl.create_default_context(cafile=ca_file)
+    with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front), verify=verify) as client:
+        assert len(client.list_instances()) == 16
+
+
+async def test_the_async_client_verifies_too(emulator: RunningEmulator, front: TLSFront, ca_file: str) -> None:
+    async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as client:
+        with pytest.raises(CertificateError):
+            await client.describe_zones()
+    async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(front), verify=ca_file) as client:
+        assert await client.describe_zones()
+
+
+def test_ssl_cert_file_set_after_the_first_client_takes_effect(emulator: RunningEmulator, front: TLSFront, ca_file: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as first:
+        with pytest.raises(CertificateError):
+            first.describe_zones()
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as second:
+        assert second.describe_zones()
+
+
+def test_a_host_name_mismatch_is_refused_even_with_the_ca(emulator: RunningEmulator, front: TLSFront, ca_file: str) -> None:
+    with ZenlayerClient(credentials_for(emulator), base_url=f"https://localhost:{front.port}", verify=ca_file) as client:
+        with pytest.raises(CertificateError, match="(?i)hostname mismatch|doesn't match|not valid for"):
+            client.describe_zones()
+
+
+def test_verify_false_accepts_any_certificate(emulator: RunningEmulator, front: TLSFront) -> None:
+    with ZenlayerClient(credentials_for(emulator), base_url=f"https://localhost:{front.port}", verify=False) as client:
+        assert client.describe_zones()
+
+
+def test_through_the_proxy_the_certificate_is_checked_the_same(emulator: RunningEmulator, front: TLSFront,
+                                                               proxy: ForwardProxy, ca_file: str) -> None:
+    url = f"https://{HOST}:{front.port}"
+    with ZenlayerClient(credentials_for(emulator), base_url=url, proxy=proxy.url) as client:
+        with pytest.raises(CertificateError):
+            client.describe_zones()
+    with ZenlayerClient(credentials_for(emulator), base_url=url, proxy=proxy.url, verify=ca_file) as client:
+        assert client.describe_zones()
+    assert proxy.seen == [f"CONNECT {HOST}:{front.port}"] * 2
+
+
+@pytest.mark.parametrize("bad", ["/no/such/ca.pem", 3, "  "])
+def test_a_bad_verify_is_refused_before_anything_is_opened(emulator: RunningEmulator, bad: object) -> None:
+    with pytest.raises(ValueError, match="verify"):
+        ZenlayerClient(credentials_for(emulator), base_url=emulator.url, verify=bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+async def test_http2_is_offered_to_an_https_server(emulator: RunningEmulator, ca, ca_file: str, side: str) -> None:
+    """A server that offers h2 through ALPN gets it (httpx[http2]); this front then relays bytes to an HTTP/1.1
+    emulator, so the exchange itself fails: the handshake's choice is what is checked."""
+    h2_front = TLSFront(emulator.port, ca, alpn=["h2", "http/1.1"])
+    try:
+        if side == "sync":
+            with ZenlayerClient(credentials_for(emulator), base_url=direct_url(h2_front), verify=ca_file, timeout=2) as client:
+                with pytest.raises(Exception):  # noqa: B017  (an HTTP/2 client talking to HTTP/1.1 behind the front)
+                    client.describe_zones()
+        else:
+            async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(h2_front), verify=ca_file,
+                                           timeout=2) as aclient:
+                with pytest.raises(Exception):  # noqa: B017
+                    await aclient.describe_zones()
+        assert h2_front.protocols and set(h2_front.protocols) == {"h2"}
+    finally:
+        h2_front.close()
+
