@@ -50,7 +50,7 @@ def summary(result: ImageProgress) -> dict[str, Any]:
         "ok": True, "instance_id": result.instance_id, "zone_id": result.zone_id, "image_name": result.image_name,
         "image_id": result.image_id, "status": result.status, "request_id": result.request_id,
         "adopted": result.adopted, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
-        "started_at": result.started_at,
+        "started_at": result.started_at, "downtime_s": result.downtime,
     }
 
 
@@ -58,8 +58,9 @@ def result_line(result: ImageProgress) -> str:
     """One line: what was made, and the downtime if the run stopped the instance."""
     line = f"Image {result.image_name} ({result.image_id}) is {result.status} in {result.zone_id}"
     if result.stopped_at:
-        line += f"; instance {result.instance_id} stopped at {result.stopped_at}"
-        line += f", RUNNING again at {result.started_at}" if result.started_at else ", left STOPPED"
+        line += f"; instance {result.instance_id} stop sent at {result.stopped_at}"
+        line += f", RUNNING again at {result.started_at} (downtime {result.downtime:.1f} s)" if result.started_at \
+            and result.downtime is not None else ", left STOPPED"
     return line + "."
 
 
