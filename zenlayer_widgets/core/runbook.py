@@ -3,6 +3,9 @@ gives them, one create, one line of result, a machine-readable summary, and a fa
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from ..api.errors import ZenlayerError
@@ -52,6 +55,16 @@ def summary(result: ImageProgress) -> dict[str, Any]:
         "adopted": result.adopted, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
         "started_at": result.started_at, "downtime_s": result.downtime,
     }
+
+
+def to_stdout(line: str, data: Mapping[str, Any]) -> None:
+    """The run's one line and its JSON summary (one line) on the process's standard output too: papermill's
+    kernel shares it with papermill, so cron mails them and CI logs them (the notebook shows them as well)."""
+    stream = sys.__stdout__
+    if stream is None or stream is sys.stdout:  # plain Python: the caller's print already went there
+        return
+    stream.write(f"{line}\n{json.dumps(dict(data), default=str, ensure_ascii=False)}\n")
+    stream.flush()
 
 
 def result_line(result: ImageProgress) -> str:
