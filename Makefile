@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 LAB_DIR ?= notebooks/work
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv browser postgres emulator bench clean contract
+.PHONY: lab lab-copies test venv browser postgres emulator bench clean contract
 
 venv: $(VENV)/.installed
 
@@ -37,12 +37,14 @@ postgres:
 ## Lab opens working copies of the runbooks in notebooks/work/ (git-ignored): what you type there (apply = True, an
 ## instance id) never reaches the tracked runbooks, which papermill and cron run. A copy is made once; delete it to
 ## start again from the tracked runbook.
-lab: venv
+lab: venv lab-copies
+	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab --config=$(abspath notebooks/jupyter_server_config.py) \
+	  --LabApp.default_url=/lab/tree/create_image.ipynb --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
+
+lab-copies:
 	@mkdir -p $(LAB_DIR)
 	@for nb in notebooks/*.ipynb; do test -e $(LAB_DIR)/$$(basename $$nb) || cp $$nb $(LAB_DIR)/; done
 	@echo "Working copies in $(LAB_DIR)/ (untracked); the tracked runbooks in notebooks/ stay as they are."
-	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab --config=$(abspath notebooks/jupyter_server_config.py) \
-	  --LabApp.default_url=/lab/tree/create_image.ipynb --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
 
 test: venv browser postgres
 	$(PY) -m pytest $(PYTEST_ARGS)
