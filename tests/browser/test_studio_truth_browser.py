@@ -39,12 +39,11 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
     handle = find_sandbox(Path(server.env["ZENLAYER_SANDBOX_DIR"]).parent / f"lab-{notebook.stem}")
     assert handle is not None
     client, models = sdk(handle)  # the official SDK: cron, a colleague, another notebook
-    build = next(i.instanceId for i in call(client, models, "DescribeInstances", zoneId="HKG-A").dataSet
-                 if i.instanceName == "build-hkg-01")
+    hkg = {i.instanceName: i.instanceId for i in call(client, models, "DescribeInstances", zoneId="HKG-A").dataSet}
     golden = next(i.imageId for i in call(client, models, "DescribeImages", zoneId="HKG-A", imageType="CUSTOM_IMAGE").dataSet
                   if i.imageName == "web-golden-2025")
-    for minute in ("0300", "0301"):  # names that differ only at their end
-        call(client, models, "CreateImage", instanceId=build, imageName=f"nightly-20261201T{minute}",
+    for minute, instance in (("0300", "build-hkg-01"), ("0301", "db-hkg-01")):  # names that differ only at their end
+        call(client, models, "CreateImage", instanceId=hkg[instance], imageName=f"nightly-20261201T{minute}",
              imageDescription="made by the nightly policy through the official SDK")
     call(client, models, "DeleteImages", imageIds=[golden])
     # no click: the studio's poll shows them (and the as-of time moves on)
@@ -52,6 +51,7 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
         expect(row(page, "HKG-A", f"nightly-20261201T{minute}")).to_have_count(1, timeout=POLL_MS)
     expect(row(page, "HKG-A", "web-golden-2025")).to_have_count(0, timeout=POLL_MS)
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("2 / 5", timeout=POLL_MS)
+    expect(row(page, "HKG-A", "nightly-20261201T0301")).to_contain_text("AVAILABLE", timeout=30_000)
 
     page.set_viewport_size({"width": 900, "height": 1000})
     page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")

@@ -205,8 +205,8 @@ class StudioController(StudioState):
         another notebook, a colleague) show within ``images_every`` seconds; IDLE_EVERY once idle for ``idle_after``."""
         while True:
             pause = self.images_every if self._idle_for < self.idle_after else max(self.images_every, IDLE_EVERY)
+            self._idle_for += pause  # counted before the pause: a use of the studio during it resets it
             await self._sleep(pause)
-            self._idle_for += pause
             try:
                 await self.refresh_images()
             except Exception as error:  # noqa: BLE001 - shown in the form; the next round tries again
