@@ -32,10 +32,10 @@ def row(page: Page, zone: str, name: str):
 
 def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_900px(page: Page, lab_server_factory):
     server = lab_server_factory(ENV)
-    notebook = open_notebook(page, server, RUNBOOK)
+    notebook = open_notebook(page, server, RUNBOOK, env={"TZ": "Asia/Shanghai"})  # an operator east of UTC
     run_all(page)
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("1 / 5")
-    expect(page.locator(".zw-images-as-of")).to_contain_text(re.compile(r"As of \d\d:\d\d:\d\d UTC \(\d\d:\d\d:\d\d "))
+    expect(page.locator(".zw-images-as-of")).to_contain_text(re.compile(r"As of \d\d:\d\d:\d\d UTC \(\d\d:\d\d:\d\d CST\)"))
     handle = find_sandbox(Path(server.env["ZENLAYER_SANDBOX_DIR"]).parent / f"lab-{notebook.stem}")
     assert handle is not None
     client, models = sdk(handle)  # the official SDK: cron, a colleague, another notebook
@@ -65,6 +65,8 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
     for column in (".zw-col-id", ".zw-col-description"):  # still there at 900 px, not hidden
         expect(fra.locator(column)).to_be_visible()
     expect(fra.locator(".zw-col-description")).to_have_text("Rollback target")
+    row(page, "HKG-A", "nightly-20261201T0300").scroll_into_view_if_needed()  # the README's picture: both in full
+    page.evaluate("() => document.querySelector('.zw-zone-HKG-A').scrollIntoView({block: 'start'})")
     screenshot(page.locator("#main"), "studio-900px", ROOT / "docs")
     page.set_viewport_size({"width": 1400, "height": 1000})
 

@@ -37,7 +37,6 @@ def test_creates_of_other_intents_and_rows_without_one_are_all_kept() -> None:
 
 def test_rows_read_as_the_operator_knows_them_names_old_names_and_local_time_beside_utc(monkeypatch) -> None:
     import time as clock
-
     from dataclasses import replace
 
     from zenlayer_widgets.studio.activity import action_row

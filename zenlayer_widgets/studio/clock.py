@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 
 def _moment(when: str | float | datetime) -> datetime:
@@ -17,11 +17,14 @@ def _moment(when: str | float | datetime) -> datetime:
 
 def clock_text(when: str | float | datetime, *, date: bool = False) -> str:
     """``"05:41:10 UTC (06:41:10 CET)"``: the time in UTC and, beside it, in this machine's time zone
-    (``date=True``: with the day). An ISO text, a ``time.time()`` value or an aware datetime."""
+    (``date=True``: with the day; only UTC when that is the local zone). An ISO text, a ``time.time()`` value or an
+    aware datetime."""
     moment = _moment(when)
     shape = "%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S"
     utc = moment.astimezone(timezone.utc).strftime(shape)
     local = moment.astimezone()
+    if local.utcoffset() == timedelta(0):  # this machine keeps UTC: one time, not the same one twice
+        return f"{utc} UTC"
     return f"{utc} UTC ({local.strftime(shape)} {local.tzname() or 'local'})"
 
 

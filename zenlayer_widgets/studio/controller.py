@@ -460,13 +460,13 @@ class StudioController(StudioState):
             if isinstance(error, CreateOutcomeUnknown):  # the form offers "check again" (and later "send again")
                 self.unknown, self._unknown_description = error, description
                 self.tasks.spawn(self._announce_settled(error))
-            self.report(error, "Creating the image")
+            self.report(error, f"Creating image {image_name} of {self._label(instance_id)}")
             if self.progress is not None and not self.progress.image_id:
                 self.progress = None  # refused before an image existed: no "submitting… 0 s" left behind
             elif self.progress is not None and self.progress.phase in ("submitting", "reconciling", "stopping"):
                 self.progress = replace(self.progress, phase="failed")
             if isinstance(error, RestartFailed):
-                self.activity.finished(f"The image is made but the instance was not started again: {error}")
+                self.activity.finished(f"The image is made but {self._label(instance_id)} was not started again: {error}")
             else:
                 self.activity.reload()
             return None
