@@ -1,13 +1,15 @@
 # The two commands a new user runs: `make lab` (the runbook in JupyterLab, sandbox by default)
 # and `make test` (every test, browser tests included). Both create .venv when needed.
-# `make lab` saves the runbooks without outputs (notebooks/jupyter_server_config.py).
+# `make lab` opens untracked working copies of the runbooks (notebooks/work/) and saves them without outputs
+# (notebooks/jupyter_server_config.py).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_PORT ?= 8888
+LAB_DIR ?= notebooks/work
 PYTEST_ARGS ?=
 
-.PHONY: lab test venv browser postgres emulator bench clean contract
+.PHONY: lab lab-copies test venv browser postgres emulator bench clean contract
 
 venv: $(VENV)/.installed
 
@@ -32,9 +34,17 @@ postgres:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
 
-lab: venv
-	cd notebooks && ../$(VENV)/bin/jupyter lab --config=jupyter_server_config.py --LabApp.default_url=/lab/tree/create_image.ipynb \
-	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
+## Lab opens working copies of the runbooks in notebooks/work/ (git-ignored): what you type there (apply = True, an
+## instance id) never reaches the tracked runbooks, which papermill and cron run. A copy is made once; delete it to
+## start again from the tracked runbook.
+lab: venv lab-copies
+	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab --config=$(abspath notebooks/jupyter_server_config.py) \
+	  --LabApp.default_url=/lab/tree/create_image.ipynb --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) $(ROOT_FLAG)
+
+lab-copies:
+	@mkdir -p $(LAB_DIR)
+	@for nb in notebooks/*.ipynb; do test -e $(LAB_DIR)/$$(basename $$nb) || cp $$nb $(LAB_DIR)/; done
+	@echo "Working copies in $(LAB_DIR)/ (untracked); the tracked runbooks in notebooks/ stay as they are."
 
 test: venv browser postgres
 	$(PY) -m pytest $(PYTEST_ARGS)

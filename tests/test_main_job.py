@@ -51,6 +51,7 @@ def test_make_lab_serves_the_runbook_in_jupyterlab(tmp_path):
         token = url.split("token=")[1]
         content = httpx.get(f"http://127.0.0.1:{port}/api/contents/create_image.ipynb?token={token}", timeout=30).json()
         assert content["type"] == "notebook"
+        assert (ROOT / "notebooks" / "work" / "create_image.ipynb").exists()  # Lab serves the untracked working copy
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

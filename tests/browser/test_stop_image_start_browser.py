@@ -27,6 +27,35 @@ _RESTART_JS = """async () => {
 }"""
 
 
+# Record, in the page, every text the loop's steps, the checklist's power line, the picker's choice and the progress
+# line show (a step can last under a second: polling from the test could miss it).
+_RECORD_STEPS_JS = """() => {
+    const seen = window.zwSeen = {steps: [], checks: [], states: [], progress: []};
+    const keep = (list, text) => { if (text && list[list.length - 1] !== text) list.push(text); };
+    const look = () => {
+        const now = document.querySelector('.zw-loop-steps .zw-step-now');
+        keep(seen.steps, now && now.textContent.replace(/^\\W+/, '').trim());
+        const check = document.querySelector('.zw-preflight .zw-check-power_state');
+        keep(seen.checks, check && check.textContent);
+        const chosen = document.querySelector('.zw-instance-picker select option:checked');
+        keep(seen.states, chosen && chosen.textContent.split(' · ').pop());
+        const line = document.querySelector('.zw-progress .zw-progress-line');
+        keep(seen.progress, line && line.textContent.split(' · ').slice(3).join(' · '));
+    };
+    new MutationObserver(look).observe(document.body, {subtree: true, childList: true, characterData: true});
+    look();
+}"""
+
+
+def _in_order(seen: list[str], wanted: list[str]) -> bool:
+    """Whether each of ``wanted`` appears (as part of an entry of ``seen``) after the one before it."""
+    at = 0
+    for entry in seen:
+        if at < len(wanted) and wanted[at] in entry:
+            at += 1
+    return at == len(wanted)
+
+
 def activity_row(page: Page, kind: str):
     return page.locator(f".zw-activity tr.zw-activity-row[data-kind='{kind}']")
 
@@ -51,12 +80,31 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     for choice in (".zw-start-after", ".zw-force-stop"):  # the whole explanation in view: wrapped, not cut off with "…"
         label = page.locator(f"{choice} .widget-label-basic")
         assert label.evaluate("l => l.scrollWidth <= l.clientWidth"), f"{choice}: its label is cut off"
-    cycle.click()
+    page.locator(".zw-start-after input[type=checkbox]").uncheck()  # the button says what the choices do
+    expect(cycle).to_have_text("Stop, create the image and leave it STOPPED")
+    page.locator(".zw-start-after input[type=checkbox]").check()
+    expect(cycle).to_have_text("Stop, create the image and start it again")
+    cycle.click()  # an outage: it asks first, naming the instance and what happens
+    question = page.locator(".zw-cycle-question")
+    expect(question).to_contain_text("web-hkg-01 (HKG-A) will be shut down gracefully, imaged, then started again")
+    expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · RUNNING")  # nothing stopped yet
+    page.evaluate(_RECORD_STEPS_JS)
+    page.locator("button.zw-confirm-cycle").click()
 
     progress = page.locator(".zw-progress")
     expect(progress).to_contain_text("AVAILABLE", timeout=60_000)
     expect(progress).to_contain_text("备份-01")
-    expect(page.locator(".zw-downtime-box")).to_contain_text("started again at", timeout=60_000)
+    expect(page.locator(".zw-downtime-box")).to_contain_text("RUNNING again at", timeout=60_000)
+    # every step showed as it happened, in the form's steps, the checklist and the picker's power state
+    seen = page.evaluate("() => window.zwSeen")
+    assert _in_order(seen["steps"], ["Stopping", "Stopped", "Imaging", "Starting"]), seen["steps"]
+    assert _in_order(seen["checks"], ["being stopped (STOPPING)", "STOPPED and being imaged",
+                                      "being started again (STARTING)"]), seen["checks"]
+    assert _in_order(seen["states"], ["STOPPING", "STOPPED", "RUNNING"]), seen["states"]
+    assert not any(text.startswith("submitting") for text in seen["progress"][:1]), seen["progress"]
+    # one downtime figure: the form's and the Activity's start row (stop sent -> RUNNING again)
+    figure = re.search(r"downtime (\d+\.\d) s", page.locator(".zw-downtime-box").inner_text()).group(1)
+    expect(activity_row(page, "start").first.locator("td").nth(7)).to_have_text(figure, timeout=30_000)
     expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · RUNNING", timeout=30_000)
     expect(page.locator(".zw-activity-notice")).to_contain_text("RUNNING again")
 
@@ -73,6 +121,10 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     page.locator(".zw-sandbox-banner").scroll_into_view_if_needed()
     screenshot(page.locator(".zw-studio"), "studio", DOCS)
     page.locator(".zw-create-form .zw-image-name input").fill("")
+    # the last create's progress belongs to web-hkg-01: choosing another instance does not leave it under that one
+    picker.select_option(label=picker.locator("option", has_text="build-hkg-01 · HKG-A").evaluate("o => o.text"))
+    expect(progress).not_to_contain_text("备份-01")
+    expect(page.locator(".zw-downtime-box")).to_have_text("")
 
     # the new image's row: rename it, then delete it (confirmed)
     row = page.locator(".zw-zone-HKG-A .zw-image-row", has_text="备份-01")
@@ -86,7 +138,8 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     expect(renamed.locator(".zw-image-note")).to_contain_text("renamed to 备份-02", timeout=30_000)
     expect(activity_row(page, "rename").first).to_contain_text("备份-02", timeout=30_000)
     renamed.locator("button.zw-delete-image").click()
-    expect(renamed.locator(".zw-delete-question")).to_contain_text("Delete 备份-02 in HKG-A?")
+    expect(renamed.locator(".zw-delete-question")).to_contain_text("Delete 备份-02 in HKG-A (img-")
+    expect(renamed.locator(".zw-delete-question")).to_contain_text("This cannot be undone.")
     renamed.locator("button.zw-confirm-delete").click()
     expect(page.locator(".zw-zone-HKG-A .zw-image-row", has_text="备份-02")).to_have_count(0, timeout=30_000)
     expect(activity_row(page, "delete").first).to_contain_text("备份-02", timeout=30_000)

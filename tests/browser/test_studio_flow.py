@@ -119,10 +119,12 @@ def test_refusing_zone_and_full_quota_are_refused_with_reasons(studio: Page):
     # deleting an image there (with a confirmation) frees the slot and lets the create through
     row = page.locator(".zw-zone-SEL-A .zw-image-row", has_text="app-base-v1")
     row.locator("button.zw-delete-image").click()
-    expect(row.locator(".zw-delete-question")).to_contain_text("Delete app-base-v1 in SEL-A? Frees 1 of 5 image slots.")
+    expect(row.locator(".zw-delete-question")).to_contain_text("Delete app-base-v1 in SEL-A (img-")
+    expect(row.locator(".zw-delete-question")).to_contain_text("This cannot be undone. Frees 1 of 5 image slots in SEL-A.")
     row.locator("button.zw-confirm-delete").click()
     expect(quota_of(page, "SEL-A")).to_contain_text("4 / 5")
-    expect(page.locator(".zw-zone-SEL-A")).not_to_contain_text("app-base-v1")
+    expect(page.locator(".zw-zone-SEL-A .zw-image-row", has_text="app-base-v1")).to_have_count(0)
+    expect(page.locator(".zw-zone-SEL-A .zw-zone-note")).to_contain_text("app-base-v1 deleted from SEL-A")
     expect(submit).to_be_enabled()
 
 

@@ -138,7 +138,7 @@ def test_stop_if_running_stops_images_and_starts_the_instance_again(sandbox_env)
     assert summary["status"] == "AVAILABLE" and summary["stopped_at"] < summary["started_at"]
     assert power_state(web) == "RUNNING"
     text = outputs_text(nb)
-    assert "stopped at" in text and "RUNNING again at" in text
+    assert "stop sent at" in text and "RUNNING again at" in text and f"(downtime {summary['downtime_s']:.1f} s)" in text
 
 
 def test_inventory_runbook_tables_chart_and_csv(sandbox_env):

@@ -198,6 +198,6 @@ async def test_a_good_load_clears_only_the_error_a_load_showed(controller, emula
     controller.select(ids_by_name(emulator)["build-hkg-01"])
     controller.set_name("never-made")
     assert await controller.submit() is None  # the submit reloads the inventory when it ends
-    assert controller.error.text().startswith("Creating the image failed")
+    assert controller.error.text().startswith("Creating image never-made of build-hkg-01 failed")  # names, not ids
     await controller.refresh()
-    assert controller.error is not None and controller.error.text().startswith("Creating the image failed")
+    assert controller.error is not None and controller.error.text().startswith("Creating image never-made of build-hkg-01")

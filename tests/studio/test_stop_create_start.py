@@ -114,3 +114,79 @@ async def test_a_restart_owed_after_a_crash_is_announced_and_start_instance_sett
     await fresh.refresh()
     assert web not in fresh.activity.notice
     fresh.close()
+
+
+async def test_stop_create_start_asks_first_names_the_instance_and_its_button_follows_the_choices(controller, emulator):
+    web = ids_by_name(emulator)["web-hkg-01"]
+    controller.select(web)
+    controller.set_name("asked-first")
+    form = CreateForm(controller)
+    assert form.cycle_button.description == "Stop, create the image and start it again"
+    form.start_after.value = False  # unticking "start again" changes what the button says
+    assert form.cycle_button.description == "Stop, create the image and leave it STOPPED"
+    form.force_stop.value = True
+    assert form.cycle_button.description == "Force off, create the image and leave it STOPPED"
+    form.start_after.value, form.force_stop.value = True, False
+    form.cycle_button.click()  # one click starts no outage: it asks, naming the instance and what happens
+    await controller.tasks.drain()
+    assert emulator.backend.instances[web].status == "RUNNING" and controller.progress is None
+    assert form.cycle_confirm.layout.display == "" and form.cycle_button.layout.display == "none"
+    assert "web-hkg-01 (HKG-A) will be shut down gracefully, imaged, then started again" in form.cycle_question.value
+    form.cycle_cancel_button.click()
+    assert form.cycle_confirm.layout.display == "none" and emulator.backend.instances[web].status == "RUNNING"
+    form.cycle_button.click()
+    form.cycle_confirm_button.click()
+    await controller.tasks.drain()
+    assert controller.progress is not None and controller.progress.status == "AVAILABLE"
+
+
+async def test_every_step_of_the_loop_shows_as_it_happens_and_the_downtime_is_one_figure(controller, emulator, tmp_path):
+    from datetime import datetime, timezone
+
+    from zenlayer_widgets.widgets.render import loop_step
+
+    web = ids_by_name(emulator)["web-hkg-01"]
+    sent: list[datetime] = []
+    original = emulator.backend.stop_instances
+    emulator.backend.stop_instances = lambda ids, force=True: (sent.append(datetime.now(timezone.utc)), original(ids, force))[1]
+    controller.select(web)
+    controller.set_name("one-downtime")
+    form = CreateForm(controller)
+    steps: list[str] = []
+    states: list[str] = []
+    checklist: list[str] = []
+    progress_lines: list[str] = []
+
+    def seen(_change: object) -> None:
+        step = loop_step(controller.progress)
+        if step and (not steps or steps[-1] != step):
+            steps.append(step)
+        instance = controller.selected_instance
+        if instance is not None and (not states or states[-1] != instance.instance_status):
+            states.append(instance.instance_status)
+        checklist.append(form.checks.value)
+        progress_lines.append(form.progress.value)
+
+    controller.observe(seen, ["progress", "inventory"])
+    result = await controller.submit_cycle()
+    assert result is not None and result.status == "AVAILABLE"
+    assert steps == ["stopping", "stopped", "imaging", "starting", "running"]
+    # the table follows the loop too (IMAGING comes from the reload after the request: too short to assert on)
+    assert states[:3] == ["RUNNING", "STOPPING", "STOPPED"] and "STARTING" in states and states[-1] == "RUNNING"
+    assert "submitting…" not in progress_lines[0] and "stopping the instance" in progress_lines[0]  # not "submitting… 0 s"
+    assert any("The instance is STOPPED and being imaged." in c for c in checklist)
+    assert any("The instance is being started again (STARTING)." in c for c in checklist)
+    # the downtime starts when the stop is sent (the shutdown counts) and ends RUNNING again: one figure everywhere
+    assert datetime.fromisoformat(result.stopped_at) <= sent[0]
+    figure = result.downtime
+    assert figure is not None and figure >= 0.4  # two 0.2 s transitions at least: STOPPING and STARTING
+    start = controller.activity.rows[0]
+    assert start["kind"] == "start" and start["downtime_s"] == figure
+    assert f"downtime <b>{figure:.1f} s</b>" in form.downtime.value
+    assert f"offline {figure:.1f} s" in controller.activity.notice and "web-hkg-01 was offline" in controller.activity.notice
+    path = controller.activity.export_csv(tmp_path)
+    with path.open() as handle:
+        assert float(next(csv.DictReader(handle))["downtime_s"]) == figure
+    from zenlayer_widgets.core.runbook import summary
+
+    assert summary(result)["downtime_s"] == figure

@@ -21,17 +21,40 @@ async def test_the_studio_runs_on_the_sync_clients_counterpart_and_leaves_it_ope
     assert studio.controller.client.closed  # closed with its owner
 
 
-async def test_a_client_the_studio_made_is_closed_with_the_studio(emulator, monkeypatch):
-    made = []
-
-    def connect():  # what connect() returns in sandbox mode, on the in-process emulator
-        made.append(emulator.client(sandbox=True))
-        return made[-1]
-
-    monkeypatch.setattr(studio_module, "connect", connect)
+async def test_a_studio_made_without_a_client_never_closes_the_one_the_notebook_holds(emulator, monkeypatch):
+    notebook = emulator.client(sandbox=True)  # what the notebook got from zw.connect()
+    monkeypatch.setattr(studio_module, "connect", lambda **_: notebook)  # connect() returns that same open client
     studio = ImageStudio(auto_refresh=False, load=False)
     await studio.controller.refresh()
-    assert studio.controller.inventory is not None
+    assert studio.controller.inventory is not None and studio.controller.client is not notebook.async_client()
     studio.close()
     await asyncio.sleep(0.05)
-    assert made[0].closed and studio.controller.client.closed
+    assert studio.controller.client.closed  # its own twin is closed with it
+    assert not notebook.closed and notebook.list_instance_statuses()  # the notebook's client still works
+    notebook.close()
+
+
+async def test_switching_account_never_closes_the_notebooks_client_nor_kills_its_create(emulator, monkeypatch):
+    from zenlayer_widgets.core.create import create_image_async
+
+    notebook = emulator.client(sandbox=True)
+    monkeypatch.setattr(studio_module, "connect", lambda **_: notebook)  # connect(sandbox=True): the same open client
+    studio = ImageStudio(notebook, auto_refresh=False, load=False)
+    await studio.controller.refresh()
+    stopped = next(r.instance_id for r in emulator.backend.instances.values() if r.status == "STOPPED")
+    create = asyncio.ensure_future(create_image_async(notebook.async_client(), stopped, "made-while-switching",
+                                                      poll_interval=0.05))
+    await asyncio.sleep(0)
+    studio.switch_account(None)  # to the sandbox: the notebook's client stays the notebook's
+    progress = await create
+    assert progress.status == "AVAILABLE"
+    assert not notebook.closed and not notebook.async_client().closed
+    for _ in range(200):  # the reload on the studio's own twin
+        if studio.controller.inventory is not None:
+            break
+        await asyncio.sleep(0.02)
+    twin = studio.controller.client
+    studio.close()
+    await asyncio.sleep(0.05)
+    assert twin.closed and not notebook.closed and not notebook.async_client().closed
+    notebook.close()

@@ -113,7 +113,9 @@ async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(c
     assert row.confirm_box not in row.children
     row.delete_button.click()
     assert row.confirm_box in row.children
-    assert row.question.value.startswith("Delete api-release-1 in FRA-A? Frees 1 of 5 image slots.")
+    image_id = row.image.image_id
+    assert row.question.value.startswith(f"Delete api-release-1 in FRA-A ({image_id})? This cannot be undone. "
+                                         "Frees 1 of 5 image slots in FRA-A.")
     assert row.confirm_button.description == "Delete image" and row.confirm_button.layout.width == "auto"
     row.cancel_delete_button.click()
     assert row.confirm_box not in row.children and controller.inventory.quota_for("FRA-A").count == 5
@@ -124,7 +126,12 @@ async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(c
     assert "api-release-1" not in {i.image_name for i in emulator.backend.images.values()}
     assert "api-release-1" not in {r.image.image_name for r in studio.inventory.rows.values()}
     assert "4 / 5" in studio.inventory.zone_text("FRA-A")
-    assert "api-release-1 deleted" in controller.notice + str(controller.image_note)
+    # the outcome stays under FRA-A's table once the row is gone (not a flash), and not in the create form's column
+    fra_note = studio.inventory.zone_notes["FRA-A"].value
+    assert f"api-release-1 deleted from FRA-A ({image_id})." in fra_note and "zw-note-ok" in fra_note
+    assert controller.error is None and "api-release-1" not in controller.notice
+    await controller.refresh()  # a reload (the poll) keeps it until the next action
+    assert "api-release-1 deleted" in studio.inventory.zone_notes["FRA-A"].value
 
 
 async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refreshes(controller, emulator):

@@ -23,7 +23,7 @@ from .._runner import run_sync
 from ..api.errors import APIError, ConnectError, NotFound, RateLimited, TransportError, ZenlayerError
 from ..api.models import Image, Instance
 from ..api.vocabulary import STOP_INSTANCES
-from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, STOPPED, STOPPING, UNAVAILABLE
+from ..rules import AVAILABLE, CREATING, CUSTOM_IMAGE, RUNNING, STOPPED, STOPPING, UNAVAILABLE
 from . import arguments
 from .after_send import or_memory
 from .changes import recorded
@@ -293,14 +293,16 @@ async def create_image_async(
             assert checks.instance is not None
             if start_after is not False:
                 plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
-            _notify(on_progress, ImageProgress("stopping", instance_id, checks.instance.zone_id, image_name))
+            stopping = ImageProgress("stopping", instance_id, checks.instance.zone_id, image_name,
+                                     instance_status=STOPPING, stopped_at=now_text())  # the downtime starts here
+            _notify(on_progress, stopping)
             try:
                 await stop_instance_async(client, instance_id, timeout=power_timeout, sleep=sleep, force=force_stop,
-                                          ledger=ledger)
+                                          ledger=ledger, on_status=_power_step(on_progress, stopping))
             except (ZenlayerError, TimeoutError):
                 await _give_back(client, ledger, instance_id, None, start_after, power_timeout, sleep)
                 raise
-            stopped_at = now_text()
+            stopped_at = stopping.stopped_at
             checks = await preflight_async(client, instance_id, image_name, description)
         elif start_after and checks.ok and checks.instance is not None and pending_restart(ledger, client, instance_id) is None:
             plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
@@ -339,14 +341,16 @@ async def create_image_async(
         if start_after is False:
             close_restart(ledger, client, instance_id, progress.zone_id, CANCELLED, "start_after=False")
         else:
-            _notify(on_progress, replace(progress, phase="starting"))
+            starting = replace(progress, phase="starting", instance_status=STOPPED)
+            _notify(on_progress, starting)
             try:
                 started_at = await restart_async(client, instance_id, zone_id=progress.zone_id, stopped_at=stopped_at,
-                                                 timeout=power_timeout, sleep=sleep, ledger=ledger)
+                                                 timeout=power_timeout, sleep=sleep, ledger=ledger,
+                                                 on_status=_power_step(on_progress, starting))
             except RestartFailed as error:
                 error.progress = progress
                 raise
-            progress = replace(progress, phase="done", started_at=started_at)
+            progress = replace(progress, phase="done", started_at=started_at, instance_status=RUNNING)
             _notify(on_progress, progress)
     return progress
 
@@ -384,6 +388,14 @@ async def _submit_or_follow(client: AsyncZenlayerClient, ledger: Ledger, instanc
                                   on_progress=on_progress)
     except IntentConflict as conflict:
         return await _after_conflict(client, ledger, conflict, instance, image_name, description, sleep, on_progress)
+
+
+def _power_step(on_progress: ProgressCallback | None, step: ImageProgress) -> Callable[[str], None]:
+    """An ``on_status`` that reports each power state seen while stopping or starting as part of ``step``."""
+    def seen(status: str) -> None:
+        if status:
+            _notify(on_progress, replace(step, instance_status=status))
+    return seen
 
 
 def _only_running(checks: Preflight) -> bool:

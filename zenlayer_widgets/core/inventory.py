@@ -310,6 +310,25 @@ def _settle(tasks: Iterable[asyncio.Future[Any]]) -> None:
             task.exception()
 
 
+async def refresh_images_async(client: AnyClient, previous: Inventory) -> Inventory:
+    """``previous`` with its zones' images and quota listed again (no instance call: the studio's light poll).
+
+    Returns ``previous`` itself when nothing changed; else a new snapshot (instances shared, ``loaded_at`` now).
+    """
+    client = async_side(client)
+    zone_ids = [zone.zone_id for zone in previous.zones]
+    if not zone_ids:
+        return previous
+    quotas, images = await _images_and_quota(client, zone_ids, previous.image_type)
+    if tuple(images) == previous.image_list and tuple(quotas) == previous.quota_list:
+        return previous
+    updated = replace(previous, image_list=tuple(images), quota_list=tuple(quotas),
+                      loaded_at=datetime.now(timezone.utc), requests=len(zone_ids) + 1)
+    if "instances" in previous.__dict__:  # the instance table is unchanged: shared, not rebuilt
+        updated.__dict__["instances"] = previous.__dict__["instances"]
+    return updated
+
+
 async def _images_and_quota(
     client: AsyncZenlayerClient, zone_ids: list[str], image_type: str | None
 ) -> tuple[list[ImageQuota], list[Image]]:

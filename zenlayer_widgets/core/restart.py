@@ -16,7 +16,7 @@ from .._runner import run_sync
 from ..api.errors import ZenlayerError
 from ..rules import RUNNING, STOPPED
 from . import arguments
-from .changes import start_instance_async
+from .changes import recorded
 from .ledger import Action, Ledger, account_of, ledger_for
 from .ledger.records import now_text
 from .power import wait_for_power_state_async
@@ -29,6 +29,7 @@ PLANNED = "planned"  # a start is owed once the image is made
 CANCELLED = "cancelled"  # the owed start will not happen (asked not to, or nothing was stopped)
 NOT_NEEDED = "not_needed"  # the instance was RUNNING again already
 _STOPPED_AT = "stopped at "
+STARTING = "STARTING"  # what the studio shows between the start request and RUNNING
 
 
 class RestartFailed(ZenlayerError):
@@ -79,8 +80,10 @@ def close_restart(ledger: Ledger, client: AnyClient, instance_id: str, zone_id: 
 
 async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None,
                         stopped_at: str | None = None, timeout: float = 600.0, poll_interval: float = 1.0,
-                        sleep: Sleep = asyncio.sleep, ledger: Ledger | None = None) -> str:
-    """Start a STOPPED instance (recorded, closing any planned start) and wait until RUNNING; the time it was.
+                        sleep: Sleep = asyncio.sleep, ledger: Ledger | None = None,
+                        on_status: Callable[[str], None] | None = None) -> str:
+    """Start a STOPPED instance and wait until RUNNING; the time it was (when the start is recorded, closing any
+    planned start: the Activity's downtime ends there too). ``on_status`` sees each power state on the way.
 
     An instance already RUNNING closes the plan as ``not_needed``. :class:`RestartFailed` says why otherwise.
     """
@@ -101,15 +104,20 @@ async def restart_async(client: AnyClient, instance_id: str, *, zone_id: str | N
     if state != STOPPED:
         state = await wait_for_power_state_async(client, instance_id, STOPPED, timeout=timeout,
                                                  poll_interval=poll_interval, sleep=sleep)
-    try:
-        await start_instance_async(client, instance_id, zone_id=zone_id or instance.zone_id,  # closes the plan
-                                   detail=None if stopped_at is None else _STOPPED_AT + stopped_at, ledger=ledger)
-        await wait_for_power_state_async(client, instance_id, RUNNING, timeout=timeout, poll_interval=poll_interval,
-                                         sleep=sleep)
+    zone = zone_id or instance.zone_id
+    try:  # the start is recorded once RUNNING (or failed): its time is the end of the downtime, one figure everywhere
+        async with recorded(client, "start", zone_id=zone, instance_id=instance_id, ledger=ledger,  # closes the plan
+                            detail=None if stopped_at is None else _STOPPED_AT + stopped_at) as action:
+            action.request_ids = await client.start_instances([instance_id])
+            if on_status is not None:
+                on_status(STARTING)
+            await wait_for_power_state_async(client, instance_id, RUNNING, timeout=timeout, poll_interval=poll_interval,
+                                             sleep=sleep, on_status=on_status)
     except (ZenlayerError, TimeoutError) as error:
         raise RestartFailed(f"Instance {instance_id} could not be started again: {error}. "
                             "Start it from the studio or with zenlayer_widgets.start_instance(client, instance_id).") from error
-    return now_text()
+    latest = ledger.history(account_of(client), kinds=["start"], instance_id=instance_id, limit=1)
+    return latest[0].at if latest and latest[0].outcome == "done" else now_text()
 
 
 def restart(client: AnyClient, instance_id: str, *, zone_id: str | None = None, stopped_at: str | None = None,

@@ -3,6 +3,9 @@ gives them, one create, one line of result, a machine-readable summary, and a fa
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from ..api.errors import ZenlayerError
@@ -48,9 +51,19 @@ def summary(result: ImageProgress) -> dict[str, Any]:
     return {
         "ok": True, "instance_id": result.instance_id, "zone_id": result.zone_id, "image_name": result.image_name,
         "image_id": result.image_id, "status": result.status, "request_id": result.request_id,
-        "adopted": result.adopted, "already_made": result.already_made, "seconds": round(result.elapsed, 1), "stopped_at": result.stopped_at,
-        "started_at": result.started_at,
+        "adopted": result.adopted, "already_made": result.already_made, "seconds": round(result.elapsed, 1),
+        "stopped_at": result.stopped_at, "started_at": result.started_at, "downtime_s": result.downtime,
     }
+
+
+def to_stdout(line: str, data: Mapping[str, Any]) -> None:
+    """The run's one line and its JSON summary (one line) on the process's standard output too: papermill's
+    kernel shares it with papermill, so cron mails them and CI logs them (the notebook shows them as well)."""
+    stream = sys.__stdout__
+    if stream is None or stream is sys.stdout:  # plain Python: the caller's print already went there
+        return
+    stream.write(f"{line}\n{json.dumps(dict(data), default=str, ensure_ascii=False)}\n")
+    stream.flush()
 
 
 def result_line(result: ImageProgress) -> str:
@@ -59,8 +72,9 @@ def result_line(result: ImageProgress) -> str:
     if result.already_made:
         line += " (made by an earlier run of this create; nothing was sent)"
     if result.stopped_at:
-        line += f"; instance {result.instance_id} stopped at {result.stopped_at}"
-        line += f", RUNNING again at {result.started_at}" if result.started_at else ", left STOPPED"
+        line += f"; instance {result.instance_id} stop sent at {result.stopped_at}"
+        line += f", RUNNING again at {result.started_at} (downtime {result.downtime:.1f} s)" if result.started_at \
+            and result.downtime is not None else ", left STOPPED"
     return line + "."
 
 

@@ -18,14 +18,14 @@ import pandas as pd
 import traitlets as T
 
 from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
-from ..core.ledger.records import parse_time
 from ..core.policy.lease import held_by_another
 from ..core.policy.records import RunSummary, summaries
+from ..core.progress import downtime_between
 from ..core.restart import PLANNED, stopped_at_of
 
 #: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
 COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who"]
-CSV_COLUMNS = [*COLUMNS, "run"]
+CSV_COLUMNS = [*COLUMNS, "run", "instance_name"]
 #: The kind filter's value (and a run entry's kind) for rotation-policy runs.
 POLICY = "policy"
 #: Where CSV exports go (relative to the working folder), never the folder itself.
@@ -33,18 +33,27 @@ EXPORT_DIR = "exports"
 
 
 def downtime_seconds(action: Action) -> float | None:
-    """Seconds between the stop and this start (a start recorded with when the instance was stopped)."""
-    stopped = stopped_at_of(action)
-    if action.kind != "start" or stopped is None or action.outcome != "done":
+    """Seconds from the stop sent to RUNNING again (a start is recorded once RUNNING, with when the stop was sent):
+    the same figure as the form's and the runbook's (:func:`~zenlayer_widgets.core.progress.downtime_between`)."""
+    if action.kind != "start" or action.outcome != "done":
         return None
-    return round((parse_time(action.at) - parse_time(stopped)).total_seconds(), 1)
+    return downtime_between(stopped_at_of(action), action.at)
 
 
-def action_row(action: Action, level: str = "") -> dict[str, Any]:
+def image_label(action: Action) -> str | None:
+    """The image's name; a rename shows the old name too (``old → new``)."""
+    detail = action.detail or ""
+    if action.kind == "rename" and detail.startswith("was "):
+        return f"{detail[4:]} → {action.image_name}"
+    return action.image_name
+
+
+def action_row(action: Action, level: str = "", names: Callable[[str], str] | None = None) -> dict[str, Any]:
+    name = names(action.instance_id) if names is not None and action.instance_id else ""
     return {"time": action.at, "kind": action.kind, "instance": action.instance_id, "image": action.image_id,
-            "image_name": action.image_name, "request_id": action.request_id, "outcome": action.outcome,
+            "image_name": image_label(action), "request_id": action.request_id, "outcome": action.outcome,
             "downtime_s": downtime_seconds(action), "zone": action.zone_id, "who": action.who,
-            "run": action.run_id or "", "level": level}
+            "run": action.run_id or "", "level": level, "instance_name": name if name != action.instance_id else ""}
 
 
 def run_state(summary: RunSummary) -> str:
@@ -83,7 +92,8 @@ def latest_of_each(actions: list[Action]) -> list[Action]:
     return kept
 
 
-def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance_id: str = "") -> list[dict[str, Any]]:
+def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance_id: str = "",
+                 names: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
     """Newest first: actions outside any run as they are; each run as its entry, then its actions. A run sits where
     its latest action (or its start) puts it. Each action is one row (:func:`latest_of_each`)."""
     actions = latest_of_each(actions)
@@ -92,9 +102,9 @@ def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance
     entries: list[tuple[str, list[dict[str, Any]]]] = []
     for action in actions:  # newest first
         if action.run_id in known:
-            steps[action.run_id].append(action_row(action, "step"))
+            steps[action.run_id].append(action_row(action, "step", names))
         else:
-            entries.append((action.at, [action_row(action)]))
+            entries.append((action.at, [action_row(action, names=names)]))
     for summary in summaries:
         mine = steps[summary.run.run_id]
         if instance_id and not mine and instance_id not in summary.instances:
@@ -112,12 +122,14 @@ class Activity(T.HasTraits):
     instance_id = T.Unicode("", help="Only this instance's actions ('' = every instance)")
     rows = T.List(T.Dict(), help="The actions shown, newest first (dicts with COLUMNS)")
     notice = T.Unicode("", help="A create or a restart that just finished")
+    exported = T.Unicode("", help="The absolute path of the last CSV export ('' = none yet)")
     error = T.Unicode("", help="Why the ledger could not be read ('' = it could)")
 
-    def __init__(self, client: Callable[[], Any], *, limit: int = 500) -> None:
+    def __init__(self, client: Callable[[], Any], *, limit: int = 500, names: Callable[[str], str] | None = None) -> None:
         super().__init__()
         self._client = client  # the controller's current client (it changes with the account)
         self.limit = limit
+        self._names = names  # instance id -> the name the operator knows it by (the loaded inventory's)
 
     @T.validate("kind")
     def _valid_kind(self, proposal: T.Bunch) -> str:
@@ -146,7 +158,7 @@ class Activity(T.HasTraits):
         if self.kind == POLICY:
             actions = [action for action in actions if action.run_id]
         self.error = ""
-        self.rows = grouped_rows(actions, runs, instance_id=instance)
+        self.rows = grouped_rows(actions, runs, instance_id=instance, names=self._names)
 
     def owed_restarts(self) -> list[str]:
         """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
@@ -174,10 +186,12 @@ class Activity(T.HasTraits):
     def export_csv(self, folder: str | Path = EXPORT_DIR, *, now: datetime | None = None) -> Path:
         """Write the rows shown to ``<folder>/activity-<UTC time>.csv``; the path."""
         stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
-        path = Path(folder) / f"activity-{stamp}.csv"
+        path = (Path(folder) / f"activity-{stamp}.csv").resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         self.frame().to_csv(path, index=False)
-        self.notice = f"Exported {len(self.rows)} rows to {path}."
+        with self.hold_trait_notifications():
+            self.exported = str(path)
+            self.notice = f"Exported {len(self.rows)} rows to {path}."
         return path
 
     def finished(self, message: str) -> None:

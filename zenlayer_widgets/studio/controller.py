@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +19,15 @@ import traitlets as T
 from ..core import arguments
 from ..core.changes import delete_image_async
 from ..core.create import create_image_async, stop_instance_async
-from ..core.image_actions import check_edit, modify_image_async
+from ..core.image_actions import modify_image_async
 from ..core.intents import settle_intent_async
-from ..core.inventory import load_inventory_async
+from ..core.inventory import load_inventory_async, refresh_images_async
 from ..core.ledger import account_of, ledger_for
 from ..core.progress import ImageProgress
 from ..core.reconcile import CreateOutcomeUnknown, settled
 from ..core.restart import RestartFailed, restart_async
 from .activity import Activity
+from .clock import clock_text
 from .explain import Explanation, explain
 from .rotation import Rotation
 from .state import StudioState
@@ -34,6 +35,14 @@ from .tasks import Freshness, TaskRunner, current_loop
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient
+    from ..api.models import Image
+
+
+#: The image tables' poll (DescribeImages + DescribeImageQuota, no instance call): every this many seconds while
+#: someone uses the studio, IDLE_EVERY once nobody has for IDLE_AFTER seconds; stopped by close().
+IMAGES_EVERY = 10.0
+IDLE_EVERY = 60.0
+IDLE_AFTER = 600.0
 
 
 def explain_text(error: BaseException, doing: str) -> str:
@@ -52,9 +61,16 @@ class StudioController(StudioState):
         auto_refresh_seconds: float = 10.0,
         wait_timeout: float = 1800.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        owns_client: bool = False,
+        images_every: float = IMAGES_EVERY,
+        idle_after: float = IDLE_AFTER,
     ) -> None:
         super().__init__()
         self.client = client
+        self.owns_client = owns_client  # closed by close() and by an account switch only when made for the studio
+        self.images_every = images_every
+        self.idle_after = idle_after
+        self._image_task: Any = None
         self.poll_interval = arguments.poll_interval(poll_interval)  # refused here, not at the first create
         arguments.seconds(wait_timeout, "wait_timeout")
         self.auto_refresh_seconds = auto_refresh_seconds
@@ -67,7 +83,7 @@ class StudioController(StudioState):
         self._status_error: Explanation | None = None  # likewise for the power-state refresh
         self.tasks = TaskRunner(current_loop(), self._task_failed)
         self.set_trait("sandbox", bool(getattr(client, "sandbox", False)))
-        self.activity = Activity(lambda: self.client)  # the account's actions, from the ledger
+        self.activity = Activity(lambda: self.client, names=self._label)  # the account's actions, from the ledger
         self.rotation = Rotation(lambda: self.client, self.tasks, after_apply=self._rotation_applied, poll_interval=poll_interval)
         self.observe(lambda change: self.rotation.follow(change["new"]), "selected_id")
         self.observe(self._offer_instances, "inventory")
@@ -105,7 +121,7 @@ class StudioController(StudioState):
             return
         with self.hold_trait_notifications():
             self.inventory = inventory
-            self.loaded_at = time.time()
+            self.loaded_at = self.images_at = time.time()
             if self.selected_id is None and inventory.instance_list:
                 self.selected_id = inventory.instance_list[0].instance_id
             self._clear(self._load_error)
@@ -114,13 +130,15 @@ class StudioController(StudioState):
         if not self.creating:  # a restart owed by a create that ended without it (crash, kernel restart)
             self.activity.warn_owed()
 
-    def switch_client(self, client: AsyncZenlayerClient, label: str) -> None:
+    def switch_client(self, client: AsyncZenlayerClient, label: str, *, owned: bool = True) -> None:
         """Use another account: what is shown is dropped, said so, and loaded again from ``client``.
 
         Answers still on their way from the old client are dropped (they are older than the
-        reload); it is closed once they have had time to land (its timeout).
+        reload). The old client is closed once they have had time to land (its timeout) only if the
+        studio made it: a client the notebook holds (and a create running on it) is left alone.
         """
         old, self.client = self.client, client
+        old_owned, self.owns_client = self.owns_client, owned
         self.rotation.reset()
         self.set_trait("sandbox", bool(getattr(client, "sandbox", False)))
         self._freshness.accept(self._freshness.ticket())  # anything in flight from the old account is now stale
@@ -129,7 +147,8 @@ class StudioController(StudioState):
             self.progress, self.error, self.confirming_stop, self.delete_candidate = None, None, False, None
             self.editing, self.image_note = None, ()
             self.notice = f"Switched to {label}: reloading instances, images and quota."
-        self.tasks.spawn(self._close_later(old))
+        if old_owned and old is not client:
+            self.tasks.spawn(self._close_later(old))
         self.tasks.spawn(self.refresh())
 
     async def _close_later(self, client: AsyncZenlayerClient) -> None:
@@ -171,6 +190,38 @@ class StudioController(StudioState):
             except Exception as error:  # noqa: BLE001
                 self._status_error = self.report(error, "Refreshing power states")
 
+    async def refresh_images(self) -> bool:
+        """List every zone's images and quota again (no instance call); True when something changed."""
+        if self.inventory is None or self.refreshing or self.creating:
+            return False
+        ticket = self._freshness.ticket()
+        inventory = await refresh_images_async(self.client, self.inventory)
+        self.images_at = time.time()
+        if inventory is self.inventory or not self._freshness.accept(ticket):
+            return False
+        self.inventory = inventory
+        return True
+
+    async def follow_images(self) -> None:
+        """Keep the image tables current while the studio is open: images made, renamed or deleted elsewhere (cron,
+        another notebook, a colleague) show within ``images_every`` seconds; IDLE_EVERY once idle for ``idle_after``."""
+        while True:
+            pause = self.images_every if self._idle_for < self.idle_after else max(self.images_every, IDLE_EVERY)
+            self._idle_for += pause  # counted before the pause: a use of the studio during it resets it
+            await self._sleep(pause)
+            try:
+                await self.refresh_images()
+            except Exception as error:  # noqa: BLE001 - shown in the form; the next round tries again
+                self._status_error = self.report(error, "Refreshing the image lists")
+
+    def set_image_poll(self, on: bool) -> None:
+        """Start or stop :meth:`follow_images`."""
+        if on and self._image_task is None:
+            self._image_task = self.tasks.spawn(self.follow_images())
+        elif not on and self._image_task is not None:
+            self._image_task.cancel()
+            self._image_task = None
+
     def set_auto_refresh(self, on: bool) -> None:
         """Start or stop the auto-refresh loop."""
         if on and self._auto_task is None:
@@ -178,6 +229,36 @@ class StudioController(StudioState):
         elif not on and self._auto_task is not None:
             self._auto_task.cancel()
             self._auto_task = None
+
+    # -- one action: busy, then its outcome where it is about ----------------------------------
+    async def _run(self, busy: str, doing: str, work: Callable[[], Awaitable[str]], *, image: Image | None = None,
+                   working: str = "") -> bool:
+        """Run one user action: ``busy`` (a flag of BUSY_FLAGS) while it runs, the previous action's feedback
+        dropped; then its outcome (``work``'s sentence, or the error explained as ``doing``) next to what it is
+        about: the image's row (``image``; its zone's table once the image is gone), else the form. True: done."""
+        with self.hold_trait_notifications():
+            setattr(self, busy, True)
+            self.image_note = ()
+            if image is None:
+                self.notice = working
+        try:
+            done = await work()
+        except Exception as error:  # noqa: BLE001 - shown next to what it is about
+            if image is None:
+                self.notice = ""
+                self.report(error, doing)
+            else:
+                self.image_note = (image.image_id, "error", explain_text(error, doing), image.zone_id or "")
+            return False
+        finally:
+            setattr(self, busy, False)
+        if image is None:
+            with self.hold_trait_notifications():
+                self.notice = done
+                self.report(None)
+        else:
+            self.image_note = (image.image_id, "ok", done, image.zone_id or "")
+        return True
 
     # -- stopping ----------------------------------------------------------------------------
     async def confirm_stop(self) -> None:
@@ -187,10 +268,8 @@ class StudioController(StudioState):
         if instance is None or self.stopping:
             return
         label = instance.instance_name or instance.instance_id
-        with self.hold_trait_notifications():
-            self.stopping = True
-            self.notice = f"Stopping {label}…"
-        try:
+
+        async def stop() -> str:
             await stop_instance_async(
                 self.client,
                 instance.instance_id,
@@ -200,14 +279,10 @@ class StudioController(StudioState):
                 on_status=lambda status: self._apply_status(instance.instance_id, status),
                 force=self.force_stop,
             )
-            self.notice = f"{label} is STOPPED."
             self.activity.reload()
-            self.report(None)
-        except Exception as error:  # noqa: BLE001
-            self.notice = ""
-            self.report(error, f"Stopping {label}")
-        finally:
-            self.stopping = False
+            return f"{label} is STOPPED."
+
+        await self._run("stopping", f"Stopping {label}", stop, working=f"Stopping {label}…")
 
     def _apply_status(self, instance_id: str, status: str) -> None:
         if self._apply_statuses({instance_id: status}):
@@ -220,25 +295,21 @@ class StudioController(StudioState):
         if instance is None or not self.can_start:
             return
         label = instance.instance_name or instance.instance_id
-        with self.hold_trait_notifications():
-            self.starting = True
-            self.notice = f"Starting {label}…"
-        try:
+
+        async def start() -> str:
             await restart_async(self.client, instance.instance_id, zone_id=instance.zone_id, timeout=self.wait_timeout,
-                                poll_interval=self.poll_interval, sleep=self._sleep)
+                                poll_interval=self.poll_interval, sleep=self._sleep,
+                                on_status=lambda status: self._apply_status(instance.instance_id, status))
             self._apply_status(instance.instance_id, "RUNNING")
-            self.notice = f"{label} is RUNNING."
             self.activity.finished(f"{label} was started and is RUNNING.")
-            self.report(None)
-        except Exception as error:  # noqa: BLE001
-            self.notice = ""
-            self.report(error, f"Starting {label}")
-        finally:
-            self.starting = False
+            return f"{label} is RUNNING."
+
+        await self._run("starting", f"Starting {label}", start, working=f"Starting {label}…")
 
     async def submit_cycle(self) -> ImageProgress | None:
         """Stop the chosen RUNNING instance (gracefully unless ``force_stop``), create the image, and start it
         again when ``start_after``: only offered where the power state is the one thing in the way."""
+        self.confirming_cycle = False
         if not self.can_cycle:
             return None
         instance = self.selected_instance
@@ -247,32 +318,20 @@ class StudioController(StudioState):
                                   cycle=True)
 
     # -- image actions (from the image's row) -------------------------------------------------
-    def _image_facts(self, image_id: str) -> dict[str, str | None]:
-        """The zone and name of a loaded image (what the ledger records beside its id)."""
-        images = self.inventory.image_list if self.inventory is not None else ()
-        image = next((i for i in images if i.image_id == image_id), None)
-        return {} if image is None else {"zone_id": image.zone_id, "image_name": image.image_name}
-
     async def confirm_delete(self, image_id: str | None = None) -> None:
         """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
         image_id = image_id or self.delete_candidate
         self.delete_candidate = None
-        if image_id is None or self.deleting:
-            return
         image = self.image(image_id)
-        label = image.image_name if image is not None and image.image_name else image_id
-        self.deleting = True
-        try:
-            facts = self._image_facts(image_id)
-            await delete_image_async(self.client, image_id, zone_id=facts.get("zone_id"), image_name=facts.get("image_name"))
-            self.notice = f"Image {label} ({image_id}) deleted."
-            self.image_note = (image_id, "ok", f"{label} deleted.")
-            self.report(None)
-        except Exception as error:  # noqa: BLE001
-            shown = self.report(error, f"Deleting image {label}")
-            self.image_note = (image_id, "error", shown.text() if shown else str(error))
-        finally:
-            self.deleting = False
+        if image_id is None or image is None or self.deleting:
+            return
+        label = f"{image.image_name or image_id} in {image.zone_id}"
+
+        async def delete() -> str:
+            await delete_image_async(self.client, image.image_id, zone_id=image.zone_id, image_name=image.image_name)
+            return f"{image.image_name or image_id} deleted from {image.zone_id} ({image_id})."
+
+        await self._run("deleting", f"Deleting image {label}", delete, image=image)
         await self.refresh()
 
     async def save_edit(self, image_id: str, name: str, description: str) -> bool:
@@ -280,33 +339,27 @@ class StudioController(StudioState):
         image = self.image(image_id)
         if image is None or self.renaming:
             return False
-        taken = self.inventory.image_names_in(image.zone_id) if self.inventory is not None and image.zone_id else set()
-        problem = check_edit(name, description, current_name=image.image_name, zone=image.zone_id or "This zone", taken=taken)
+        problem = self.edit_problem(image_id, name, description)
         if problem:
-            self.image_note = (image_id, "error", f"Not saved: {problem}")
+            self.image_note = (image_id, "error", f"Not saved: {problem}", image.zone_id or "")
             return False
         new_name = name if name != image.image_name else None
         new_description = description if description != (image.image_description or "") else None
         if new_name is None and new_description is None:
             with self.hold_trait_notifications():
                 self.editing = None
-                self.image_note = (image_id, "ok", "Nothing changed.")
+                self.image_note = (image_id, "ok", "Nothing changed.", image.zone_id or "")
             return False
-        self.renaming = True
-        try:
+
+        async def modify() -> str:
             await modify_image_async(self.client, image_id, name=new_name, description=new_description,
                                      zone_id=image.zone_id, old_name=image.image_name)
-            what = f"renamed to {name}" if new_name is not None else "description saved"
-            with self.hold_trait_notifications():
-                self.editing = None
-                self.image_note = (image_id, "ok", f"{image.image_name}: {what}.")
-            return True
-        except Exception as error:  # noqa: BLE001
-            shown = explain_text(error, f"Renaming image {image.image_name}")
-            self.image_note = (image_id, "error", shown)
-            return False
+            self.editing = None
+            return f"{image.image_name}: {f'renamed to {name}' if new_name is not None else 'description saved'}."
+
+        try:
+            return await self._run("renaming", f"Renaming image {image.image_name} in {image.zone_id}", modify, image=image)
         finally:
-            self.renaming = False
             await self.refresh()
 
     # -- creating ----------------------------------------------------------------------------
@@ -320,12 +373,10 @@ class StudioController(StudioState):
         return await self._create(instance.instance_id, instance.zone_id, name, description or None)
     @property
     def can_send_again(self) -> bool:
-        """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe)."""
-        if self.unknown is None or self.creating or self.stopping:
-            return False
-        entry = ledger_for(self.client).open_intent(account_of(self.client), self.unknown.instance_id or "",
-                                                    self.unknown.image_name)
-        return entry is not None and settled(entry)
+        """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe).
+
+        Read from ``send_again_ready`` (set when the settle window ends): no ledger query while the form renders."""
+        return self.unknown is not None and self.send_again_ready and not (self.creating or self.stopping)
 
     async def check_again(self) -> ImageProgress | None:
         """After :class:`CreateOutcomeUnknown`: look at the evidence again (never sends while it is unsure)."""
@@ -349,7 +400,11 @@ class StudioController(StudioState):
     async def _announce_settled(self, unknown: CreateOutcomeUnknown) -> None:
         """Re-render once the unknown create's settle window is over ("send again" becomes possible)."""
         entry = ledger_for(self.client).open_intent(account_of(self.client), unknown.instance_id or "", unknown.image_name)
-        if entry is None or entry.sent_at is None:
+        if entry is None:
+            return
+        if entry.sent_at is None:  # never sent: nothing of it can land
+            if self.unknown is unknown:
+                self.send_again_ready = settled(entry)
             return
         from datetime import datetime, timezone
 
@@ -361,17 +416,21 @@ class StudioController(StudioState):
     async def _create(self, instance_id: str, zone_id: str, image_name: str, description: str | None, *,
                       cycle: bool = False) -> ImageProgress | None:
         self._inventory_at_submit = self.inventory  # the checks are judged against the account as it was
+        first = ImageProgress("stopping", instance_id, zone_id, image_name, instance_status="RUNNING") if cycle else \
+            ImageProgress("submitting", instance_id, zone_id, image_name)
         with self.hold_trait_notifications():
             self.creating = True
             self.report(None)
-            self.progress = ImageProgress("submitting", instance_id, zone_id, image_name)
-            self.notice = ""
+            self.progress = first
+            self.notice, self.image_note = "", ()
             self.unknown, self.send_again_ready = None, False
         started = time.monotonic()
         submitted = False
 
         def on_progress(progress: ImageProgress) -> None:
             nonlocal submitted
+            if progress.instance_status:  # the loop's power states show in the table as they happen
+                self._apply_status(instance_id, progress.instance_status)
             self.progress = replace(progress, elapsed=time.monotonic() - started)
             if progress.image_id and not submitted:
                 submitted = True
@@ -392,7 +451,7 @@ class StudioController(StudioState):
                 force_stop=self.force_stop,
             )
             self.progress = replace(result, elapsed=time.monotonic() - started)
-            self.activity.finished(finished_text(self.progress))
+            self.activity.finished(finished_text(self.progress, self._label(instance_id)))
             with self.hold_trait_notifications():  # ready for the next image; the progress line stays
                 if self.image_name == image_name:  # a name typed while it ran is the user's next one: kept
                     self.image_name = ""
@@ -403,13 +462,13 @@ class StudioController(StudioState):
             if isinstance(error, CreateOutcomeUnknown):  # the form offers "check again" (and later "send again")
                 self.unknown, self._unknown_description = error, description
                 self.tasks.spawn(self._announce_settled(error))
-            self.report(error, "Creating the image")
+            self.report(error, f"Creating image {image_name} of {self._label(instance_id)}")
             if self.progress is not None and not self.progress.image_id:
                 self.progress = None  # refused before an image existed: no "submitting… 0 s" left behind
             elif self.progress is not None and self.progress.phase in ("submitting", "reconciling", "stopping"):
                 self.progress = replace(self.progress, phase="failed")
             if isinstance(error, RestartFailed):
-                self.activity.finished(f"The image is made but the instance was not started again: {error}")
+                self.activity.finished(f"The image is made but {self._label(instance_id)} was not started again: {error}")
             else:
                 self.activity.reload()
             return None
@@ -418,19 +477,31 @@ class StudioController(StudioState):
             self._inventory_at_submit = None
             await self.refresh()
 
+    def _label(self, instance_id: str) -> str:
+        """An instance as the operator knows it: its name (its id when it has none or is not listed)."""
+        instance = self.inventory.instance(instance_id) if self.inventory is not None else None
+        return (instance.instance_name if instance is not None else "") or instance_id
+
     def close(self) -> None:
-        """Stop background work (auto-refresh, pending calls)."""
+        """Stop background work (auto-refresh, the image poll, pending calls); close the client only if the studio
+        made it (one the notebook holds stays open, with whatever runs on it)."""
         self.set_auto_refresh(False)
+        self.set_image_poll(False)
         self.tasks.cancel_all()
+        if self.owns_client:
+            self.owns_client = False
+            self.tasks.spawn(self.client.aclose())
 
 
-def finished_text(progress: ImageProgress) -> str:
-    """What the activity notice says when a create (and a restart) finished."""
-    text = f"Image {progress.image_name} ({progress.image_id}) is {progress.status}."
-    if progress.stopped_at and progress.started_at:
-        text += f" Instance {progress.instance_id} stopped at {progress.stopped_at}, RUNNING again at {progress.started_at}."
+def finished_text(progress: ImageProgress, instance: str | None = None) -> str:
+    """What the activity notice says when a create (and a restart) finished; ``instance``: its name."""
+    who = instance or progress.instance_id
+    text = f"Image {progress.image_name} ({progress.image_id}) is {progress.status} in {progress.zone_id}."
+    if progress.stopped_at and progress.downtime is not None:
+        text += (f" {who} was offline {progress.downtime:.1f} s: stop sent {clock_text(progress.stopped_at)}, "
+                 f"RUNNING again {clock_text(progress.started_at or '')}.")
     elif progress.stopped_at:
-        text += f" Instance {progress.instance_id} stopped at {progress.stopped_at} and left STOPPED."
+        text += f" {who} was stopped at {clock_text(progress.stopped_at)} and left STOPPED."
     return text
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import traitlets as T
 
 from ..api.models import Image, ImageQuota, Instance
+from ..core.image_actions import check_edit
 from ..core.inventory import Inventory, filter_instances
 from ..core.preflight import FIX_STOP_INSTANCE, Preflight, evaluate_preflight
 from ..core.progress import ImageProgress
@@ -50,6 +51,7 @@ class StudioState(T.HasTraits):
         pd.DataFrame, args=(), read_only=True, help="inventory.instances: the instance table (empty before the first load)"
     )
     loaded_at = T.Float(None, allow_none=True, help="time.time() of the latest full load")
+    images_at = T.Float(None, allow_none=True, help="time.time() the image lists were last read (the tables' 'as of')")
     selected_id = T.Unicode(None, allow_none=True, help="The instance to image")
     image_name = T.Unicode("", help="The new image's name as typed")
     description = T.Unicode("", help="The new image's description as typed")
@@ -60,7 +62,9 @@ class StudioState(T.HasTraits):
     confirming_stop = T.Bool(False, help="The stop button was clicked once: ask before stopping")
     delete_candidate = T.Unicode(None, allow_none=True, help="The image id awaiting a confirmed delete")
     editing = T.Unicode(None, allow_none=True, help="The image id whose name/description is being edited")
-    image_note = T.Tuple((), help="(image id, 'ok' or 'error', text): the feedback shown next to that image's row")
+    image_note = T.Tuple((), help="(image id, 'ok' or 'error', text, zone id): the last image action's outcome, next "
+                         "to its row (under its zone's table once the image is gone), kept until the next action")
+    confirming_cycle = T.Bool(False, help="Stop-create-start was clicked once: ask before stopping")
     refreshing = T.Bool(False, help="A full load is in flight")
     creating = T.Bool(False, help="A create is in flight")
     stopping = T.Bool(False, help="A stop is in flight")
@@ -79,6 +83,7 @@ class StudioState(T.HasTraits):
         super().__init__(**kwargs)
         self._filtered: tuple[pd.DataFrame, InstanceFilters, pd.DataFrame] | None = None
         self._inventory_at_submit: Inventory | None = None  # what the checks are judged against while a create runs
+        self._idle_for = 0.0  # seconds since someone used the studio, as the image poll counts them
 
     @T.observe("inventory")
     def _derive_instances(self, change: T.Bunch) -> None:
@@ -174,14 +179,42 @@ class StudioState(T.HasTraits):
         return self.inventory is not None and any(i.image_status == "CREATING" for i in self.inventory.image_list)
 
     def delete_question(self, image_id: str) -> str:
-        """What the confirmation asks: the image, its zone, and the quota slot it frees (plain text)."""
+        """What the confirmation asks: the image with its zone and id, that it cannot be undone, the slot it frees."""
         image = self.image(image_id)
         if image is None:
-            return f"Delete image {image_id}?"
+            return f"Delete image {image_id}? This cannot be undone."
         zone = image.zone_id or "its zone"
         quota = self.quota_for(image.zone_id) if image.zone_id else None
-        frees = f" Frees 1 of {quota.max_count} image slots." if quota is not None and quota.max_count else ""
-        return f"Delete {image.image_name or image.image_id} in {zone}?{frees}"
+        frees = f" Frees 1 of {quota.max_count} image slots in {zone}." if quota is not None and quota.max_count else ""
+        return (f"Delete {image.image_name or image.image_id} in {zone} ({image.image_id})? "
+                f"This cannot be undone.{frees}")
+
+    def edit_problem(self, image_id: str, name: str, description: str) -> str:
+        """Why the rename editor's name or description would be refused ("" = it would not): the create form's
+        checks, the name already taken in the image's zone included (judged on what is loaded, no call)."""
+        image = self.image(image_id)
+        if image is None:
+            return "This image is no longer listed (deleted elsewhere?)."
+        taken = self.inventory.image_names_in(image.zone_id) if self.inventory is not None and image.zone_id else set()
+        return check_edit(name, description, current_name=image.image_name, zone=image.zone_id or "This zone",
+                          taken=taken) or ""
+
+    @property
+    def cycle_label(self) -> str:
+        """The stop-create-start button's words, following the choices."""
+        verb = "Force off" if self.force_stop else "Stop"
+        return f"{verb}, create the image and start it again" if self.start_after else \
+            f"{verb}, create the image and leave it STOPPED"
+
+    def cycle_question(self) -> str:
+        """What the confirmation of stop-create-start says: the instance, and what happens to it (plain text)."""
+        instance = self.selected_instance
+        if instance is None:
+            return ""
+        name = f"{instance.instance_name or instance.instance_id} ({instance.zone_id})"
+        how = "forced off (unsaved data is lost)" if self.force_stop else "shut down gracefully"
+        after = "then started again once the image is ready" if self.start_after else "and left STOPPED afterwards"
+        return f"{name} will be {how}, imaged, {after}. It is offline from the stop until it is RUNNING again."
 
     def transitional(self) -> bool:
         """Whether any instance is between states (then the studio polls fast)."""
@@ -194,13 +227,21 @@ class StudioState(T.HasTraits):
         return self.progress is not None and self.progress.status in (AVAILABLE, UNAVAILABLE)
 
     # -- inputs ------------------------------------------------------------------------------
+    def touch(self) -> None:
+        """Someone used the studio (the image poll keeps its quick pace)."""
+        self._idle_for = 0.0
+
     def select(self, instance_id: str | None) -> None:
-        """Choose the instance to image (a pending stop confirmation is dropped)."""
+        """Choose the instance to image (a pending confirmation is dropped; the last create's progress and the
+        last notice belong to the instance they were about, so they go unless a create still runs)."""
+        self.touch()
         if instance_id == self.selected_id:
             return
         with self.hold_trait_notifications():
             self.selected_id = instance_id
-            self.confirming_stop = False
+            self.confirming_stop = self.confirming_cycle = False
+            if not (self.creating or self.stopping or self.starting):
+                self.progress, self.notice = None, ""
 
     def set_name(self, name: str) -> None:
         self.image_name = name
@@ -226,13 +267,23 @@ class StudioState(T.HasTraits):
 
     def request_stop(self) -> None:
         """First click of "Stop instance": ask for confirmation."""
+        self.touch()
         self.confirming_stop = True
+
+    def request_cycle(self) -> None:
+        """First click of stop-create-start: ask for confirmation (it starts an outage)."""
+        self.touch()
+        self.confirming_cycle = True
+
+    def cancel_cycle(self) -> None:
+        self.confirming_cycle = False
 
     def cancel_stop(self) -> None:
         self.confirming_stop = False
 
     def request_delete(self, image_id: str | None) -> None:
         """First click of "Delete image": ask for confirmation."""
+        self.touch()
         self.delete_candidate = image_id
 
     def cancel_delete(self) -> None:
@@ -240,6 +291,7 @@ class StudioState(T.HasTraits):
 
     def start_edit(self, image_id: str) -> None:
         """Open the rename/description editor of one image (closes a pending delete)."""
+        self.touch()
         with self.hold_trait_notifications():
             self.delete_candidate = None
             self.editing = image_id

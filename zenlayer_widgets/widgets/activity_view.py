@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import html
+import os
 
 import ipywidgets as W
 
 from ..core.ledger import ACTION_KINDS
 from ..studio.activity import COLUMNS, POLICY, Activity
+from ..studio.clock import clock_text
 
-_HEADINGS = {"time": "Time (UTC)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
+_HEADINGS = {"time": "Time (UTC, then local)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
              "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who"}
 
 
 def _cell(value: object) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def _shown(row: dict[str, object], column: str) -> str:
+    """A cell as the operator reads it: times in UTC with local time beside, instances by name (id under it)."""
+    value = row.get(column)
+    if column == "time" and isinstance(value, str) and value:
+        return _cell(clock_text(value, date=True))
+    if column == "instance" and row.get("instance_name"):
+        return f'{_cell(row["instance_name"])}<br><span class="zw-muted">{_cell(value)}</span>'
+    return _cell(value)
 
 
 def _row(row: dict[str, object]) -> str:
@@ -23,9 +35,9 @@ def _row(row: dict[str, object]) -> str:
     if row.get("level") == "run":  # one cell: its text stays in view (and wraps) when the table scrolls sideways
         return (f'<tr class="zw-activity-row zw-activity-run" data-kind="{kind}" data-run="{run}">'
                 f'<td colspan="{len(COLUMNS)}"><div class="zw-activity-run-text">'
-                f'<span class="zw-activity-run-time">{_cell(row["time"])}</span> {_cell(row.get("text"))}</div></td></tr>')
+                f'<span class="zw-activity-run-time">{_shown(row, "time")}</span> {_cell(row.get("text"))}</div></td></tr>')
     step = row.get("level") == "step"
-    cells = "".join(f"<td>{_cell(row.get(c))}</td>" for c in COLUMNS)
+    cells = "".join(f"<td>{_shown(row, c)}</td>" for c in COLUMNS)
     if step:
         cells = cells.replace("<td>", '<td><span class="zw-activity-indent" aria-hidden="true">↳</span>', 1)
     css = "zw-activity-row zw-activity-step" if step else "zw-activity-row"
@@ -40,6 +52,18 @@ def activity_table(rows: list[dict[str, object]]) -> str:
     body = "".join(_row(row) for row in rows)
     return (f'<div class="zw-activity-scroll"><table class="zw-table zw-activity-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{body}</tbody></table></div>')
+
+
+def export_link(activity: Activity) -> str:
+    """A link to the last export when the notice is about it (relative to the notebook: Lab opens it)."""
+    path = activity.exported
+    if not path or path not in activity.notice:
+        return ""
+    try:
+        href = os.path.relpath(path)
+    except ValueError:  # another drive
+        href = path
+    return f' <a class="zw-export-link" href="{html.escape(href, quote=True)}" target="_blank">Open the CSV</a>'
 
 
 class ActivityView(W.VBox):
@@ -72,5 +96,6 @@ class ActivityView(W.VBox):
     def render(self) -> None:
         with self.hold_sync():
             message = self.activity.error or self.activity.notice
-            self.notice.value = f'<div class="zw-notice">{html.escape(message)}</div>' if message else ""
+            self.notice.value = f'<div class="zw-notice">{html.escape(message)}{export_link(self.activity)}</div>' \
+                if message else ""
             self.table.value = activity_table(self.activity.rows)

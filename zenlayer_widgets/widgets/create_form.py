@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as W
 import traitlets
 
 from ..studio.controller import StudioController
 from .instances import InstancePicker
 from .name_field import ImageDescriptionField, ImageNameField
-from .render import downtime_html, error_html, preflight_list, progress_html, stop_question
+from .render import downtime_html, error_html, live_power_reason, preflight_list, progress_html, stop_question
 from .styles import StyleSheet
 
 #: The controller's traits the checks, the stop button and the submit button depend on.
 FORM_TRAITS = ["image_name", "description", "selected_id", "instances", "inventory", "creating", "stopping", "confirming_stop",
-               "starting"]
+               "starting", "confirming_cycle", "start_after", "force_stop"]
 #: The one-line explanation beside the "force" choice (graceful is the default).
 FORCE_EXPLAINED = "Force a power-off (like pulling the plug: what is not yet on disk is lost; only if a graceful stop hangs)"
 
@@ -32,11 +34,16 @@ class CreateForm(W.VBox):
         self.confirm_button = W.Button(description="Yes, stop it", button_style="danger")
         self.cancel_button = W.Button(description="Cancel")
         self.confirm_box = W.HBox([self.confirm_text, self.confirm_button, self.cancel_button])
-        self.cycle_button = W.Button(description="Stop, create the image and start it again", icon="camera",
+        self.cycle_button = W.Button(description=controller.cycle_label, icon="camera",
                                      button_style="primary", layout=W.Layout(width="auto"))
         self.start_after = W.Checkbox(description="Start the instance again when the image is ready", indent=False)
         self.force_stop = W.Checkbox(description=FORCE_EXPLAINED, indent=False, layout=W.Layout(width="auto"))
-        self.cycle_box = W.VBox([self.cycle_button, self.start_after, self.force_stop])
+        self.cycle_question = W.HTML()
+        self.cycle_confirm_button = W.Button(description="Yes, stop it and create the image", button_style="danger",
+                                             layout=W.Layout(width="auto"))
+        self.cycle_cancel_button = W.Button(description="Cancel")
+        self.cycle_confirm = W.VBox([self.cycle_question, W.HBox([self.cycle_confirm_button, self.cycle_cancel_button])])
+        self.cycle_box = W.VBox([self.cycle_button, self.start_after, self.force_stop, self.cycle_confirm])
         self.start_button = W.Button(description="Start instance", icon="play")
         self.downtime = W.HTML()
         self.submit = W.Button(description="Create image", button_style="primary", icon="camera", disabled=True)
@@ -51,6 +58,8 @@ class CreateForm(W.VBox):
             (self.progress, "zw-progress"), (self.error, "zw-error"), (self.check_again, "zw-check-again"),
             (self.send_again, "zw-send-again"), (self.cycle_button, "zw-cycle"), (self.start_after, "zw-start-after"),
             (self.force_stop, "zw-force-stop"), (self.start_button, "zw-start-instance"), (self.downtime, "zw-downtime-box"),
+            (self.cycle_confirm, "zw-cycle-confirm"), (self.cycle_question, "zw-cycle-question"),
+            (self.cycle_confirm_button, "zw-confirm-cycle"), (self.cycle_cancel_button, "zw-cancel-cycle"),
         ]:
             widget.add_class(css)
         super().__init__(
@@ -79,7 +88,9 @@ class CreateForm(W.VBox):
             traitlets.link((controller, "start_after"), (self.start_after, "value")),
             traitlets.link((controller, "force_stop"), (self.force_stop, "value")),
         ]
-        self.cycle_button.on_click(lambda _: controller.tasks.spawn(controller.submit_cycle()))
+        self.cycle_button.on_click(lambda _: controller.request_cycle())  # an outage: asked first, like Stop
+        self.cycle_cancel_button.on_click(lambda _: controller.cancel_cycle())
+        self.cycle_confirm_button.on_click(lambda _: controller.tasks.spawn(controller.submit_cycle()))
         self.start_button.on_click(lambda _: controller.tasks.spawn(controller.start_selected()))
         self.stop_button.on_click(lambda _: controller.request_stop())
         self.cancel_button.on_click(lambda _: controller.cancel_stop())
@@ -87,6 +98,7 @@ class CreateForm(W.VBox):
         self.submit.on_click(self._submit_clicked)
         controller.observe(lambda _change: self.render(), FORM_TRAITS)
         controller.observe(lambda _change: self._show_progress(), ["progress", "notice"])
+        controller.observe(lambda _change: self._show_checks(), "progress")
         controller.observe(lambda _change: self._show_error(), "error")
         controller.observe(lambda _change: self.render(), ["unknown", "send_again_ready"])
         self.check_again.on_click(lambda _: controller.tasks.spawn(controller.check_again()))
@@ -107,11 +119,18 @@ class CreateForm(W.VBox):
     def _show_error(self) -> None:
         self.error.value = error_html(self.controller.error)
 
+    def _show_checks(self) -> None:
+        """The checklist; while stop-create-start runs its power line says the step under way."""
+        controller = self.controller
+        live = live_power_reason(controller.progress) if controller.creating else None
+        self.checks.value = preflight_list(controller.preflight, frozenset() if controller.image_name else frozenset({"name"}),
+                                           {"power_state": live} if live else None)
+
     def render(self) -> None:
         controller = self.controller
         preflight = controller.preflight
         with self.hold_sync():
-            self.checks.value = preflight_list(preflight, frozenset() if controller.image_name else frozenset({"name"}))
+            self._show_checks()
             unique = preflight.check("unique_name")  # the field and the checklist say the same about the name
             taken = {} if unique is None or unique.ok else {"value": controller.image_name, "message": unique.reason}
             if self.name.conflict != taken:
@@ -121,9 +140,16 @@ class CreateForm(W.VBox):
             self.confirm_box.layout.display = "" if controller.confirming_stop else "none"
             instance = controller.selected_instance
             if instance is not None:
-                self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id)
+                self.confirm_text.value = stop_question(instance.instance_name or instance.instance_id, instance.zone_id,
+                                                      controller.force_stop)
             self.submit.disabled = not controller.can_submit
             self.cycle_box.layout.display = "" if controller.can_cycle else "none"
+            self.cycle_button.description = controller.cycle_label
+            self.cycle_button.layout.display = "none" if controller.confirming_cycle else ""
+            self.cycle_confirm.layout.display = "" if controller.confirming_cycle else "none"
+            self.cycle_question.value = f'<div class="zw-confirm-text">{html.escape(controller.cycle_question())}</div>'
+            self.cycle_confirm_button.description = "Yes, force it off and create the image" if controller.force_stop \
+                else "Yes, stop it and create the image"
             self.start_button.layout.display = "" if controller.can_start else "none"
             self.unknown_box.layout.display = "" if controller.unknown is not None else "none"
             self.check_again.disabled = controller.creating

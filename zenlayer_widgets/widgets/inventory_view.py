@@ -9,6 +9,7 @@ import ipywidgets as W
 from ..api.models import Image
 from ..core.inventory import Inventory
 from ..rules import zone_supports_images
+from ..studio.clock import clock_text
 from ..studio.controller import StudioController
 from .controls import button
 from .lifecycle import close_tree
@@ -87,6 +88,8 @@ class ImageRow(W.VBox):
         self.cancel_edit_button = button("Cancel", "zw-cancel-edit")
         self.cancel_edit_button.on_click(lambda _: self.controller.cancel_edit())
         self.save_button.on_click(lambda _: self._save())
+        self.name.observe(lambda _change: self._check_edit(), "value")
+        self.description.observe(lambda _change: self._check_edit(), "value")
         editor = W.VBox([self.name, self.description, W.HBox([self.save_button, self.cancel_edit_button])])
         editor.add_class("zw-image-editor")
         return editor
@@ -97,6 +100,20 @@ class ImageRow(W.VBox):
         self.name.value = self.image.image_name
         self.description.value = self.image.image_description or ""
         self.controller.start_edit(self.image.image_id)
+
+    def _check_edit(self) -> str:
+        """The create form's checks on what is typed, live: a name taken in the zone is flagged in the field (the
+        browser cannot know it) and Save is refused until the problem is gone; the problem ("" = none)."""
+        if self.editor is None:
+            return ""
+        problem = self.controller.edit_problem(self.image.image_id, self.name.value, self.description.value)
+        browser_knows = not (self.name.verdict.ok and self.description.verdict.ok)
+        conflict = {"value": self.name.value, "message": problem} if problem and not browser_knows else {}
+        if self.name.conflict != conflict:
+            self.name.conflict = conflict
+        self.save_button.disabled = bool(problem) or self.controller.renaming
+        self.save_button.tooltip = problem or "Save the new name and description"
+        return problem
 
     def _save(self) -> None:
         self.save_button.disabled = True  # at once: no double save
@@ -110,10 +127,11 @@ class ImageRow(W.VBox):
         editing = controller.editing == image_id
         confirming = controller.delete_candidate == image_id
         note = controller.image_note if controller.image_note[:1] == (image_id,) else ()
+        gone = controller.image(image_id) is None  # deleted elsewhere (the poll saw it): nothing to act on
         with self.hold_sync():
             self.cells.value = _cells(image)
-            self.edit_button.disabled = creating or controller.renaming
-            self.delete_button.disabled = creating or controller.deleting
+            self.edit_button.disabled = creating or gone or controller.renaming
+            self.delete_button.disabled = creating or gone or controller.deleting
             self.delete_button.tooltip = "Wait until it is AVAILABLE" if creating else "Delete this image"
             self.question.value = f"{html.escape(controller.delete_question(image_id))}&nbsp;" if confirming else ""
             parts: list[W.Widget] = [self.line]
@@ -121,7 +139,7 @@ class ImageRow(W.VBox):
                 parts.append(self.confirm_box)
             if editing and self.editor is not None:
                 parts.append(self.editor)
-                self.save_button.disabled = controller.renaming
+                self._check_edit()
             parts.append(self.note)
             if list(self.children) != parts:  # type: ignore[has-type]  # a trait of the (untyped) Box
                 self.children = parts
@@ -137,13 +155,40 @@ class InventoryView(W.VBox):
         self.add_class("zw-inventory")
         self.controller = controller
         self.rows: dict[str, ImageRow] = {}  # kept across reloads, so an open editor keeps what was typed
+        # per zone, the outcome of an action on an image no longer listed (a delete): it stays until the next action
+        self.zone_notes: dict[str, W.HTML] = {}
+        self.as_of = W.HTML()
+        self.as_of.add_class("zw-images-as-of")
         self._scaffold: list[W.Widget] = []  # the last render's boxes and headings: closed by the next one
         # one for the view's life: anywidget's page code reports "Failed to initialize model" for a model closed
         # before its module loaded, which a stylesheet made per render and closed by the next one can be
         self.stylesheet = StyleSheet()
         controller.observe(self._inventory_changed, "inventory")
         controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming"])
+        controller.observe(lambda _change: self._show_as_of(), "images_at")
         self.render()
+
+    def _show_as_of(self) -> None:
+        at = self.controller.images_at
+        every = getattr(self.controller, "images_every", None)
+        follows = f" · checked every {every:g} s while the studio is open" if every else ""
+        self.as_of.value = "" if at is None else f'<span class="zw-muted">As of {html.escape(clock_text(at))}{follows}</span>'
+
+    def _zone_note(self, zone_id: str) -> W.HTML:
+        note = self.zone_notes.get(zone_id)
+        if note is None:
+            note = self.zone_notes[zone_id] = W.HTML()
+            note.add_class("zw-zone-note")
+        return note
+
+    def _show_zone_notes(self) -> None:
+        """The last action's outcome under its zone's table when its image is gone (a delete): kept, not flashed."""
+        note = self.controller.image_note
+        for zone_id, widget in self.zone_notes.items():
+            shown = len(note) > 3 and note[3] == zone_id and note[0] not in self.rows
+            value = f'<div class="zw-note zw-note-{note[1]}">{html.escape(note[2])}</div>' if shown else ""
+            if widget.value != value:
+                widget.value = value
 
     def _inventory_changed(self, change: dict[str, Inventory | None]) -> None:
         if not _same_images(change["old"], change["new"]):  # a power-state update leaves this view alone
@@ -152,6 +197,7 @@ class InventoryView(W.VBox):
     def _show_rows(self) -> None:
         for row in self.rows.values():
             row.show(row.image)
+        self._show_zone_notes()
 
     def _row(self, image: Image) -> ImageRow:
         row = self.rows.get(image.image_id)
@@ -172,7 +218,9 @@ class InventoryView(W.VBox):
         if inventory is None:
             self._replace([new(W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")), self.stylesheet], made)
             return
-        rows: list[W.Widget] = [new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")), self.stylesheet]
+        self._show_as_of()
+        heading = new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"))
+        rows: list[W.Widget] = [new(W.VBox([heading, self.as_of])), self.stylesheet]
         listed: set[str] = set()
         head = "".join(f'<span class="zw-cell {css}">{html.escape(label)}</span>' for label, css in IMAGE_ROW_COLUMNS)
         for zone in inventory.zones:
@@ -188,7 +236,7 @@ class InventoryView(W.VBox):
                 cells = [new(W.HTML(f'<div class="zw-image-head">{head}</div>')), *(self._row(image) for image in images)]
             else:
                 cells = [new(W.HTML('<p class="zw-empty">No custom images.</p>'))]
-            table = new(W.VBox(cells))
+            table = new(W.VBox([*cells, self._zone_note(zone.zone_id)] if supports else cells))
             table.add_class("zw-zone-images")
             body = new(W.HBox([table, quota]))
             body.add_class("zw-zone-body")
@@ -202,13 +250,14 @@ class InventoryView(W.VBox):
         self._replace(rows, made)
         for row in gone:
             row.close()
+        self._show_zone_notes()
 
     def _replace(self, children: list[W.Widget], made: list[W.Widget]) -> None:
         """Show ``children``; close what the last render made (no widget leaks across reloads, and no box left
         pointing at a closed row)."""
         self.children = children
         old, self._scaffold = self._scaffold, made
-        close_tree(old, keep=self.rows.values())
+        close_tree(old, keep=[*self.rows.values(), *self.zone_notes.values(), self.as_of])
 
     def zone_box(self, zone_id: str) -> W.VBox | None:
         """The box of one zone (for tests and notebooks)."""
@@ -221,5 +270,6 @@ class InventoryView(W.VBox):
         if box is None:
             return ""
         table, quota = box.children[1].children
-        parts = [w.cells.value if isinstance(w, ImageRow) else getattr(w, "value", "") for w in table.children]
+        parts = [w.cells.value if isinstance(w, ImageRow) else getattr(w, "value", "") for w in table.children
+                 if w not in self.zone_notes.values()]
         return "".join(parts) + quota.value

@@ -18,6 +18,7 @@ from ..api.models import ImageQuota
 from ..core.preflight import Preflight
 from ..core.progress import ImageProgress
 from ..rules import AVAILABLE, UNAVAILABLE
+from ..studio.clock import clock_text
 from ..studio.explain import Explanation
 
 #: In this order so that the power state is seen first on a narrow screen (it is never scrolled away).
@@ -110,9 +111,11 @@ def zone_title(zone_id: str, zone_name: str, supports_images: bool = True) -> st
     return f"<b>{html.escape(zone_id)}</b> {html.escape(zone_name)}{note}"
 
 
-def stop_question(instance_name: str, zone_id: str) -> str:
-    """The confirmation asked before stopping an instance (its name and zone escaped)."""
-    return f"Stop <b>{html.escape(instance_name)}</b> ({html.escape(zone_id)})? It will shut down.&nbsp;"
+def stop_question(instance_name: str, zone_id: str, force: bool = False) -> str:
+    """The confirmation asked before stopping an instance: its name and zone (escaped), and what happens."""
+    how = "be forced off (what is not yet on disk is lost)" if force else "shut down gracefully"
+    return (f"Stop <b>{html.escape(instance_name)}</b> ({html.escape(zone_id)})? It will {how} and stay STOPPED, "
+            "offline, until you start it.&nbsp;")
 
 
 def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
@@ -130,28 +133,80 @@ def quota_bar(quota: ImageQuota, supports_images: bool = True) -> str:
     )
 
 
-def preflight_list(preflight: Preflight, pending: frozenset[str] = frozenset()) -> str:
-    """Every check with a tick or a cross and its reason; a check in ``pending`` (nothing typed yet) is neutral."""
+def preflight_list(preflight: Preflight, pending: frozenset[str] = frozenset(), live: dict[str, str] | None = None) -> str:
+    """Every check with a tick or a cross and its reason; a check in ``pending`` (nothing typed yet) is neutral;
+    one in ``live`` (a step of stop-create-start under way) says that step instead of what was checked before."""
     items = []
     for check in preflight.checks:
+        now = (live or {}).get(check.key)
         waiting = check.key in pending and not check.ok
-        mark = "·" if waiting else "✓" if check.ok else "✗"
-        state = "zw-pending" if waiting else "zw-ok" if check.ok else "zw-fail"
+        mark = "…" if now else "·" if waiting else "✓" if check.ok else "✗"
+        state = "zw-live" if now else "zw-pending" if waiting else "zw-ok" if check.ok else "zw-fail"
         items.append(
             f'<li class="zw-check zw-check-{check.key} {state}">'
             f'<span class="zw-mark">{mark}</span> <b>{html.escape(check.label)}</b>: '
-            f"{html.escape(check.reason)}</li>"
+            f"{html.escape(now or check.reason)}</li>"
         )
     return '<ul class="zw-checks">' + "".join(items) + "</ul>"
 
 
+#: The steps of stop-create-start, in order: (key, what the operator reads).
+LOOP_STEPS = (("stopping", "Stopping"), ("stopped", "Stopped"), ("imaging", "Imaging"), ("starting", "Starting"),
+              ("running", "RUNNING again"))
+
+
+def loop_step(progress: ImageProgress | None) -> str | None:
+    """Where a stop-create-start stands (a key of :data:`LOOP_STEPS`); None for a plain create."""
+    if progress is None or not (progress.stopped_at or progress.phase == "stopping"):
+        return None
+    if progress.phase == "stopping":
+        return "stopped" if progress.instance_status == "STOPPED" else "stopping"
+    if progress.phase == "starting":
+        return "starting"
+    if progress.started_at:
+        return "running"
+    return "imaging"
+
+
+def loop_steps_html(progress: ImageProgress | None) -> str:
+    """The loop's steps, the one under way marked, those done ticked ("" for a plain create)."""
+    step = loop_step(progress)
+    if step is None or progress is None:
+        return ""
+    keys = [key for key, _ in LOOP_STEPS]
+    at = keys.index(step)
+    done_all = step == "running" or (progress.finished and not progress.started_at and progress.phase == "done")
+    items = []
+    for index, (key, label) in enumerate(LOOP_STEPS):
+        state = "done" if index < at or done_all else "now" if index == at else "todo"
+        mark = {"done": "✓", "now": "…", "todo": "·"}[state]
+        current = ' aria-current="step"' if state == "now" else ""
+        items.append(f'<li class="zw-step zw-step-{key} zw-step-{state}"{current}>{mark} {label}</li>')
+    return '<ol class="zw-loop-steps">' + "".join(items) + "</ol>"
+
+
+def live_power_reason(progress: ImageProgress | None) -> str | None:
+    """What the checklist's power line says while stop-create-start runs (None: nothing under way)."""
+    step = loop_step(progress)
+    if step is None or progress is None or progress.finished and step != "starting":
+        return None
+    said = {"stopping": "being stopped (STOPPING)", "stopped": "STOPPED: the image request goes out next",
+            "imaging": "STOPPED and being imaged", "starting": "being started again (STARTING)",
+            "running": "RUNNING again"}
+    return f"The instance is {said[step]}."
+
+
 def progress_html(progress: ImageProgress | None, notice: str = "") -> str:
-    """The create's progress: image id, request id, status and elapsed time."""
+    """The create's progress: image id, request id, status and elapsed time (a stop-create-start's step first)."""
     parts = []
     if notice:
         parts.append(f'<div class="zw-notice">{html.escape(notice)}</div>')
     if progress is not None:
-        status = progress.status or ("reconciling" if progress.phase == "reconciling" else "submitting")
+        step = loop_step(progress)
+        if step in ("stopping", "stopped"):
+            status = "stopping the instance" if step == "stopping" else "instance stopped, sending the image request"
+        else:
+            status = progress.status or ("reconciling" if progress.phase == "reconciling" else "submitting")
         line = [f"Image <b>{html.escape(progress.image_name)}</b>"]
         line.append(f"id <code>{html.escape(progress.image_id or '…')}</code>")
         line.append(f"request <code>{html.escape(progress.request_id or ('adopted after reconcile' if progress.adopted else '…'))}</code>")
@@ -162,6 +217,7 @@ def progress_html(progress: ImageProgress | None, notice: str = "") -> str:
         elif progress.status == UNAVAILABLE:
             line.append("✗ failed")
         parts.append('<div class="zw-progress-line">' + " · ".join(line) + "</div>")
+        parts.append(loop_steps_html(progress))
     return "".join(parts)
 
 
@@ -195,17 +251,18 @@ def banner_html(sandbox: bool, base_url: str, source: str | None = None, profile
 
 
 def downtime_html(progress: ImageProgress | None) -> str:
-    """Stopped at / started at of a create that stopped the instance ("" when it did not)."""
+    """When the stop was sent and when the instance was RUNNING again, and the downtime between (the one figure
+    the Activity, its CSV and the runbook give too); "" when the create did not stop the instance."""
     if progress is None or not progress.stopped_at:
         return ""
-    stopped = html.escape(progress.stopped_at[11:19])
-    if progress.started_at:
-        from datetime import datetime
-
-        seconds = (datetime.fromisoformat(progress.started_at) - datetime.fromisoformat(progress.stopped_at)).total_seconds()
-        tail = f"started again at <b>{html.escape(progress.started_at[11:19])}</b> UTC · downtime {seconds:.0f} s"
+    stopped = html.escape(clock_text(progress.stopped_at))
+    if progress.started_at and progress.downtime is not None:
+        tail = (f"RUNNING again at <b>{html.escape(clock_text(progress.started_at))}</b> · "
+                f"downtime <b>{progress.downtime:.1f} s</b>")
     elif progress.phase == "starting":
         tail = "starting it again…"
+    elif progress.finished:
+        tail = "left STOPPED"
     else:
         tail = "not started again (yet)"
-    return f'<div class="zw-downtime">Instance stopped at <b>{stopped}</b> UTC · {tail}</div>'
+    return f'<div class="zw-downtime">Stop sent at <b>{stopped}</b> · {tail}</div>'

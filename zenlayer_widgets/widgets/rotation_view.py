@@ -11,6 +11,7 @@ import ipywidgets as W
 import pandas as pd
 import traitlets
 
+from ..rules import zone_supports_images
 from ..studio.rotation import Rotation, plural
 from .controls import button
 from .render import frame_table
@@ -72,8 +73,14 @@ def outcome_table(rows: Sequence[Mapping[str, Any]], labels: Mapping[str, str] |
 
 
 def quota_table(rows: Sequence[Mapping[str, Any]], columns: dict[str, str]) -> str:
-    """Custom images per zone (before/after a preview, or after an apply)."""
-    return frame_table(pd.DataFrame(rows), columns, [], "zw-rotation-quota") if rows else ""
+    """Custom images per zone (before/after a preview, or after an apply); a zone without images says so rather
+    than "0 0 0" (which reads like an empty zone)."""
+    if not rows:
+        return ""
+    numbers = [key for key in columns if key != "zone"]
+    shown = [row if zone_supports_images(str(row.get("zone", ""))) else
+             {**row, **{key: "" for key in numbers}, numbers[0]: "images not supported"} for row in rows]
+    return frame_table(pd.DataFrame(shown), columns, [], "zw-rotation-quota")
 
 
 def _line(css: str, text: str) -> str:

@@ -40,13 +40,13 @@ class ImageStudio(W.VBox):
         controller: StudioController | None = None,
         load: bool = True,
     ) -> None:
-        self._own_client: ZenlayerClient | None = None
         if controller is None:
-            if client is None:
-                client = self._own_client = connect()  # made here, so closed by close()
-            loop = current_loop()  # the controller's tasks run here: its async counterpart must too
-            aclient = client.async_client(loop) if isinstance(client, ZenlayerClient) else client
-            controller = StudioController(aclient)
+            if client is None:  # connect() may return the client the notebook holds: the studio makes its own twin
+                controller = StudioController(connect().to_async(), owns_client=True)  # closed by close()
+            else:  # the notebook's client (or its async counterpart, which it owns): never closed here
+                loop = current_loop()  # the controller's tasks run here: its async counterpart must too
+                aclient = client.async_client(loop) if isinstance(client, ZenlayerClient) else client
+                controller = StudioController(aclient)
         self.controller = controller
         self.banner = W.HTML()
         self._show_connection()
@@ -65,6 +65,8 @@ class ImageStudio(W.VBox):
         self._show_read_only()
         if load:
             controller.tasks.spawn(controller.refresh())
+        if auto_refresh:  # images made, renamed or deleted elsewhere show without a click
+            controller.set_image_poll(True)
 
     @property
     def read_only(self) -> bool:
@@ -105,13 +107,13 @@ class ImageStudio(W.VBox):
             self.controller.report(error, "Switching accounts")
             self.picker.show(self._current_profile())
             return
-        self.controller.switch_client(client.to_async(), f"profile '{profile}'" if profile else "the sandbox")
-        client.close()  # its async twin carries on
+        # a twin of its own: connect() returns the notebook's client when it asks for the same account, and that
+        # client (with a create running on it) must stay open; the twin is the studio's, closed with it
+        self.controller.switch_client(client.to_async(), f"profile '{profile}'" if profile else "the sandbox", owned=True)
         self._show_connection()
         self._show_read_only()
 
     def close(self) -> None:
+        """Stop the studio's background work and close the clients it made (never one the notebook holds)."""
         self.controller.close()
-        if self._own_client is not None:
-            self._own_client.close()
         super().close()

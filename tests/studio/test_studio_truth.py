@@ -1,0 +1,125 @@
+"""Issue 21 through the controller: image tables that follow the account (a light poll, backed off when idle, stopped
+on close), the rename editor's checks before Save, feedback kept next to what it is about, no ledger query while
+the form renders."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared import ids_by_name
+from zenlayer_widgets.studio.controller import IDLE_EVERY, StudioController
+
+
+class Clock:
+    """A sleep that records each pause and lets the test decide when the loop goes on."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self.go = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        await self.go.wait()
+        self.go.clear()
+
+    async def tick(self) -> None:
+        """Let one pause end and the round after it run."""
+        self.go.set()
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if not self.go.is_set():
+                break
+        for _ in range(50):  # the round's calls (in-process: a few loop turns)
+            await asyncio.sleep(0.01)
+
+
+async def test_images_made_and_deleted_elsewhere_show_without_a_click_and_the_poll_stops_on_close(aclient, emulator):
+    clock = Clock()
+    controller = StudioController(aclient, sleep=clock.sleep, images_every=10.0, idle_after=30.0)
+    await controller.refresh()
+    first_as_of = controller.images_at
+    ids = ids_by_name(emulator)
+    golden = next(i.image_id for i in controller.inventory.image_list if i.image_name == "web-golden-2025")
+    controller.set_image_poll(True)
+    await asyncio.sleep(0.02)
+    async with emulator.async_client(sandbox=True) as elsewhere:  # cron, a colleague, another notebook
+        made = await elsewhere.create_image(ids["build-hkg-01"], "nightly-20261201T0300")
+        await elsewhere.delete_images([golden])
+    assert "nightly-20261201T0300" not in {i.image_name for i in controller.inventory.image_list}
+    await clock.tick()
+    names = {i.image_name for i in controller.inventory.image_list}
+    assert "nightly-20261201T0300" in names and "web-golden-2025" not in names  # no click
+    assert controller.image(made.image_id) is not None and controller.images_at > first_as_of
+    assert clock.pauses[:2] == [10.0, 10.0]
+    for _ in range(3):  # nobody uses the studio: past idle_after the poll slows down
+        await clock.tick()
+    assert clock.pauses[-1] == IDLE_EVERY
+    controller.select(ids["web-hkg-01"])  # someone is back: the quick pace again
+    await clock.tick()
+    assert clock.pauses[-1] == 10.0
+    controller.close()
+    await asyncio.sleep(0.05)
+    rounds = len(clock.pauses)
+    clock.go.set()
+    await asyncio.sleep(0.05)
+    assert len(clock.pauses) == rounds and controller._image_task is None  # stopped with the studio
+
+
+async def test_the_rename_editor_refuses_a_name_taken_in_the_zone_before_save(controller, emulator):
+    from zenlayer_widgets.widgets import ImageStudio
+
+    studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
+    row = next(r for r in studio.inventory.rows.values() if r.image.image_name == "api-release-1")
+    row.edit_button.click()
+    row.name.value = "api-release-2"  # taken in FRA-A: said in the field at once, Save refused
+    assert row.name.conflict == {"value": "api-release-2", "message": "FRA-A already has an image named 'api-release-2'."}
+    assert row.name.flagged and row.save_button.disabled
+    row.name.value = "api release"  # the browser's own rule says this one; the kernel adds nothing
+    assert row.name.conflict == {} and row.save_button.disabled
+    row.name.value = "api-release-1b"
+    assert row.name.conflict == {} and not row.save_button.disabled
+    assert controller.edit_problem(row.image.image_id, "web-golden-2025", "") == ""  # another zone's name is free
+
+
+async def test_a_row_error_stays_at_its_row_and_the_form_column_stays_clear(controller, emulator):
+    from zenlayer_widgets.widgets import ImageStudio
+
+    studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
+    row = next(r for r in studio.inventory.rows.values() if r.image.image_name == "api-release-1")
+    image_id = row.image.image_id
+    emulator.set_faults(["DeleteImages:throttle:1.0"])
+    row.delete_button.click()
+    row.confirm_button.click()
+    await controller.tasks.drain()
+    assert controller.error is None and studio.form.error.value == ""  # not in the create form's column
+    assert "Deleting image api-release-1 in FRA-A" in row.note.value and "zw-note-error" in row.note.value
+    await controller.refresh()  # a reload keeps it until the next action
+    assert "Deleting image api-release-1 in FRA-A" in studio.inventory.rows[image_id].note.value
+
+
+async def test_the_last_creates_progress_does_not_stay_under_the_next_instance(controller, emulator):
+    ids = ids_by_name(emulator)
+    controller.select(ids["build-hkg-01"])
+    controller.set_name("for-build")
+    assert (await controller.submit()).status == "AVAILABLE"
+    assert controller.progress is not None
+    controller.select(ids["db-hkg-01"])
+    assert controller.progress is None and controller.notice == ""
+
+
+async def test_the_form_reads_no_ledger_while_it_renders(controller, monkeypatch):
+    import zenlayer_widgets.studio.controller as module
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a ledger query during render")
+
+    from zenlayer_widgets.core.reconcile import CreateOutcomeUnknown
+    from zenlayer_widgets.widgets.create_form import CreateForm
+
+    controller.unknown = CreateOutcomeUnknown("HKG-A", "lost-answer", "timeout", instance_id=controller.selected_id)
+    monkeypatch.setattr(module, "ledger_for", refuse)
+    form = CreateForm(controller)  # "check again" / "send again" are offered from traits only
+    form.render()
+    assert controller.can_send_again is False and form.send_again.disabled
+    controller.send_again_ready = True  # the settle window ended (set by the task that waits for it)
+    assert controller.can_send_again and not form.send_again.disabled
