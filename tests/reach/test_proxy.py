@@ -63,7 +63,7 @@ async def test_the_studio_goes_through_the_proxy(emulator: RunningEmulator, fron
     from zenlayer_widgets.studio.controller import StudioController
 
     async with AsyncZenlayerClient(credentials_for(emulator), base_url=secure_url(front), verify=ca_file, **way) as client:
-        controller = StudioController(client, poll_interval=0.05)
+        controller = StudioController(client, poll_interval=0.1)
         try:
             await controller.refresh()
             assert len(controller.instances) == 16
