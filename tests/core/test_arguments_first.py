@@ -126,3 +126,22 @@ def test_preflight_never_sends_a_name_that_breaks_the_rule(emulator, client, bod
         zw.create_image(client, build, HUGE)
     assert not any(HUGE[:1000].encode() in body for body in bodies)
     assert HUGE not in {i.image_name for i in emulator.backend.images.values()}
+
+
+@pytest.mark.parametrize(("name", "description", "failing"), [
+    pytest.param("bad name!", None, ["name"], id="name-rule"),
+    pytest.param(HUGE, None, ["name"], id="name-10mb"),
+    pytest.param("", None, ["name"], id="name-empty"),
+    pytest.param("ok-1", "d" * 10_000, ["description"], id="description-rule"),
+])
+def test_create_image_refuses_a_name_breaking_the_rule_before_anything_is_sent(emulator, client, bodies, name,
+                                                                             description, failing):
+    """The local rules come first: PreflightFailed naming the rule, and not even the instance is looked up."""
+    build = ids_by_name(emulator)[BUILD]
+    images_before = dict(emulator.backend.images)
+    bodies.clear()
+    with pytest.raises(zw.PreflightFailed) as refused:
+        zw.create_image(client, build, name, description)
+    assert [c.key for c in refused.value.preflight.failures] == failing
+    assert bodies == []  # 0 requests reached the emulator
+    assert dict(emulator.backend.images) == images_before

@@ -7,11 +7,11 @@ the parameter: ``timeout='10'`` or ``poll_interval=0`` must fail here, not after
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
-from ..api.params import BadArgument, BadArgumentType, _kind, id_arg, text_arg
+from ..api.params import BadArgument, BadArgumentType, id_arg, kind_of, text_arg
+from ..api.params import seconds_arg as seconds
 from ..rules import validate_image_name
 
 #: The shortest poll interval (seconds): a shorter one floods the API with lookups.
@@ -21,15 +21,6 @@ __all__ = [
     "BadArgument", "BadArgumentType", "MIN_POLL_INTERVAL", "callback", "flag", "id_arg", "image_name", "optional_flag",
     "optional_id", "poll_interval", "seconds", "text_arg",
 ]
-
-
-def seconds(value: Any, name: str) -> float:
-    """A duration: a finite number of seconds above 0 (``timeout``, ``power_timeout``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadArgumentType(f"{name} must be a number of seconds, not {_kind(value)}")
-    if not math.isfinite(value) or value <= 0:
-        raise BadArgument(f"{name} must be a finite number of seconds above 0, not {value!r}")
-    return float(value)
 
 
 def poll_interval(value: Any, name: str = "poll_interval") -> float:
@@ -43,7 +34,7 @@ def poll_interval(value: Any, name: str = "poll_interval") -> float:
 def flag(value: Any, name: str) -> bool:
     """True or False, nothing else (not "no", which is truthy)."""
     if not isinstance(value, bool):
-        raise BadArgumentType(f"{name} must be True or False, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be True or False, not {kind_of(value)}")
     return value
 
 
@@ -62,7 +53,7 @@ def callback(value: Any, name: str) -> Callable[..., Any] | None:
     if value is None:
         return None
     if not callable(value):
-        raise BadArgumentType(f"{name} must be a function (or None), not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a function (or None), not {kind_of(value)}")
     function: Callable[..., Any] = value
     return function
 

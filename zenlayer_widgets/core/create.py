@@ -55,7 +55,7 @@ from .ledger import (
 from .ledger.ownership import new_owner, working
 from .ledger.records import now_text
 from .power import wait_for_power_state, wait_for_power_state_async  # noqa: F401 - part of this API too
-from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
+from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, local_preflight, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
 from .rerun import made_before, made_since
@@ -271,6 +271,9 @@ async def create_image_async(
     outcomes after. An intent for the same instance and name that an earlier run left open (crash,
     interrupt, unknown outcome, wait timeout) is taken up first (:func:`resume_intent`).
 
+    A name or description that breaks the local rules (or an empty instance id) is refused before anything is
+    read or sent: that :class:`PreflightFailed` holds those checks alone (:func:`preflight` lists every reason).
+
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
     :class:`ImageWaitTimeout` (with the image id and last status), :class:`CreateOutcomeUnknown`
     (with the candidates), :class:`IntentConflict` (another run's create holds the name or instance)
@@ -278,6 +281,9 @@ async def create_image_async(
     """
     check_arguments(instance_id, image_name, description)  # before the ledger or the API sees them
     _check_options(stop_if_running, start_after, force_stop, wait, timeout, poll_interval, power_timeout, on_progress)
+    local = local_preflight(instance_id, image_name, description)
+    if not local.ok:  # the local rules: refused before the ledger is read or anything is sent
+        raise PreflightFailed(local)
     client = async_side(client)
     if ledger is None:
         ledger = journal if journal is not None else ledger_for(client)

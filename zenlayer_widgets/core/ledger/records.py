@@ -137,7 +137,7 @@ class Action:
     run_id: str | None = None  # the rotation-policy run it was part of
 
 
-def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
+def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     """An error as its class name and API code only (messages are never kept: they may quote anything)."""
     if error is None:
         return None, None

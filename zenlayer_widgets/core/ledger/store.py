@@ -43,8 +43,8 @@ from .records import (
     LedgerError,
     NotOwner,
     _entry,
-    _error_fields,
     current_run,
+    error_fields,
     now_text,
     who_am_i,
 )
@@ -208,7 +208,7 @@ class Ledger:
     ) -> None:
         """Record an outcome (final ones close the intent) and append it to the actions. A failure to write
         only warns: the create itself went through."""
-        error_type, error_code = _error_fields(error)
+        error_type, error_code = error_fields(error)
         values: dict[str, Any] = {"outcome": outcome, "status": status, "adopted": adopted, "error_type": error_type,
                                   "error_code": error_code, "updated_at": now_text(), "is_open": outcome not in FINAL_OUTCOMES}
         if image_id is not None:
