@@ -8,18 +8,20 @@ the parameter: ``timeout='10'`` or ``poll_interval=0`` must fail here, not after
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ..api.params import BadArgument, BadArgumentType, id_arg, kind_of, text_arg
 from ..api.params import seconds_arg as seconds
 from ..rules import validate_image_name
 
+T = TypeVar("T")
+
 #: The shortest poll interval (seconds): a shorter one floods the API with lookups.
 MIN_POLL_INTERVAL = 0.1
 
 __all__ = [
-    "BadArgument", "BadArgumentType", "MIN_POLL_INTERVAL", "callback", "flag", "id_arg", "image_name", "optional_flag",
-    "optional_id", "poll_interval", "seconds", "text_arg",
+    "BadArgument", "BadArgumentType", "MIN_POLL_INTERVAL", "callback", "flag", "id_arg", "image_name", "of_type",
+    "optional_flag", "optional_id", "optional_of_type", "poll_interval", "seconds", "text_arg", "whole",
 ]
 
 
@@ -66,3 +68,29 @@ def image_name(value: Any, name: str = "image_name") -> str:
     if not verdict.ok:
         raise BadArgument(f"{name} is not a valid image name: {verdict.message or 'it breaks the name rule'}")
     return text
+
+
+def whole(value: Any, name: str, least: int, most: int | None = None, above: str = "") -> int:
+    """A whole number from ``least`` to ``most`` (``above``: why not more, said when it is)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadArgumentType(f"{name} must be a whole number, not {kind_of(value)}")
+    if value < least or (most is not None and value > most):
+        span = f"from {least} to {most}" if most is not None else f"at least {least}"
+        raise BadArgument(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
+    return value
+
+
+def of_type(value: Any, kind: type[T], name: str) -> T:
+    """``value`` if it is a ``kind`` (a :class:`Policy`, a :class:`Ledger`...), else a BadArgumentType naming both."""
+    if not isinstance(value, kind):
+        raise BadArgumentType(f"{name} must be a {kind.__name__}, not {kind_of(value)}")
+    return value
+
+
+def optional_of_type(value: Any, kind: type[T], name: str) -> T | None:
+    """None or a ``kind`` (e.g. ``ledger=None``: the client's)."""
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise BadArgumentType(f"{name} must be a {kind.__name__} (or None), not {kind_of(value)}")
+    return value
