@@ -40,3 +40,24 @@ async def test_wrong_types_for_ids_and_names_are_refused_by_name(make_client, st
         await getattr(client, method)(*args, **kwargs)
     assert said in str(caught.value)
     assert stub.requests == []
+
+
+@pytest.mark.parametrize("client_class", ["ZenlayerClient", "AsyncZenlayerClient"])
+@pytest.mark.parametrize(("name", "value", "error"), [
+    pytest.param("timeout", float("nan"), "BadArgument", id="timeout-nan"),
+    pytest.param("timeout", float("inf"), "BadArgument", id="timeout-inf"),
+    pytest.param("timeout", 0, "BadArgument", id="timeout-zero"),
+    pytest.param("timeout", -1, "BadArgument", id="timeout-negative"),
+    pytest.param("timeout", "10", "BadArgumentType", id="timeout-text"),
+    pytest.param("deadline", float("inf"), "BadArgument", id="deadline-inf"),
+])
+def test_a_client_refuses_a_non_finite_or_non_positive_timeout_at_construction(client_class, name, value, error) -> None:
+    """``timeout=nan`` used to make a client that failed at its first call; now the constructor says which argument."""
+    from zenlayer_widgets.api import client, params
+    from zenlayer_widgets.api.credentials import Credentials
+    from zenlayer_widgets.api.errors import ZenlayerError
+
+    with pytest.raises(getattr(params, error), match=name) as caught:
+        getattr(client, client_class)(Credentials("AKID", "secret"), base_url="https://console.zenlayer.test",
+                                      **{name: value})
+    assert isinstance(caught.value, ZenlayerError)

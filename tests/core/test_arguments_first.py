@@ -8,12 +8,14 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import zenlayer_widgets as zw
 from shared import credentials_for, ids_by_name
 from zenlayer_widgets.api.errors import ZenlayerError
 from zenlayer_widgets.core.arguments import BadArgument, BadArgumentType
+from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.core.progress import ImageProgress
 
 HUGE = "n" * 10_000_000  # 10 MB
@@ -44,6 +46,14 @@ def submitted(ids: dict[str, str]) -> ImageProgress:
 
 Call = Callable[[Any, dict[str, str], str], Any]
 BUILD = "build-hkg-01"
+
+
+def policy(ids: dict[str, str]) -> zw.Policy:
+    return zw.Policy("nightly", instance_ids=(ids[BUILD],))
+
+
+def images_table(image: str) -> pd.DataFrame:
+    return pd.DataFrame({"image_id": [image], "name": ["web-golden-2025"]})
 CASES: list[Any] = [
     pytest.param(lambda c, i, img: zw.create_image(c, i[BUILD], "ok-1", timeout="10"), BadArgumentType, "timeout",
                  id="create-timeout-text"),
@@ -93,6 +103,42 @@ CASES: list[Any] = [
                  id="inventory-type"),
     pytest.param(lambda c, i, img: zw.load_inventory(c, previous="last"), BadArgumentType, "previous",
                  id="inventory-previous"),
+    # rotation: the policy, the ledger, the numbers and callbacks, before any lookup or create
+    pytest.param(lambda c, i, img: zw.Policy("nightly", keep=7, instance_ids=(i[BUILD],)), BadArgument, "keep",
+                 id="policy-keep-above-quota"),
+    pytest.param(lambda c, i, img: zw.plan_rotation(c, "nightly"), BadArgumentType, "policy", id="plan-policy-text"),
+    pytest.param(lambda c, i, img: zw.plan_rotation(c, policy(i), "prod.sqlite3"), BadArgumentType, "ledger",
+                 id="plan-ledger-text"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, {"name_prefix": "nightly"}), BadArgumentType, "policy",
+                 id="apply-policy-dict"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), ":memory:"), BadArgumentType, "ledger",
+                 id="apply-ledger-text"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), poll_interval=0.05), BadArgument, "poll_interval",
+                 id="apply-poll-too-short"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), poll_interval=math.nan), BadArgument,
+                 "poll_interval", id="apply-poll-nan"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), max_parallel=0), BadArgument, "max_parallel",
+                 id="apply-parallel-zero"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), max_parallel=2.5), BadArgumentType, "max_parallel",
+                 id="apply-parallel-float"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), on_step="print"), BadArgumentType, "on_step",
+                 id="apply-on-step"),
+    pytest.param(lambda c, i, img: zw.apply_rotation(c, policy(i), plan="yesterday"), BadArgumentType, "plan",
+                 id="apply-plan-text"),
+    pytest.param(lambda c, i, img: zw.pin_image(c, img, reason="golden", ledger="prod.sqlite3"), BadArgumentType,
+                 "ledger", id="pin-ledger-text"),
+    pytest.param(lambda c, i, img: zw.pin_image(c, img, reason=" "), BadArgument, "reason", id="pin-reason-blank"),
+    pytest.param(lambda c, i, img: zw.unpin_image(c, img, ledger=5), BadArgumentType, "ledger", id="unpin-ledger"),
+    pytest.param(lambda c, i, img: zw.mark_policy_images(None, Ledger(None), "acct"), BadArgumentType, "images",
+                 id="mark-images-none"),
+    pytest.param(lambda c, i, img: zw.mark_policy_images(pd.DataFrame({"id": [img]}), Ledger(None), "acct"),
+                 BadArgument, "images", id="mark-images-columns"),
+    pytest.param(lambda c, i, img: zw.mark_policy_images(images_table(img), "ledger.sqlite3", "acct"),
+                 BadArgumentType, "ledger", id="mark-ledger-text"),
+    pytest.param(lambda c, i, img: zw.mark_policy_images(images_table(img), Ledger(None), 5), BadArgumentType,
+                 "account", id="mark-account-int"),
+    pytest.param(lambda c, i, img: zw.mark_policy_images(images_table(img), Ledger(None), "acct", now="2026-12-01"),
+                 BadArgumentType, "now", id="mark-now-text"),
 ]
 
 
@@ -126,3 +172,22 @@ def test_preflight_never_sends_a_name_that_breaks_the_rule(emulator, client, bod
         zw.create_image(client, build, HUGE)
     assert not any(HUGE[:1000].encode() in body for body in bodies)
     assert HUGE not in {i.image_name for i in emulator.backend.images.values()}
+
+
+@pytest.mark.parametrize(("name", "description", "failing"), [
+    pytest.param("bad name!", None, ["name"], id="name-rule"),
+    pytest.param(HUGE, None, ["name"], id="name-10mb"),
+    pytest.param("", None, ["name"], id="name-empty"),
+    pytest.param("ok-1", "d" * 10_000, ["description"], id="description-rule"),
+])
+def test_create_image_refuses_a_name_breaking_the_rule_before_anything_is_sent(emulator, client, bodies, name,
+                                                                             description, failing):
+    """The local rules come first: PreflightFailed naming the rule, and not even the instance is looked up."""
+    build = ids_by_name(emulator)[BUILD]
+    images_before = dict(emulator.backend.images)
+    bodies.clear()
+    with pytest.raises(zw.PreflightFailed) as refused:
+        zw.create_image(client, build, name, description)
+    assert [c.key for c in refused.value.preflight.failures] == failing
+    assert bodies == []  # 0 requests reached the emulator
+    assert dict(emulator.backend.images) == images_before

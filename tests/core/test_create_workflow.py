@@ -31,9 +31,10 @@ def test_sync_preflight_reports_every_reason(client, emulator):
     checks = zw.preflight(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
     assert not checks.ok
     assert {c.key for c in checks.failures} == {"name", "power_state", "zone"}
-    with pytest.raises(zw.PreflightFailed) as refused:
+    assert "LAX-A does not support custom images" in checks.summary()
+    with pytest.raises(zw.PreflightFailed) as refused:  # the name rule refuses it before the instance is looked up
         zw.create_image(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
-    assert "LAX-A does not support custom images" in str(refused.value)
+    assert [c.key for c in refused.value.preflight.failures] == ["name"] and "Image name" in str(refused.value)
     assert names_in(emulator, "LAX-A") == []
 
 

@@ -66,10 +66,10 @@ def test_one_open_intent_per_name_in_a_zone_and_per_instance(ledger):
         ledger.begin(ACCOUNT, "i-1", "HKG-A", "another-name", None)  # the same instance: it images one disk at a time
     elsewhere = ledger.begin(ACCOUNT, "i-3", "TYO-A", "nightly", None)  # another zone: fine
     ledger.begin("https://other.example", "i-1", "HKG-A", "nightly", None)  # another account: fine
-    ledger.record(first.intent_id, UNKNOWN)  # still open
+    ledger.record(first.intent_id, UNKNOWN, account=ACCOUNT)  # still open
     with pytest.raises(IntentConflict):
         ledger.begin(ACCOUNT, "i-2", "HKG-A", "nightly", None)
-    ledger.record(first.intent_id, AVAILABLE_OUTCOME, image_id="img-1", status="AVAILABLE")  # closed
+    ledger.record(first.intent_id, AVAILABLE_OUTCOME, account=ACCOUNT, image_id="img-1", status="AVAILABLE")  # closed
     second = ledger.begin(ACCOUNT, "i-2", "HKG-A", "nightly", None)
     assert second.open and not ledger.get(first.intent_id).open
     assert [e.intent_id for e in ledger.entries(ACCOUNT, open_only=True)] == [elsewhere.intent_id, second.intent_id]
@@ -82,8 +82,8 @@ def test_only_the_owner_may_mark_an_intent_sent_and_a_take_over_is_compare_and_s
     ledger.mark_sent(entry.intent_id, "a" * 32)
     sent = ledger.get(entry.intent_id)
     assert sent.sent_at is not None and sent.attempts == 1 and sent.settle_seconds == 3.0
-    assert ledger.take_over(sent, "b" * 32)
-    assert not ledger.take_over(sent, "c" * 32)  # read before b's take-over: refused
+    assert ledger.take_over(sent, "b" * 32, account=ACCOUNT)
+    assert not ledger.take_over(sent, "c" * 32, account=ACCOUNT)  # read before b's take-over: refused
     with pytest.raises(NotOwner):
         ledger.mark_sent(entry.intent_id, "a" * 32)  # the old owner can no longer send
     ledger.mark_sent(entry.intent_id, "b" * 32)
@@ -94,7 +94,7 @@ def test_separators_and_odd_text_round_trip_exactly(ledger):
     snapshot = {"image_ids": ["img-1"], "note": ODD_TEXT}
     entry = ledger.begin(ACCOUNT, "i-1", "HKG-A", "镜像_\u2028名", ODD_TEXT, snapshot=snapshot)
     ledger.note_evidence(entry.intent_id, {"seen": ODD_TEXT})
-    ledger.record(entry.intent_id, AVAILABLE_OUTCOME, image_id="img-2", status="AVAILABLE")
+    ledger.record(entry.intent_id, AVAILABLE_OUTCOME, account=ACCOUNT, image_id="img-2", status="AVAILABLE")
     ledger.record_action("rename", account=ACCOUNT, image_id="img-2", image_name=ODD_TEXT, outcome="done", detail=ODD_TEXT)
     reopened = Ledger(ledger.url if "postgresql" not in ledger.url else ledger.engine.url)
     [back] = reopened.entries(ACCOUNT)
@@ -113,7 +113,7 @@ def test_every_action_is_recorded_with_who_and_when_and_read_back_newest_first(l
     ledger.record_action("delete", account=ACCOUNT, zone_id="HKG-A", image_id="img-1", image_name="old", outcome="unknown")
     ledger.record_action("delete", account="https://other.example", image_id="img-9", outcome="done")
     entry = ledger.begin(ACCOUNT, "i-1", "HKG-A", "new", None)
-    ledger.record(entry.intent_id, NOT_MADE, error=ValueError("a message that is never kept"))
+    ledger.record(entry.intent_id, NOT_MADE, account=ACCOUNT, error=ValueError("a message that is never kept"))
     history = ledger.history(ACCOUNT)
     assert [a.kind for a in history] == ["create", "delete", "start", "stop"]
     assert history[0].outcome == NOT_MADE and history[0].detail == "ValueError" and history[0].intent_id == entry.intent_id
@@ -129,7 +129,7 @@ def test_every_action_is_recorded_with_who_and_when_and_read_back_newest_first(l
 def test_the_prune_rule_drops_old_closed_intents_and_old_actions_never_open_ones(ledger):
     old, recent, still_open = (ledger.begin(ACCOUNT, f"i-{n}", "HKG-A", f"n-{n}", None) for n in range(3))
     for entry in (old, recent):
-        ledger.record(entry.intent_id, GONE)
+        ledger.record(entry.intent_id, GONE, account=ACCOUNT)
     ledger.record_action("stop", account=ACCOUNT, instance_id="i-9", outcome="done")
     later = datetime.now(timezone.utc) + timedelta(days=91)
     with ledger.engine.begin() as connection:  # `recent` changed a day before the prune
@@ -175,7 +175,7 @@ def test_two_hundred_thousand_intents_do_not_slow_a_create(ledger, capsys):
         entry = ledger.begin(ACCOUNT, f"i-new-{n}", "HKG-A", f"timed-{n}", None, owner="o" * 32)
         ledger.mark_sent(entry.intent_id, "o" * 32)
         ledger.claimed_image_ids(ACCOUNT, "HKG-A", ["img-3", "img-new"])  # what each reconcile look asks
-        ledger.record(entry.intent_id, AVAILABLE_OUTCOME, image_id=f"img-new-{n}", status="AVAILABLE")
+        ledger.record(entry.intent_id, AVAILABLE_OUTCOME, account=ACCOUNT, image_id=f"img-new-{n}", status="AVAILABLE")
         return time.perf_counter() - started
 
     empty = min(one_create(n) for n in range(5))

@@ -14,9 +14,10 @@ import pytest
 import zenlayer_widgets as zw
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.api.credentials import Credentials
-from zenlayer_widgets.core.ledger import SUBMITTED, Ledger, account_of
+from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, GONE, SUBMITTED, ForeignIntent, Ledger, account_of
 from zenlayer_widgets.core.ledger.ownership import live_owners
 from zenlayer_widgets.core.policy import lease
+from zenlayer_widgets.core.progress import ImageProgress
 from zenlayer_widgets.emulator import mock_zenlayer
 from zenlayer_widgets.emulator.transport import EmulatorTransport
 
@@ -102,4 +103,29 @@ def test_rows_from_before_accounts_had_keys_are_shown_but_never_acted_on(account
     shown = ledger.history(account_of(prod_client), with_unattributed=True)
     assert {a.kind for a in shown if a.account == ENDPOINT} == {"stop"}
     assert all(a.account != ENDPOINT for a in ledger.history(account_of(prod_client)))
+    ledger.close()
+
+
+def test_the_store_refuses_an_outcome_or_a_take_over_for_another_accounts_intent(accounts, ledger_url):
+    """The guard is the ledger's own, not only each lookup's filter: lab cannot close, adopt into or take over prod's
+    open intent even when handed its id; the row and the history stay as prod left them, and prod still records."""
+    prod_client, lab_client, _ = accounts
+    prod, lab = account_of(prod_client), account_of(lab_client)
+    ledger = Ledger(ledger_url)
+    entry = ledger.begin(prod, "i-1", "HKG-A", "nightly-1", None, owner="a" * 32)
+    ledger.mark_sent(entry.intent_id, "a" * 32)
+    ledger.record(entry.intent_id, SUBMITTED, account=prod, image_id="img-prod", status="CREATING")
+    before, history = ledger.get(entry.intent_id), ledger.history()
+    lab_sees = ImageProgress("done", "i-1", "HKG-A", "nightly-1", image_id="img-lab", status="AVAILABLE")
+    with pytest.raises(ForeignIntent, match=f"belongs to account {re.escape(prod)}, not {re.escape(lab)}"):
+        ledger.record(entry.intent_id, GONE, account=lab)
+    with pytest.raises(ForeignIntent):
+        ledger.record_progress(entry.intent_id, lab_sees, account=lab)
+    with pytest.raises(ForeignIntent):
+        ledger.take_over(before, "b" * 32, account=lab)
+    assert ledger.get(entry.intent_id) == before  # still open, SUBMITTED, prod's image and owner
+    assert before.is_open and before.image_id == "img-prod" and before.owner == "a" * 32
+    assert ledger.history() == history  # no action appended for lab
+    ledger.record(entry.intent_id, AVAILABLE_OUTCOME, account=prod, image_id="img-prod", status="AVAILABLE")
+    assert not ledger.get(entry.intent_id).is_open
     ledger.close()

@@ -137,7 +137,8 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
             if made:
                 backend.delete_images(made)
             if journal.open_intent(client.base_url, instance_id, name) is not None:  # an adopted image still followed
-                journal.record(journal.open_intent(client.base_url, instance_id, name).intent_id, "gone")
+                journal.record(journal.open_intent(client.base_url, instance_id, name).intent_id, "gone",
+                               account=client.base_url)
     assert time.monotonic() - started < 60
     assert sum(tally.values()) - tally["unknown_reruns"] == INTENTS
     print(tally)

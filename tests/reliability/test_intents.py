@@ -197,7 +197,7 @@ async def test_an_image_deleted_since_closes_the_intent_as_gone(emulator, ledger
     build = ids_by_name(emulator)["build-hkg-01"]
     entry = ledger.begin(account_for(emulator), build, "HKG-A", "taken-over", None)
     ours = emulator.backend.create_image(build, "taken-over")
-    ledger.record(entry.intent_id, SUBMITTED, image_id=ours.image_id, status="CREATING")
+    ledger.record(entry.intent_id, SUBMITTED, account=entry.account, image_id=ours.image_id, status="CREATING")
     emulator.backend.advance(1)
     emulator.backend.delete_images([ours.image_id])
     emulator.backend.create_image(ids_by_name(emulator)["db-hkg-01"], "taken-over")
@@ -250,7 +250,7 @@ async def test_an_outcome_that_cannot_be_written_warns_and_keeps_the_result(emul
 
 def test_the_ledger_as_a_table(ledger):
     entry = ledger.begin("https://e", "i-1", "HKG-A", "shown", None)
-    ledger.record(entry.intent_id, AVAILABLE_OUTCOME, image_id="img-1", status="AVAILABLE")
+    ledger.record(entry.intent_id, AVAILABLE_OUTCOME, account=entry.account, image_id="img-1", status="AVAILABLE")
     frame = ledger.to_frame()
     assert frame.loc[0, ["image_name", "outcome", "image_id"]].tolist() == ["shown", AVAILABLE_OUTCOME, "img-1"]
     assert ledger_for.__name__ == "ledger_for"

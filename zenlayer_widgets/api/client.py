@@ -42,6 +42,7 @@ from ._wire import (
 from .auth import ZC2Auth
 from .credentials import Credentials
 from .errors import CredentialsError
+from .params import seconds_arg
 from .read_only import resolve_read_only
 from .retry import RetryPolicy
 from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE_PATH
@@ -126,10 +127,9 @@ class _BaseClient:
             raise TypeError(f"credentials must be a Credentials, not {type(credentials).__name__}")
         if api_version not in API_VERSIONS:
             raise ValueError(f"api_version must be one of {', '.join(API_VERSIONS)}, not {api_version!r}")
-        if not timeout or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
-        if deadline is not None and not deadline > 0:
-            raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        timeout = seconds_arg(timeout, "timeout")  # nan, inf, 0 or "10" refused here, not at the first call
+        if deadline is not None:
+            deadline = seconds_arg(deadline, "deadline")
         for name, value in (("max_response_bytes", max_response_bytes), ("max_pages", max_pages),
                             ("max_listing_bytes", max_listing_bytes)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

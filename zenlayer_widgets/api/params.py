@@ -8,6 +8,7 @@ encoding or a string method. The errors are :class:`BadArgumentType` (a TypeErro
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +30,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
+    """What ``value`` is, for an error message (bytes and lists with a hint what to pass instead)."""
     if value is None:
         return "None"
     if isinstance(value, (bytes, bytearray)):
@@ -47,7 +49,7 @@ def text_arg(value: Any, name: str, *, optional: bool = False, empty: bool = Fal
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise BadArgumentType(f"{name} must be a string, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a string, not {kind_of(value)}")
     if not empty and not value.strip():
         raise BadArgument(f"{name} must not be empty or blank")
     return value
@@ -58,16 +60,25 @@ def id_arg(value: Any, name: str) -> str:
     return text_arg(value, name)  # type: ignore[return-value]
 
 
+def seconds_arg(value: Any, name: str) -> float:
+    """A duration: a finite number of seconds above 0 (``timeout``, ``deadline``...), as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadArgumentType(f"{name} must be a number of seconds, not {kind_of(value)}")
+    if not math.isfinite(value) or value <= 0:
+        raise BadArgument(f"{name} must be a finite number of seconds above 0, not {value!r}")
+    return float(value)
+
+
 def id_list_arg(values: Any, name: str) -> list[str]:
     """A list (any iterable but a string) of non-empty string ids, without duplicates (first kept)."""
     if isinstance(values, (str, bytes, bytearray)):
         raise BadArgumentType(f"{name} must be a list of strings, not a single string: {_shown(values)}")
     if values is None or not isinstance(values, Iterable) or isinstance(values, dict):
-        raise BadArgumentType(f"{name} must be a list of strings, not {_kind(values)}")
+        raise BadArgumentType(f"{name} must be a list of strings, not {kind_of(values)}")
     items = list(values)
     for index, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            what = "an empty string" if isinstance(item, str) else _kind(item)
+            what = "an empty string" if isinstance(item, str) else kind_of(item)
             raise BadArgumentType(f"{name} must be non-empty strings; item {index} is {what}")
     return list(dict.fromkeys(items))
 
@@ -75,12 +86,12 @@ def id_list_arg(values: Any, name: str) -> list[str]:
 def tags_arg(value: Any, name: str) -> dict[str, str]:
     """Tags as a mapping of non-empty string keys to string values."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a mapping of tag keys to values ({{'key': 'value'}}), not {_kind(value)}")
+        raise TypeError(f"{name} must be a mapping of tag keys to values ({{'key': 'value'}}), not {kind_of(value)}")
     for key, item in value.items():
         if not isinstance(key, str) or not key.strip():
             raise TypeError(f"{name} keys must be non-empty strings; got {_shown(key)}")
         if not isinstance(item, str):
-            raise TypeError(f"{name}[{key!r}] must be a string, not {_kind(item)}")
+            raise TypeError(f"{name}[{key!r}] must be a string, not {kind_of(item)}")
     return dict(value)
 
 

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
-from .ledger import IntentConflict, LedgerError, NotOwner
+from .ledger import ForeignIntent, IntentConflict, LedgerError, NotOwner
 
 T = TypeVar("T")
 
@@ -30,10 +30,10 @@ def warn_ledger(error: LedgerError, what: str) -> None:
 def or_memory(call: Callable[[], T], fallback: T, what: str) -> T:
     """``call()``, or ``fallback`` (what this run knows) with a warning when the ledger fails.
 
-    A conflict or a lost ownership is not a failure of the ledger: it is raised as it is."""
+    A conflict, a lost ownership or another account's intent is not a failure of the ledger: it is raised as it is."""
     try:
         return call()
-    except (IntentConflict, NotOwner):
+    except (IntentConflict, NotOwner, ForeignIntent):
         raise
     except LedgerError as error:
         warn_ledger(error, what)

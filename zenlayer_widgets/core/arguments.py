@@ -7,29 +7,22 @@ the parameter: ``timeout='10'`` or ``poll_interval=0`` must fail here, not after
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from ..api.params import BadArgument, BadArgumentType, _kind, id_arg, text_arg
+from ..api.params import BadArgument, BadArgumentType, id_arg, kind_of, text_arg
+from ..api.params import seconds_arg as seconds
 from ..rules import validate_image_name
+
+T = TypeVar("T")
 
 #: The shortest poll interval (seconds): a shorter one floods the API with lookups.
 MIN_POLL_INTERVAL = 0.1
 
 __all__ = [
-    "BadArgument", "BadArgumentType", "MIN_POLL_INTERVAL", "callback", "flag", "id_arg", "image_name", "optional_flag",
-    "optional_id", "poll_interval", "seconds", "text_arg",
+    "BadArgument", "BadArgumentType", "MIN_POLL_INTERVAL", "callback", "flag", "id_arg", "image_name", "of_type",
+    "optional_flag", "optional_id", "optional_of_type", "poll_interval", "seconds", "text_arg", "whole",
 ]
-
-
-def seconds(value: Any, name: str) -> float:
-    """A duration: a finite number of seconds above 0 (``timeout``, ``power_timeout``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadArgumentType(f"{name} must be a number of seconds, not {_kind(value)}")
-    if not math.isfinite(value) or value <= 0:
-        raise BadArgument(f"{name} must be a finite number of seconds above 0, not {value!r}")
-    return float(value)
 
 
 def poll_interval(value: Any, name: str = "poll_interval") -> float:
@@ -43,7 +36,7 @@ def poll_interval(value: Any, name: str = "poll_interval") -> float:
 def flag(value: Any, name: str) -> bool:
     """True or False, nothing else (not "no", which is truthy)."""
     if not isinstance(value, bool):
-        raise BadArgumentType(f"{name} must be True or False, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be True or False, not {kind_of(value)}")
     return value
 
 
@@ -62,7 +55,7 @@ def callback(value: Any, name: str) -> Callable[..., Any] | None:
     if value is None:
         return None
     if not callable(value):
-        raise BadArgumentType(f"{name} must be a function (or None), not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a function (or None), not {kind_of(value)}")
     function: Callable[..., Any] = value
     return function
 
@@ -75,3 +68,29 @@ def image_name(value: Any, name: str = "image_name") -> str:
     if not verdict.ok:
         raise BadArgument(f"{name} is not a valid image name: {verdict.message or 'it breaks the name rule'}")
     return text
+
+
+def whole(value: Any, name: str, least: int, most: int | None = None, above: str = "") -> int:
+    """A whole number from ``least`` to ``most`` (``above``: why not more, said when it is)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadArgumentType(f"{name} must be a whole number, not {kind_of(value)}")
+    if value < least or (most is not None and value > most):
+        span = f"from {least} to {most}" if most is not None else f"at least {least}"
+        raise BadArgument(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
+    return value
+
+
+def of_type(value: Any, kind: type[T], name: str) -> T:
+    """``value`` if it is a ``kind`` (a :class:`Policy`, a :class:`Ledger`...), else a BadArgumentType naming both."""
+    if not isinstance(value, kind):
+        raise BadArgumentType(f"{name} must be a {kind.__name__}, not {kind_of(value)}")
+    return value
+
+
+def optional_of_type(value: Any, kind: type[T], name: str) -> T | None:
+    """None or a ``kind`` (e.g. ``ledger=None``: the client's)."""
+    if value is None:
+        return None
+    if not isinstance(value, kind):
+        raise BadArgumentType(f"{name} must be a {kind.__name__} (or None), not {kind_of(value)}")
+    return value

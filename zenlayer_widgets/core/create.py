@@ -55,7 +55,7 @@ from .ledger import (
 from .ledger.ownership import new_owner, working
 from .ledger.records import now_text
 from .power import wait_for_power_state, wait_for_power_state_async  # noqa: F401 - part of this API too
-from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, preflight_async
+from .preflight import FIX_STOP_INSTANCE, Preflight, check_arguments, fetch_instance, local_preflight, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown, reconcile, settle_seconds, take_snapshot
 from .rerun import made_before, made_since
@@ -82,14 +82,14 @@ async def find_custom_image(client: AsyncZenlayerClient, zone_id: str, image_nam
     return next((image for image in images if image.image_name == image_name), None)
 
 
-def _close_if_open(ledger: Ledger, entry: LedgerEntry, outcome: str, error: BaseException) -> None:
+def _close_if_open(ledger: Ledger, entry: LedgerEntry, outcome: str, error: BaseException, account: str) -> None:
     """Record how a send ended unless the intent was closed already (the error being raised matters more)."""
     try:
         latest = ledger.get(entry.intent_id)
     except Exception:  # noqa: BLE001 - the ledger itself failing: the next run reconciles the open intent
         return
     if latest is not None and latest.open:
-        ledger.record(entry.intent_id, outcome, error=error)
+        ledger.record(entry.intent_id, outcome, account=account, error=error)
 
 
 async def _send(
@@ -99,7 +99,7 @@ async def _send(
     """Send CreateImage for ``entry`` (owned by ``owner``) at most :data:`MAX_CREATE_ATTEMPTS` times, each resend
     only after the evidence proved nothing was made; record every outcome in the ledger."""
     progress = ImageProgress("submitting", entry.instance_id, entry.zone_id, entry.image_name, intent_id=entry.intent_id)
-    sent = entry.sent_at is not None
+    sent, account = entry.sent_at is not None, account_of(client)
     try:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             progress = replace(progress, phase="submitting", attempts=attempt)
@@ -122,7 +122,7 @@ async def _send(
             else:
                 progress = replace(progress, phase="submitted", image_id=result.image_id, request_id=result.request_id,
                                    status=CREATING)
-                ledger.record_progress(entry.intent_id, progress)
+                ledger.record_progress(entry.intent_id, progress, account=account)
                 return progress
             # unknown, or a refusal (name taken, disk imaging) after an attempt that may have landed
             unknown_before = True
@@ -130,21 +130,21 @@ async def _send(
             verdict = await reconcile(client, ledger, entry.intent_id, owner, error, sleep, known=entry)
             if verdict.image is not None:
                 progress = _adopted(progress, verdict.image)
-                ledger.record_progress(entry.intent_id, progress)
+                ledger.record_progress(entry.intent_id, progress, account=account)
                 return progress
             if attempt == MAX_CREATE_ATTEMPTS:
-                ledger.record(entry.intent_id, NOT_MADE, error=error)  # proven: nothing was made
+                ledger.record(entry.intent_id, NOT_MADE, account=account, error=error)  # proven: nothing was made
                 raise error
     except CreateOutcomeUnknown as error:
-        ledger.record(entry.intent_id, UNKNOWN, error=error)  # stays open: the next run reconciles it
+        ledger.record(entry.intent_id, UNKNOWN, account=account, error=error)  # stays open: the next run reconciles it
         raise
     except NotOwner:
         raise IntentConflict(or_memory(lambda: ledger.get(entry.intent_id), None, "reading the intent") or entry) from None
     except ZenlayerError as error:
-        _close_if_open(ledger, entry, UNKNOWN if unknown_before else NOT_MADE, error)
+        _close_if_open(ledger, entry, UNKNOWN if unknown_before else NOT_MADE, error, account)
         raise
     except BaseException as error:  # an interrupt, a bug: if anything went out, the next run reconciles it
-        _close_if_open(ledger, entry, UNKNOWN if sent else NOT_MADE, error)
+        _close_if_open(ledger, entry, UNKNOWN if sent else NOT_MADE, error, account)
         raise
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -271,6 +271,9 @@ async def create_image_async(
     outcomes after. An intent for the same instance and name that an earlier run left open (crash,
     interrupt, unknown outcome, wait timeout) is taken up first (:func:`resume_intent`).
 
+    A name or description that breaks the local rules (or an empty instance id) is refused before anything is
+    read or sent: that :class:`PreflightFailed` holds those checks alone (:func:`preflight` lists every reason).
+
     Raises :class:`PreflightFailed` (nothing sent), :class:`ImageCreationFailed`,
     :class:`ImageWaitTimeout` (with the image id and last status), :class:`CreateOutcomeUnknown`
     (with the candidates), :class:`IntentConflict` (another run's create holds the name or instance)
@@ -278,6 +281,9 @@ async def create_image_async(
     """
     check_arguments(instance_id, image_name, description)  # before the ledger or the API sees them
     _check_options(stop_if_running, start_after, force_stop, wait, timeout, poll_interval, power_timeout, on_progress)
+    local = local_preflight(instance_id, image_name, description)
+    if not local.ok:  # the local rules: refused before the ledger is read or anything is sent
+        raise PreflightFailed(local)
     client = async_side(client)
     if ledger is None:
         ledger = journal if journal is not None else ledger_for(client)
@@ -329,13 +335,13 @@ async def create_image_async(
                 client, progress, timeout=timeout, poll_interval=poll_interval, sleep=sleep, on_progress=on_progress
             )
         except ImageCreationFailed as error:
-            ledger.record_progress(intent_id, error.progress)
+            ledger.record_progress(intent_id, error.progress, account=account_of(client))
             await _give_back(client, ledger, instance_id, stopped_at, start_after, power_timeout, sleep)
             raise
         except ImageWaitTimeout as error:
-            ledger.record_progress(intent_id, error.progress)
+            ledger.record_progress(intent_id, error.progress, account=account_of(client))
             raise
-        ledger.record_progress(intent_id, progress)
+        ledger.record_progress(intent_id, progress, account=account_of(client))
     progress = replace(progress, stopped_at=stopped_at)
     if _start_owed(ledger, client, instance_id, stopped_at, start_after):
         if start_after is False:

@@ -79,10 +79,10 @@ async def _follow_recorded(
             await sleep(min(0.5 * 2 ** (failures - 1), 4.0))
     image = next((i for i in page.items if i.image_id == entry.image_id), None)
     if image is None:
-        ledger.record(entry.intent_id, GONE, image_id=entry.image_id)
+        ledger.record(entry.intent_id, GONE, account=account_of(client), image_id=entry.image_id)
         return None
     progress = _adopted(replace(progress, request_id=entry.request_id), image)
-    ledger.record_progress(entry.intent_id, progress)
+    ledger.record_progress(entry.intent_id, progress, account=account_of(client))
     return progress
 
 
@@ -102,7 +102,8 @@ async def resume_intent(
     provably this intent's is adopted; proven not made, the intent closes (None: create afresh);
     otherwise :class:`CreateOutcomeUnknown`. None too when there is no open intent.
     """
-    entry = ledger.open_intent(account_of(client), instance_id, image_name)
+    account = account_of(client)
+    entry = ledger.open_intent(account, instance_id, image_name)
     if entry is None:
         return None
     progress = ImageProgress("reconciling", instance_id, entry.zone_id, image_name, request_id=entry.request_id,
@@ -115,23 +116,23 @@ async def resume_intent(
     if not entry.open:
         return None
     owner = new_owner()
-    if not ledger.take_over(entry, owner):
+    if not ledger.take_over(entry, owner, account=account):
         raise IntentConflict(ledger.get(entry.intent_id) or entry)
     with working(owner):
         if entry.sent_at is None:  # the run died before sending: nothing can land
-            ledger.record(entry.intent_id, NOT_MADE)
+            ledger.record(entry.intent_id, NOT_MADE, account=account)
             return None
         try:
             verdict: Verdict = await reconcile(client, ledger, entry.intent_id, owner,
                                                "an earlier run left this create unfinished", sleep, known=entry)
         except CreateOutcomeUnknown as error:
-            ledger.record(entry.intent_id, UNKNOWN, error=error)
+            ledger.record(entry.intent_id, UNKNOWN, account=account, error=error)
             raise
         if verdict.image is None:
-            ledger.record(entry.intent_id, NOT_MADE)
+            ledger.record(entry.intent_id, NOT_MADE, account=account)
             return None
         progress = _adopted(progress, verdict.image)
-        ledger.record_progress(entry.intent_id, progress)
+        ledger.record_progress(entry.intent_id, progress, account=account)
         return progress
 
 
@@ -147,20 +148,20 @@ async def settle_intent_async(
     arguments.id_arg(image_name, "image_name")
     arguments.optional_id(image_id, "image_id")
     client = async_side(client)
-    ledger = ledger or ledger_for(client)
-    entry = ledger.open_intent(account_of(client), instance_id, image_name)
+    ledger, account = ledger or ledger_for(client), account_of(client)
+    entry = ledger.open_intent(account, instance_id, image_name)
     if entry is None:
         raise ValueError(f"There is no open intent for image {image_name!r} of instance {instance_id}.")
     if image_id is None:
         if not settled(entry):
             raise ValueError("A request of this intent may still land; check again once its settle window is over.")
-        ledger.record(entry.intent_id, NOT_MADE)
+        ledger.record(entry.intent_id, NOT_MADE, account=account)
     else:
         page = await client.describe_images(entry.zone_id, image_ids=[image_id])
         image = next((i for i in page.items if i.image_id == image_id and i.image_name == image_name), None)
         if image is None:
             raise ValueError(f"{entry.zone_id} has no image {image_id} named {image_name!r}.")
-        ledger.record(entry.intent_id, AVAILABLE_OUTCOME if image.image_status == AVAILABLE else ADOPTED,
+        ledger.record(entry.intent_id, AVAILABLE_OUTCOME if image.image_status == AVAILABLE else ADOPTED, account=account,
                       image_id=image_id, status=image.image_status, adopted=True)
     return ledger.get(entry.intent_id) or entry
 

@@ -104,6 +104,23 @@ def _power_check(instance: Instance) -> Check:
     return Check("power_state", label, False, reason)
 
 
+def text_checks(image_name: str, description: str | None) -> tuple[Check, Check]:
+    """The name and description checks: the local rules alone (nothing is looked up)."""
+    name = validate_image_name(image_name)
+    desc = validate_image_description(description)
+    return (Check("name", "Image name", name.ok, name.message or f"{name.counter} characters, accepted."),
+            Check("description", "Description", desc.ok, desc.message or f"{desc.counter} characters, accepted."))
+
+
+def local_preflight(instance_id: str, image_name: str, description: str | None) -> Preflight:
+    """What can be refused before anything is sent: the name and description rules, and a missing instance id.
+    Not ``ok`` means CreateImage is refused without a lookup (:func:`preflight` still reports every reason)."""
+    checks = list(text_checks(image_name, description))
+    if not instance_id.strip():
+        checks.append(Check("instance", "Instance", False, "Choose an instance."))
+    return Preflight(tuple(checks))
+
+
 def evaluate_preflight(
     *,
     image_name: str,
@@ -115,11 +132,7 @@ def evaluate_preflight(
 ) -> Preflight:
     """Evaluate every check from what is known; nothing here talks to the API."""
     name = validate_image_name(image_name)
-    desc = validate_image_description(description)
-    checks = [
-        Check("name", "Image name", name.ok, name.message or f"{name.counter} characters, accepted."),
-        Check("description", "Description", desc.ok, desc.message or f"{desc.counter} characters, accepted."),
-    ]
+    checks = list(text_checks(image_name, description))
     if instance is None:
         reason = f"Instance {instance_id} was not found." if instance_id else "Choose an instance."
         checks.append(Check("instance", "Instance", False, reason))

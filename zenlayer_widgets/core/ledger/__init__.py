@@ -38,6 +38,7 @@ from .records import (
     TIMEOUT,
     UNKNOWN,
     Action,
+    ForeignIntent,
     IntentConflict,
     LedgerEntry,
     LedgerError,
@@ -168,7 +169,7 @@ JournalError = LedgerError
 
 __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
-    "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
+    "ForeignIntent", "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
     "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of", "unattributed",
 ]

@@ -58,6 +58,15 @@ class NotOwner(LedgerError):
     """Another run has taken this intent over; this one must not send."""
 
 
+class ForeignIntent(LedgerError):
+    """The intent was begun under another account: a client records no outcome for it and never takes it over."""
+
+    def __init__(self, intent_id: str, owner_account: str, account: str) -> None:
+        self.intent_id, self.owner_account, self.account = intent_id, owner_account, account
+        super().__init__(f"Intent {intent_id[:8]} belongs to account {owner_account}, not {account}: nothing was "
+                         "recorded for it (each account's intents are its own).")
+
+
 def now_text(moment: datetime | None = None) -> str:
     """A UTC time as the ledger stores it."""
     return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="milliseconds")
@@ -137,7 +146,7 @@ class Action:
     run_id: str | None = None  # the rotation-policy run it was part of
 
 
-def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
+def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     """An error as its class name and API code only (messages are never kept: they may quote anything)."""
     if error is None:
         return None, None

@@ -38,13 +38,14 @@ from .records import (
     SUBMITTED,
     TIMEOUT,
     Action,
+    ForeignIntent,
     IntentConflict,
     LedgerEntry,
     LedgerError,
     NotOwner,
     _entry,
-    _error_fields,
     current_run,
+    error_fields,
     now_text,
     who_am_i,
 )
@@ -190,11 +191,14 @@ class Ledger:
         t = schema.intents.c
         return self._update(intent_id, t.owner == owner, heartbeat_at=now_text())
 
-    def take_over(self, entry: LedgerEntry, owner: str) -> bool:
-        """Become the owner of ``entry`` if nobody has touched it since it was read (compare-and-set)."""
+    def take_over(self, entry: LedgerEntry, owner: str, *, account: str) -> bool:
+        """Become the owner of ``entry`` if nobody has touched it since it was read (compare-and-set). ``account``:
+        the caller's; :class:`ForeignIntent` (nothing changed) when the intent is another account's."""
+        if entry.account != account:
+            raise ForeignIntent(entry.intent_id, entry.account, account)
         t = schema.intents.c
-        return self._update(entry.intent_id, t.owner == entry.owner, t.heartbeat_at == entry.heartbeat_at, t.is_open,
-                            **owner_fields(owner))
+        return self._update(entry.intent_id, t.account == account, t.owner == entry.owner,
+                            t.heartbeat_at == entry.heartbeat_at, t.is_open, **owner_fields(owner))
 
     def note_evidence(self, intent_id: str, evidence: dict[str, Any]) -> None:
         """Merge what a reconcile saw into the intent (kept for the next run)."""
@@ -203,12 +207,13 @@ class Ledger:
         self._update(intent_id, evidence=merged, updated_at=now_text())
 
     def record(
-        self, intent_id: str, outcome: str, *, image_id: str | None = None, request_id: str | None = None,
+        self, intent_id: str, outcome: str, *, account: str, image_id: str | None = None, request_id: str | None = None,
         status: str | None = None, adopted: bool = False, error: BaseException | None = None,
     ) -> None:
-        """Record an outcome (final ones close the intent) and append it to the actions. A failure to write
-        only warns: the create itself went through."""
-        error_type, error_code = _error_fields(error)
+        """Record an outcome (final ones close the intent) and append it to the actions. ``account``: the caller's
+        (``account_of(client)``); an intent of another account is refused with :class:`ForeignIntent` and nothing
+        is written. A failure to write only warns: the create itself went through."""
+        error_type, error_code = error_fields(error)
         values: dict[str, Any] = {"outcome": outcome, "status": status, "adopted": adopted, "error_type": error_type,
                                   "error_code": error_code, "updated_at": now_text(), "is_open": outcome not in FINAL_OUTCOMES}
         if image_id is not None:
@@ -221,19 +226,25 @@ class Ledger:
                 row = connection.execute(sa.select(schema.intents).where(t.intent_id == intent_id)).first()
                 if row is None:
                     return
-                connection.execute(schema.intents.update().where(t.intent_id == intent_id).values(**values))
+                if row.account != account:
+                    raise ForeignIntent(intent_id, row.account, account)
+                connection.execute(schema.intents.update().where(t.intent_id == intent_id, t.account == account)
+                                   .values(**values))
                 connection.execute(schema.actions.insert().values(
                     at=values["updated_at"], kind="create", account=row.account, zone_id=row.zone_id,
                     instance_id=row.instance_id, image_id=image_id or row.image_id, image_name=row.image_name,
                     request_id=request_id or row.request_id, outcome=outcome, who=who_am_i(), intent_id=intent_id,
                     detail=error_code or error_type, run_id=current_run.get()))
+        except ForeignIntent:
+            raise  # a refusal, not a failure of the ledger
         except (exc.SQLAlchemyError, LedgerError) as problem:
             message = f"The ledger {self} could not record outcome {outcome!r} ({type(problem).__name__})."
             log.warning(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
-    def record_progress(self, intent_id: str, progress: ImageProgress) -> None:
-        """Record where a create stands: AVAILABLE and UNAVAILABLE are final, anything else stays open."""
+    def record_progress(self, intent_id: str, progress: ImageProgress, *, account: str) -> None:
+        """Record where a create stands (as :meth:`record`, for ``account``): AVAILABLE and UNAVAILABLE are final,
+        anything else stays open."""
         if progress.status == AVAILABLE:
             outcome = AVAILABLE_OUTCOME
         elif progress.status == UNAVAILABLE:
@@ -242,7 +253,7 @@ class Ledger:
             outcome = TIMEOUT
         else:
             outcome = ADOPTED if progress.adopted else SUBMITTED
-        self.record(intent_id, outcome, image_id=progress.image_id, request_id=progress.request_id,
+        self.record(intent_id, outcome, account=account, image_id=progress.image_id, request_id=progress.request_id,
                     status=progress.status, adopted=progress.adopted)
 
     def entries(self, account: str | None = None, *, open_only: bool = False, limit: int | None = None) -> list[LedgerEntry]:

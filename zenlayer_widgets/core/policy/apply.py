@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from ..._runner import run_sync
 from ...api.errors import ZenlayerError
 from ...api.models import Image, Instance
 from ...rules import AVAILABLE, CREATING, UNAVAILABLE
+from .. import arguments
 from ..changes import delete_image_async
 from ..create import ImageCreationFailed, create_image_async
 from ..ledger import Ledger, account_of, ledger_for
@@ -279,11 +279,12 @@ async def apply_rotation_async(
     An interrupt (or a crash) leaves the run unfinished in the ledger: the next call resumes it. While a run is
     applied its lease is held (:mod:`.lease`): a second apply of the same policy raises :class:`PolicyBusy` and
     changes nothing."""
-    if isinstance(max_parallel, bool) or not isinstance(max_parallel, int) or max_parallel < 1:
-        raise ValueError(f"max_parallel must be a whole number of at least 1, not {max_parallel!r}; nothing was sent")
-    if isinstance(poll_interval, bool) or not isinstance(poll_interval, (int, float)) or not math.isfinite(poll_interval) \
-            or poll_interval <= 0:
-        raise ValueError(f"poll_interval must be a number of seconds above 0, not {poll_interval!r}; nothing was sent")
+    arguments.of_type(policy, Policy, "policy")
+    arguments.optional_of_type(ledger, Ledger, "ledger")
+    arguments.whole(max_parallel, "max_parallel", 1)
+    arguments.callback(on_step, "on_step")
+    arguments.poll_interval(poll_interval)
+    arguments.optional_of_type(plan, Plan, "plan")
     if plan is not None and plan.policy != policy:
         raise ValueError(f"The plan is of another policy ({plan.policy.name}, or its settings changed): preview "
                          "again; nothing was sent")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ...api.params import text_arg
 from ...rules import IMAGE_QUOTA_PER_ZONE, validate_image_description
+from ..arguments import whole
 from ..windows import parse_period
 from .naming import check_prefix
 
@@ -48,9 +49,9 @@ class Policy:
     def __post_init__(self) -> None:
         text_arg(self.name_prefix, "name_prefix")
         check_prefix(self.name_prefix)
-        _whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE, f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
+        whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE, f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
         if self.max_deletes is not None:
-            _whole(self.max_deletes, "max_deletes", 0, None, "")
+            whole(self.max_deletes, "max_deletes", 0)
         for flag in ("stop_if_running", "delete_first_when_full"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, not {getattr(self, flag)!r}")
@@ -90,16 +91,6 @@ class Policy:
     def image_description(self) -> str:
         """What the images are described as (says which policy made them; ownership is the ledger's, not this)."""
         return self.description if self.description is not None else f"Rotation policy {self.name}"
-
-
-def _whole(value: object, name: str, least: int, most: int | None, above: str) -> None:
-    """TypeError unless ``value`` is a whole number; ValueError, saying the range (and ``above``: why not more),
-    outside ``least``..``most``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a whole number, not {value!r}")
-    if value < least or (most is not None and value > most):
-        span = f"from {least} to {most}" if most is not None else f"at least {least}"
-        raise ValueError(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
 
 
 def parse_instance_ids(value: object) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from ..._runner import run_sync
-from ...api.params import id_arg, text_arg
 from ...rules import CUSTOM_IMAGE, zone_supports_images
+from ..arguments import id_arg, optional_of_type, text_arg
 from ..ledger import Ledger, account_of, ledger_for
 from ..ledger import schema as tables
 from ..ledger.records import now_text, who_am_i
@@ -60,6 +60,7 @@ async def pin_image_async(client: AnyClient, image_id: str, *, reason: str, ledg
     ValueError (nothing recorded) when the account has no such custom image."""
     id_arg(image_id, "image_id")
     text_arg(reason, "reason")
+    optional_of_type(ledger, Ledger, "ledger")
     image_id, reason = image_id.strip(), reason.strip()
     ledger = ledger_for(client) if ledger is None else ledger
     image = await _find(client, image_id)
@@ -81,6 +82,7 @@ def pin_image(client: AnyClient, image_id: str, *, reason: str, ledger: Ledger |
 def unpin_image(client: AnyClient, image_id: str, *, ledger: Ledger | None = None) -> bool:
     """Give ``image_id`` back to rotation (the policy that made it may delete it again); whether it was pinned."""
     id_arg(image_id, "image_id")
+    optional_of_type(ledger, Ledger, "ledger")
     ledger = ledger_for(client) if ledger is None else ledger
     t = tables.pins.c
     return ledger._write(tables.pins.delete().where(t.account == account_of(client), t.image_id == image_id.strip())).rowcount > 0

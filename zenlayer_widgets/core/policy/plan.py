@@ -19,6 +19,7 @@ from ...rules import (
     UNAVAILABLE,
     zone_supports_images,
 )
+from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..sync import AnyClient, async_side
 from .model import Policy
@@ -275,7 +276,10 @@ def delete_cap(policy: Policy, instances: int) -> int:
 async def plan_rotation_async(client: AnyClient, policy: Policy, ledger: Ledger | None = None, *, run: Run | None = None) -> Plan:
     """Per instance: the image to create (its name fixed here: apply of this plan uses it), the owned images to
     delete (beyond ``keep``, within the run's delete cap), or why it is skipped or would fail, with the zone's quota
-    before and after. Changes nothing."""
+    before and after. Changes nothing. The arguments are checked before anything is sent."""
+    arguments.of_type(policy, Policy, "policy")
+    arguments.optional_of_type(ledger, Ledger, "ledger")
+    arguments.optional_of_type(run, Run, "run")
     client = async_side(client)
     ledger = ledger_for(client) if ledger is None else ledger
     instances, missing = await select_instances(client, policy)
