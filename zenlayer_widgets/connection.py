@@ -18,9 +18,9 @@ import weakref
 from collections.abc import Hashable
 from typing import Any
 
-from .api._wire import env_base_url
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
+from .api.endpoint import env_base_url
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles, profile_network  # noqa: F401  (re-exported)
 from .api.read_only import resolve_read_only

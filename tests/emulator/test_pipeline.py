@@ -70,7 +70,7 @@ def test_the_backend_raises_no_bare_http_statuses() -> None:
     for name in ("backend.py", "params.py", "auth.py", "responses.py"):
         tree = ast.parse((PACKAGE / "emulator" / name).read_text(encoding="utf-8"))
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                 and n.func.id in ("ApiFailure", "EmulatorError")]
+                 and n.func.id == "EmulatorError"]
         assert not calls, f"{name} builds an error from a status number (line {calls[0].lineno})"
 
 

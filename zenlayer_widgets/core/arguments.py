@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..api.params import BadArgument, BadArgumentType, _kind, id_arg, text_arg
+from ..api.params import BadArgument, BadArgumentType, described_type, id_arg, text_arg
 from ..rules import validate_image_name
 
 #: The shortest poll interval (seconds): a shorter one floods the API with lookups.
@@ -26,7 +26,7 @@ __all__ = [
 def seconds(value: Any, name: str) -> float:
     """A duration: a finite number of seconds above 0 (``timeout``, ``power_timeout``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadArgumentType(f"{name} must be a number of seconds, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a number of seconds, not {described_type(value)}")
     if not math.isfinite(value) or value <= 0:
         raise BadArgument(f"{name} must be a finite number of seconds above 0, not {value!r}")
     return float(value)
@@ -43,7 +43,7 @@ def poll_interval(value: Any, name: str = "poll_interval") -> float:
 def flag(value: Any, name: str) -> bool:
     """True or False, nothing else (not "no", which is truthy)."""
     if not isinstance(value, bool):
-        raise BadArgumentType(f"{name} must be True or False, not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be True or False, not {described_type(value)}")
     return value
 
 
@@ -62,7 +62,7 @@ def callback(value: Any, name: str) -> Callable[..., Any] | None:
     if value is None:
         return None
     if not callable(value):
-        raise BadArgumentType(f"{name} must be a function (or None), not {_kind(value)}")
+        raise BadArgumentType(f"{name} must be a function (or None), not {described_type(value)}")
     function: Callable[..., Any] = value
     return function
 

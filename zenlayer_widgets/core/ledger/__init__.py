@@ -160,15 +160,9 @@ def schema_version_of(ledger: Ledger) -> int:
     with ledger.engine.connect() as connection:
         return current_version(connection)
 
-
-# The 0.1 names (runbooks call zw.journal_for(client).to_frame()).
-Journal = Ledger
-journal_for = ledger_for
-JournalError = LedgerError
-
 __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
-    "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
+    "GONE", "IntentConflict", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
     "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of", "unattributed",
 ]

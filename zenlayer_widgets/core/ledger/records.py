@@ -137,7 +137,7 @@ class Action:
     run_id: str | None = None  # the rotation-policy run it was part of
 
 
-def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
+def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     """An error as its class name and API code only (messages are never kept: they may quote anything)."""
     if error is None:
         return None, None
@@ -145,7 +145,8 @@ def _error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     return type(error).__name__, code if isinstance(code, str) else None
 
 
-def _entry(row: sa.Row[Any]) -> LedgerEntry:
+def entry_from_row(row: sa.Row[Any]) -> LedgerEntry:
+    """The :class:`LedgerEntry` of a ``zw_intents`` row."""
     data = dict(row._mapping)
     error_type, error_code = data.pop("error_type"), data.pop("error_code")
     error = None if error_type is None else {"type": error_type, **({"code": error_code} if error_code else {})}

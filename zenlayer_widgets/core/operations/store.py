@@ -17,7 +17,7 @@ from sqlalchemy import exc
 from ..ledger import Ledger
 from ..ledger import schema as tables
 from ..ledger.ownership import owner_fields
-from ..ledger.records import _error_fields, now_text, who_am_i
+from ..ledger.records import error_fields, now_text, who_am_i
 from .model import DONE, FAILED, PLANNED, SENT, SKIPPED, LeaseLost, Operation, Step, StepPlan
 
 _ops, _steps = tables.operations, tables.operation_steps
@@ -150,7 +150,7 @@ def mark_done(ledger: Ledger, step: Step, owner: str, result: dict[str, Any], fa
 
 def mark_failed(ledger: Ledger, step: Step, owner: str, error: BaseException) -> None:
     """The step failed for sure (refused, or its kind says so): the error's class and code only."""
-    error_type, error_code = _error_fields(error)
+    error_type, error_code = error_fields(error)
     _set_step(ledger, step, owner, state=FAILED, error_type=error_type, error_code=error_code)
 
 
@@ -166,7 +166,7 @@ def back_to_planned(ledger: Ledger, step: Step, owner: str) -> None:
 def finish(ledger: Ledger, operation: Operation, owner: str, outcome: str, error: BaseException | None = None,
            facts: dict[str, Any] | None = None) -> None:
     """Close the operation with ``outcome`` (the fence: only its owner may)."""
-    error_type, error_code = _error_fields(error)
+    error_type, error_code = error_fields(error)
     stamp = now_text()
     with ledger._lock, ledger.engine.begin() as connection:
         _fenced(connection, operation.operation_id, owner, outcome=outcome, error_type=error_type,
