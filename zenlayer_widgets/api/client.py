@@ -29,6 +29,7 @@ import httpx
 from . import _actions, _deadline, _flows, _network
 from ._flows import DEFAULT_MAX_LISTING_BYTES, DEFAULT_MAX_PAGES, Flow, Sleep
 from ._network import Verify
+from ._network import forget_tls_contexts as forget_tls_contexts  # for zenlayer_widgets._state
 from ._wire import (
     DEFAULT_MAX_RESPONSE_BYTES,
     BodyReader,

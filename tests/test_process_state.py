@@ -1,0 +1,43 @@
+"""The process-wide state (zenlayer_widgets._state): each piece exists where the table says, and one reset makes
+the process look fresh to the next test."""
+
+from __future__ import annotations
+
+import re
+
+from zenlayer_widgets import _state, connection
+from zenlayer_widgets.api import _network
+from zenlayer_widgets.api.credentials import Credentials
+from zenlayer_widgets.core import ledger
+from zenlayer_widgets.core.ledger import ownership
+
+
+def test_every_piece_of_the_table_lives_where_it_says() -> None:
+    import importlib
+
+    names = re.findall(r"^``([\w.]+)\.(_?\w+)``", _state.__doc__ or "", flags=re.MULTILINE)
+    assert len(names) >= 6
+    for module, attribute in names:
+        assert hasattr(importlib.import_module(f"zenlayer_widgets.{module}"), attribute), (module, attribute)
+
+
+def test_one_reset_forgets_clients_ledgers_owners_and_tls_contexts(monkeypatch) -> None:
+    monkeypatch.setenv("ZENLAYER_JOURNAL", "off")
+    keys, url = Credentials("AKID-STATE", "not-a-secret"), "http://127.0.0.1:9"  # nothing is sent
+    kept = connection.connect(keys, base_url=url)
+    assert connection.connect(keys, base_url=url) is kept  # a re-run cell gets the same open client
+    memory = ledger.ledger_for(kept)
+    assert ledger.ledger_for(kept) is memory
+    ownership.live_owners.add("someone")
+    context = _network.tls_context(True, True)
+    assert _network.tls_context(True, True) is context
+
+    _state.reset_for_tests()
+
+    again = connection.connect(keys, base_url=url)
+    assert again is not kept and not kept.closed  # forgotten, not closed: whoever holds it may go on
+    assert ledger.ledger_for(again) is not memory
+    assert "someone" not in ownership.live_owners
+    assert _network.tls_context(True, True) is not context
+    kept.close()
+    again.close()
