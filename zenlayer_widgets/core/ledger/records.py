@@ -112,10 +112,6 @@ class LedgerEntry:
         """Whether the intent still needs reconciling."""
         return self.is_open
 
-    @property
-    def endpoint(self) -> str:  # the journal's name for the account
-        return self.account
-
 
 @dataclass(frozen=True)
 class Action:
