@@ -41,3 +41,20 @@ def test_one_reset_forgets_clients_ledgers_owners_and_tls_contexts(monkeypatch) 
     assert _network.tls_context(True, True) is not context
     kept.close()
     again.close()
+
+
+def test_every_global_the_package_rebinds_is_in_the_table() -> None:
+    """A new ``global x`` (state rebound for the whole process) must be listed, and so reset or said not to be."""
+    import ast
+    from pathlib import Path
+
+    package = Path(_state.__file__).parent
+    listed = {f"{module}.{attribute}" for module, attribute in re.findall(r"^``([\w.]+)\.(_?\w+)``", _state.__doc__ or "",
+                                                                         flags=re.MULTILINE)}
+    rebound = set()
+    for path in package.rglob("*.py"):
+        module = ".".join(path.relative_to(package).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Global):
+                rebound.update(f"{module}.{name}" for name in node.names)
+    assert "connection._fallback" in rebound and rebound - listed == set()
