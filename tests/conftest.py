@@ -1,9 +1,11 @@
 """The fixtures every test folder shares, and for every test: the developer's own Zenlayer setup is invisible.
 
 Shared fixtures (folder-specific ones live in that folder's conftest.py; plain helpers in
-tests/shared.py): ``emulator`` and ``slow_emulator`` (a real emulator server on a loopback port),
-``client`` and ``aclient`` (our sync and async clients signed in to ``emulator``), ``found`` and
-``cli`` (secrets that are easy to find, and an emulator subprocess accepting them).
+tests/shared.py). One name, one meaning: ``emulator`` and ``slow_emulator`` are always a real emulator
+server on a loopback port, ``client`` and ``aclient`` our sync and async clients signed in to it;
+``mock_emulator`` is always the emulator in this process (no socket), ``mock_client`` and ``mock_aclient``
+our clients on it. A folder or file may override one of them only with the same kind of thing.
+``found`` and ``cli``: secrets that are easy to find, and an emulator subprocess accepting them.
 
 A ZENLAYER_* variable or a ~/.zenlayer/credentials.json file on the machine running the tests would
 switch code (and notebook kernels) from the sandbox to the real API. So the session starts with
@@ -64,12 +66,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _own_ledger(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
-    """Each test gets its own ledger (the default SQLite file and the in-memory one), so an intent a
-    test leaves open is never resumed by a later test whose emulator reuses the port."""
+    """Each test starts as a fresh kernel would (``reset_for_tests``: no cached client, ledger, live owner...) and
+    gets its own ledger files, so an intent a test leaves open is never resumed by a later test whose emulator
+    reuses the port."""
+    from zenlayer_widgets import _state
     from zenlayer_widgets.core import ledger
 
+    _state.reset_for_tests()
     path = Path(request.config.stash[_ENV][1]) / "ledgers" / f"{uuid.uuid4().hex}.sqlite3"
-    monkeypatch.setattr(ledger, "_memory_ledger", None)  # a fresh one on first use
     monkeypatch.setattr(ledger, "default_ledger_path", lambda: path)
     sandbox_path = path.with_name(f"sandbox-{path.name}")  # the sandbox's ledger file, per test too
     monkeypatch.setattr(ledger, "sandbox_ledger_path", lambda: sandbox_path)
@@ -129,6 +133,20 @@ def mock_emulator():
 
     with mock_zenlayer(transition_seconds=0.2) as emulator:
         yield emulator
+
+
+@pytest.fixture
+async def mock_aclient(mock_emulator) -> AsyncIterator[AsyncZenlayerClient]:
+    """Our async client on ``mock_emulator`` (sandbox-flagged, as the studio would have it)."""
+    async with mock_emulator.async_client(sandbox=True) as client:
+        yield client
+
+
+@pytest.fixture
+def mock_client(mock_emulator) -> Iterator[ZenlayerClient]:
+    """Our sync client on ``mock_emulator`` (sandbox-flagged)."""
+    with mock_emulator.client(sandbox=True) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -48,8 +48,6 @@ _EXPORTS = {
     "IntentConflict": "core.ledger",
     "Ledger": "core.ledger",
     "ledger_for": "core.ledger",
-    "Journal": "core.ledger",
-    "journal_for": "core.ledger",
     "settle_intent": "core.create",
     "settle_intent_async": "core.create",
     "start_instance": "core.changes",

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _lock = threading.Lock()
+#: Process-wide (see :mod:`._state`): the background loop, never reset (clients made on it keep their pools there).
 _loop: asyncio.AbstractEventLoop | None = None
 
 

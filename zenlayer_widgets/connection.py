@@ -18,9 +18,9 @@ import weakref
 from collections.abc import Hashable
 from typing import Any
 
-from .api._wire import env_base_url
 from .api.client import AsyncZenlayerClient, ZenlayerClient
 from .api.credentials import Credentials
+from .api.endpoint import env_base_url
 from .api.errors import CredentialsError
 from .api.profiles import ProfileInfo, list_profiles, profile_network  # noqa: F401  (re-exported)
 from .api.read_only import resolve_read_only
@@ -36,6 +36,7 @@ SANDBOX_ENV = "ZENLAYER_SANDBOX"
 SANDBOX_SOURCE = "the shared sandbox"
 
 _fallback_lock = threading.Lock()
+#: Process-wide (see :mod:`._state`): the in-process emulator standing in when the shared sandbox cannot start.
 _fallback: Any = None
 
 
@@ -43,7 +44,7 @@ def _sandbox_settings() -> tuple[float, float]:
     return float(os.environ.get(SANDBOX_TRANSITION_ENV, "3")), float(os.environ.get(SANDBOX_LATENCY_ENV, "0"))
 
 _clients_lock = threading.Lock()
-#: Clients :func:`connect` handed out, by what they were made from; one a re-run cell can have again.
+#: Process-wide (see :mod:`._state`), held weakly: clients :func:`connect` handed out, by what they were made from; one a re-run cell can have again.
 _clients: weakref.WeakValueDictionary[Hashable, ZenlayerClient] = weakref.WeakValueDictionary()
 #: Options whose values make a client of its own (a transport or a sleep function is never shared).
 _UNSHARED = frozenset({"transport", "sleep"})
@@ -71,6 +72,18 @@ def sandbox_emulator() -> Any:
                               "emulator instead (other kernels will not see its changes).", RuntimeWarning, stacklevel=3)
                 _fallback = start_emulator(seed="demo", transition_seconds=seconds, latency_ms=latency)
             return _fallback
+
+
+def forget_clients() -> None:
+    """Forget the clients :func:`connect` handed out and stop the in-process stand-in sandbox (for
+    :func:`zenlayer_widgets._state.reset_for_tests`): the next ``connect()`` makes new ones."""
+    global _fallback
+    with _clients_lock:
+        _clients.clear()
+    with _fallback_lock:
+        fallback, _fallback = _fallback, None
+    if fallback is not None:
+        fallback.stop()
 
 
 def reset_sandbox() -> str:

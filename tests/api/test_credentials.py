@@ -217,6 +217,17 @@ def test_list_profiles_says_what_and_where_never_the_secret(tmp_path, monkeypatc
     assert PASSWORD not in text and TOKEN not in text and "staging-secret-value" not in text
 
 
+
+def test_a_profile_with_a_pasted_control_character_is_listed_incomplete_and_refused(tmp_path, monkeypatch) -> None:
+    """profiles.py reads the entry, credentials.py builds Credentials from it: the control-character check holds in both."""
+    pasted = PASSWORD[:4] + "\x1b" + PASSWORD[4:]
+    zeno_home(tmp_path, monkeypatch, {"pasted": {"access_key_id": KEY_ID, "access_key_secret": pasted}})
+    assert [(p.name, p.kind) for p in list_profiles({})] == [("pasted", "incomplete")]
+    with pytest.raises(CredentialsError, match="control character") as caught:
+        Credentials.discover({}, profile="pasted")
+    assert pasted not in str(caught.value) and PASSWORD[4:] not in str(caught.value)
+
+
 # ---------------------------------------------------------------- the environment's spellings
 
 

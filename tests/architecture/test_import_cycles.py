@@ -1,8 +1,5 @@
 """No import cycles between the package's modules, counting imports inside functions (a lazy import that
-closes a cycle only hides it) and leaving out ``if TYPE_CHECKING:`` blocks (they never run).
-
-One cycle is kept on purpose: ``Credentials.discover()`` (api/credentials.py) reads zeno's profile files through
-api/profiles.py, which builds ``Credentials``; the public entry point stays on the class, as in zeno and boto3.
+closes a cycle only hides it) and leaving out ``if TYPE_CHECKING:`` blocks (they never run). No exception is kept.
 """
 
 from __future__ import annotations
@@ -12,8 +9,6 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "zenlayer_widgets"
-#: (importer, imported) edges allowed to close a cycle, each with its reason in the module docstring.
-KEPT = {("zenlayer_widgets.api.credentials", "zenlayer_widgets.api.profiles")}
 
 
 def module_name(path: Path) -> str:
@@ -21,7 +16,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_module(name: str) -> bool:
+def is_module(name: str) -> bool:
     path = PACKAGE.parent.joinpath(*name.split("."))
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
@@ -41,7 +36,7 @@ def imports_of(path: Path, source: str | None = None) -> set[str]:
             base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
             target = ".".join(base + ([node.module] if node.module else []))
             for alias in node.names:
-                found.add(f"{target}.{alias.name}" if _is_module(f"{target}.{alias.name}") else target)
+                found.add(f"{target}.{alias.name}" if is_module(f"{target}.{alias.name}") else target)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return {name for name in found if name.startswith("zenlayer_widgets.") and name != me}
@@ -53,9 +48,8 @@ def import_graph(sources: dict[Path, str] | None = None) -> dict[str, set[str]]:
 
 
 def first_cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    pruned = {module: {t for t in targets if (module, t) not in KEPT} for module, targets in graph.items()}
     try:
-        tuple(TopologicalSorter(pruned).static_order())
+        tuple(TopologicalSorter(graph).static_order())
     except CycleError as error:
         return list(error.args[1])
     return None
@@ -73,7 +67,10 @@ def test_the_check_sees_a_cycle_closed_by_a_lazy_import() -> None:
     assert cycle is not None and {"zenlayer_widgets.core.create", "zenlayer_widgets.core.restart"} <= set(cycle)
 
 
-def test_the_kept_cycle_still_exists() -> None:
-    """If api/credentials.py stops importing api/profiles, KEPT (and the docstring) must go."""
-    graph = import_graph()
-    assert all(target in graph[module] for module, target in KEPT)
+def test_the_check_sees_the_old_credentials_profiles_cycle() -> None:
+    """api/profiles.py building ``Credentials`` again (credentials.py reads the profiles) would be a cycle."""
+    profiles = PACKAGE / "api" / "profiles.py"
+    source = profiles.read_text(encoding="utf-8") + "\n\ndef _f():\n    from .credentials import Credentials\n"
+    cycle = first_cycle(import_graph({profiles: source}))
+    assert cycle is not None and {"zenlayer_widgets.api.credentials", "zenlayer_widgets.api.profiles"} <= set(cycle)
+

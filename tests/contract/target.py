@@ -28,7 +28,7 @@ from typing import Any
 from unittest import mock
 
 from zenlayer_widgets.api import APIError, Credentials, CredentialsError, ZenlayerClient
-from zenlayer_widgets.api._wire import DEFAULT_BASE_URL, env_base_url
+from zenlayer_widgets.api.endpoint import DEFAULT_BASE_URL, env_base_url
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 LIVE_ENV = "ZENLAYER_CONTRACT_LIVE"

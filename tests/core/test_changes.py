@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from zenlayer_widgets.api.client import AsyncZenlayerClient
-from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.api.errors import APIError, ZenlayerError
 from zenlayer_widgets.core.changes import delete_image_async, rename_image_async, start_instance_async
 from zenlayer_widgets.core.create import create_image_async, stop_instance_async
 from zenlayer_widgets.core.ledger import account_of, ledger_for
-from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.emulator import mock_zenlayer
 
 
 async def fast(seconds: float) -> None:
@@ -20,23 +19,23 @@ async def fast(seconds: float) -> None:
 
 
 @pytest.fixture
-def emulator():
-    with start_emulator(transition_seconds=0.05) as running:
+def mock_emulator():
+    """The in-process emulator (no socket needed here), with quick transitions."""
+    with mock_zenlayer(transition_seconds=0.05) as running:
         yield running
 
 
-def client_for(emulator) -> AsyncZenlayerClient:
-    credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
-    return AsyncZenlayerClient(credentials, base_url=emulator.url)  # a real-account client: the default ledger
+def client_for(mock_emulator) -> AsyncZenlayerClient:
+    return mock_emulator.async_client()  # a real-account client: the default ledger
 
 
-def named(emulator, name: str) -> str:
-    return emulator.backend.instance_named(name).instance_id
+def named(mock_emulator, name: str) -> str:
+    return mock_emulator.backend.instance_named(name).instance_id
 
 
-async def test_stop_start_create_rename_delete_are_each_recorded_with_who_and_the_request_id(emulator):
-    web = named(emulator, "web-hkg-01")
-    async with client_for(emulator) as client:
+async def test_stop_start_create_rename_delete_are_each_recorded_with_who_and_the_request_id(mock_emulator):
+    web = named(mock_emulator, "web-hkg-01")
+    async with client_for(mock_emulator) as client:
         await stop_instance_async(client, web, poll_interval=0.1, sleep=fast)
         made = await create_image_async(client, web, "recorded", poll_interval=0.1, sleep=fast)
         await rename_image_async(client, made.image_id, "recorded-2", zone_id="HKG-A", old_name="recorded")
@@ -49,15 +48,15 @@ async def test_stop_start_create_rename_delete_are_each_recorded_with_who_and_th
     assert (stop.instance_id, stop.zone_id, start.instance_id) == (web, "HKG-A", web)
     assert (delete.image_id, delete.image_name, rename.image_name, rename.detail) == (
         made.image_id, "recorded-2", "recorded-2", "was recorded")
-    assert emulator.backend.instances[web].status in ("BOOTING", "RUNNING")
+    assert mock_emulator.backend.instances[web].status in ("BOOTING", "RUNNING")
 
 
-async def test_a_refused_or_lost_change_is_recorded_as_such(emulator):
-    build = named(emulator, "build-hkg-01")
-    async with client_for(emulator) as client:
+async def test_a_refused_or_lost_change_is_recorded_as_such(mock_emulator):
+    build = named(mock_emulator, "build-hkg-01")
+    async with client_for(mock_emulator) as client:
         with pytest.raises(APIError):
-            await start_instance_async(client, named(emulator, "web-hkg-01"))  # RUNNING: refused
-        emulator.set_faults(["StartInstances:lost_response:1"])
+            await start_instance_async(client, named(mock_emulator, "web-hkg-01"))  # RUNNING: refused
+        mock_emulator.set_faults(["StartInstances:lost_response:1"])
         with pytest.raises(ZenlayerError):
             await start_instance_async(client, build)
         refused_delete = pytest.raises(APIError)
@@ -66,13 +65,13 @@ async def test_a_refused_or_lost_change_is_recorded_as_such(emulator):
         history = ledger_for(client).history(account_of(client))
     assert [(a.kind, a.outcome) for a in history] == [("delete", "refused"), ("start", "unknown"), ("start", "refused")]
     assert history[0].detail == "INVALID_IMAGE_NOT_FOUND" and history[2].detail == "OPERATION_DENIED_INSTANCE_NOT_STOPPED"
-    assert emulator.backend.instances[build].status in ("BOOTING", "RUNNING")  # applied though its answer was lost
+    assert mock_emulator.backend.instances[build].status in ("BOOTING", "RUNNING")  # applied though its answer was lost
 
 
-async def test_the_studio_records_its_delete(emulator):
+async def test_the_studio_records_its_delete(mock_emulator):
     from zenlayer_widgets.studio.controller import StudioController
 
-    async with client_for(emulator) as client:
+    async with client_for(mock_emulator) as client:
         controller = StudioController(client, poll_interval=0.1, sleep=fast)
         await controller.refresh()
         label, image_id = controller.deletable_images()[0]
@@ -81,4 +80,4 @@ async def test_the_studio_records_its_delete(emulator):
         controller.close()
         [delete] = ledger_for(client).history(account_of(client), kinds=["delete"])
     assert (delete.image_id, delete.outcome) == (image_id, "done") and delete.image_name in label and delete.zone_id in label
-    assert image_id not in emulator.backend.images
+    assert image_id not in mock_emulator.backend.images

@@ -17,14 +17,14 @@ FLEET = 2500  # three pages of 1,000
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[InProcessEmulator]:
+def mock_emulator() -> Iterator[InProcessEmulator]:
     with mock_zenlayer(instances=FLEET) as running:
         yield running
 
 
 @pytest.fixture
-async def client(emulator: InProcessEmulator) -> AsyncIterator[AsyncZenlayerClient]:
-    async with emulator.async_client() as client:
+async def mock_aclient(mock_emulator: InProcessEmulator) -> AsyncIterator[AsyncZenlayerClient]:
+    async with mock_emulator.async_client() as client:
         yield client
 
 
@@ -35,7 +35,7 @@ def _label(request: httpx.Request) -> str:
     return action
 
 
-async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlayerClient, emulator: InProcessEmulator) -> None:
+async def test_every_instance_image_and_quota_in_two_rounds(mock_aclient: AsyncZenlayerClient, mock_emulator: InProcessEmulator) -> None:
     events: list[tuple[str, str]] = []
 
     async def sent(request: httpx.Request) -> None:
@@ -44,10 +44,10 @@ async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlaye
     async def answered(response: httpx.Response) -> None:
         events.append(("answered", _label(response.request)))
 
-    client._http.event_hooks = {"request": [sent], "response": [answered]}
-    inventory = await load_inventory_async(client)
+    mock_aclient._http.event_hooks = {"request": [sent], "response": [answered]}
+    inventory = await load_inventory_async(mock_aclient)
 
-    backend = emulator.backend
+    backend = mock_emulator.backend
     assert sorted(inventory.instances["instance_id"]) == sorted(backend.instances)
     assert len(inventory.zone_ids) == 12
     custom = {i.image_id for i in backend.images.values() if i.image_type == "CUSTOM_IMAGE"}
@@ -64,15 +64,15 @@ async def test_every_instance_image_and_quota_in_two_rounds(client: AsyncZenlaye
     assert events.count(("sent", "DescribeInstances/1000")) == 3
 
 
-async def test_instances_added_after_the_count_are_still_fetched(client: AsyncZenlayerClient, emulator: InProcessEmulator) -> None:
-    real = client.describe_instances
+async def test_instances_added_after_the_count_are_still_fetched(mock_aclient: AsyncZenlayerClient, mock_emulator: InProcessEmulator) -> None:
+    real = mock_aclient.describe_instances
 
     async def stale_count(**kwargs):  # noqa: ANN003, ANN202 - the count says 1,000 fewer than the pages will
         page = await real(**kwargs)
         return dataclasses.replace(page, total_count=page.total_count - 1000) if kwargs.get("page_size") == 1 else page
 
-    client.describe_instances = stale_count  # type: ignore[method-assign]
-    inventory = await load_inventory_async(client)
+    mock_aclient.describe_instances = stale_count  # type: ignore[method-assign]
+    inventory = await load_inventory_async(mock_aclient)
     assert len(inventory.instances) == FLEET
     assert inventory.instances["instance_id"].is_unique
 
@@ -88,9 +88,9 @@ def _same_snapshot(one, other) -> bool:
     )
 
 
-async def test_a_refresh_is_one_round_of_requests(client: AsyncZenlayerClient, emulator: RunningEmulator) -> None:
-    loaded = await load_inventory_async(client)
-    emulator.backend.latency_ms = 30  # every answer takes a while: what is sent after one came back shows
+async def test_a_refresh_is_one_round_of_requests(mock_aclient: AsyncZenlayerClient, mock_emulator: RunningEmulator) -> None:
+    loaded = await load_inventory_async(mock_aclient)
+    mock_emulator.backend.latency_ms = 30  # every answer takes a while: what is sent after one came back shows
     assert loaded.instance_total == FLEET and not loaded.refreshed
     events: list[str] = []
 
@@ -100,11 +100,11 @@ async def test_a_refresh_is_one_round_of_requests(client: AsyncZenlayerClient, e
     async def answered(response: httpx.Response) -> None:
         events.append("answered")
 
-    client._http.event_hooks = {"request": [sent], "response": [answered]}
+    mock_aclient._http.event_hooks = {"request": [sent], "response": [answered]}
     try:
-        refreshed = await load_inventory_async(client, previous=loaded)
+        refreshed = await load_inventory_async(mock_aclient, previous=loaded)
     finally:
-        emulator.backend.latency_ms = 0
+        mock_emulator.backend.latency_ms = 0
     assert refreshed.refreshed
     assert refreshed.requests == 1 + 1 + 12 + 3  # zones (the check), the quota, 12 zones' images, 3 pages
     assert events == ["sent"] * 17 + ["answered"] * 17  # nothing waited for another answer
@@ -113,9 +113,9 @@ async def test_a_refresh_is_one_round_of_requests(client: AsyncZenlayerClient, e
 
 
 @pytest.mark.parametrize(("now", "one_round"), [(FLEET + 600, False), (FLEET - 1100, True), (FLEET - 1, True)])
-async def test_a_fleet_that_grew_or_shrank_is_still_loaded_in_full(client: AsyncZenlayerClient, now: int, one_round: bool) -> None:
+async def test_a_fleet_that_grew_or_shrank_is_still_loaded_in_full(mock_aclient: AsyncZenlayerClient, now: int, one_round: bool) -> None:
     """A fleet past the pages sent falls back to a full load; fewer instances fit the pages already sent."""
-    loaded = await load_inventory_async(client)
+    loaded = await load_inventory_async(mock_aclient)
     with start_emulator(instances=now) as changed:
         credentials = Credentials(access_key_id=changed.access_key_id, access_key_password=changed.access_key_password)
         async with AsyncZenlayerClient(credentials, base_url=changed.url) as other:
@@ -126,9 +126,9 @@ async def test_a_fleet_that_grew_or_shrank_is_still_loaded_in_full(client: Async
     assert refreshed.requests == 17 + (18 + 1 if now > FLEET else 0)  # the round, then a full load of 4 pages
 
 
-async def test_pages_that_disagree_on_the_count_mean_a_full_load(client: AsyncZenlayerClient) -> None:
-    loaded = await load_inventory_async(client)
-    real = client.describe_instances
+async def test_pages_that_disagree_on_the_count_mean_a_full_load(mock_aclient: AsyncZenlayerClient) -> None:
+    loaded = await load_inventory_async(mock_aclient)
+    real = mock_aclient.describe_instances
     lies = iter([True])
 
     async def moved(**kwargs):  # noqa: ANN003, ANN202 - page 2 answers after an instance was deleted, once
@@ -137,15 +137,15 @@ async def test_pages_that_disagree_on_the_count_mean_a_full_load(client: AsyncZe
             return dataclasses.replace(page, total_count=page.total_count - 1)
         return page
 
-    client.describe_instances = moved  # type: ignore[method-assign]
-    refreshed = await load_inventory_async(client, previous=loaded)
+    mock_aclient.describe_instances = moved  # type: ignore[method-assign]
+    refreshed = await load_inventory_async(mock_aclient, previous=loaded)
     assert not refreshed.refreshed and _same_snapshot(refreshed, loaded)
 
 
-async def test_a_zone_the_last_load_did_not_have_means_a_full_load(client: AsyncZenlayerClient) -> None:
-    loaded = await load_inventory_async(client)
+async def test_a_zone_the_last_load_did_not_have_means_a_full_load(mock_aclient: AsyncZenlayerClient) -> None:
+    loaded = await load_inventory_async(mock_aclient)
     stale = dataclasses.replace(loaded, zones=loaded.zones[:-1])
-    refreshed = await load_inventory_async(client, previous=stale)
+    refreshed = await load_inventory_async(mock_aclient, previous=stale)
     assert not refreshed.refreshed and _same_snapshot(refreshed, loaded)  # the new zone's images and quota are in
 
 

@@ -20,11 +20,6 @@ from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClien
 from zenlayer_widgets.emulator import mock_zenlayer, start_emulator
 
 
-@pytest.fixture
-def emulator(mock_emulator):
-    return mock_emulator
-
-
 async def test_an_async_function_accepts_the_sync_client_connect_returns() -> None:
     client = zw.connect(sandbox=True)  # the shared sandbox: a real emulator server on loopback
     with client:
@@ -66,8 +61,8 @@ async def _counterpart_of(client: ZenlayerClient) -> AsyncZenlayerClient:
     return client.async_client()
 
 
-async def test_each_loop_gets_its_own_counterpart_and_close_closes_them_all(emulator) -> None:
-    client = emulator.client()
+async def test_each_loop_gets_its_own_counterpart_and_close_closes_them_all(mock_emulator) -> None:
+    client = mock_emulator.client()
     zw.load_inventory(client)  # on the background loop
     await zw.load_inventory_async(client)  # on this test's loop
     here = client.async_client()
@@ -128,28 +123,28 @@ def test_the_timeout_advice_names_functions_that_exist_and_following_it_works() 
         assert done.status == "AVAILABLE" and done.image_id == timed_out.value.image_id
 
 
-def test_stop_instance_has_a_sync_form(emulator) -> None:
-    web = emulator.backend.instance_named("web-hkg-01")
+def test_stop_instance_has_a_sync_form(mock_emulator) -> None:
+    web = mock_emulator.backend.instance_named("web-hkg-01")
     assert web.status == "RUNNING"
     seen: list[str] = []
-    emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
+    mock_emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
 
     def on_status(status: str) -> None:
         seen.append(status)
         if status == "STOPPING":
-            emulator.backend.advance(3600)
+            mock_emulator.backend.advance(3600)
 
-    with emulator.client() as client:
+    with mock_emulator.client() as client:
         assert zw.stop_instance(client, web.instance_id, poll_interval=0.1, on_status=on_status) == "STOPPED"
         assert zw.wait_for_power_state(client, web.instance_id, "STOPPED", timeout=1) == "STOPPED"
-    assert "STOPPING" in seen and emulator.backend.instances[web.instance_id].status == "STOPPED"
+    assert "STOPPING" in seen and mock_emulator.backend.instances[web.instance_id].status == "STOPPED"
 
 
-async def test_a_sync_form_works_inside_a_running_loop_as_in_a_notebook(emulator) -> None:
-    with emulator.client() as client:
+async def test_a_sync_form_works_inside_a_running_loop_as_in_a_notebook(mock_emulator) -> None:
+    with mock_emulator.client() as client:
         asyncio.get_running_loop()  # a notebook cell: a loop is running in this thread
         inventory = zw.load_inventory(client)
-    assert len(inventory.instances) == len(emulator.backend.instances)
+    assert len(inventory.instances) == len(mock_emulator.backend.instances)
 
 
 def test_an_interrupted_sync_call_cancels_the_work() -> None:

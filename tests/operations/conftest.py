@@ -16,7 +16,7 @@ from .helpers import FAST_RETRIES
 
 
 @pytest.fixture
-def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def mock_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """The in-process emulator: 0.05 s transitions, late requests land after 0.2 s (inside the settle window)."""
     monkeypatch.setattr(reconcile, "SETTLE_MARGIN_SECONDS", 0.3)
     with mock_zenlayer(transition_seconds=0.05) as emulator:
@@ -25,8 +25,8 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 @pytest.fixture
-def aclient(emu):  # noqa: ANN001, ANN201
-    client = emu.async_client(timeout=0.2)
+def mock_aclient(mock_emulator):  # noqa: ANN001, ANN201
+    client = mock_emulator.async_client(timeout=0.2)
     client.retry_policy = FAST_RETRIES
     return client
 

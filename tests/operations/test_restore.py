@@ -12,9 +12,9 @@ from zenlayer_widgets.core.operations import store
 from .helpers import Applied, custom_image, fast_sleep, instance_in
 
 
-async def restore(aclient, ledger, instance, image_id: str, **options):  # noqa: ANN001, ANN003, ANN201
+async def restore(mock_aclient, ledger, instance, image_id: str, **options):  # noqa: ANN001, ANN003, ANN201
     options.setdefault("confirm", instance.instance_name)
-    return await zw.restore_instance_async(aclient, instance.instance_id, image_id, password="Pass-word-123",
+    return await zw.restore_instance_async(mock_aclient, instance.instance_id, image_id, password="Pass-word-123",
                                            ledger=ledger, sleep=fast_sleep, poll_interval=0.1, **options)
 
 
@@ -25,46 +25,46 @@ def counted(backend) -> Applied:  # noqa: ANN001
     return applied
 
 
-async def test_a_running_instance_is_stopped_imaged_and_reset_once(emu, aclient, ledger) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id)
-    applied = counted(emu.backend)
-    result = await restore(aclient, ledger, instance, image.image_id, stop=True)
-    after = emu.backend.instances[instance.instance_id]
+async def test_a_running_instance_is_stopped_imaged_and_reset_once(mock_emulator, mock_aclient, ledger) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id)
+    applied = counted(mock_emulator.backend)
+    result = await restore(mock_aclient, ledger, instance, image.image_id, stop=True)
+    after = mock_emulator.backend.instances[instance.instance_id]
     assert after.status == "RUNNING" and after.image_id == image.image_id
     assert applied.counts == {"stop_instances": 1, "create_image": 1, "reset_instance": 1}
-    assert result.backup_image_id in emu.backend.images and "made first" in result.note
+    assert result.backup_image_id in mock_emulator.backend.images and "made first" in result.note
     [operation] = store.operations(ledger, kind="restore")
     assert [s.kind for s in operation.steps] == ["stop", "wait_status", "create_image", "reset", "wait_status", "on_image"]
 
 
-async def test_without_a_free_slot_no_image_is_made_and_the_result_says_so(emu, aclient, ledger) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id, "STOPPED")
-    [(_, used, most)] = emu.backend.image_quota([image.zone_id])
+async def test_without_a_free_slot_no_image_is_made_and_the_result_says_so(mock_emulator, mock_aclient, ledger) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id, "STOPPED")
+    [(_, used, most)] = mock_emulator.backend.image_quota([image.zone_id])
     for n in range(most - used):
-        emu.backend.create_image(instance.instance_id, f"fill-{n}")  # the zone's free slots taken
-        emu.backend.advance(1)
-    assert (await aclient.describe_image_quota([image.zone_id]))[0].free == 0
-    applied = counted(emu.backend)
-    result = await restore(aclient, ledger, instance, image.image_id)
+        mock_emulator.backend.create_image(instance.instance_id, f"fill-{n}")  # the zone's free slots taken
+        mock_emulator.backend.advance(1)
+    assert (await mock_aclient.describe_image_quota([image.zone_id]))[0].free == 0
+    applied = counted(mock_emulator.backend)
+    result = await restore(mock_aclient, ledger, instance, image.image_id)
     assert result.backup_image_id is None and "no free custom-image slot" in result.note
     assert applied.counts == {"reset_instance": 1}
 
 
 @pytest.mark.parametrize("fault", ["lost_response", "late", "throttle"])
 @pytest.mark.parametrize("action", ["ResetInstance", "StopInstances"])
-async def test_exactly_one_reset_under_faults(emu, aclient, ledger, action: str, fault: str) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id)
-    applied = counted(emu.backend)
+async def test_exactly_one_reset_under_faults(mock_emulator, mock_aclient, ledger, action: str, fault: str) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id)
+    applied = counted(mock_emulator.backend)
     method = {"ResetInstance": "reset_instance", "StopInstances": "stop_instances"}[action]
     if fault != "throttle":
-        Applied().wrap(emu.backend, method, lambda *_a, **_k: emu.set_faults([]))
-    emu.set_faults([f"{action}:throttle:0.5" if fault == "throttle" else f"{action}:{fault}:1"])
-    result = await restore(aclient, ledger, instance, image.image_id, stop=True, backup=False)
-    emu.backend.land_late_requests()
-    after = emu.backend.instances[instance.instance_id]
+        Applied().wrap(mock_emulator.backend, method, lambda *_a, **_k: mock_emulator.set_faults([]))
+    mock_emulator.set_faults([f"{action}:throttle:0.5" if fault == "throttle" else f"{action}:{fault}:1"])
+    result = await restore(mock_aclient, ledger, instance, image.image_id, stop=True, backup=False)
+    mock_emulator.backend.land_late_requests()
+    after = mock_emulator.backend.instances[instance.instance_id]
     assert after.status == "RUNNING" and after.image_id == image.image_id
     assert applied.counts["reset_instance"] == 1 and applied.counts["stop_instances"] == 1
     if fault != "throttle":  # a blind resend would be refused by the API (not STOPPED / not RUNNING): count the sends
@@ -79,54 +79,54 @@ def _unchanged(backend, instance, applied: Applied) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("confirm", ["", "someone else"])
-async def test_refused_without_the_typed_name(emu, aclient, ledger, confirm: str) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id)
-    applied = counted(emu.backend)
+async def test_refused_without_the_typed_name(mock_emulator, mock_aclient, ledger, confirm: str) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id)
+    applied = counted(mock_emulator.backend)
     with pytest.raises(zw.OperationRefused, match="type its name"):
-        await restore(aclient, ledger, instance, image.image_id, confirm=confirm, stop=True)
-    _unchanged(emu.backend, instance, applied)
+        await restore(mock_aclient, ledger, instance, image.image_id, confirm=confirm, stop=True)
+    _unchanged(mock_emulator.backend, instance, applied)
     assert store.operations(ledger) == []
 
 
-async def test_refused_for_another_zones_image(emu, aclient, ledger) -> None:
-    image = custom_image(emu.backend)
-    instance = next(r for r in emu.backend.instances.values() if r.zone_id != image.zone_id and r.status == "RUNNING")
-    applied = counted(emu.backend)
+async def test_refused_for_another_zones_image(mock_emulator, mock_aclient, ledger) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = next(r for r in mock_emulator.backend.instances.values() if r.zone_id != image.zone_id and r.status == "RUNNING")
+    applied = counted(mock_emulator.backend)
     with pytest.raises(zw.OperationRefused, match="instance's zone"):
-        await restore(aclient, ledger, instance, image.image_id, stop=True)
-    _unchanged(emu.backend, instance, applied)
+        await restore(mock_aclient, ledger, instance, image.image_id, stop=True)
+    _unchanged(mock_emulator.backend, instance, applied)
 
 
-async def test_refused_for_a_creating_image(emu, aclient, ledger) -> None:
-    image = custom_image(emu.backend)
-    source = instance_in(emu.backend, image.zone_id, "STOPPED")
-    emu.backend.transition_seconds = 3600  # it stays CREATING
-    creating = await aclient.create_image(source.instance_id, "still-creating")
-    instance = instance_in(emu.backend, image.zone_id, "RUNNING")
-    applied = counted(emu.backend)
+async def test_refused_for_a_creating_image(mock_emulator, mock_aclient, ledger) -> None:
+    image = custom_image(mock_emulator.backend)
+    source = instance_in(mock_emulator.backend, image.zone_id, "STOPPED")
+    mock_emulator.backend.transition_seconds = 3600  # it stays CREATING
+    creating = await mock_aclient.create_image(source.instance_id, "still-creating")
+    instance = instance_in(mock_emulator.backend, image.zone_id, "RUNNING")
+    applied = counted(mock_emulator.backend)
     with pytest.raises(zw.OperationRefused, match="CREATING"):
-        await restore(aclient, ledger, instance, creating.image_id, stop=True)
-    _unchanged(emu.backend, instance, applied)
+        await restore(mock_aclient, ledger, instance, creating.image_id, stop=True)
+    _unchanged(mock_emulator.backend, instance, applied)
 
 
-async def test_a_running_instance_is_not_stopped_unless_asked(emu, aclient, ledger) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id)
-    applied = counted(emu.backend)
+async def test_a_running_instance_is_not_stopped_unless_asked(mock_emulator, mock_aclient, ledger) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id)
+    applied = counted(mock_emulator.backend)
     with pytest.raises(zw.OperationRefused, match="stop=True"):
-        await restore(aclient, ledger, instance, image.image_id)
-    _unchanged(emu.backend, instance, applied)
+        await restore(mock_aclient, ledger, instance, image.image_id)
+    _unchanged(mock_emulator.backend, instance, applied)
 
 
-async def test_the_password_never_reaches_the_ledger(emu, aclient, ledger, tmp_path) -> None:
-    image = custom_image(emu.backend)
-    instance = instance_in(emu.backend, image.zone_id)
-    like = instance_in(emu.backend, image.zone_id, "STOPPED")
-    for record in (emu.backend._instances[instance.instance_id], emu.backend._instances[like.instance_id]):
+async def test_the_password_never_reaches_the_ledger(mock_emulator, mock_aclient, ledger, tmp_path) -> None:
+    image = custom_image(mock_emulator.backend)
+    instance = instance_in(mock_emulator.backend, image.zone_id)
+    like = instance_in(mock_emulator.backend, image.zone_id, "STOPPED")
+    for record in (mock_emulator.backend._instances[instance.instance_id], mock_emulator.backend._instances[like.instance_id]):
         record.key_id, record.cached_json = None, None  # no key pair: the password is the login
-    result = await restore(aclient, ledger, instance, image.image_id, stop=True)
-    await zw.launch_from_image_async(aclient, image.image_id, like=like.instance_id, name="copy-2",
+    result = await restore(mock_aclient, ledger, instance, image.image_id, stop=True)
+    await zw.launch_from_image_async(mock_aclient, image.image_id, like=like.instance_id, name="copy-2",
                                      password="Pass-word-123", ledger=ledger, sleep=fast_sleep, poll_interval=0.1)
     ledger.close()
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("ledger.sqlite3*"))

@@ -18,9 +18,9 @@ from shared import ids_by_name
 from zenlayer_widgets.api.errors import ZenlayerError
 from zenlayer_widgets.core import reconcile
 from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async, settle_intent_async, submit_image
-from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Journal
+from zenlayer_widgets.core.ledger import AVAILABLE_OUTCOME, NOT_MADE, UNKNOWN, Ledger
 from zenlayer_widgets.emulator import start_emulator
-from zenlayer_widgets.emulator.exceptions import ApiFailure
+from zenlayer_widgets.emulator.exceptions import EmulatorError
 
 from .helpers import (
     FAST_RETRIES,
@@ -84,7 +84,7 @@ def faulty(monkeypatch):
 async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledger_url):
     rng = random.Random(SEED)
     backend, creates = faulty.backend, log_creates(faulty.backend)
-    journal = Journal(ledger_url)  # on SQLite and on the real PostgreSQL server
+    ledger = Ledger(ledger_url)  # on SQLite and on the real PostgreSQL server
     transport = RecordingTransport()
     ids = ids_by_name(faulty)
     tally = {"created": 0, "adopted": 0, "unknown_reruns": 0, "refused": 0, "unknown_settled": 0}
@@ -99,7 +99,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
                 try:
                     result = await create_image_async(
                         client, instance_id, name, f"intent {intent}", timeout=10, poll_interval=0.1,
-                        sleep=fast_sleep, journal=journal)
+                        sleep=fast_sleep, ledger=ledger)
                     break
                 except CreateOutcomeUnknown as error:
                     unknown_error = error
@@ -111,7 +111,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
             made = creates.images_for(name)
             assert len(made) <= 1, f"intent {intent} ({name}) made {len(made)} images"
             assert blind_resends(transport.log[mark:]) == [], transport.log[mark:]
-            entry = journal.entries()[-1] if journal.entries() and journal.entries()[-1].image_name == name else None
+            entry = ledger.entries()[-1] if ledger.entries() and ledger.entries()[-1].image_name == name else None
             if result is not None:
                 assert made == [result.image_id] == custom_images_named(backend, name)
                 assert (result.image_name, result.status) == (name, "AVAILABLE")
@@ -125,7 +125,7 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
                 assert entry is not None and entry.outcome == UNKNOWN and entry.open
                 if not made:
                     await asyncio.sleep(reconcile.settle_seconds(client))  # "send again" only once nothing can land
-                settled = await settle_intent_async(client, instance_id, name, made[0] if made else None, ledger=journal)
+                settled = await settle_intent_async(client, instance_id, name, made[0] if made else None, ledger=ledger)
                 assert not settled.open or settled.image_id == made[0]
                 tally["unknown_settled"] += 1
             else:
@@ -136,14 +136,14 @@ async def test_seeded_fault_loop_makes_exactly_one_image_per_intent(faulty, ledg
             backend.advance(3600)  # CREATING -> AVAILABLE (an image no run followed), then free the quota slot
             if made:
                 backend.delete_images(made)
-            if journal.open_intent(client.base_url, instance_id, name) is not None:  # an adopted image still followed
-                journal.record(journal.open_intent(client.base_url, instance_id, name).intent_id, "gone",
+            if ledger.open_intent(client.base_url, instance_id, name) is not None:  # an adopted image still followed
+                ledger.record(ledger.open_intent(client.base_url, instance_id, name).intent_id, "gone",
                                account=client.base_url)
     assert time.monotonic() - started < 60
     assert sum(tally.values()) - tally["unknown_reruns"] == INTENTS
     print(tally)
     assert tally["adopted"] >= 3 and tally["created"] >= 10, tally  # lost answers were met and reconciled
-    assert not any(entry.open for entry in journal.entries()), "every intent ends with a final outcome"
+    assert not any(entry.open for entry in ledger.entries()), "every intent ends with a final outcome"
 
 
 async def test_a_blind_resend_would_be_caught(faulty):
@@ -172,7 +172,7 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, ledg
 
     def describe_images(*args, **kwargs):  # noqa: ANN202
         if broken["on"]:
-            raise ApiFailure(500, "INTERNAL_SERVER_ERROR", "lookup down")
+            raise EmulatorError(500, "INTERNAL_SERVER_ERROR", "lookup down")
         return describe(*args, **kwargs)
 
     backend.describe_images = describe_images
@@ -184,22 +184,22 @@ async def test_failed_lookups_end_in_outcome_unknown_never_a_resend(faulty, ledg
         return image
 
     backend.create_image = create_then_break_lookups
-    journal = Journal(ledger_url)  # on SQLite and on the real PostgreSQL server
+    ledger = Ledger(ledger_url)  # on SQLite and on the real PostgreSQL server
     transport = RecordingTransport()
     build = ids_by_name(faulty)["build-hkg-01"]
     async with async_client(faulty, transport) as client:
         with pytest.raises(CreateOutcomeUnknown, match="Look for it in HKG-A before trying again"):
-            await create_image_async(client, build, "lookup-down", sleep=fast_sleep, journal=journal)
+            await create_image_async(client, build, "lookup-down", sleep=fast_sleep, ledger=ledger)
         assert [a for a, _ in transport.log].count("CreateImage") == 1
         assert [a for a, s in transport.log if a == "DescribeImages" and s == 500]  # the lookups were tried
-        assert journal.entries()[-1].outcome == UNKNOWN and journal.entries()[-1].open
+        assert ledger.entries()[-1].outcome == UNKNOWN and ledger.entries()[-1].open
         broken["on"] = False
         faulty.set_faults([])
-        result = await create_image_async(client, build, "lookup-down", sleep=fast_sleep, poll_interval=0.1, journal=journal)
+        result = await create_image_async(client, build, "lookup-down", sleep=fast_sleep, poll_interval=0.1, ledger=ledger)
     assert result.adopted and result.status == "AVAILABLE"
     assert creates.images_for("lookup-down") == [result.image_id]
     assert [a for a, _ in transport.log].count("CreateImage") == 1
-    assert [e.outcome for e in journal.entries()] == [AVAILABLE_OUTCOME]
+    assert [e.outcome for e in ledger.entries()] == [AVAILABLE_OUTCOME]
 
 
 async def test_connect_error_means_nothing_sent_and_is_sent_again_without_a_lookup(faulty):

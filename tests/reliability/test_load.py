@@ -18,7 +18,7 @@ from shared import ids_by_name
 from zenlayer_widgets.api.errors import APIError, RateLimited
 from zenlayer_widgets.api.retry import RetryPolicy
 from zenlayer_widgets.core.create import create_image_async
-from zenlayer_widgets.core.ledger import Journal
+from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.emulator import start_emulator
 from zenlayer_widgets.rules import IMAGE_QUOTA_PER_ZONE
 
@@ -144,7 +144,7 @@ async def test_a_storm_of_429s_is_backed_off_and_finished(tmp_path):
             for _ in range(15):
                 assert [q.zone_id for q in await client.describe_image_quota(["HKG-A"])] == ["HKG-A"]
             result = await create_image_async(client, ids_by_name(emulator)["build-hkg-01"], "through-the-storm",
-                                              poll_interval=0.1, sleep=fast_sleep, journal=Journal(None))
+                                              poll_interval=0.1, sleep=fast_sleep, ledger=Ledger(None))
         elapsed = time.monotonic() - started
     assert result.status == "AVAILABLE"
     assert set(statuses) == {200, 429}

@@ -13,13 +13,13 @@ from zenlayer_widgets.widgets.activity_view import ActivityView, activity_table
 FAST = 0.1
 
 
-def test_each_policy_run_is_one_entry_with_its_creates_and_deletes(emulator, client, tmp_path):
-    build, web = ids_by_name(emulator)["build-hkg-01"], ids_by_name(emulator)["web-hkg-01"]
+def test_each_policy_run_is_one_entry_with_its_creates_and_deletes(mock_emulator, mock_client, tmp_path):
+    build, web = ids_by_name(mock_emulator)["build-hkg-01"], ids_by_name(mock_emulator)["web-hkg-01"]
     policy = zw.Policy("nightly", keep=1, instance_ids=(build, web))
-    first = zw.apply_rotation(client, policy, poll_interval=FAST)
-    second = zw.apply_rotation(client, policy, poll_interval=FAST)
-    zw.create_image(client, build, "by-hand", poll_interval=FAST)
-    activity = Activity(lambda: client)
+    first = zw.apply_rotation(mock_client, policy, poll_interval=FAST)
+    second = zw.apply_rotation(mock_client, policy, poll_interval=FAST)
+    zw.create_image(mock_client, build, "by-hand", poll_interval=FAST)
+    activity = Activity(lambda: mock_client)
     activity.reload()
     rows = activity.rows
     # newest, no run; one row for the create (its outcome now: available), not one per outcome
@@ -53,10 +53,10 @@ def test_each_policy_run_is_one_entry_with_its_creates_and_deletes(emulator, cli
     assert [r["run"] for r in exported] == [second.run_id, first.run_id] and exported[0]["kind"] == "policy"
 
 
-def test_the_table_spans_a_run_entry_and_indents_its_actions(emulator, client):
-    build = ids_by_name(emulator)["build-hkg-01"]
-    zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=(build,)), poll_interval=FAST)
-    activity = Activity(lambda: client)
+def test_the_table_spans_a_run_entry_and_indents_its_actions(mock_emulator, mock_client):
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    zw.apply_rotation(mock_client, zw.Policy("nightly", keep=1, instance_ids=(build,)), poll_interval=FAST)
+    activity = Activity(lambda: mock_client)
     view = ActivityView(activity)
     activity.reload()
     html = view.table.value
@@ -69,8 +69,8 @@ def test_the_table_spans_a_run_entry_and_indents_its_actions(emulator, client):
     assert activity.kind == POLICY and "zw-activity-run" in view.table.value
 
 
-def test_an_interrupted_run_says_the_next_apply_resumes_it(emulator, client):
-    build = ids_by_name(emulator)["build-hkg-01"]
+def test_an_interrupted_run_says_the_next_apply_resumes_it(mock_emulator, mock_client):
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
 
     class Stop(BaseException):
         pass
@@ -80,10 +80,10 @@ def test_an_interrupted_run_says_the_next_apply_resumes_it(emulator, client):
             raise Stop
 
     try:
-        zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=(build,)), on_step=stop, poll_interval=FAST)
+        zw.apply_rotation(mock_client, zw.Policy("nightly", keep=1, instance_ids=(build,)), on_step=stop, poll_interval=FAST)
     except Stop:
         pass
-    activity = Activity(lambda: client)
+    activity = Activity(lambda: mock_client)
     activity.reload()
     [entry] = [r for r in activity.rows if r["level"] == "run"]
     assert entry["outcome"] == "unfinished: the next apply resumes it" and "0 created" not in entry["text"]

@@ -32,9 +32,9 @@ async def test_a_header_click_sorts_and_a_second_reverses(controller):
     assert table.sort_by == "power_state"
 
 
-async def test_a_row_click_chooses_that_instance_for_the_form(controller, emulator):
+async def test_a_row_click_chooses_that_instance_for_the_form(controller, mock_emulator):
     studio = studio_for(controller)
-    db = ids_by_name(emulator)["db-hkg-01"]
+    db = ids_by_name(mock_emulator)["db-hkg-01"]
     studio.instances.table.click_row(db)
     assert controller.selected_id == db and studio.form.picker.value == db
     assert f'<tr data-id="{db}" class="zw-selected"' in studio.instances.table.value or db not in studio.instances.table.value
@@ -51,9 +51,9 @@ async def test_jump_to_a_page(controller):
     assert "6–10 of 16" in table.page_label.value
 
 
-async def test_a_filter_with_one_match_selects_it(controller, emulator):
+async def test_a_filter_with_one_match_selects_it(controller, mock_emulator):
     studio = studio_for(controller)
-    edge = ids_by_name(emulator)["edge-sin-01"]
+    edge = ids_by_name(mock_emulator)["edge-sin-01"]
     assert controller.selected_id != edge
     studio.instances.name.value = "edge-sin-01"
     assert controller.selected_id == edge and studio.form.picker.value == edge

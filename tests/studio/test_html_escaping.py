@@ -22,9 +22,9 @@ def html_of(widget: W.Widget) -> list[str]:
     return found
 
 
-def plant_hostile_names(emulator) -> dict[str, str]:
+def plant_hostile_names(mock_emulator) -> dict[str, str]:
     """Give a zone, an instance and a custom image names no browser should run (in the emulator's own records)."""
-    backend = emulator.backend
+    backend = mock_emulator.backend
     with backend._lock:  # the emulator has no control endpoint for these fields
         backend._zones["HKG-A"].zone_name = SCRIPT
         web = next(r for r in backend._instances.values() if r.instance_name == "web-hkg-01")
@@ -41,8 +41,8 @@ def assert_escaped(fragments: list[str]) -> None:
     assert "&lt;script&gt;" in text
 
 
-async def test_inventory_shows_hostile_zone_and_image_names_as_text(emulator, controller):
-    plant_hostile_names(emulator)
+async def test_inventory_shows_hostile_zone_and_image_names_as_text(mock_emulator, controller):
+    plant_hostile_names(mock_emulator)
     await controller.refresh()
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
     fragments = html_of(studio.inventory)
@@ -52,8 +52,8 @@ async def test_inventory_shows_hostile_zone_and_image_names_as_text(emulator, co
     assert "zw-zone-HKG-A" in {c for box in studio.inventory.children[2:] for c in box._dom_classes}
 
 
-async def test_the_stop_question_shows_a_hostile_instance_name_as_text(emulator, controller):
-    ids = plant_hostile_names(emulator)
+async def test_the_stop_question_shows_a_hostile_instance_name_as_text(mock_emulator, controller):
+    ids = plant_hostile_names(mock_emulator)
     await controller.refresh()
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
     studio.form.picker.value = ids["web"]

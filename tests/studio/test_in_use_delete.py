@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 
-async def test_the_row_delete_of_an_image_in_use_is_refused_and_said(controller, emulator) -> None:
-    backend = emulator.backend
+async def test_the_row_delete_of_an_image_in_use_is_refused_and_said(controller, mock_emulator) -> None:
+    backend = mock_emulator.backend
     image = next(i for i in backend.images.values() if i.image_type == "CUSTOM_IMAGE" and i.status == "AVAILABLE")
     record = next(r for r in backend._instances.values() if r.zone_id == image.zone_id)  # the record, not a copy
     record.image_id, record.cached_json = image.image_id, None
     await controller.confirm_delete(image.image_id)
     assert image.image_id in backend.images
-    image_id, level, text = controller.image_note
+    image_id, level, text, _zone = controller.image_note
     assert (image_id, level) == (image.image_id, "error")
     assert "in use" in text and record.instance_id in text

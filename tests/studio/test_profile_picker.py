@@ -57,9 +57,9 @@ async def settle(controller: StudioController) -> None:
     raise AssertionError("the studio did not reload")
 
 
-async def studio_on(emulator, profile: str) -> ImageStudio:
-    credentials = Credentials(emulator.access_key_id, emulator.access_key_password, source="test", profile=profile)
-    controller = StudioController(AsyncZenlayerClient(credentials, base_url=emulator.url), poll_interval=0.1)
+async def studio_on(mock_emulator, profile: str) -> ImageStudio:
+    credentials = Credentials(mock_emulator.access_key_id, mock_emulator.access_key_password, source="test", profile=profile)
+    controller = StudioController(AsyncZenlayerClient(credentials, base_url=mock_emulator.url), poll_interval=0.1)
     await controller.refresh()
     return ImageStudio(controller=controller, auto_refresh=False, load=False)
 

@@ -11,19 +11,19 @@ from zenlayer_widgets.core.policy.plan import RUNNING_NOT_ALLOWED
 from zenlayer_widgets.studio.controller import StudioController
 
 
-def account_images(emulator) -> dict[str, tuple[str, str, str]]:
+def account_images(mock_emulator) -> dict[str, tuple[str, str, str]]:
     """Every image on the account: id -> (zone, name, status)."""
-    return {i: (r.zone_id, r.image_name, r.status) for i, r in emulator.backend.images.items()}
+    return {i: (r.zone_id, r.image_name, r.status) for i, r in mock_emulator.backend.images.items()}
 
 
-def custom(emulator, zone: str) -> dict[str, str]:
-    return {i: r.image_name for i, r in emulator.backend.images.items() if r.zone_id == zone and r.image_type == "CUSTOM_IMAGE"}
+def custom(mock_emulator, zone: str) -> dict[str, str]:
+    return {i: r.image_name for i, r in mock_emulator.backend.images.items() if r.zone_id == zone and r.image_type == "CUSTOM_IMAGE"}
 
 
-def rotation_for(controller, emulator, *names: str, prefix: str = "nightly"):
+def rotation_for(controller, mock_emulator, *names: str, prefix: str = "nightly"):
     rotation = controller.rotation
     rotation.name_prefix = prefix
-    rotation.choose([ids_by_name(emulator)[name] for name in names])
+    rotation.choose([ids_by_name(mock_emulator)[name] for name in names])
     return rotation
 
 
@@ -34,8 +34,8 @@ async def apply(rotation):
     return await rotation.confirm_apply()
 
 
-async def test_the_studio_selection_is_the_default_until_instances_are_chosen(controller, emulator):
-    rotation, ids = controller.rotation, ids_by_name(emulator)
+async def test_the_studio_selection_is_the_default_until_instances_are_chosen(controller, mock_emulator):
+    rotation, ids = controller.rotation, ids_by_name(mock_emulator)
     assert rotation.keep == 2 and not rotation.stop_if_running and not rotation.delete_first_when_full
     assert rotation.instance_ids == (controller.selected_id,)
     controller.select(ids["build-hkg-01"])
@@ -46,14 +46,14 @@ async def test_the_studio_selection_is_the_default_until_instances_are_chosen(co
     assert rotation.instance_ids == (ids["build-hkg-01"], ids["ci-nyc-01"])  # chosen: the studio's selection no longer moves it
 
 
-async def test_a_preview_changes_nothing_on_the_account(controller, emulator, aclient):
-    rotation = rotation_for(controller, emulator, "build-hkg-01", "web-hkg-01", "ci-nyc-01")
-    images, powers = account_images(emulator), {i: r.status for i, r in emulator.backend.instances.items()}
+async def test_a_preview_changes_nothing_on_the_account(controller, mock_emulator, mock_aclient):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01", "web-hkg-01", "ci-nyc-01")
+    images, powers = account_images(mock_emulator), {i: r.status for i, r in mock_emulator.backend.instances.items()}
     plan = await rotation.preview()
     assert plan is not None and rotation.error == ""
-    assert account_images(emulator) == images
-    assert {i: r.status for i, r in emulator.backend.instances.items()} == powers
-    assert runs(ledger_for(aclient), account_of(aclient)) == []  # not even a run recorded
+    assert account_images(mock_emulator) == images
+    assert {i: r.status for i, r in mock_emulator.backend.instances.items()} == powers
+    assert runs(ledger_for(mock_aclient), account_of(mock_aclient)) == []  # not even a run recorded
     by_name = {row["instance"]: row for row in rotation.plan_rows}
     assert by_name["build-hkg-01"]["action"] == "create" and by_name["build-hkg-01"]["image_name"].startswith("nightly-")
     assert by_name["web-hkg-01"]["action"] == "skip"
@@ -63,8 +63,8 @@ async def test_a_preview_changes_nothing_on_the_account(controller, emulator, ac
     assert rotation.can_apply
 
 
-async def test_a_change_after_the_preview_makes_it_stale_and_apply_waits_for_a_new_one(controller, emulator):
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+async def test_a_change_after_the_preview_makes_it_stale_and_apply_waits_for_a_new_one(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     await rotation.preview()
     assert rotation.can_apply and not rotation.stale
     assert "create 1 image (build-hkg-01)" in rotation.ask_apply()
@@ -76,16 +76,16 @@ async def test_a_change_after_the_preview_makes_it_stale_and_apply_waits_for_a_n
     await rotation.preview()
     assert rotation.can_apply
     for change in (lambda: setattr(rotation, "stop_if_running", True), lambda: setattr(rotation, "name_prefix", "weekly"),
-                   lambda: rotation.choose([ids_by_name(emulator)["db-hkg-01"]]),
+                   lambda: rotation.choose([ids_by_name(mock_emulator)["db-hkg-01"]]),
                    lambda: setattr(rotation, "delete_first_when_full", True), lambda: setattr(rotation, "start_after", False)):
         await rotation.preview()
         change()
         assert rotation.stale and not rotation.can_apply
-    assert custom(emulator, "HKG-A") == {i: n for i, n in custom(emulator, "HKG-A").items() if not n.startswith(("nightly", "weekly"))}
+    assert custom(mock_emulator, "HKG-A") == {i: n for i, n in custom(mock_emulator, "HKG-A").items() if not n.startswith(("nightly", "weekly"))}
 
 
-async def test_a_field_changed_while_the_preview_runs_leaves_it_stale(controller, emulator):
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+async def test_a_field_changed_while_the_preview_runs_leaves_it_stale(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     running = controller.tasks.spawn(rotation.preview())
     await asyncio.sleep(0)
     assert rotation.previewing and not rotation.can_apply and rotation.apply_blocked == "A preview is running."
@@ -94,8 +94,8 @@ async def test_a_field_changed_while_the_preview_runs_leaves_it_stale(controller
     assert rotation.plan is not None and rotation.stale and not rotation.can_apply
 
 
-async def test_confirm_applies_once_and_the_studio_shows_the_new_image(controller, emulator):
-    rotation = rotation_for(controller, emulator, "build-hkg-01", "ci-nyc-01")
+async def test_confirm_applies_once_and_the_studio_shows_the_new_image(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01", "ci-nyc-01")
     await rotation.preview()
     question = rotation.ask_apply()
     assert question == ("Apply policy nightly: create 2 images (build-hkg-01, ci-nyc-01), delete 0 images, "
@@ -109,7 +109,7 @@ async def test_confirm_applies_once_and_the_studio_shows_the_new_image(controlle
     outcome = await first
     assert second is None and outcome is not None and outcome.ok
     for zone in ("HKG-A", "NYC-A"):
-        assert sum(n.startswith("nightly-") for n in custom(emulator, zone).values()) == 1
+        assert sum(n.startswith("nightly-") for n in custom(mock_emulator, zone).values()) == 1
     assert [row["result"] for row in rotation.outcome_rows] == ["created", "created"]
     assert rotation.outcome_summary.startswith("Policy nightly: 2 created, 0 deleted, 0 skipped, 0 failed")
     assert {row["zone"]: row["used"] for row in rotation.outcome_quota} == {"HKG-A": 2, "NYC-A": 3}
@@ -123,8 +123,8 @@ async def test_confirm_applies_once_and_the_studio_shows_the_new_image(controlle
     assert await rotation.confirm_apply() is None  # no confirmation pending
 
 
-async def test_keep_two_after_three_applies_leaves_two_owned_images(controller, emulator, aclient):
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+async def test_keep_two_after_three_applies_leaves_two_owned_images(controller, mock_emulator, mock_aclient):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     made = []
     for _ in range(3):
         outcome = await apply(rotation)
@@ -134,8 +134,8 @@ async def test_keep_two_after_three_applies_leaves_two_owned_images(controller, 
     from zenlayer_widgets.widgets.rotation_view import RotationView
 
     assert f"− {rotation.image_names[made[0]]}" in RotationView(rotation).outcome.value  # deleted, by name
-    owned = owned_images(ledger_for(aclient), account_of(aclient), "nightly")
-    left = custom(emulator, "HKG-A")
+    owned = owned_images(ledger_for(mock_aclient), account_of(mock_aclient), "nightly")
+    left = custom(mock_emulator, "HKG-A")
     assert {i for i in left if i in owned} == {made[1], made[2]}
     assert "web-golden-2025" in left.values() and len(left) == 3  # the foreign image is untouched
     await rotation.preview()
@@ -143,8 +143,8 @@ async def test_keep_two_after_three_applies_leaves_two_owned_images(controller, 
     assert f"delete 1 image ({old})" in rotation.ask_apply()  # the next run names what it deletes
 
 
-async def test_a_running_instance_is_skipped_without_stop_if_running_and_the_reason_is_shown(controller, emulator):
-    rotation = rotation_for(controller, emulator, "web-hkg-01")
+async def test_a_running_instance_is_skipped_without_stop_if_running_and_the_reason_is_shown(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "web-hkg-01")
     await rotation.preview()
     (row,) = rotation.plan_rows
     assert row["action"] == "skip" and row["reason"] == RUNNING_NOT_ALLOWED
@@ -157,17 +157,17 @@ async def test_a_running_instance_is_skipped_without_stop_if_running_and_the_rea
     assert "stop and restart 1 instance (web-hkg-01)" in rotation.ask_apply()
     outcome = await rotation.confirm_apply()
     assert outcome is not None and outcome.ok, rotation.error
-    web = ids_by_name(emulator)["web-hkg-01"]
-    assert emulator.backend.instances[web].status == "RUNNING"  # started again
-    assert sum(n.startswith("nightly-") for n in custom(emulator, "HKG-A").values()) == 1
+    web = ids_by_name(mock_emulator)["web-hkg-01"]
+    assert mock_emulator.backend.instances[web].status == "RUNNING"  # started again
+    assert sum(n.startswith("nightly-") for n in custom(mock_emulator, "HKG-A").values()) == 1
 
 
-async def test_a_bad_prefix_or_keep_is_a_clear_message_and_changes_nothing(controller, emulator):
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+async def test_a_bad_prefix_or_keep_is_a_clear_message_and_changes_nothing(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     await rotation.preview()
     plan = rotation.plan
     rotation.name_prefix = "bad pfx!"
-    images = account_images(emulator)
+    images = account_images(mock_emulator)
     assert await rotation.preview() is None
     assert rotation.error.startswith("Not previewed: name_prefix 'bad pfx!' cannot make a valid image name: ")
     assert "space" in rotation.error.lower() and "Traceback" not in rotation.error
@@ -185,13 +185,13 @@ async def test_a_bad_prefix_or_keep_is_a_clear_message_and_changes_nothing(contr
     rotation.choose([])
     await rotation.preview()
     assert rotation.error == "Not previewed: Choose at least one instance for the policy."
-    assert account_images(emulator) == images
+    assert account_images(mock_emulator) == images
 
 
-async def test_a_zone_full_of_foreign_images_fails_clearly_and_nothing_is_deleted(controller, emulator):
-    rotation = rotation_for(controller, emulator, "api-fra-01", "build-hkg-01")
+async def test_a_zone_full_of_foreign_images_fails_clearly_and_nothing_is_deleted(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "api-fra-01", "build-hkg-01")
     rotation.delete_first_when_full = True  # even so: the policy never deletes what it did not make
-    frankfurt = custom(emulator, "FRA-A")
+    frankfurt = custom(mock_emulator, "FRA-A")
     await rotation.preview()
     fra = next(row for row in rotation.plan_rows if row["instance"] == "api-fra-01")
     assert fra["action"] == "fail" and fra["reason"] == ("zone FRA-A is full (5/5) of images this policy does not own; "
@@ -201,41 +201,41 @@ async def test_a_zone_full_of_foreign_images_fails_clearly_and_nothing_is_delete
     assert outcome is not None and not outcome.ok
     assert rotation.error.startswith("Policy nightly: 1 failed (") and "FRA-A is full (5/5)" in rotation.error
     assert "nothing deleted" in rotation.error
-    assert custom(emulator, "FRA-A") == frankfurt
-    assert sum(n.startswith("nightly-") for n in custom(emulator, "HKG-A").values()) == 1  # the other zone went ahead
+    assert custom(mock_emulator, "FRA-A") == frankfurt
+    assert sum(n.startswith("nightly-") for n in custom(mock_emulator, "HKG-A").values()) == 1  # the other zone went ahead
 
 
-async def test_api_errors_are_one_line_and_never_carry_the_secret(emulator):
+async def test_api_errors_are_one_line_and_never_carry_the_secret(mock_emulator):
     secret = "definitely-wrong-secret-456"
-    async with emulator.async_client(credentials_for(emulator, secret), sandbox=True) as wrong:
+    async with mock_emulator.async_client(credentials_for(mock_emulator, secret), sandbox=True) as wrong:
         controller = StudioController(wrong, poll_interval=0.1)
         rotation = controller.rotation
         rotation.name_prefix = "nightly"
-        rotation.choose([ids_by_name(emulator)["build-hkg-01"]])
+        rotation.choose([ids_by_name(mock_emulator)["build-hkg-01"]])
         assert await rotation.preview() is None
     assert "AUTH_FAILURE" in rotation.error and "credentials were refused" in rotation.error
     assert secret not in rotation.error and "\n" not in rotation.error and rotation.plan is None
 
 
-async def test_a_refused_create_is_a_failed_outcome_shown_as_a_message(emulator):
-    async with emulator.async_client(sandbox=True, max_throttle_retries=0) as impatient:
+async def test_a_refused_create_is_a_failed_outcome_shown_as_a_message(mock_emulator):
+    async with mock_emulator.async_client(sandbox=True, max_throttle_retries=0) as impatient:
         controller = StudioController(impatient, poll_interval=0.1)
         await controller.refresh()
-        rotation = rotation_for(controller, emulator, "build-hkg-01")
+        rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
         await rotation.preview()
         rotation.ask_apply()
-        emulator.set_faults(["CreateImage:throttle:1.0"])
+        mock_emulator.set_faults(["CreateImage:throttle:1.0"])
         outcome = await rotation.confirm_apply()
     assert outcome is not None and not outcome.ok
     assert rotation.error.startswith("Policy nightly: 1 failed (") and "RateLimited" in rotation.error
-    assert not rotation.applying and "nightly" not in " ".join(custom(emulator, "HKG-A").values())
+    assert not rotation.applying and "nightly" not in " ".join(custom(mock_emulator, "HKG-A").values())
 
 
-async def test_an_account_switch_drops_the_preview(controller, emulator):
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+async def test_an_account_switch_drops_the_preview(controller, mock_emulator):
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     await rotation.preview()
     rotation.ask_apply()
-    async with emulator.async_client(sandbox=True) as other:
+    async with mock_emulator.async_client(sandbox=True) as other:
         controller.switch_client(other, "the other account")
         assert rotation.plan is None and rotation.confirming == "" and not rotation.can_apply
         assert rotation.follow_selection
@@ -248,11 +248,11 @@ async def test_an_account_switch_drops_the_preview(controller, emulator):
 
 
 # -- the view (widgets/rotation_view.py) over the same model, no browser ----------------------------------------------
-async def test_the_view_previews_asks_and_applies_through_its_buttons(controller, emulator):
+async def test_the_view_previews_asks_and_applies_through_its_buttons(controller, mock_emulator):
     from zenlayer_widgets.widgets import ImageStudio
 
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
-    view, ids = studio.rotation, ids_by_name(emulator)
+    view, ids = studio.rotation, ids_by_name(mock_emulator)
     assert "zw-rotation" in view._dom_classes and studio.children.index(view) == studio.children.index(studio.inventory) + 1
     assert view.instances.value == (controller.selected_id,) and len(view.instances.options) == 16
     view.prefix.value = "nightly"
@@ -280,12 +280,12 @@ async def test_the_view_previews_asks_and_applies_through_its_buttons(controller
     view.confirm_button.click()  # the double click: the button is disabled at once, the model refuses a second apply
     await controller.tasks.drain()
     assert "zw-state-created" in view.outcome.value and "build-hkg-01\nHKG-A" in view.outcome.value
-    assert sum(n.startswith("nightly-") for n in custom(emulator, "HKG-A").values()) == 1
+    assert sum(n.startswith("nightly-") for n in custom(mock_emulator, "HKG-A").values()) == 1
     assert view.plan.value == "" and view.apply_button.disabled
     studio.close()
 
 
-async def test_the_view_shows_hostile_names_and_errors_as_text(controller, emulator):
+async def test_the_view_shows_hostile_names_and_errors_as_text(controller, mock_emulator):
     from zenlayer_widgets.widgets.rotation_view import RotationView, outcome_table, plan_table
 
     hostile = "<img src=x onerror=alert(1)>"
@@ -300,17 +300,17 @@ async def test_the_view_shows_hostile_names_and_errors_as_text(controller, emula
     assert "<img" not in view.status.value and "zw-error-box" in view.status.value
 
 
-async def test_a_policy_another_apply_holds_is_a_clear_message_and_nothing_changes(controller, emulator, aclient):
+async def test_a_policy_another_apply_holds_is_a_clear_message_and_nothing_changes(controller, mock_emulator, mock_aclient):
     from zenlayer_widgets.core.ledger.ownership import live_owners
     from zenlayer_widgets.core.policy import lease
 
-    rotation = rotation_for(controller, emulator, "build-hkg-01")
+    rotation = rotation_for(controller, mock_emulator, "build-hkg-01")
     assert await rotation.preview() is not None and rotation.ask_apply()
-    held, _ = lease.claim_run(ledger_for(aclient), account_of(aclient), "nightly", "nightly", "20261201T0000")
+    held, _ = lease.claim_run(ledger_for(mock_aclient), account_of(mock_aclient), "nightly", "nightly", "20261201T0000")
     try:  # a cron job (or a colleague's notebook) is applying the same policy right now
-        before = account_images(emulator)
+        before = account_images(mock_emulator)
         assert await rotation.confirm_apply() is None
         assert "nightly is being applied by" in rotation.error and "changed nothing" in rotation.error
-        assert account_images(emulator) == before and not rotation.applying
+        assert account_images(mock_emulator) == before and not rotation.applying
     finally:
         live_owners.discard(held.owner)

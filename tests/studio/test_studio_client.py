@@ -9,20 +9,20 @@ import zenlayer_widgets.widgets.studio as studio_module
 from zenlayer_widgets.widgets import ImageStudio
 
 
-async def test_the_studio_runs_on_the_sync_clients_counterpart_and_leaves_it_open(emulator):
-    with emulator.client(sandbox=True) as client:
+async def test_the_studio_runs_on_the_sync_clients_counterpart_and_leaves_it_open(mock_emulator):
+    with mock_emulator.client(sandbox=True) as client:
         studio = ImageStudio(client, auto_refresh=False, load=False)
         assert studio.controller.client is client.async_client()  # owned by the client, for this loop
         await studio.controller.refresh()
-        assert len(studio.controller.instances) == len(emulator.backend.instances)
+        assert len(studio.controller.instances) == len(mock_emulator.backend.instances)
         studio.close()
         assert not client.closed and not studio.controller.client.closed  # the caller's client stays open
     await asyncio.sleep(0.05)
     assert studio.controller.client.closed  # closed with its owner
 
 
-async def test_a_studio_made_without_a_client_never_closes_the_one_the_notebook_holds(emulator, monkeypatch):
-    notebook = emulator.client(sandbox=True)  # what the notebook got from zw.connect()
+async def test_a_studio_made_without_a_client_never_closes_the_one_the_notebook_holds(mock_emulator, monkeypatch):
+    notebook = mock_emulator.client(sandbox=True)  # what the notebook got from zw.connect()
     monkeypatch.setattr(studio_module, "connect", lambda **_: notebook)  # connect() returns that same open client
     studio = ImageStudio(auto_refresh=False, load=False)
     await studio.controller.refresh()
@@ -34,16 +34,16 @@ async def test_a_studio_made_without_a_client_never_closes_the_one_the_notebook_
     notebook.close()
 
 
-async def test_switching_account_never_closes_the_notebooks_client_nor_kills_its_create(emulator, monkeypatch):
+async def test_switching_account_never_closes_the_notebooks_client_nor_kills_its_create(mock_emulator, monkeypatch):
     from zenlayer_widgets.core.create import create_image_async
 
-    notebook = emulator.client(sandbox=True)
+    notebook = mock_emulator.client(sandbox=True)
     monkeypatch.setattr(studio_module, "connect", lambda **_: notebook)  # connect(sandbox=True): the same open client
     studio = ImageStudio(notebook, auto_refresh=False, load=False)
     await studio.controller.refresh()
-    stopped = next(r.instance_id for r in emulator.backend.instances.values() if r.status == "STOPPED")
+    stopped = next(r.instance_id for r in mock_emulator.backend.instances.values() if r.status == "STOPPED")
     create = asyncio.ensure_future(create_image_async(notebook.async_client(), stopped, "made-while-switching",
-                                                      poll_interval=0.05))
+                                                      poll_interval=0.1))
     await asyncio.sleep(0)
     studio.switch_account(None)  # to the sandbox: the notebook's client stays the notebook's
     progress = await create

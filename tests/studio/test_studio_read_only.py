@@ -9,8 +9,8 @@ from zenlayer_widgets.studio.controller import StudioController
 from zenlayer_widgets.widgets import ImageStudio
 
 
-async def test_a_read_only_studio_hides_every_write_control(emulator):
-    aclient = emulator.async_client(sandbox=True, read_only=True)
+async def test_a_read_only_studio_hides_every_write_control(mock_emulator):
+    aclient = mock_emulator.async_client(sandbox=True, read_only=True)
     controller = StudioController(aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
     await controller.refresh()
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)

@@ -33,16 +33,16 @@ class Clock:
             await asyncio.sleep(0.01)
 
 
-async def test_images_made_and_deleted_elsewhere_show_without_a_click_and_the_poll_stops_on_close(aclient, emulator):
+async def test_images_made_and_deleted_elsewhere_show_without_a_click_and_the_poll_stops_on_close(mock_aclient, mock_emulator):
     clock = Clock()
-    controller = StudioController(aclient, sleep=clock.sleep, images_every=10.0, idle_after=30.0)
+    controller = StudioController(mock_aclient, sleep=clock.sleep, images_every=10.0, idle_after=30.0)
     await controller.refresh()
     first_as_of = controller.images_at
-    ids = ids_by_name(emulator)
+    ids = ids_by_name(mock_emulator)
     golden = next(i.image_id for i in controller.inventory.image_list if i.image_name == "web-golden-2025")
     controller.set_image_poll(True)
     await asyncio.sleep(0.02)
-    async with emulator.async_client(sandbox=True) as elsewhere:  # cron, a colleague, another notebook
+    async with mock_emulator.async_client(sandbox=True) as elsewhere:  # cron, a colleague, another notebook
         made = await elsewhere.create_image(ids["build-hkg-01"], "nightly-20261201T0300")
         await elsewhere.delete_images([golden])
     assert "nightly-20261201T0300" not in {i.image_name for i in controller.inventory.image_list}
@@ -65,7 +65,7 @@ async def test_images_made_and_deleted_elsewhere_show_without_a_click_and_the_po
     assert len(clock.pauses) == rounds and controller._image_task is None  # stopped with the studio
 
 
-async def test_the_rename_editor_refuses_a_name_taken_in_the_zone_before_save(controller, emulator):
+async def test_the_rename_editor_refuses_a_name_taken_in_the_zone_before_save(controller, mock_emulator):
     from zenlayer_widgets.widgets import ImageStudio
 
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
@@ -81,13 +81,13 @@ async def test_the_rename_editor_refuses_a_name_taken_in_the_zone_before_save(co
     assert controller.edit_problem(row.image.image_id, "web-golden-2025", "") == ""  # another zone's name is free
 
 
-async def test_a_row_error_stays_at_its_row_and_the_form_column_stays_clear(controller, emulator):
+async def test_a_row_error_stays_at_its_row_and_the_form_column_stays_clear(controller, mock_emulator):
     from zenlayer_widgets.widgets import ImageStudio
 
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
     row = next(r for r in studio.inventory.rows.values() if r.image.image_name == "api-release-1")
     image_id = row.image.image_id
-    emulator.set_faults(["DeleteImages:throttle:1.0"])
+    mock_emulator.set_faults(["DeleteImages:throttle:1.0"])
     row.delete_button.click()
     row.confirm_button.click()
     await controller.tasks.drain()
@@ -97,8 +97,8 @@ async def test_a_row_error_stays_at_its_row_and_the_form_column_stays_clear(cont
     assert "Deleting image api-release-1 in FRA-A" in studio.inventory.rows[image_id].note.value
 
 
-async def test_the_last_creates_progress_does_not_stay_under_the_next_instance(controller, emulator):
-    ids = ids_by_name(emulator)
+async def test_the_last_creates_progress_does_not_stay_under_the_next_instance(controller, mock_emulator):
+    ids = ids_by_name(mock_emulator)
     controller.select(ids["build-hkg-01"])
     controller.set_name("for-build")
     assert (await controller.submit()).status == "AVAILABLE"

@@ -26,17 +26,17 @@ async def test_parts_carry_the_documented_classes(controller):
     assert "SANDBOX MODE" in studio.banner.value
 
 
-async def test_picker_labels_show_name_zone_and_power_state(controller, emulator):
+async def test_picker_labels_show_name_zone_and_power_state(controller, mock_emulator):
     studio = await studio_for(controller)
     labels = dict((value, label) for label, value in studio.form.picker.options)
-    web = ids_by_name(emulator)["web-hkg-01"]
+    web = ids_by_name(mock_emulator)["web-hkg-01"]
     assert labels[web] == picker_label("web-hkg-01", "HKG-A", "RUNNING") == "web-hkg-01 · HKG-A · RUNNING"
 
 
-async def test_submit_disabled_for_a_running_instance_and_stop_offered(controller, emulator):
+async def test_submit_disabled_for_a_running_instance_and_stop_offered(controller, mock_emulator):
     studio = await studio_for(controller)
     form = studio.form
-    form.picker.value = ids_by_name(emulator)["web-hkg-01"]
+    form.picker.value = ids_by_name(mock_emulator)["web-hkg-01"]
     form.name.value = "web-backup"
     assert form.submit.disabled
     assert "stop the instance first" in form.checks.value
@@ -47,10 +47,10 @@ async def test_submit_disabled_for_a_running_instance_and_stop_offered(controlle
     assert form.confirm_box.layout.display == "none"
 
 
-async def test_valid_choice_enables_submit_and_invalid_name_disables_it(controller, emulator):
+async def test_valid_choice_enables_submit_and_invalid_name_disables_it(controller, mock_emulator):
     studio = await studio_for(controller)
     form = studio.form
-    form.picker.value = ids_by_name(emulator)["build-hkg-01"]
+    form.picker.value = ids_by_name(mock_emulator)["build-hkg-01"]
     form.name.value = "镜像-ok"
     assert not form.submit.disabled
     form.name.value = "a" * 25
@@ -88,10 +88,10 @@ async def test_instance_table_filters_and_pages(controller):
     assert {label.split(" · ")[0] for label, _ in studio.form.picker.options} == {"web-hkg-01", "cache-hkg-01"}
 
 
-async def test_submit_button_creates_shows_progress_and_clears_the_name(controller, emulator):
+async def test_submit_button_creates_shows_progress_and_clears_the_name(controller, mock_emulator):
     studio = await studio_for(controller)
     form = studio.form
-    form.picker.value = ids_by_name(emulator)["db-hkg-01"]
+    form.picker.value = ids_by_name(mock_emulator)["db-hkg-01"]
     form.name.value = "db-snapshot"
     form.submit.click()
     assert form.submit.disabled  # at once: no second click gets through
@@ -106,7 +106,7 @@ def row_named(studio, name):
     return next(row for row in studio.inventory.rows.values() if row.image.image_name == name)
 
 
-async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(controller, emulator):
+async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(controller, mock_emulator):
     """Replaces the separate delete picker (issue 11): the row asks, names the image and the slot it frees."""
     studio = await studio_for(controller)
     row = row_named(studio, "api-release-1")
@@ -123,7 +123,7 @@ async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(c
     row.confirm_button.click()
     await controller.tasks.drain()
     assert controller.inventory.quota_for("FRA-A").count == 4
-    assert "api-release-1" not in {i.image_name for i in emulator.backend.images.values()}
+    assert "api-release-1" not in {i.image_name for i in mock_emulator.backend.images.values()}
     assert "api-release-1" not in {r.image.image_name for r in studio.inventory.rows.values()}
     assert "4 / 5" in studio.inventory.zone_text("FRA-A")
     # the outcome stays under FRA-A's table once the row is gone (not a flash), and not in the create form's column
@@ -134,7 +134,7 @@ async def test_delete_an_image_from_its_row_after_a_confirmation_that_names_it(c
     assert "api-release-1 deleted" in studio.inventory.zone_notes["FRA-A"].value
 
 
-async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refreshes(controller, emulator):
+async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refreshes(controller, mock_emulator):
     studio = await studio_for(controller)
     row = row_named(studio, "web-golden-2025")
     row.edit_button.click()
@@ -144,18 +144,18 @@ async def test_rename_from_the_row_validates_like_the_form_then_saves_and_refres
     row.save_button.click()
     await controller.tasks.drain()
     assert "Not saved: A space at position 4" in row.note.value  # said next to the row; nothing sent
-    assert "bad name" not in {i.image_name for i in emulator.backend.images.values()}
+    assert "bad name" not in {i.image_name for i in mock_emulator.backend.images.values()}
     row.name.value = "web-黄金-2026"
     row.description.value = "renamed from its row"
     row.save_button.click()
     await controller.tasks.drain()
-    image = emulator.backend.images[row.image.image_id]
+    image = mock_emulator.backend.images[row.image.image_id]
     assert (image.image_name, image.description) == ("web-黄金-2026", "renamed from its row")
     assert row.editor not in row.children and "renamed to web-黄金-2026" in row.note.value
     assert "web-黄金-2026" in studio.inventory.zone_text("HKG-A")  # the table refreshed by itself
 
 
-async def test_a_rename_to_a_name_used_in_the_zone_is_refused_next_to_the_row(controller, emulator):
+async def test_a_rename_to_a_name_used_in_the_zone_is_refused_next_to_the_row(controller, mock_emulator):
     studio = await studio_for(controller)
     first, second = [row for row in studio.inventory.rows.values() if row.image.zone_id == "FRA-A"][:2]
     second.edit_button.click()
@@ -163,18 +163,18 @@ async def test_a_rename_to_a_name_used_in_the_zone_is_refused_next_to_the_row(co
     second.save_button.click()
     await controller.tasks.drain()
     assert f"FRA-A already has an image named &#x27;{first.image.image_name}&#x27;" in second.note.value
-    assert emulator.backend.images[second.image.image_id].image_name == second.image.image_name
+    assert mock_emulator.backend.images[second.image.image_id].image_name == second.image.image_name
 
 
-async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller, emulator):
+async def test_a_click_that_races_a_change_says_why_nothing_was_sent(controller, mock_emulator):
     studio = await studio_for(controller)
     form = studio.form
-    form.picker.value = ids_by_name(emulator)["web-hkg-01"]
+    form.picker.value = ids_by_name(mock_emulator)["web-hkg-01"]
     form.name.value = "web-backup"
     form._submit_clicked(form.submit)  # as if the click left the browser before the kernel disabled it
     await controller.tasks.drain()
     assert "Not submitted" in form.progress.value and "RUNNING" in form.progress.value
-    assert "web-backup" not in {i.image_name for i in emulator.backend.images.values()}
+    assert "web-backup" not in {i.image_name for i in mock_emulator.backend.images.values()}
 
 
 async def test_filters_set_on_the_controller_show_in_the_table_and_the_picker(controller):
@@ -187,10 +187,10 @@ async def test_filters_set_on_the_controller_show_in_the_table_and_the_picker(co
     assert controller.filters.name == "" and controller.filters.zone == "SEL-A"
 
 
-async def test_a_power_state_change_updates_the_table_not_the_zone_tables(controller, emulator):
+async def test_a_power_state_change_updates_the_table_not_the_zone_tables(controller, mock_emulator):
     studio = await studio_for(controller)
     zones = studio.inventory.children
-    web = ids_by_name(emulator)["web-hkg-01"]
+    web = ids_by_name(mock_emulator)["web-hkg-01"]
     controller.select(web)
     controller.request_stop()
     await controller.confirm_stop()
@@ -200,10 +200,10 @@ async def test_a_power_state_change_updates_the_table_not_the_zone_tables(contro
     assert "zw-state-STOPPED" in studio.instances.table.value
 
 
-async def test_a_filter_set_before_the_first_load_shows_once_the_instances_arrive(aclient):
+async def test_a_filter_set_before_the_first_load_shows_once_the_instances_arrive(mock_aclient):
     from zenlayer_widgets.studio.controller import StudioController
 
-    controller = StudioController(aclient)
+    controller = StudioController(mock_aclient)
     studio = await studio_for(controller)
     controller.set_filters(zone="FRA-A")
     assert studio.instances.zone.value == ""  # nothing listed yet: no FRA-A to show
@@ -213,13 +213,13 @@ async def test_a_filter_set_before_the_first_load_shows_once_the_instances_arriv
     controller.close()
 
 
-async def test_check_again_and_send_again_show_only_after_an_unknown_outcome(controller, emulator):
+async def test_check_again_and_send_again_show_only_after_an_unknown_outcome(controller, mock_emulator):
     from zenlayer_widgets.core.reconcile import CreateOutcomeUnknown
 
     studio = await studio_for(controller)
     form = studio.form
     assert form.unknown_box.layout.display == "none"
-    controller.unknown = CreateOutcomeUnknown("HKG-A", "lost", "a lost answer", (), ids_by_name(emulator)["build-hkg-01"])
+    controller.unknown = CreateOutcomeUnknown("HKG-A", "lost", "a lost answer", (), ids_by_name(mock_emulator)["build-hkg-01"])
     assert form.unknown_box.layout.display == "" and not form.check_again.disabled
     assert form.send_again.disabled  # no intent whose settle window is over: not sure yet
     assert "zw-check-again" in form.check_again._dom_classes and "zw-send-again" in form.send_again._dom_classes
@@ -227,19 +227,19 @@ async def test_check_again_and_send_again_show_only_after_an_unknown_outcome(con
     assert form.unknown_box.layout.display == "none"
 
 
-async def test_reloads_with_changed_images_leave_no_widgets_behind(controller, client, emulator):
+async def test_reloads_with_changed_images_leave_no_widgets_behind(controller, mock_client, mock_emulator):
     """Each reload that changes the images re-renders the inventory; the last render's boxes are closed, so a long
     session does not pile up widgets (and "save widget state" never meets a box holding a deleted image's row)."""
     import ipywidgets as W
 
     studio = await studio_for(controller)
-    build = ids_by_name(emulator)["build-hkg-01"]
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
     counts, previous = [], None
     for n in range(5):  # each reload: one image made, the one before deleted (the same number of rows, new images)
-        made = client.create_image(build, f"leak-check-{n}")
-        emulator.backend.advance(60)  # AVAILABLE
+        made = mock_client.create_image(build, f"leak-check-{n}")
+        mock_emulator.backend.advance(60)  # AVAILABLE
         if previous is not None:
-            client.delete_images([previous])
+            mock_client.delete_images([previous])
         previous = made.image_id
         await controller.refresh()
         assert f"leak-check-{n}" in str([row.image.image_name for row in studio.inventory.rows.values()])
@@ -249,7 +249,7 @@ async def test_reloads_with_changed_images_leave_no_widgets_behind(controller, c
     studio.close()
 
 
-async def test_loading_and_reloads_close_no_page_module_widget(aclient, client, emulator, monkeypatch):
+async def test_loading_and_reloads_close_no_page_module_widget(mock_aclient, mock_client, mock_emulator, monkeypatch):
     """anywidget's page code throws "Failed to initialize model" for a model closed before its module loaded (seen
     in CI on a busy machine: the inventory's "Loading…" stylesheet, closed when the images arrived). From the
     first render to reloads that change the images, the studio closes no anywidget-backed widget."""
@@ -260,15 +260,15 @@ async def test_loading_and_reloads_close_no_page_module_widget(aclient, client, 
     monkeypatch.setattr(anywidget.AnyWidget, "close", lambda self: (closed.append(type(self).__name__), original(self))[1])
     from zenlayer_widgets.studio.controller import StudioController
 
-    controller = StudioController(aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
+    controller = StudioController(mock_aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
     studio = await studio_for(controller)  # the inventory shows "Loading…"
     assert "Loading" in studio.inventory.children[0].value
     await controller.refresh()  # the images arrive
-    build = ids_by_name(emulator)["build-hkg-01"]
-    made = client.create_image(build, "module-check")
-    emulator.backend.advance(60)
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    made = mock_client.create_image(build, "module-check")
+    mock_emulator.backend.advance(60)
     await controller.refresh()  # a new row
-    client.delete_images([made.image_id])
+    mock_client.delete_images([made.image_id])
     await controller.refresh()  # that row gone
     assert "module-check" not in str([row.image.image_name for row in studio.inventory.rows.values()])
     assert closed == []

@@ -163,6 +163,7 @@ def _stamp(path: str) -> tuple[int, int] | None:
     return (status.st_mtime_ns, status.st_size) if status else None
 
 
+# Process-wide (zenlayer_widgets._state): the verified contexts below, shared by every client of the process.
 @functools.lru_cache(maxsize=8)
 def _default_context(cert_file: str, cert_dir: str, stamp: tuple[int, int] | None) -> ssl.SSLContext:
     del stamp  # a key only: a new context once the file changed
@@ -184,6 +185,12 @@ def _ca_context(path: str, stamp: tuple[int, int] | None) -> ssl.SSLContext:
 @functools.cache
 def _no_ca_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def forget_tls_contexts() -> None:
+    """Drop the shared TLS contexts (process-wide, see :mod:`zenlayer_widgets._state`); the next client builds anew."""
+    for cache in (_default_context, _ca_context, _no_ca_context):
+        cache.cache_clear()
 
 
 def sync_transport(base_url: str, *, verify: Verify, proxy: str | None, limits: httpx.Limits) -> httpx.HTTPTransport:

@@ -29,18 +29,17 @@ import httpx
 from . import _actions, _deadline, _flows, _network
 from ._flows import DEFAULT_MAX_LISTING_BYTES, DEFAULT_MAX_PAGES, Flow, Sleep
 from ._network import Verify
+from ._network import forget_tls_contexts as forget_tls_contexts  # for zenlayer_widgets._state
 from ._wire import (
-    DEFAULT_BASE_URL,
     DEFAULT_MAX_RESPONSE_BYTES,
     BodyReader,
     Redactor,
-    env_base_url,
-    normalize_base_url,
     nothing_sent,
     past_deadline,
 )
 from .auth import ZC2Auth
 from .credentials import Credentials
+from .endpoint import DEFAULT_BASE_URL, env_base_url, normalize_base_url
 from .errors import CredentialsError
 from .params import seconds_arg
 from .read_only import resolve_read_only

@@ -20,7 +20,6 @@ The password and the token never appear in ``repr``/``str`` or in an error messa
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,6 +27,10 @@ from typing import Literal
 import httpx
 
 from .errors import CredentialsError
+from .profiles import DEFAULT_PROFILE as DEFAULT_PROFILE
+from .profiles import ENV_PROFILE as ENV_PROFILE
+from .profiles import check_named_profile, load_profile
+from .text import has_control_character
 
 ENV_ACCESS_KEY_ID = "ZENLAYER_ACCESS_KEY_ID"
 ENV_ACCESS_KEY_PASSWORD = "ZENLAYER_ACCESS_KEY_PASSWORD"
@@ -37,14 +40,8 @@ ENV_ACCESS_KEY_SECRET = "ZENLAYER_ACCESS_KEY_SECRET"
 ENV_TF_ACCESS_KEY_ID = "ZENLAYERCLOUD_ACCESS_KEY_ID"
 ENV_TF_ACCESS_KEY_PASSWORD = "ZENLAYERCLOUD_ACCESS_KEY_PASSWORD"
 ENV_TOKEN = "ZENLAYER_TOKEN"
-ENV_PROFILE = "ZENLAYER_PROFILE"
-DEFAULT_PROFILE = "default"
 
 _FIELD_WORDS = {"access_key_id": "access key id", "access_key_password": "access key password", "token": "token"}
-
-
-def _control_character(value: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value)
 
 
 @dataclass(frozen=True, repr=False)
@@ -70,7 +67,7 @@ class Credentials:
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise CredentialsError(f"The {_FIELD_WORDS[name]}{where} must be text, not {type(value).__name__}.")
-            if value and _control_character(value):
+            if value and has_control_character(value):
                 raise CredentialsError(
                     f"The {_FIELD_WORDS[name]}{where} contains a control character (a newline, tab or escape "
                     "pasted with it?); copy it again from the Zenlayer console. The value is not shown."
@@ -151,9 +148,12 @@ class Credentials:
         environ: Mapping[str, str] = os.environ,
     ) -> Credentials | None:
         """From zeno's profile files (see :mod:`.profiles`); None when there are none and none was asked for."""
-        from .profiles import load_profile
-
-        return load_profile(profile, environ)
+        entry = load_profile(profile, environ)
+        if entry is None:
+            return None
+        if entry.kind == "access_key":
+            return cls(entry.access_key_id, entry.access_key_secret, source=entry.source, profile=entry.name)
+        return cls(token=entry.token, source=entry.source, profile=entry.name)
 
     @classmethod
     def discover(cls, environ: Mapping[str, str] = os.environ, *, profile: str | None = None) -> Credentials | None:
@@ -163,8 +163,6 @@ class Credentials:
         """
         if profile is not None:
             return cls.from_profile(profile, environ=environ)
-        from .profiles import check_named_profile
-
         check_named_profile(environ)  # ZENLAYER_PROFILE naming no profile is an error, even with keys set
         found = cls.from_env(environ)
         if found is not None:

@@ -136,10 +136,6 @@ class Instance(_Model, frozen=True):
         if self.security_group_ids is None:
             force_setattr(self, "security_group_ids", ())
 
-    def with_status(self, status: str) -> Instance:
-        """A copy with another power state (after DescribeInstancesStatus)."""
-        return replace(self, instance_status=status)
-
 
 class InstanceStatus(_Model, frozen=True):
     """One row of DescribeInstancesStatus."""

@@ -30,8 +30,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-def kind_of(value: Any) -> str:
-    """What ``value`` is, for an error message (bytes and lists with a hint what to pass instead)."""
+def described_type(value: Any) -> str:
+    """What ``value`` is, for a message saying it is of the wrong type (a short, clipped repr included)."""
     if value is None:
         return "None"
     if isinstance(value, (bytes, bytearray)):
@@ -49,7 +49,7 @@ def text_arg(value: Any, name: str, *, optional: bool = False, empty: bool = Fal
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise BadArgumentType(f"{name} must be a string, not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a string, not {described_type(value)}")
     if not empty and not value.strip():
         raise BadArgument(f"{name} must not be empty or blank")
     return value
@@ -63,7 +63,7 @@ def id_arg(value: Any, name: str) -> str:
 def seconds_arg(value: Any, name: str) -> float:
     """A duration: a finite number of seconds above 0 (``timeout``, ``deadline``...), as a float."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadArgumentType(f"{name} must be a number of seconds, not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a number of seconds, not {described_type(value)}")
     if not math.isfinite(value) or value <= 0:
         raise BadArgument(f"{name} must be a finite number of seconds above 0, not {value!r}")
     return float(value)
@@ -74,11 +74,11 @@ def id_list_arg(values: Any, name: str) -> list[str]:
     if isinstance(values, (str, bytes, bytearray)):
         raise BadArgumentType(f"{name} must be a list of strings, not a single string: {_shown(values)}")
     if values is None or not isinstance(values, Iterable) or isinstance(values, dict):
-        raise BadArgumentType(f"{name} must be a list of strings, not {kind_of(values)}")
+        raise BadArgumentType(f"{name} must be a list of strings, not {described_type(values)}")
     items = list(values)
     for index, item in enumerate(items):
         if not isinstance(item, str) or not item.strip():
-            what = "an empty string" if isinstance(item, str) else kind_of(item)
+            what = "an empty string" if isinstance(item, str) else described_type(item)
             raise BadArgumentType(f"{name} must be non-empty strings; item {index} is {what}")
     return list(dict.fromkeys(items))
 
@@ -86,12 +86,12 @@ def id_list_arg(values: Any, name: str) -> list[str]:
 def tags_arg(value: Any, name: str) -> dict[str, str]:
     """Tags as a mapping of non-empty string keys to string values."""
     if not isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a mapping of tag keys to values ({{'key': 'value'}}), not {kind_of(value)}")
+        raise TypeError(f"{name} must be a mapping of tag keys to values ({{'key': 'value'}}), not {described_type(value)}")
     for key, item in value.items():
         if not isinstance(key, str) or not key.strip():
             raise TypeError(f"{name} keys must be non-empty strings; got {_shown(key)}")
         if not isinstance(item, str):
-            raise TypeError(f"{name}[{key!r}] must be a string, not {kind_of(item)}")
+            raise TypeError(f"{name}[{key!r}] must be a string, not {described_type(item)}")
     return dict(value)
 
 

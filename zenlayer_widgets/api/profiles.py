@@ -26,10 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .credentials import DEFAULT_PROFILE, ENV_PROFILE, Credentials
 from .errors import CredentialsError
+from .text import has_control_character
 
 ENV_CREDENTIALS_FILE = "ZENLAYER_CREDENTIALS_FILE"
+ENV_PROFILE = "ZENLAYER_PROFILE"
+DEFAULT_PROFILE = "default"
 CREDENTIALS_FILE = "credentials.json"
 CONFIG_FILE = "config.json"
 LEGACY_FILE = "credentials"
@@ -190,7 +192,30 @@ def check_named_profile(environ: Mapping[str, str] = os.environ) -> None:
             raise _missing(name, ENV_PROFILE, path, profiles)
 
 
-def _entry_credentials(name: str, entry: Any, path: Path) -> Credentials:
+@dataclass(frozen=True, repr=False)
+class ProfileEntry:
+    """One profile's credentials as the file holds them (checked for shape; :class:`.Credentials` is built from it).
+    ``source`` says where it lives, for the screen; ``repr`` never shows the secret or the token."""
+
+    name: str
+    source: str
+    access_key_id: str = ""
+    access_key_secret: str = ""
+    token: str = ""
+
+    @property
+    def kind(self) -> Literal["access_key", "token"]:
+        return "access_key" if self.access_key_id and self.access_key_secret else "token"
+
+    def values(self) -> tuple[str, ...]:
+        """The values a :class:`.Credentials` is built from (the key pair, else the token)."""
+        return (self.access_key_id, self.access_key_secret) if self.kind == "access_key" else (self.token,)
+
+    def __repr__(self) -> str:
+        return f"ProfileEntry(name={self.name!r}, source={self.source!r}, kind={self.kind!r})"
+
+
+def _entry(name: str, entry: Any, path: Path) -> ProfileEntry:
     where = f"profile '{name}' in {shown(path)}"
     if not isinstance(entry, Mapping):
         raise CredentialsError(f"The {where} must be an object with access_key_id and access_key_secret, or token.")
@@ -205,12 +230,12 @@ def _entry_credentials(name: str, entry: Any, path: Path) -> Credentials:
         missing = "access_key_secret" if key_id else "access_key_id" if secret else "access_key_id and access_key_secret (or token)"
         raise CredentialsError(f"The {where} has no {missing}.")
     if key_id and secret:
-        return Credentials(key_id, secret, source=where, profile=name)
-    return Credentials(token=token, source=where, profile=name)
+        return ProfileEntry(name, where, access_key_id=key_id, access_key_secret=secret)
+    return ProfileEntry(name, where, token=token)
 
 
-def load_profile(profile: str | None = None, environ: Mapping[str, str] = os.environ) -> Credentials | None:
-    """The credentials of ``profile`` (else the current one); None when no file exists and none was named."""
+def load_profile(profile: str | None = None, environ: Mapping[str, str] = os.environ) -> ProfileEntry | None:
+    """The credentials entry of ``profile`` (else the current one); None when no file exists and none was named."""
     name: str | None
     why: str | None
     if profile is not None:
@@ -224,7 +249,7 @@ def load_profile(profile: str | None = None, environ: Mapping[str, str] = os.env
         return None
     if profiles is None or name not in profiles:
         raise _missing(name, None if why == "name" else why, path, profiles)
-    return _entry_credentials(name, profiles[name], path)
+    return _entry(name, profiles[name], path)
 
 
 #: What a profile may say about the way to the API besides its credentials (as ``connect()``'s options).
@@ -274,8 +299,10 @@ def list_profiles(environ: Mapping[str, str] = os.environ) -> list[ProfileInfo]:
     found = []
     for name, entry in profiles.items():
         try:
-            credentials = _entry_credentials(name, entry, path)
+            credentials = _entry(name, entry, path)
         except CredentialsError:
+            credentials = None
+        if credentials is None or any(map(has_control_character, credentials.values())):  # Credentials would refuse it
             found.append(ProfileInfo(name, shown(path), "incomplete", current=name == current))
             continue
         found.append(ProfileInfo(name, shown(path), credentials.kind,

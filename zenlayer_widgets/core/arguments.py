@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..api.params import BadArgument, BadArgumentType, id_arg, kind_of, text_arg
+from ..api.params import BadArgument, BadArgumentType, described_type, id_arg, text_arg
 from ..api.params import seconds_arg as seconds
 from ..rules import validate_image_name
 
@@ -36,7 +36,7 @@ def poll_interval(value: Any, name: str = "poll_interval") -> float:
 def flag(value: Any, name: str) -> bool:
     """True or False, nothing else (not "no", which is truthy)."""
     if not isinstance(value, bool):
-        raise BadArgumentType(f"{name} must be True or False, not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be True or False, not {described_type(value)}")
     return value
 
 
@@ -55,7 +55,7 @@ def callback(value: Any, name: str) -> Callable[..., Any] | None:
     if value is None:
         return None
     if not callable(value):
-        raise BadArgumentType(f"{name} must be a function (or None), not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a function (or None), not {described_type(value)}")
     function: Callable[..., Any] = value
     return function
 
@@ -73,7 +73,7 @@ def image_name(value: Any, name: str = "image_name") -> str:
 def whole(value: Any, name: str, least: int, most: int | None = None, above: str = "") -> int:
     """A whole number from ``least`` to ``most`` (``above``: why not more, said when it is)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadArgumentType(f"{name} must be a whole number, not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a whole number, not {described_type(value)}")
     if value < least or (most is not None and value > most):
         span = f"from {least} to {most}" if most is not None else f"at least {least}"
         raise BadArgument(f"{name} must be {span}, not {value}{above if most is not None and value > most else ''}")
@@ -83,7 +83,7 @@ def whole(value: Any, name: str, least: int, most: int | None = None, above: str
 def of_type(value: Any, kind: type[T], name: str) -> T:
     """``value`` if it is a ``kind`` (a :class:`Policy`, a :class:`Ledger`...), else a BadArgumentType naming both."""
     if not isinstance(value, kind):
-        raise BadArgumentType(f"{name} must be a {kind.__name__}, not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a {kind.__name__}, not {described_type(value)}")
     return value
 
 
@@ -92,5 +92,5 @@ def optional_of_type(value: Any, kind: type[T], name: str) -> T | None:
     if value is None:
         return None
     if not isinstance(value, kind):
-        raise BadArgumentType(f"{name} must be a {kind.__name__} (or None), not {kind_of(value)}")
+        raise BadArgumentType(f"{name} must be a {kind.__name__} (or None), not {described_type(value)}")
     return value

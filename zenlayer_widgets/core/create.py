@@ -34,9 +34,9 @@ from .create_errors import ImageWaitTimeout as ImageWaitTimeout
 from .create_errors import InstanceRunning as InstanceRunning
 from .create_errors import PreflightFailed as PreflightFailed
 from .intents import (  # noqa: F401 - resume_intent and settle_intent are part of this module's API too
-    _adopted,
-    _follow_recorded,
-    _notify,
+    adopted,
+    follow_recorded,
+    notify,
     resume_intent,
     settle_intent,
     settle_intent_async,
@@ -103,7 +103,7 @@ async def _send(
     try:
         for attempt in range(1, MAX_CREATE_ATTEMPTS + 1):
             progress = replace(progress, phase="submitting", attempts=attempt)
-            _notify(on_progress, progress)
+            notify(on_progress, progress)
             ledger.mark_sent(entry.intent_id, owner)  # before the request: it may land from now on
             sent = True
             try:
@@ -126,10 +126,10 @@ async def _send(
                 return progress
             # unknown, or a refusal (name taken, disk imaging) after an attempt that may have landed
             unknown_before = True
-            _notify(on_progress, replace(progress, phase="reconciling"))
+            notify(on_progress, replace(progress, phase="reconciling"))
             verdict = await reconcile(client, ledger, entry.intent_id, owner, error, sleep, known=entry)
             if verdict.image is not None:
-                progress = _adopted(progress, verdict.image)
+                progress = adopted(progress, verdict.image)
                 ledger.record_progress(entry.intent_id, progress, account=account)
                 return progress
             if attempt == MAX_CREATE_ATTEMPTS:
@@ -203,17 +203,17 @@ async def wait_for_image_async(
         progress = replace(progress, phase="waiting", elapsed=clock() - started)
         if progress.status == AVAILABLE:
             progress = replace(progress, phase="done")
-            _notify(on_progress, progress)
+            notify(on_progress, progress)
             return progress
         if progress.status == UNAVAILABLE:
             progress = replace(progress, phase="failed")
-            _notify(on_progress, progress)
+            notify(on_progress, progress)
             raise ImageCreationFailed(progress)
         if progress.elapsed >= timeout:
             progress = replace(progress, phase="timeout")
-            _notify(on_progress, progress)
+            notify(on_progress, progress)
             raise ImageWaitTimeout(progress, timeout)
-        _notify(on_progress, progress)
+        notify(on_progress, progress)
         await sleep(min(poll_interval, max(timeout - progress.elapsed, 0.0)))
 
 
@@ -232,7 +232,7 @@ async def _after_conflict(
     elif existing.image_id is not None:
         stale = ImageProgress("reconciling", existing.instance_id, existing.zone_id, existing.image_name,
                               intent_id=existing.intent_id)
-        followed = await _follow_recorded(client, ledger, existing, stale, sleep)  # records AVAILABLE, FAILED or GONE
+        followed = await follow_recorded(client, ledger, existing, stale, sleep)  # records AVAILABLE, FAILED or GONE
         if followed is None or followed.finished:
             return await submit_image(client, instance, image_name, description, ledger=ledger, sleep=sleep,
                                       on_progress=on_progress)
@@ -255,7 +255,6 @@ async def create_image_async(
     sleep: Sleep = asyncio.sleep,
     on_progress: ProgressCallback | None = None,
     ledger: Ledger | None = None,
-    journal: Ledger | None = None,
 ) -> ImageProgress:
     """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
 
@@ -267,7 +266,7 @@ async def create_image_async(
     ``stopped_at``/``started_at`` are the downtime.
 
     The intent goes into ``ledger`` (default: :func:`~zenlayer_widgets.core.ledger.ledger_for` the
-    client; ``journal`` is its 0.1 name) before anything is sent, with a snapshot of the zone; its
+    client) before anything is sent, with a snapshot of the zone; its
     outcomes after. An intent for the same instance and name that an earlier run left open (crash,
     interrupt, unknown outcome, wait timeout) is taken up first (:func:`resume_intent`).
 
@@ -286,7 +285,7 @@ async def create_image_async(
         raise PreflightFailed(local)
     client = async_side(client)
     if ledger is None:
-        ledger = journal if journal is not None else ledger_for(client)
+        ledger = ledger_for(client)
     owed = pending_restart(ledger, client, instance_id)  # an earlier run stopped it and still owes the start
     stopped_at = stopped_since(ledger, client, instance_id, owed)
     started = time.monotonic()
@@ -301,7 +300,7 @@ async def create_image_async(
                 plan_restart(ledger, client, instance_id, checks.instance.zone_id, image_name)
             stopping = ImageProgress("stopping", instance_id, checks.instance.zone_id, image_name,
                                      instance_status=STOPPING, stopped_at=now_text())  # the downtime starts here
-            _notify(on_progress, stopping)
+            notify(on_progress, stopping)
             try:
                 await stop_instance_async(client, instance_id, timeout=power_timeout, sleep=sleep, force=force_stop,
                                           ledger=ledger, on_status=_power_step(on_progress, stopping))
@@ -326,7 +325,7 @@ async def create_image_async(
     intent_id = progress.intent_id
     assert intent_id is not None
     progress = replace(progress, elapsed=time.monotonic() - started, stopped_at=stopped_at)
-    _notify(on_progress, progress)
+    notify(on_progress, progress)
     if not wait:
         return progress
     if not progress.finished or progress.image is None:
@@ -348,7 +347,7 @@ async def create_image_async(
             close_restart(ledger, client, instance_id, progress.zone_id, CANCELLED, "start_after=False")
         else:
             starting = replace(progress, phase="starting", instance_status=STOPPED)
-            _notify(on_progress, starting)
+            notify(on_progress, starting)
             try:
                 started_at = await restart_async(client, instance_id, zone_id=progress.zone_id, stopped_at=stopped_at,
                                                  timeout=power_timeout, sleep=sleep, ledger=ledger,
@@ -357,7 +356,7 @@ async def create_image_async(
                 error.progress = progress
                 raise
             progress = replace(progress, phase="done", started_at=started_at, instance_status=RUNNING)
-            _notify(on_progress, progress)
+            notify(on_progress, progress)
     return progress
 
 
@@ -400,7 +399,7 @@ def _power_step(on_progress: ProgressCallback | None, step: ImageProgress) -> Ca
     """An ``on_status`` that reports each power state seen while stopping or starting as part of ``step``."""
     def seen(status: str) -> None:
         if status:
-            _notify(on_progress, replace(step, instance_status=status))
+            notify(on_progress, replace(step, instance_status=status))
     return seen
 
 
@@ -448,13 +447,12 @@ def create_image(
     power_timeout: float = 600.0,
     on_progress: ProgressCallback | None = None,
     ledger: Ledger | None = None,
-    journal: Ledger | None = None,
 ) -> ImageProgress:
     """:func:`create_image_async` for synchronous code (runbooks, papermill, scripts)."""
     return run_sync(create_image_async(
         client, instance_id, image_name, description, stop_if_running=stop_if_running, start_after=start_after,
         force_stop=force_stop, wait=wait, timeout=timeout, poll_interval=poll_interval, power_timeout=power_timeout,
-        on_progress=on_progress, ledger=ledger if ledger is not None else journal,
+        on_progress=on_progress, ledger=ledger,
     ))
 
 

@@ -34,11 +34,15 @@ ProgressCallback = Callable[[ImageProgress], None]
 
 #: How long a run waits for another live run's open intent (same instance and name) before saying so.
 IN_PROGRESS_WAIT_SECONDS = 10.0
-def _adopted(progress: ImageProgress, image: Image) -> ImageProgress:
+
+
+def adopted(progress: ImageProgress, image: Image) -> ImageProgress:
+    """``progress`` once ``image`` is known to be this intent's (submitted, adopted)."""
     return replace(progress, phase="submitted", image_id=image.image_id, status=image.image_status, adopted=True, image=image)
 
 
-def _notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
+def notify(callback: ProgressCallback | None, progress: ImageProgress) -> None:
+    """Hand ``progress`` to ``callback``, if there is one."""
     if callback is not None:
         callback(progress)
 
@@ -62,7 +66,7 @@ async def _wait_for_other_run(ledger: Ledger, entry: LedgerEntry, sleep: Sleep) 
         await sleep(0.2)
 
 
-async def _follow_recorded(
+async def follow_recorded(
     client: AsyncZenlayerClient, ledger: Ledger, entry: LedgerEntry, progress: ImageProgress, sleep: Sleep,
 ) -> ImageProgress | None:
     """The intent has an image id: that image (adopted), or None once it is gone (the intent closed as gone)."""
@@ -81,7 +85,7 @@ async def _follow_recorded(
     if image is None:
         ledger.record(entry.intent_id, GONE, account=account_of(client), image_id=entry.image_id)
         return None
-    progress = _adopted(replace(progress, request_id=entry.request_id), image)
+    progress = adopted(replace(progress, request_id=entry.request_id), image)
     ledger.record_progress(entry.intent_id, progress, account=account_of(client))
     return progress
 
@@ -108,11 +112,11 @@ async def resume_intent(
         return None
     progress = ImageProgress("reconciling", instance_id, entry.zone_id, image_name, request_id=entry.request_id,
                              intent_id=entry.intent_id)
-    _notify(on_progress, progress)
+    notify(on_progress, progress)
     if entry.image_id is None and _fresh(entry):
         entry = await _wait_for_other_run(ledger, entry, sleep)
     if entry.image_id is not None:
-        return await _follow_recorded(client, ledger, entry, progress, sleep)
+        return await follow_recorded(client, ledger, entry, progress, sleep)
     if not entry.open:
         return None
     owner = new_owner()
@@ -131,7 +135,7 @@ async def resume_intent(
         if verdict.image is None:
             ledger.record(entry.intent_id, NOT_MADE, account=account)
             return None
-        progress = _adopted(progress, verdict.image)
+        progress = adopted(progress, verdict.image)
         ledger.record_progress(entry.intent_id, progress, account=account)
         return progress
 

@@ -28,7 +28,7 @@ from .app import API_PATH, MAX_BODY_BYTES, EmulatorContext, make_app
 from .auth import AuthConfig
 from .backend import EmulatorBackend
 from .conditions import Conditions
-from .exceptions import ApiFailure, EmulatorError
+from .exceptions import EmulatorError
 from .faults import FaultInjector, FaultRule, parse_fault
 from .pipeline import Pipeline, Reply, Request
 from .server import DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_PASSWORD, DEMO_TOKEN, RunningEmulator, start_emulator
@@ -40,7 +40,6 @@ __all__ = [
     "DEMO_ACCESS_KEY_PASSWORD",
     "DEMO_TOKEN",
     "MAX_BODY_BYTES",
-    "ApiFailure",
     "AuthConfig",
     "Conditions",
     "EmulatorBackend",

@@ -34,6 +34,7 @@ from typing import TypeVar
 from .. import rules
 from ..api import errors
 from ..api import vocabulary as A
+from . import persist
 from .exceptions import (
     EmulatorError,
     ImageNameDuplicate,
@@ -126,17 +127,38 @@ class EmulatorBackend:
 
     def export_state(self) -> dict:
         """Everything the account holds, as JSON-able data (pending transitions as seconds left)."""
-        from .persist import export_state
-
         with self._lock:
-            return export_state(self, self.now())
+            now = self.now()
+            return persist.to_json(persist.BackendState(
+                seed=self._seed,
+                zones=list(self._zones.values()),
+                instances=[self._instances[i] for i in self._instance_order],
+                public_images=list(self._public.values()),
+                custom_images=list(self._custom.values()),
+                pending=[(max(deadline - now, 0.0), kind, target) for deadline, _, kind, target, generation in sorted(self._pending)
+                         if kind == "image" or (target in self._instances and self._instances[target].generation == generation)],
+                ids=set(self._ids.seen),
+            ))
 
     def import_state(self, state: dict) -> None:
         """Replace the account's state with one :meth:`export_state` gave (ValueError when malformed)."""
-        from .persist import import_state
-
+        loaded = persist.from_json(state)
         with self._lock:
-            import_state(self, state, self.now())
+            now = self.now()
+            self._ids = IdFactory.restored(loaded.seed, loaded.ids)
+            self._zones = {z.zone_id: z for z in loaded.zones}
+            self._instances = {i.instance_id: i for i in loaded.instances}
+            self._instance_order = [i.instance_id for i in loaded.instances]
+            self._by_zone = {zone_id: [] for zone_id in self._zones}
+            for record in loaded.instances:
+                self._by_zone.setdefault(record.zone_id, []).append(record.instance_id)
+            self._public = {i.image_id: i for i in loaded.public_images}
+            self._custom = {i.image_id: i for i in loaded.custom_images}
+            self._pending = []
+            self._sequence = itertools.count()
+            for left, kind, target in loaded.pending:
+                generation = self._instances[target].generation if kind != "image" else 0
+                heapq.heappush(self._pending, (now + left, next(self._sequence), kind, target, generation))
 
     def now(self) -> float:
         """The backend's clock (monotonic seconds plus everything ``advance`` added)."""

@@ -17,8 +17,8 @@ from ..api import errors
 class EmulatorError(Exception):
     """An error answer: rendered as the flat ``{requestId, code, message}`` body with ``status``.
 
-    ``EmulatorError(status, code, message)`` builds one directly (kept for callers of the old
-    ``ApiFailure``); the subclasses below are the named errors and fix the status themselves.
+    ``EmulatorError(status, code, message)`` builds one directly; the subclasses below are the named errors and fix
+    the status themselves.
     """
 
     status: int
@@ -29,10 +29,6 @@ class EmulatorError(Exception):
         self.status = status
         self.code = code
         self.message = message
-
-
-#: The old name: every emulator error is still an ``ApiFailure``.
-ApiFailure = EmulatorError
 
 
 class _Named(EmulatorError):

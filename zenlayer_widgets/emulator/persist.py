@@ -8,21 +8,32 @@ never repeat an old one). Writes are atomic (temporary file, then rename), mode 
 from __future__ import annotations
 
 import dataclasses
-import heapq
-import itertools
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .records import ImageRecord, InstanceRecord, ZoneRecord
-from .seed import IdFactory
-
-if TYPE_CHECKING:
-    from .backend import EmulatorBackend
 
 FORMAT = 1
 _INSTANCE_SKIP = {"generation", "cached_json"}
+
+
+@dataclass
+class BackendState:
+    """What a snapshot holds, as records: the backend builds one to save and applies one it loaded."""
+
+    seed: str
+    zones: list[ZoneRecord]
+    #: In the backend's order.
+    instances: list[InstanceRecord]
+    public_images: list[ImageRecord]
+    custom_images: list[ImageRecord]
+    #: ``(seconds left, kind, target)`` of each transition still due.
+    pending: list[tuple[float, str, str]]
+    #: Every id handed out.
+    ids: set[str]
 
 
 def _instance_data(record: InstanceRecord) -> dict[str, Any]:
@@ -36,53 +47,36 @@ def _instance(data: dict[str, Any]) -> InstanceRecord:
     return record
 
 
-def export_state(backend: EmulatorBackend, now: float) -> dict[str, Any]:
-    """The backend's state (called under its lock)."""
+def to_json(state: BackendState) -> dict[str, Any]:
+    """``state`` as JSON-able data."""
     return {
         "format": FORMAT,
-        "seed": backend._seed,
-        "zones": [dataclasses.asdict(z) for z in backend._zones.values()],
-        "instances": [_instance_data(backend._instances[i]) for i in backend._instance_order],
-        "public_images": [dataclasses.asdict(i) for i in backend._public.values()],
-        "custom_images": [dataclasses.asdict(i) for i in backend._custom.values()],
-        "pending": [
-            {"left": max(deadline - now, 0.0), "kind": kind, "target": target}
-            for deadline, _, kind, target, generation in sorted(backend._pending)
-            if kind == "image" or (target in backend._instances and backend._instances[target].generation == generation)
-        ],
-        "ids": sorted(backend._ids._seen),
+        "seed": state.seed,
+        "zones": [dataclasses.asdict(z) for z in state.zones],
+        "instances": [_instance_data(i) for i in state.instances],
+        "public_images": [dataclasses.asdict(i) for i in state.public_images],
+        "custom_images": [dataclasses.asdict(i) for i in state.custom_images],
+        "pending": [{"left": left, "kind": kind, "target": target} for left, kind, target in state.pending],
+        "ids": sorted(state.ids),
     }
 
 
-def import_state(backend: EmulatorBackend, state: dict[str, Any], now: float) -> None:
-    """Replace the backend's state (called under its lock); ValueError when ``state`` is not a snapshot."""
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+def from_json(data: Any) -> BackendState:
+    """The state :func:`to_json` gave; ValueError when ``data`` is not a snapshot."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError("not a sandbox snapshot of a known format")
     try:
-        zones = [ZoneRecord(**z) for z in state["zones"]]
-        instances = [_instance(i) for i in state["instances"]]
-        public = [ImageRecord(**i) for i in state["public_images"]]
-        custom = [ImageRecord(**i) for i in state["custom_images"]]
-        pending = list(state["pending"])
-        seen = set(state["ids"])
+        return BackendState(
+            seed=str(data.get("seed", "demo")),
+            zones=[ZoneRecord(**z) for z in data["zones"]],
+            instances=[_instance(i) for i in data["instances"]],
+            public_images=[ImageRecord(**i) for i in data["public_images"]],
+            custom_images=[ImageRecord(**i) for i in data["custom_images"]],
+            pending=[(float(item["left"]), item["kind"], item["target"]) for item in data["pending"]],
+            ids=set(data["ids"]),
+        )
     except (KeyError, TypeError) as error:
         raise ValueError(f"a malformed sandbox snapshot ({type(error).__name__}: {error})") from None
-    ids = IdFactory(f"{state.get('seed', 'demo')}:{len(seen)}")
-    ids._seen = seen
-    backend._ids = ids
-    backend._zones = {z.zone_id: z for z in zones}
-    backend._instances = {i.instance_id: i for i in instances}
-    backend._instance_order = [i.instance_id for i in instances]
-    backend._by_zone = {zone_id: [] for zone_id in backend._zones}
-    for record in instances:
-        backend._by_zone.setdefault(record.zone_id, []).append(record.instance_id)
-    backend._public = {i.image_id: i for i in public}
-    backend._custom = {i.image_id: i for i in custom}
-    backend._pending = []
-    backend._sequence = itertools.count()
-    for item in pending:
-        generation = backend._instances[item["target"]].generation if item["kind"] != "image" else 0
-        heapq.heappush(backend._pending, (now + float(item["left"]), next(backend._sequence), item["kind"], item["target"], generation))
 
 
 def save(state: dict[str, Any], path: Path) -> None:

@@ -137,6 +137,18 @@ class Fleet:
 class IdFactory:
     """Deterministic resource ids from one seeded RNG (unique within a backend)."""
 
+    @classmethod
+    def restored(cls, seed: str, seen: set[str]) -> IdFactory:
+        """A factory that never hands out any id of ``seen`` (a reloaded snapshot's ids)."""
+        ids = cls(f"{seed}:{len(seen)}")
+        ids._seen = set(seen)
+        return ids
+
+    @property
+    def seen(self) -> frozenset[str]:
+        """Every id handed out (or restored) so far."""
+        return frozenset(self._seen)
+
     def __init__(self, seed: str) -> None:
         self._rng = random.Random(f"ids:{seed}")
         self._seen: set[str] = set()

@@ -20,7 +20,7 @@ from ..core.inventory import Inventory, filter_instances
 from ..core.preflight import FIX_STOP_INSTANCE, Preflight, evaluate_preflight
 from ..core.progress import ImageProgress
 from ..core.reconcile import CreateOutcomeUnknown
-from ..rules import AVAILABLE, STOPPED, TRANSITIONAL_INSTANCE_STATES, UNAVAILABLE
+from ..rules import STOPPED, TRANSITIONAL_INSTANCE_STATES
 from .explain import Explanation, explain
 
 
@@ -221,10 +221,6 @@ class StudioState(T.HasTraits):
         return self.inventory is not None and any(
             i.instance_status in TRANSITIONAL_INSTANCE_STATES for i in self.inventory.instance_list
         )
-
-    @property
-    def progress_finished(self) -> bool:
-        return self.progress is not None and self.progress.status in (AVAILABLE, UNAVAILABLE)
 
     # -- inputs ------------------------------------------------------------------------------
     def touch(self) -> None:

@@ -55,10 +55,6 @@ class TaskRunner:
             log.debug("background task failed: %s", type(error).__name__)
             self._on_error(error)
 
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)
-
     async def drain(self) -> None:
         """Wait, on the runner's loop, until every task started so far (and those they start) is done."""
         while self._tasks:

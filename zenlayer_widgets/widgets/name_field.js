@@ -156,3 +156,6 @@ function render({ model, el }) {
 }
 
 export default { render };
+
+// For the parity check with rules.py under node (tests/widgets/test_name_rule_parity.py); anywidget uses `default`.
+export { compile };

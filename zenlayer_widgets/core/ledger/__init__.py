@@ -57,10 +57,22 @@ ENV_SANDBOX_DIR = "ZENLAYER_SANDBOX_DIR"
 ENV_ACCOUNT = "ZENLAYER_LEDGER_ACCOUNT"
 OFF_VALUES = frozenset({"off", "none", "memory", "0", "false", "no"})
 
+# Process-wide (see zenlayer_widgets._state): one Ledger (one engine, one connection pool) per database URL, and the
+# in-memory ledger, made on first use (the sandbox's fallback and ZENLAYER_JOURNAL=off's).
 _ledgers: dict[str, Ledger] = {}
 _ledgers_lock = threading.Lock()
 _memory_lock = threading.Lock()
-_memory_ledger: Ledger | None = None  # made on first use (the sandbox's and ZENLAYER_JOURNAL=off's)
+_memory_ledger: Ledger | None = None
+
+
+def forget_ledgers() -> None:
+    """Forget the cached ledgers and the in-memory one (for ``zenlayer_widgets._state.reset_for_tests``): the next
+    :func:`open_ledger` opens its database anew, the next :func:`memory_ledger` is empty. Open ones stay usable."""
+    global _memory_ledger
+    with _ledgers_lock:
+        _ledgers.clear()
+    with _memory_lock:
+        _memory_ledger = None
 
 
 def memory_ledger() -> Ledger:
@@ -161,15 +173,10 @@ def schema_version_of(ledger: Ledger) -> int:
     with ledger.engine.connect() as connection:
         return current_version(connection)
 
-
-# The 0.1 names (runbooks call zw.journal_for(client).to_frame()).
-Journal = Ledger
-journal_for = ledger_for
-JournalError = LedgerError
-
 __all__ = [
     "ACTION_KINDS", "ADOPTED", "AVAILABLE_OUTCOME", "Action", "ENV_ACCOUNT", "ENV_JOURNAL", "FAILED", "FINAL_OUTCOMES",
-    "ForeignIntent", "GONE", "IntentConflict", "Journal", "JournalError", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
+    "ForeignIntent", "GONE", "IntentConflict", "Ledger", "LedgerEntry", "LedgerError", "NOT_MADE", "NotOwner",
     "PRUNE_ACTIONS_AFTER_DAYS", "PRUNE_CLOSED_INTENTS_AFTER_DAYS", "SUBMITTED", "TIMEOUT", "UNKNOWN", "account_of",
-    "default_ledger_path", "import_journal", "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of", "unattributed",
+    "default_ledger_path", "forget_ledgers", "import_journal",
+    "sandbox_ledger_path", "ledger_for", "legacy_journal_path", "open_ledger", "schema_version_of", "unattributed",
 ]

@@ -25,7 +25,8 @@ from .records import now_text, parse_time
 
 #: This process, at the start of every owner token it writes.
 PROCESS = uuid.uuid4().hex[:12]
-#: Owners of this process at work now (a token of this process not in here is abandoned).
+#: Owners of this process at work now (a token of this process not in here is abandoned). Process-wide by nature
+#: (see zenlayer_widgets._state): another run of this process must see them.
 live_owners: set[str] = set()
 
 

@@ -121,10 +121,6 @@ class LedgerEntry:
         """Whether the intent still needs reconciling."""
         return self.is_open
 
-    @property
-    def endpoint(self) -> str:  # the journal's name for the account
-        return self.account
-
 
 @dataclass(frozen=True)
 class Action:
@@ -154,7 +150,8 @@ def error_fields(error: BaseException | None) -> tuple[str | None, str | None]:
     return type(error).__name__, code if isinstance(code, str) else None
 
 
-def _entry(row: sa.Row[Any]) -> LedgerEntry:
+def entry_from_row(row: sa.Row[Any]) -> LedgerEntry:
+    """The :class:`LedgerEntry` of a ``zw_intents`` row."""
     data = dict(row._mapping)
     error_type, error_code = data.pop("error_type"), data.pop("error_code")
     error = None if error_type is None else {"type": error_type, **({"code": error_code} if error_code else {})}

@@ -43,8 +43,8 @@ from .records import (
     LedgerEntry,
     LedgerError,
     NotOwner,
-    _entry,
     current_run,
+    entry_from_row,
     error_fields,
     now_text,
     who_am_i,
@@ -158,7 +158,7 @@ class Ledger:
 
     def get(self, intent_id: str) -> LedgerEntry | None:
         rows = self._read(sa.select(schema.intents).where(schema.intents.c.intent_id == intent_id))
-        return _entry(rows[0]) if rows else None
+        return entry_from_row(rows[0]) if rows else None
 
     def blocking_intent(self, account: str, zone_id: str, image_name: str, instance_id: str) -> LedgerEntry | None:
         """The open intent holding this name in the zone or this instance, if any."""
@@ -166,7 +166,7 @@ class Ledger:
         rows = self._read(sa.select(schema.intents).where(
             t.is_open, t.account == account,
             sa.or_(sa.and_(t.zone_id == zone_id, t.image_name == image_name), t.instance_id == instance_id)))
-        return _entry(rows[0]) if rows else None
+        return entry_from_row(rows[0]) if rows else None
 
     def _update(self, intent_id: str, *conditions: Any, **values: Any) -> bool:
         t = schema.intents.c
@@ -269,7 +269,7 @@ class Ledger:
         else:
             query = query.order_by(t.started_at, t.intent_id)
         try:
-            rows = [_entry(row) for row in self._read(query)]
+            rows = [entry_from_row(row) for row in self._read(query)]
         except exc.SQLAlchemyError as error:
             raise self._unusable("read", error) from None
         return rows[::-1] if limit is not None else rows
@@ -282,7 +282,7 @@ class Ledger:
                 t.is_open, t.account == account, t.instance_id == instance_id, t.image_name == image_name))
         except exc.SQLAlchemyError as error:
             raise self._unusable("read", error) from None
-        return _entry(rows[0]) if rows else None
+        return entry_from_row(rows[0]) if rows else None
 
     def claimed_image_ids(self, account: str, zone_id: str, image_ids: Iterable[str], *, besides: str | None = None) -> set[str]:
         """Which of ``image_ids`` another intent in this zone already owns (never someone else's to adopt)."""
