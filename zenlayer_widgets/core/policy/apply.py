@@ -246,9 +246,9 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     owned, pinned = owned_images(ledger, account, policy.name), set(pins(ledger, account))
     mine = [o for o in rotating(policy, instance.instance_id, images, owned, pinned) if o.image_id != image_id]
     status_now = {i.image_id: i.image_status for i in images}
-    kept = kept_verified(policy, mine, status_now, proven_images(ledger, account, [o.image_id for o in mine]))
-    notes.extend(spared(beyond_keep(mine, status_now, policy.keep), kept))
-    going = beyond_keep(mine, status_now, policy.keep, kept)
+    verified_kept = kept_verified(policy, mine, status_now, proven_images(ledger, account, [o.image_id for o in mine]))
+    notes.extend(spared(beyond_keep(mine, status_now, policy.keep), verified_kept))
+    going = beyond_keep(mine, status_now, policy.keep, verified_kept)
     for old in going:
         if not budget.take():
             kept = [named(o) for o in going if o.image_id not in deleted]

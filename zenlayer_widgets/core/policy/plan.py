@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..._runner import run_sync
 from ...api.models import Image, ImageQuota, Instance
@@ -249,8 +249,19 @@ def _with(item: PlanItem, **changes: object) -> PlanItem:
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
-async def select_instances(client: AsyncZenlayerClient, policy: Policy) -> tuple[list[Instance], list[str]]:
-    """The policy's instances (sorted by zone, id) and the ids it names that do not exist."""
+class Chooser(Protocol):
+    """What chooses instances: a :class:`Policy`, or the verify runbook's choice."""
+
+    @property
+    def instance_ids(self) -> tuple[str, ...]: ...
+    @property
+    def name_contains(self) -> str | None: ...
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+
+
+async def select_instances(client: AsyncZenlayerClient, policy: Chooser) -> tuple[list[Instance], list[str]]:
+    """The chosen instances (sorted by zone, id) and the ids named that do not exist."""
     if policy.instance_ids:
         found = await client.list_instances(instance_ids=list(policy.instance_ids))
         by_id = {i.instance_id: i for i in found}
