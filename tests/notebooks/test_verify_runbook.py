@@ -85,3 +85,11 @@ def test_the_newest_image_is_verified_and_a_boot_failure_fails_the_run(sandbox_e
 def test_no_instance_chosen_says_what_to_set(sandbox_env: Path) -> None:  # noqa: F811
     result = papermill(sandbox_env / "nothing.ipynb")
     assert result.returncode != 0 and "No instances chosen: set instance_ids" in result.stderr
+
+
+def test_make_lab_opens_a_working_copy_of_it(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    made = subprocess.run(["make", "-s", "lab-copies", f"LAB_DIR={work}"], cwd=NOTEBOOKS.parent, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert made.returncode == 0, made.stderr
+    assert (work / "verify_images.ipynb").read_bytes() == (NOTEBOOKS / "verify_images.ipynb").read_bytes()
