@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from unattended.webhook import Webhook
 
 import zenlayer_widgets as zw
 from notebooks.test_runbooks_headless import NOTEBOOKS, demo_id, sandbox_env  # noqa: F401 - the fixture
-from unattended.webhook import Webhook
 from zenlayer_widgets.core.ledger import open_ledger
 from zenlayer_widgets.core.operations.steps.instances import TAG_ROLE, THROWAWAY
 from zenlayer_widgets.emulator.sandbox import CONTROL_HEADER, find_sandbox, read_token, sandbox_dir
