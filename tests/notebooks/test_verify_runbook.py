@@ -8,11 +8,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
+from unattended.test_runbook_unattended import webhook  # noqa: F401 - the fixture (ZENLAYER_ALERT_URLS)
 from unattended.webhook import Webhook
 
 import zenlayer_widgets as zw
@@ -20,14 +19,6 @@ from notebooks.test_runbooks_headless import NOTEBOOKS, demo_id, sandbox_env  # 
 from zenlayer_widgets.core.ledger import open_ledger
 from zenlayer_widgets.core.operations.steps.instances import TAG_ROLE, THROWAWAY
 from zenlayer_widgets.emulator.sandbox import CONTROL_HEADER, find_sandbox, read_token, sandbox_dir
-
-
-@pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhook]:
-    hook = Webhook()
-    monkeypatch.setenv("ZENLAYER_ALERT_URLS", hook.url)  # the kernel papermill starts inherits it
-    yield hook
-    hook.close()
 
 
 def papermill(out: Path, **parameters: object) -> subprocess.CompletedProcess[str]:
