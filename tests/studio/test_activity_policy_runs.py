@@ -62,7 +62,7 @@ def test_the_table_spans_a_run_entry_and_indents_its_actions(mock_emulator, mock
     html = view.table.value
     assert html == activity_table(activity.rows)
     assert html.count('class="zw-activity-row zw-activity-run" data-kind="policy"') == 1
-    assert 'colspan="10"><div class="zw-activity-run-text">' in html and "</span> Policy nightly · ok · 1 created" in html
+    assert 'colspan="12"><div class="zw-activity-run-text">' in html and "</span> Policy nightly · ok · 1 created" in html
     assert html.count("zw-activity-step") == 1 and html.count("zw-activity-indent") == 1  # its one create
     assert ("policy runs", POLICY) in view.kind.options
     view.kind.value = POLICY

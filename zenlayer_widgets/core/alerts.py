@@ -113,6 +113,15 @@ def send_alerts(alerts: Iterable[Alert], urls: Sequence[str] | None = None, *,
     return delivered
 
 
+def send_for(client: object, alerts: Sequence[Alert]) -> int:
+    """Send ``alerts`` to the URLs of ``ZENLAYER_ALERT_URLS``, else of the client's own profile, through the client's
+    redactor; the number delivered."""
+    if not alerts:
+        return 0
+    profile = getattr(getattr(client, "credentials", None), "profile", None)
+    return send_alerts(alerts, alert_urls(profile), redact=getattr(client, "redact", None))
+
+
 def rotation_alerts(outcome: Outcome, names: Mapping[str, str] | None = None) -> list[Alert]:
     """The alerts of a rotation run's outcome: one "zone full" per full zone, one "run failed" for the other
     failures. ``names`` maps instance ids to names (else the ids are shown)."""

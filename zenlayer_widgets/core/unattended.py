@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .._runner import run_sync
 from ..api.errors import ZenlayerError
 from ..api.vocabulary import CREATING
-from .alerts import Alert, alert_urls, image_stuck, rotation_alerts, run_failed, run_missed, send_alerts
+from .alerts import Alert, image_stuck, rotation_alerts, run_failed, run_missed, send_for
 from .ledger import Ledger, account_of, ledger_for
 from .ledger.records import parse_time
 from .policy.records import OwnedImage, owned_images
@@ -86,9 +86,7 @@ class RotationRun:
         return self.apply_requested and (self.claim is None or self.claim.claimed)
 
     def _alert(self, alerts: list[Any]) -> None:
-        if alerts:  # to the URLs of ZENLAYER_ALERT_URLS, else of the client's own profile
-            profile = getattr(getattr(self.client, "credentials", None), "profile", None)
-            send_alerts(alerts, alert_urls(profile), redact=getattr(self.client, "redact", None))
+        send_for(self.client, alerts)  # to the URLs of ZENLAYER_ALERT_URLS, else of the client's own profile
 
     def apply(self, work: Callable[[], Outcome], names: Mapping[str, str] | None = None) -> Outcome:
         """Run ``work`` (the apply) for the catch-up window first, if any, then for this one; every run recorded,

@@ -4,7 +4,8 @@ The ledger (:mod:`zenlayer_widgets.core.ledger`) keeps one row per stop, start, 
 rename, so the list survives kernel restarts. :class:`Activity` holds the filters and the rows as
 traits; views render them. A start that followed a stop records when the instance was stopped,
 which gives the downtime. A rotation-policy run is one entry (``level`` "run": what it made,
-deleted, skipped) followed by its own actions (``level`` "step"), which carry the run's id.
+deleted, skipped) followed by its own actions (``level`` "step"), which carry the run's id. Verifies, launches and
+restores are one row per operation (``zw_operations``), with the verification's throwaway and the hourly price.
 """
 
 from __future__ import annotations
@@ -18,16 +19,20 @@ import pandas as pd
 import traitlets as T
 
 from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
+from ..core.operations import FAILED, Operation, store
 from ..core.policy.lease import held_by_another
 from ..core.policy.records import RunSummary, summaries
 from ..core.progress import downtime_between
 from ..core.restart import PLANNED, stopped_at_of
 
 #: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
-COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who"]
+COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who",
+           "throwaway", "price"]
 CSV_COLUMNS = [*COLUMNS, "run", "instance_name"]
 #: The kind filter's value (and a run entry's kind) for rotation-policy runs.
 POLICY = "policy"
+#: The operations listed (one row each): a verification, a launch from an image, a restore.
+OPERATION_KINDS = ("verify", "launch", "restore")
 #: Where CSV exports go (relative to the working folder), never the folder itself.
 EXPORT_DIR = "exports"
 
@@ -53,7 +58,45 @@ def action_row(action: Action, level: str = "", names: Callable[[str], str] | No
     return {"time": action.at, "kind": action.kind, "instance": action.instance_id, "image": action.image_id,
             "image_name": image_label(action), "request_id": action.request_id, "outcome": action.outcome,
             "downtime_s": downtime_seconds(action), "zone": action.zone_id, "who": action.who,
-            "run": action.run_id or "", "level": level, "instance_name": name if name != action.instance_id else ""}
+            "run": action.run_id or "", "level": level, "instance_name": name if name != action.instance_id else "",
+            "throwaway": "", "price": None}
+
+
+def operation_outcome(operation: Operation) -> str:
+    """Where the operation stands: a verification says whether the image booted."""
+    failed = operation.failed_step()
+    if operation.kind == "verify" and operation.facts.get("booted"):
+        return "booted"
+    if operation.kind == "verify" and failed is not None and failed.kind == "wait_status":
+        return "did not boot"
+    if operation.outcome:
+        return operation.outcome if failed is None else f"{FAILED} at {failed.kind}"
+    return "unfinished: running it again finishes it"
+
+
+def operation_instance(operation: Operation) -> str:
+    """The instance the operation is about: the one launched (a launch), the one restored; a verification's is
+    its throwaway, in its own column."""
+    if operation.kind == "launch":
+        return str(operation.facts.get("instance_id") or "")
+    return "" if operation.kind == "verify" else str(operation.instance_id or "")
+
+
+def operation_row(operation: Operation, names: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """A verify, launch or restore as one row: its throwaway (a verification's), its hourly price."""
+    instance = operation_instance(operation)
+    name = names(instance) if names is not None and instance else ""
+    throwaway = operation.facts.get("instance_id") if operation.kind == "verify" else None
+    return {"time": operation.started_at, "kind": operation.kind, "instance": instance, "image": operation.image_id,
+            "image_name": None, "request_id": None, "outcome": operation_outcome(operation), "downtime_s": None,
+            "zone": operation.zone_id, "who": operation.who, "run": "", "level": "",
+            "instance_name": name if name != instance else "", "throwaway": throwaway or "",
+            "price": operation.facts.get("price")}
+
+
+def mentions(operation: Operation, instance_id: str) -> bool:
+    """Whether the operation is about ``instance_id`` (restored, launched like it or from it, or its throwaway)."""
+    return instance_id in (operation.instance_id, operation.facts.get("instance_id"))
 
 
 def run_state(summary: RunSummary) -> str:
@@ -93,9 +136,10 @@ def latest_of_each(actions: list[Action]) -> list[Action]:
 
 
 def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance_id: str = "",
-                 names: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
-    """Newest first: actions outside any run as they are; each run as its entry, then its actions. A run sits where
-    its latest action (or its start) puts it. Each action is one row (:func:`latest_of_each`)."""
+                 names: Callable[[str], str] | None = None, operations: list[Operation] | None = None) -> list[dict[str, Any]]:
+    """Newest first: actions outside any run as they are; each run as its entry, then its actions; each operation
+    (verify, launch, restore) as one row. A run sits where its latest action (or its start) puts it. Each action is
+    one row (:func:`latest_of_each`)."""
     actions = latest_of_each(actions)
     known = {s.run.run_id for s in summaries}
     steps: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in known}
@@ -111,6 +155,7 @@ def grouped_rows(actions: list[Action], summaries: list[RunSummary], *, instance
             continue
         latest = max([summary.run.started_at] + [row["time"] for row in mine])
         entries.append((latest, [run_row(summary), *mine]))
+    entries += [(operation.started_at, [operation_row(operation, names)]) for operation in operations or ()]
     entries.sort(key=lambda entry: entry[0], reverse=True)
     return [row for _, rows in entries for row in rows]
 
@@ -134,8 +179,9 @@ class Activity(T.HasTraits):
     @T.validate("kind")
     def _valid_kind(self, proposal: T.Bunch) -> str:
         kind = proposal["value"]
-        if kind and kind not in (*ACTION_KINDS, POLICY):
-            raise T.TraitError(f"kind must be one of {', '.join((*ACTION_KINDS, POLICY))} or '', not {kind!r}")
+        if kind and kind not in (*ACTION_KINDS, POLICY, *OPERATION_KINDS):
+            raise T.TraitError(f"kind must be one of {', '.join((*ACTION_KINDS, POLICY, *OPERATION_KINDS))} or '', "
+                               f"not {kind!r}")
         return kind
 
     @T.observe("kind", "instance_id")
@@ -149,8 +195,10 @@ class Activity(T.HasTraits):
         try:
             ledger, account = ledger_for(client), account_of(client)
             kinds = [self.kind] if self.kind and self.kind != POLICY else None
-            actions = ledger.history(account, kinds=kinds, instance_id=instance or None, limit=self.limit,
-                                     with_unattributed=True)  # rows from before accounts had keys: shown, never acted on
+            operations = self._operations(ledger, account, instance)
+            actions = [] if self.kind in OPERATION_KINDS else ledger.history(
+                account, kinds=kinds, instance_id=instance or None, limit=self.limit,
+                with_unattributed=True)  # rows from before accounts had keys: shown, never acted on
             runs = summaries(ledger, account, limit=self.limit) if kinds is None else []
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.error = f"The activity could not be read from the ledger ({type(error).__name__})."
@@ -158,7 +206,15 @@ class Activity(T.HasTraits):
         if self.kind == POLICY:
             actions = [action for action in actions if action.run_id]
         self.error = ""
-        self.rows = grouped_rows(actions, runs, instance_id=instance, names=self._names)
+        self.rows = grouped_rows(actions, runs, instance_id=instance, names=self._names, operations=operations)
+
+    def _operations(self, ledger: Any, account: str, instance: str) -> list[Operation]:
+        """The verifies, launches and restores the filters let through."""
+        if self.kind and self.kind not in OPERATION_KINDS:
+            return []
+        kinds = [self.kind] if self.kind else list(OPERATION_KINDS)
+        found = [op for kind in kinds for op in store.operations(ledger, account, kind=kind, limit=self.limit)]
+        return [op for op in found if not instance or mentions(op, instance)]
 
     def owed_restarts(self) -> list[str]:
         """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
@@ -200,5 +256,5 @@ class Activity(T.HasTraits):
         self.notice = message
 
 
-__all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "POLICY", "Activity", "action_row", "downtime_seconds", "grouped_rows",
-           "latest_of_each", "run_row"]
+__all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "OPERATION_KINDS", "POLICY", "Activity", "action_row",
+           "downtime_seconds", "grouped_rows", "latest_of_each", "operation_row", "run_row"]

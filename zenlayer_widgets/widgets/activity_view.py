@@ -8,11 +8,12 @@ import os
 import ipywidgets as W
 
 from ..core.ledger import ACTION_KINDS
-from ..studio.activity import COLUMNS, POLICY, Activity
+from ..studio.activity import COLUMNS, OPERATION_KINDS, POLICY, Activity
 from ..studio.clock import clock_text
 
 _HEADINGS = {"time": "Time (UTC, then local)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
-             "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who"}
+             "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who",
+             "throwaway": "Throwaway", "price": "Price (/h)"}
 
 
 def _cell(value: object) -> str:
@@ -71,8 +72,8 @@ class ActivityView(W.VBox):
 
     def __init__(self, activity: Activity) -> None:
         self.activity = activity
-        self.kind = W.Dropdown(options=[("every action", "")] + [(k, k) for k in ACTION_KINDS] + [("policy runs", POLICY)],
-                               description="Kind")
+        kinds = [(k, k) for k in (*ACTION_KINDS, *OPERATION_KINDS)]
+        self.kind = W.Dropdown(options=[("every action", ""), *kinds, ("policy runs", POLICY)], description="Kind")
         self.instance = W.Text(placeholder="instance id", description="Instance")
         self.refresh = W.Button(description="Refresh", icon="refresh")
         self.export = W.Button(description="Export CSV", icon="download")

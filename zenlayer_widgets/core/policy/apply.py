@@ -43,10 +43,13 @@ from .plan import (
     delete_cap,
     free_name,
     full_and_capped,
+    kept_verified,
     named,
+    proven_images,
     resumed_image,
     rotating,
     select_instances,
+    spared,
     zone_state,
 )
 from .records import (
@@ -190,7 +193,8 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     name = step.image_name if step is not None and step.image_name and step.state in (PLANNED, CREATED) else planned
     if name is None or (made is None and name in taken):  # a name taken meanwhile (by hand, say) is not ours
         name = free_name(policy, run.stamp, taken)
-    item = decide(policy, instance, images, used, most, owned, name=name, made=made, pinned=pinned)
+    proven = proven_images(ledger, account, [i.image_id for i in images if i.image_id in owned])
+    item = decide(policy, instance, images, used, most, owned, name=name, made=made, pinned=pinned, proven=proven)
     if item.action != CREATE:
         state = FAILED if item.action == FAIL else SKIPPED
         save_step(ledger, run, instance.instance_id, zone, state, reason=item.reason)
@@ -241,7 +245,10 @@ async def _one(client: AsyncZenlayerClient, policy: Policy, ledger: Ledger, run:
     # the new image is AVAILABLE: only now the oldest owned ones beyond keep go (counted afresh, current names)
     owned, pinned = owned_images(ledger, account, policy.name), set(pins(ledger, account))
     mine = [o for o in rotating(policy, instance.instance_id, images, owned, pinned) if o.image_id != image_id]
-    going = beyond_keep(mine, {i.image_id: i.image_status for i in images}, policy.keep)
+    status_now = {i.image_id: i.image_status for i in images}
+    verified_kept = kept_verified(policy, mine, status_now, proven_images(ledger, account, [o.image_id for o in mine]))
+    notes.extend(spared(beyond_keep(mine, status_now, policy.keep), verified_kept))
+    going = beyond_keep(mine, status_now, policy.keep, verified_kept)
     for old in going:
         if not budget.take():
             kept = [named(o) for o in going if o.image_id not in deleted]

@@ -23,7 +23,9 @@ class Policy:
     instance's own policy images fill it, the oldest is deleted *before* the create (a window with one
     image fewer); otherwise that instance fails and nothing is deleted. Images the policy did not make
     (proven by the ledger, by image id) are never deleted, nor are pinned ones (``zw.pin_image``, or renamed
-    away from the policy's names), nor an instance's newest AVAILABLE image. ``name`` identifies the policy in
+    away from the policy's names), nor an instance's newest AVAILABLE image, nor the newest ``keep_verified`` (default
+    1; 0: none) of its AVAILABLE images that ``zw.verify_image`` proved to boot: they are kept beside the newest
+    ``keep``, and the plan says why. ``name`` identifies the policy in
     the ledger (default: the prefix). ``keep`` is 1 to 5 (a zone holds 5 custom images). ``max_deletes``: the
     most images one run deletes (default: the number of its instances). Every argument is checked here, before
     anything is sent.
@@ -34,6 +36,7 @@ class Policy:
 
     name_prefix: str
     keep: int = 2
+    keep_verified: int = 1
     instance_ids: tuple[str, ...] = ()
     name_contains: str | None = None
     zones: tuple[str, ...] = ()
@@ -50,6 +53,8 @@ class Policy:
         text_arg(self.name_prefix, "name_prefix")
         check_prefix(self.name_prefix)
         whole(self.keep, "keep", 1, IMAGE_QUOTA_PER_ZONE, f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
+        whole(self.keep_verified, "keep_verified", 0, IMAGE_QUOTA_PER_ZONE,
+               f": a zone holds at most {IMAGE_QUOTA_PER_ZONE} custom images")
         if self.max_deletes is not None:
             whole(self.max_deletes, "max_deletes", 0)
         for flag in ("stop_if_running", "delete_first_when_full"):

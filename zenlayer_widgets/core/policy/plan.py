@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..._runner import run_sync
 from ...api.models import Image, ImageQuota, Instance
@@ -20,6 +20,7 @@ from ...rules import (
     zone_supports_images,
 )
 from .. import arguments
+from ..from_image.verify import verified
 from ..ledger import Ledger, account_of, ledger_for
 from ..sync import AnyClient, async_side
 from .model import Policy
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 CREATE, SKIP, FAIL = "create", "skip", "fail"
 RUNNING_NOT_ALLOWED = "it is RUNNING and this policy may not stop it"
+#: Image id -> (when ``zw.verify_image`` last proved it boots, its boot seconds).
+Proven = Mapping[str, tuple[str, float | None]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class PlanItem:
     delete_first: bool = False  # the zone is full: the oldest owned image goes before the create
     stop_start: bool = False  # RUNNING: stopped for the image (and started again when start_after)
     made: OwnedImage | None = None  # a resumed run already made this image
+    kept: tuple[str, ...] = ()  # why images beyond ``keep`` are not deleted (the newest verified: ``keep_verified``)
     quota_before: int | None = None
     quota_after: int | None = None
     quota_max: int | None = None
@@ -85,11 +89,11 @@ class Plan:
             "instance_id": i.instance_id, "instance": i.instance_name, "zone": i.zone_id, "status": i.status,
             "action": i.action, "image_name": i.image_name or "",
             "deletes": ", ".join(d.image_name for d in i.deletes), "delete_first": i.delete_first,
-            "stop_start": i.stop_start, "reason": i.reason,
+            "stop_start": i.stop_start, "reason": i.reason, "kept": "; ".join(i.kept),
             "quota_before": _quota_text(i.quota_before, i.quota_max), "quota_after": _quota_text(i.quota_after, i.quota_max),
         } for i in self.items]
         columns = ["instance_id", "instance", "zone", "status", "action", "image_name", "deletes", "delete_first",
-                   "stop_start", "reason", "quota_before", "quota_after"]
+                   "stop_start", "reason", "kept", "quota_before", "quota_after"]
         return pd.DataFrame(rows, columns=columns)
 
     def quota_frame(self) -> pd.DataFrame:
@@ -125,20 +129,53 @@ def rotating(policy: Policy, instance_id: str, zone_images: Sequence[Image], own
     return sorted(mine, key=lambda o: (o.made_at, o.image_id))
 
 
-def beyond_keep(mine: Sequence[OwnedImage], status: dict[str, str], keep: int) -> tuple[OwnedImage, ...]:
+def beyond_keep(mine: Sequence[OwnedImage], status: dict[str, str], keep: int,
+                kept: Collection[str] = ()) -> tuple[OwnedImage, ...]:
     """What goes once a new AVAILABLE image is made: failed (UNAVAILABLE) images first, then the oldest AVAILABLE
-    ones beyond ``keep`` (the new one counted). A CREATING image is never chosen."""
+    ones beyond ``keep`` (the new one counted), never one of ``kept`` (image ids). A CREATING image is never chosen."""
     good = [o for o in mine if status.get(o.image_id) == AVAILABLE]
     failed = [o for o in mine if status.get(o.image_id) == UNAVAILABLE]
-    return tuple(failed + good[:max(0, len(good) - (keep - 1))])
+    return tuple(o for o in failed + good[:max(0, len(good) - (keep - 1))] if o.image_id not in kept)
 
 
-def first_to_go(mine: Sequence[OwnedImage], status: dict[str, str]) -> OwnedImage | None:
+def first_to_go(mine: Sequence[OwnedImage], status: dict[str, str], kept: Collection[str] = ()) -> OwnedImage | None:
     """The image deleted BEFORE a create in a full zone: a failed one, else the oldest AVAILABLE one but never the
-    newest (the instance's last good image stays until the new one is AVAILABLE); None when there is none."""
+    newest (the instance's last good image stays until the new one is AVAILABLE) nor one of ``kept``; None when
+    there is none."""
     failed = [o for o in mine if status.get(o.image_id) == UNAVAILABLE]
     good = [o for o in mine if status.get(o.image_id) == AVAILABLE]
-    return failed[0] if failed else (good[0] if len(good) > 1 else None)
+    older = [o for o in good[:-1] if o.image_id not in kept]
+    return failed[0] if failed else (older[0] if older else None)
+
+
+def kept_verified(policy: Policy, mine: Sequence[OwnedImage], status: dict[str, str], proven: Proven) -> dict[str, str]:
+    """Image id -> why it stays: the newest ``policy.keep_verified`` AVAILABLE images of ``mine`` (oldest first)
+    that ``zw.verify_image`` proved to boot."""
+    good = [o for o in mine if status.get(o.image_id) == AVAILABLE and o.image_id in proven]
+    newest = good[max(0, len(good) - policy.keep_verified):] if policy.keep_verified else []
+    which = "the newest verified image" if policy.keep_verified == 1 else \
+        f"one of the {policy.keep_verified} newest verified images"
+    return {o.image_id: f"{named(o)} is kept: {which} of this instance (verified {proven[o.image_id][0]}, booted in "
+                        f"{_seconds(proven[o.image_id][1])}; keep_verified={policy.keep_verified})" for o in newest}
+
+
+def _seconds(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f} s"
+
+
+def spared(going: Sequence[OwnedImage], kept: Mapping[str, str]) -> tuple[str, ...]:
+    """Why each image of ``going`` (what ``keep`` alone would delete) that ``kept`` holds stays."""
+    return tuple(kept[o.image_id] for o in going if o.image_id in kept)
+
+
+def proven_images(ledger: Ledger, account: str, image_ids: Collection[str]) -> dict[str, tuple[str, float | None]]:
+    """The images of ``image_ids`` that ``zw.verify_image`` proved to boot: when, and their boot seconds."""
+    found = {}
+    for image_id in image_ids:
+        seen = verified(ledger, account, image_id)
+        if seen is not None:
+            found[image_id] = seen
+    return found
 
 
 def named(image: OwnedImage) -> str:
@@ -148,9 +185,10 @@ def named(image: OwnedImage) -> str:
 
 def decide(
     policy: Policy, instance: Instance, zone_images: Sequence[Image], used: int, most: int, owned: dict[str, OwnedImage],
-    *, name: str | None, made: OwnedImage | None = None, pinned: Collection[str] = (),
+    *, name: str | None, made: OwnedImage | None = None, pinned: Collection[str] = (), proven: Proven | None = None,
 ) -> PlanItem:
-    """The policy's verdict for one instance given its zone now (``used`` of ``most`` slots, its custom images)."""
+    """The policy's verdict for one instance given its zone now (``used`` of ``most`` slots, its custom images);
+    ``proven``: the images verified to boot (:func:`proven_images`), of which the newest are kept."""
     base = PlanItem(instance.instance_id, instance.instance_name, instance.zone_id, instance.instance_status, SKIP,
                     quota_before=used, quota_max=most)
     zone = instance.zone_id
@@ -158,15 +196,18 @@ def decide(
         return _with(base, reason=f"zone {zone} does not support custom images", quota_before=None)
     status = {i.image_id: i.image_status for i in zone_images}
     mine = rotating(policy, instance.instance_id, zone_images, owned, pinned)
+    kept = kept_verified(policy, mine, status, proven or {})
     if made is not None and made.image_id in status:  # a resumed run made it already: followed to its end first
         made = replace(made, image_name=next(i.image_name for i in zone_images if i.image_id == made.image_id))
         made_status = status[made.image_id]
         if made_status not in (AVAILABLE, CREATING):
             return _with(base, action=FAIL, made=made, reason=f"the new image {named(made)} made by the interrupted run "
                                                               f"ended {made_status}; nothing deleted, the older images are kept")
-        deletes = beyond_keep([o for o in mine if o.image_id != made.image_id], status, policy.keep)
+        others = [o for o in mine if o.image_id != made.image_id]
+        deletes = beyond_keep(others, status, policy.keep, kept)
         waiting = "" if made_status == AVAILABLE else ", once it is AVAILABLE (it is CREATING)"
         return _with(base, action=CREATE, image_name=made.image_name, made=made, deletes=deletes,
+                     kept=spared(beyond_keep(others, status, policy.keep), kept),
                      reason=f"made by the interrupted run; finishing it{waiting}", quota_after=used - len(deletes))
     creating = [o for o in mine if status.get(o.image_id) == CREATING]
     if creating:
@@ -178,7 +219,8 @@ def decide(
     if name is None:
         return _with(base, action=FAIL, reason=f"every name {policy.name_prefix}-<this minute>[a-z] is taken in zone {zone}; "
                                                "run again in a minute")
-    deletes = beyond_keep(mine, status, policy.keep)  # counted after the new one
+    deletes = beyond_keep(mine, status, policy.keep, kept)  # counted after the new one
+    spare = spared(beyond_keep(mine, status, policy.keep), kept)
     first = False
     if used >= most:
         if not mine:
@@ -187,14 +229,18 @@ def decide(
         if not policy.delete_first_when_full:
             return _with(base, action=FAIL, reason=f"zone {zone} is full ({used}/{most}); this policy is not allowed to "
                                                    "delete its oldest image before making the new one; nothing deleted")
-        oldest = first_to_go(mine, status)
+        oldest = first_to_go(mine, status, kept)
+        if oldest is None and first_to_go(mine, status) is not None:
+            return _with(base, action=FAIL, kept=tuple(kept.values()),
+                         reason=f"zone {zone} is full ({used}/{most}) and this instance's older images of the policy are "
+                                "kept (keep_verified); nothing deleted")
         if oldest is None:
             return _with(base, action=FAIL, reason=f"zone {zone} is full ({used}/{most}) and this instance's only image "
                                                    f"of the policy, {named(mine[-1])}, is its newest good one: it is kept; "
                                                    "nothing deleted")
         first = True
         deletes = (oldest,) + tuple(d for d in deletes if d.image_id != oldest.image_id)
-    return _with(base, action=CREATE, image_name=name, deletes=deletes, delete_first=first,
+    return _with(base, action=CREATE, image_name=name, deletes=deletes, delete_first=first, kept=spare,
                  stop_start=instance.instance_status == RUNNING, quota_after=used + 1 - len(deletes),
                  reason=f"zone {zone} is full: the oldest image of this policy, {named(deletes[0])}, is deleted before "
                         "the create" if first else "")
@@ -204,8 +250,19 @@ def _with(item: PlanItem, **changes: object) -> PlanItem:
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
-async def select_instances(client: AsyncZenlayerClient, policy: Policy) -> tuple[list[Instance], list[str]]:
-    """The policy's instances (sorted by zone, id) and the ids it names that do not exist."""
+class Chooser(Protocol):
+    """What chooses instances: a :class:`Policy`, or the verify runbook's choice."""
+
+    @property
+    def instance_ids(self) -> tuple[str, ...]: ...
+    @property
+    def name_contains(self) -> str | None: ...
+    @property
+    def zones(self) -> tuple[str, ...]: ...
+
+
+async def select_instances(client: AsyncZenlayerClient, policy: Chooser) -> tuple[list[Instance], list[str]]:
+    """The chosen instances (sorted by zone, id) and the ids named that do not exist."""
     if policy.instance_ids:
         found = await client.list_instances(instance_ids=list(policy.instance_ids))
         by_id = {i.instance_id: i for i in found}
@@ -287,6 +344,7 @@ async def plan_rotation_async(client: AnyClient, policy: Policy, ledger: Ledger 
     states = dict(zip(zones, await asyncio.gather(*(zone_state(client, z) for z in zones)), strict=True))
     account = account_of(client)
     owned, pinned = owned_images(ledger, account, policy.name), set(pins(ledger, account))
+    proven = proven_images(ledger, account, [i.image_id for z in zones for i in states[z][0] if i.image_id in owned])
     steps = steps_of(ledger, run.run_id) if run is not None else {}
     stamp = run.stamp if run is not None else stamp_of()
     budget = DeleteBudget(delete_cap(policy, len(instances)))
@@ -301,7 +359,7 @@ async def plan_rotation_async(client: AnyClient, policy: Policy, ledger: Ledger 
         if name is None or (made is None and name in taken[instance.zone_id]):
             name = free_name(policy, stamp, taken[instance.zone_id])
         item = budget.cap(decide(policy, instance, images, used[instance.zone_id], most, owned, name=name, made=made,
-                                 pinned=pinned))
+                                 pinned=pinned, proven=proven))
         if item.action == CREATE and item.quota_after is not None:
             used[instance.zone_id] = item.quota_after
             taken[instance.zone_id].add(item.image_name or "")
