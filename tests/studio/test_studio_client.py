@@ -43,7 +43,7 @@ async def test_switching_account_never_closes_the_notebooks_client_nor_kills_its
     await studio.controller.refresh()
     stopped = next(r.instance_id for r in emulator.backend.instances.values() if r.status == "STOPPED")
     create = asyncio.ensure_future(create_image_async(notebook.async_client(), stopped, "made-while-switching",
-                                                      poll_interval=0.05))
+                                                      poll_interval=0.1))
     await asyncio.sleep(0)
     studio.switch_account(None)  # to the sandbox: the notebook's client stays the notebook's
     progress = await create
