@@ -93,7 +93,7 @@ def _names_in_full_and_every_column(page: Page) -> None:
     expect(fra.locator(".zw-col-description")).to_have_text("Rollback target")
 
 
-def _refuses_a_taken_name(page: Page) -> None:
+def _refuses_a_taken_name(page: Page, picture: str) -> None:
     """The rename editor says a name taken in the zone before Save (like the create form) and refuses Save."""
     first = row(page, "FRA-A", "api-release-1")
     first.locator("button.zw-edit-image").click()
@@ -107,6 +107,7 @@ def _refuses_a_taken_name(page: Page) -> None:
     expect(first.locator("button.zw-save-image")).to_be_disabled()
     low = [r for r in first.evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
     assert low == [], "the rename editor's text under 4.5:1:\n" + "\n".join(map(str, low))
+    screenshot(first, f"rename-taken-{picture}")
     name.fill("api-release-1b")
     expect(first.locator("button.zw-save-image")).to_be_enabled()
     first.locator("button.zw-cancel-edit").click()
@@ -116,12 +117,12 @@ def test_rename_refuses_a_taken_name_and_a_delete_stays_said_light_dark_900px(pa
     server = lab_server_factory(ENV)
     open_notebook(page, server, RUNBOOK)
     run_all(page)
-    _refuses_a_taken_name(page)  # light, 1400 px
+    _refuses_a_taken_name(page, "light")
     page.set_viewport_size({"width": 900, "height": 1000})
     page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
     expect(page.locator(".jp-FileBrowser")).to_be_visible()
     try:
-        _refuses_a_taken_name(page)  # light, 900 px
+        _refuses_a_taken_name(page, "light-900px")
         third = row(page, "FRA-A", "api-release-3")
         third.locator("button.zw-delete-image").click()
         question = third.locator(".zw-delete-question")
@@ -142,7 +143,7 @@ def test_rename_refuses_a_taken_name_and_a_delete_stays_said_light_dark_900px(pa
         assert low == [], "text under 4.5:1 in dark:\n" + "\n".join(map(str, low))
         note.scroll_into_view_if_needed()
         screenshot(page.locator("#main"), "delete-said-dark-900px")
-        _refuses_a_taken_name(page)  # dark, 900 px
+        _refuses_a_taken_name(page, "dark-900px")
     finally:
         use_theme(page, THEMES["light"])
         page.set_viewport_size({"width": 1400, "height": 1000})
