@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .harness.lab import open_notebook, run_all, screenshot, wait_idle
+from .harness.lab import CONTRAST_JS, THEMES, open_notebook, run_all, screenshot, use_theme, wait_idle
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -60,17 +60,15 @@ def activity_row(page: Page, kind: str):
     return page.locator(f".zw-activity tr.zw-activity-row[data-kind='{kind}']")
 
 
-def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page: Page, lab_server_factory):
-    server = lab_server_factory(FAST)
-    open_notebook(page, server, RUNBOOK)
-    run_all(page)
-    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
+def _stop_image_start_again(page: Page, name: str) -> str:
+    """The loop on web-hkg-01 from the form: the labels follow the choices, it asks first (naming the instance and
+    what happens), every step shows as it happens, and one downtime figure (form = Activity); returns the figure."""
     picker = page.locator(".zw-instance-picker select")
     option = picker.locator("option", has_text="web-hkg-01 · HKG-A")
     expect(option).to_have_count(1)
     picker.select_option(label=option.evaluate("o => o.text"))
-    page.locator(".zw-image-name input").fill("备份-01")
-    expect(page.locator(".zw-preflight .zw-check-unique_name")).to_contain_text("No image named '备份-01'")
+    page.locator(".zw-image-name input").fill(name)
+    expect(page.locator(".zw-preflight .zw-check-unique_name")).to_contain_text(f"No image named '{name}'")
 
     cycle = page.locator("button.zw-cycle")
     expect(cycle).to_have_text("Stop, create the image and start it again")
@@ -84,16 +82,18 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     expect(cycle).to_have_text("Stop, create the image and leave it STOPPED")
     page.locator(".zw-start-after input[type=checkbox]").check()
     expect(cycle).to_have_text("Stop, create the image and start it again")
+    assert cycle.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), "the loop button's text is cut off"
     cycle.click()  # an outage: it asks first, naming the instance and what happens
     question = page.locator(".zw-cycle-question")
     expect(question).to_contain_text("web-hkg-01 (HKG-A) will be shut down gracefully, imaged, then started again")
+    assert question.evaluate("q => q.scrollWidth <= q.clientWidth + 1"), "the question is cut off"
     expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · RUNNING")  # nothing stopped yet
     page.evaluate(_RECORD_STEPS_JS)
     page.locator("button.zw-confirm-cycle").click()
 
     progress = page.locator(".zw-progress")
     expect(progress).to_contain_text("AVAILABLE", timeout=60_000)
-    expect(progress).to_contain_text("备份-01")
+    expect(progress).to_contain_text(name)
     expect(page.locator(".zw-downtime-box")).to_contain_text("RUNNING again at", timeout=60_000)
     # every step showed as it happened, in the form's steps, the checklist and the picker's power state
     seen = page.evaluate("() => window.zwSeen")
@@ -107,6 +107,20 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     expect(activity_row(page, "start").first.locator("td").nth(7)).to_have_text(figure, timeout=30_000)
     expect(picker.locator("option:checked")).to_have_text("web-hkg-01 · HKG-A · RUNNING", timeout=30_000)
     expect(page.locator(".zw-activity-notice")).to_contain_text("RUNNING again")
+    return figure
+
+
+def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page: Page, lab_server_factory):
+    server = lab_server_factory(FAST)
+    open_notebook(page, server, RUNBOOK)
+    run_all(page)
+    expect(page.locator(".zw-sandbox-banner")).to_contain_text("SANDBOX MODE")
+    # Run All does not leave the page at the last cell: the studio brought itself into view
+    expect(page.locator(".zw-sandbox-banner")).to_be_in_viewport()
+    picker = page.locator(".zw-instance-picker select")
+    cycle = page.locator("button.zw-cycle")
+    progress = page.locator(".zw-progress")
+    _stop_image_start_again(page, "备份-01")
 
     for kind in ("stop", "create", "start"):
         expect(activity_row(page, kind).first).to_contain_text(REQUEST_ID)
@@ -155,3 +169,24 @@ def test_stop_image_start_again_and_the_activity_survives_a_kernel_restart(page:
     expect(activity_row(page, "create").first).to_contain_text("备份-01")
     expect(activity_row(page, "rename").first).to_contain_text("备份-02")
     expect(activity_row(page, "delete").first).to_contain_text("备份-02")
+
+    # the same loop, and what it shows, in the dark theme at 900 px with the file browser open
+    use_theme(page, THEMES["dark"])
+    try:
+        page.set_viewport_size({"width": 900, "height": 1000})
+        page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+        expect(page.locator(".jp-FileBrowser")).to_be_visible()
+        figure = _stop_image_start_again(page, "备份-04")
+        assert page.locator(".zw-downtime-box").evaluate("b => b.scrollWidth <= b.clientWidth + 1"), "downtime cut off"
+        expect(activity_row(page, "create").first).to_contain_text("备份-04")
+        low = [r for r in page.locator(".zw-create-form").evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+        assert low == [], "text under 4.5:1 in dark at 900 px:\n" + "\n".join(map(str, low))
+        page.locator(".zw-create-form").scroll_into_view_if_needed()
+        screenshot(page.locator("#main"), "stop-image-start-dark-900px")
+        assert figure in page.locator(".zw-downtime-box").inner_text()
+        picker = page.locator(".zw-instance-picker select")  # the progress stays with web-hkg-01, not the next one
+        picker.select_option(label=picker.locator("option", has_text="build-hkg-01 · HKG-A").evaluate("o => o.text"))
+        expect(page.locator(".zw-progress")).not_to_contain_text("备份-04")
+    finally:
+        use_theme(page, THEMES["light"])
+        page.set_viewport_size({"width": 1400, "height": 1000})

@@ -1,7 +1,8 @@
 """The studio tells the truth, in a real JupyterLab (issue 21): image tables that follow the account (an image made
 and one deleted through the official SDK appear and vanish without a click, with an "as of" time), names in full
-and every column at 900 px, the rename editor's taken-name check before Save, a delete's outcome kept next to its
-zone in the dark theme; and a runbook edited and saved in Lab (make lab's working copy) leaves git status clean."""
+and every column, the rename editor's taken-name check before Save, a delete's outcome kept next to its zone:
+each in the light and the dark theme at 900 px (the file browser open); Run All leaves the studio in view; and a
+runbook edited and saved in Lab (make lab's working copy) leaves git status clean."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
     server = lab_server_factory(ENV)
     notebook = open_notebook(page, server, RUNBOOK, env={"TZ": "Asia/Shanghai"})  # an operator east of UTC
     run_all(page)
+    # Run All does not leave the page at the last cell: the studio brought itself into view
+    expect(page.locator(".zw-sandbox-banner")).to_be_in_viewport()
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("1 / 5")
     expect(page.locator(".zw-images-as-of")).to_contain_text(re.compile(r"As of \d\d:\d\d:\d\d UTC \(\d\d:\d\d:\d\d CST\)"))
     handle = find_sandbox(Path(server.env["ZENLAYER_SANDBOX_DIR"]).parent / f"lab-{notebook.stem}")
@@ -53,56 +56,97 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
     expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("2 / 5", timeout=POLL_MS)
     expect(row(page, "HKG-A", "nightly-20261201T0301")).to_contain_text("AVAILABLE", timeout=30_000)
 
+    _names_in_full_and_every_column(page)  # at 1400 px, light
+
     page.set_viewport_size({"width": 900, "height": 1000})
     page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
     expect(page.locator(".jp-FileBrowser")).to_be_visible()
-    for minute in ("0300", "0301"):  # the whole name is on screen: the minute that tells them apart too
+    try:
+        for theme in ("light", "dark"):
+            use_theme(page, THEMES[theme])
+            _names_in_full_and_every_column(page)
+            low = [r for r in page.locator(".zw-inventory").evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+            assert low == [], f"text under 4.5:1 in {theme} at 900 px:\n" + "\n".join(map(str, low))
+            page.evaluate("() => document.querySelector('.zw-zone-HKG-A').scrollIntoView({block: 'start'})")
+            # the README's picture (light): both nightly names in full; the dark one for people to look at
+            if theme == "light":
+                screenshot(page.locator("#main"), "studio-900px", ROOT / "docs")
+            screenshot(page.locator("#main"), f"image-tables-{theme}-900px")
+    finally:
+        use_theme(page, THEMES["light"])
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def _names_in_full_and_every_column(page: Page) -> None:
+    """Both nightly names whole (the minute that tells them apart too), and the Image ID and Description columns
+    still there (not hidden, not cut) in FRA-A."""
+    for minute in ("0300", "0301"):
         name = row(page, "HKG-A", f"nightly-20261201T{minute}").locator(".zw-col-name")
+        name.scroll_into_view_if_needed()
         expect(name).to_have_text(f"nightly-20261201T{minute}")
         assert name.evaluate("c => c.scrollWidth <= c.clientWidth + 1 && c.getBoundingClientRect().width > 0")
     fra = row(page, "FRA-A", "api-release-4")
     fra.scroll_into_view_if_needed()
-    for column in (".zw-col-id", ".zw-col-description"):  # still there at 900 px, not hidden
+    for column in (".zw-col-id", ".zw-col-description"):
         expect(fra.locator(column)).to_be_visible()
+        assert fra.locator(column).evaluate("c => c.getBoundingClientRect().width >= 40"), f"{column} squeezed"
     expect(fra.locator(".zw-col-description")).to_have_text("Rollback target")
-    row(page, "HKG-A", "nightly-20261201T0300").scroll_into_view_if_needed()  # the README's picture: both in full
-    page.evaluate("() => document.querySelector('.zw-zone-HKG-A').scrollIntoView({block: 'start'})")
-    screenshot(page.locator("#main"), "studio-900px", ROOT / "docs")
-    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-def test_rename_refuses_a_taken_name_before_save_and_a_delete_stays_said_in_the_dark(page: Page, lab_server_factory):
+def _refuses_a_taken_name(page: Page, picture: str) -> None:
+    """The rename editor says a name taken in the zone before Save (like the create form) and refuses Save."""
+    first = row(page, "FRA-A", "api-release-1")
+    first.locator("button.zw-edit-image").click()
+    name = first.locator(".zw-image-name input")
+    expect(name).to_have_value("api-release-1")
+    name.fill("api-release-2")  # taken in FRA-A
+    feedback = first.locator(".zw-name-feedback")
+    expect(feedback).to_contain_text("FRA-A already has an image named 'api-release-2'")
+    expect(feedback).not_to_contain_text("will accept")
+    assert feedback.evaluate("f => f.scrollWidth <= f.clientWidth + 1"), "the rename feedback is cut off"
+    expect(first.locator("button.zw-save-image")).to_be_disabled()
+    low = [r for r in first.evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+    assert low == [], "the rename editor's text under 4.5:1:\n" + "\n".join(map(str, low))
+    screenshot(first, f"rename-taken-{picture}")
+    name.fill("api-release-1b")
+    expect(first.locator("button.zw-save-image")).to_be_enabled()
+    first.locator("button.zw-cancel-edit").click()
+
+
+def test_rename_refuses_a_taken_name_and_a_delete_stays_said_light_dark_900px(page: Page, lab_server_factory):
     server = lab_server_factory(ENV)
     open_notebook(page, server, RUNBOOK)
     run_all(page)
-    use_theme(page, THEMES["dark"])
+    _refuses_a_taken_name(page, "light")
+    page.set_viewport_size({"width": 900, "height": 1000})
+    page.evaluate("() => window.jupyterapp.commands.execute('filebrowser:activate')")
+    expect(page.locator(".jp-FileBrowser")).to_be_visible()
     try:
-        first = row(page, "FRA-A", "api-release-1")
-        first.locator("button.zw-edit-image").click()
-        name = first.locator(".zw-image-name input")
-        expect(name).to_have_value("api-release-1")
-        name.fill("api-release-2")  # taken in FRA-A: said before Save, like the create form
-        expect(first.locator(".zw-name-feedback")).to_contain_text("FRA-A already has an image named 'api-release-2'")
-        expect(first.locator(".zw-name-feedback")).not_to_contain_text("will accept")
-        expect(first.locator("button.zw-save-image")).to_be_disabled()
-        name.fill("api-release-1b")
-        expect(first.locator("button.zw-save-image")).to_be_enabled()
-        first.locator("button.zw-cancel-edit").click()
-
+        _refuses_a_taken_name(page, "light-900px")
         third = row(page, "FRA-A", "api-release-3")
         third.locator("button.zw-delete-image").click()
-        expect(third.locator(".zw-delete-question")).to_contain_text("This cannot be undone.")
+        question = third.locator(".zw-delete-question")
+        expect(question).to_contain_text("This cannot be undone.")
+        assert question.evaluate("q => q.scrollWidth <= q.clientWidth + 1"), "the delete question is cut off"
         third.locator("button.zw-confirm-delete").click()
         note = page.locator(".zw-zone-FRA-A .zw-zone-note")
         expect(note).to_contain_text("api-release-3 deleted from FRA-A")
+        note.scroll_into_view_if_needed()
+        screenshot(page.locator("#main"), "delete-said-light-900px")
+        use_theme(page, THEMES["dark"])
         as_of = page.locator(".zw-images-as-of").inner_text()
         expect(page.locator(".zw-images-as-of")).not_to_have_text(as_of, timeout=POLL_MS)  # a poll went by...
         expect(note).to_contain_text("api-release-3 deleted from FRA-A")  # ...and the outcome is still said
         expect(page.locator(".zw-create-form .zw-error")).to_have_text("")  # not in the create form's column
+        assert note.evaluate("n => n.scrollWidth <= n.clientWidth + 1"), "the outcome is cut off"
         low = [r for r in page.locator(".zw-inventory").evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
         assert low == [], "text under 4.5:1 in dark:\n" + "\n".join(map(str, low))
+        note.scroll_into_view_if_needed()
+        screenshot(page.locator("#main"), "delete-said-dark-900px")
+        _refuses_a_taken_name(page, "dark-900px")
     finally:
         use_theme(page, THEMES["light"])
+        page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def test_a_runbook_edited_and_saved_in_lab_leaves_git_status_clean(page: Page, jupyter_env, tmp_path):

@@ -10,6 +10,6 @@ async def test_the_row_delete_of_an_image_in_use_is_refused_and_said(controller,
     record.image_id, record.cached_json = image.image_id, None
     await controller.confirm_delete(image.image_id)
     assert image.image_id in backend.images
-    image_id, level, text, _zone = controller.image_note
-    assert (image_id, level) == (image.image_id, "error")
+    image_id, level, text, zone = controller.image_note
+    assert (image_id, level, zone) == (image.image_id, "error", image.zone_id)
     assert "in use" in text and record.instance_id in text

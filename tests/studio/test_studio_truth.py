@@ -123,3 +123,54 @@ async def test_the_form_reads_no_ledger_while_it_renders(controller, monkeypatch
     assert controller.can_send_again is False and form.send_again.disabled
     controller.send_again_ready = True  # the settle window ended (set by the task that waits for it)
     assert controller.can_send_again and not form.send_again.disabled
+
+
+def _record_actions(emulator, monkeypatch) -> list[str]:
+    """Every action the studio's client sends from now on (the X-ZC-Action of each request)."""
+    sent: list[str] = []
+    handle = emulator.transport.handle_async_request
+
+    async def recording(request):
+        sent.append(request.headers.get("X-ZC-Action", ""))
+        return await handle(request)
+
+    monkeypatch.setattr(emulator.transport, "handle_async_request", recording)
+    return sent
+
+
+async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_sends_nothing(controller, emulator,
+                                                                                               monkeypatch):
+    from zenlayer_widgets.widgets import ImageStudio
+
+    studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
+    rows = {r.image.image_name: r for r in studio.inventory.rows.values()}
+    first, second = rows["api-release-1"], rows["api-release-2"]
+    sent = _record_actions(emulator, monkeypatch)
+    async with emulator.async_client(sandbox=True) as elsewhere:  # a colleague, before the studio's next poll
+        await elsewhere.delete_images([first.image.image_id])
+    sent.clear()
+
+    first.delete_button.click()  # the question opens, the check closes it again
+    await controller.tasks.drain()
+    assert sent[0] == "DescribeImages" and "DeleteImages" not in sent
+    assert controller.delete_candidate is None
+    note = studio.inventory.zone_notes["FRA-A"].value
+    assert "This image is gone: api-release-1 in FRA-A was deleted elsewhere" in note and "zw-note-error" in note
+    assert "api-release-1" not in {i.image_name for i in controller.inventory.image_list}  # its row is gone too
+    assert controller.error is None and studio.form.error.value == ""  # not in the create form's column
+
+    async with emulator.async_client(sandbox=True) as elsewhere:
+        await elsewhere.delete_images([second.image.image_id])
+    sent.clear()
+    second.edit_button.click()  # the editor opens, the check closes it again
+    await controller.tasks.drain()
+    assert sent[0] == "DescribeImages" and "ModifyImagesAttributes" not in sent
+    assert controller.editing is None
+    assert "This image is gone: api-release-2 in FRA-A" in studio.inventory.zone_notes["FRA-A"].value
+
+    sent.clear()  # an image that is still there: one DescribeImages by id, and the editor stays open
+    third = rows["api-release-3"]
+    third.edit_button.click()
+    await controller.tasks.drain()
+    assert sent == ["DescribeImages"] and controller.editing == third.image.image_id
+    assert "gone" not in third.note.value

@@ -318,6 +318,33 @@ class StudioController(StudioState):
                                   cycle=True)
 
     # -- image actions (from the image's row) -------------------------------------------------
+    async def recheck_image(self, image_id: str) -> bool:
+        """Whether a listed image still exists, asked when its Edit or Delete is clicked: one DescribeImages by id.
+
+        Gone (deleted elsewhere since the last poll): its editor or delete question is closed, "This image is gone"
+        is said next to it (under its zone's table once the tables reload), the image lists are reloaded, and no
+        delete or rename is sent. A check that fails counts as "still there": the action's own answer tells.
+        """
+        image = self.image(image_id)
+        if image is None or not image.zone_id:
+            return image is not None
+        try:
+            found = await self.client.describe_images(image.zone_id, image_ids=[image_id])
+        except Exception:  # noqa: BLE001 - the delete/rename itself then says what is wrong
+            return True
+        if any(listed.image_id == image_id for listed in found):
+            return True
+        name = image.image_name or image_id
+        with self.hold_trait_notifications():
+            if self.delete_candidate == image_id:
+                self.delete_candidate = None
+            if self.editing == image_id:
+                self.editing = None
+            self.image_note = (image_id, "error", f"This image is gone: {name} in {image.zone_id} was deleted "
+                               "elsewhere (another notebook, cron or a colleague). Nothing was sent.", image.zone_id)
+        await self.refresh_images()
+        return False
+
     async def confirm_delete(self, image_id: str | None = None) -> None:
         """DeleteImages for the image awaiting confirmation, then reload (its quota slot is free again)."""
         image_id = image_id or self.delete_candidate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import ipywidgets as W
 
@@ -70,8 +71,8 @@ class ImageRow(W.VBox):
         super().__init__([self.line, self.note])
         self.add_class("zw-image-row")
         self.add_class(f"zw-image-{css_token(image.image_id)}")
-        self.edit_button.on_click(lambda _: self._open_editor())
-        self.delete_button.on_click(lambda _: controller.request_delete(self.image.image_id))
+        self.edit_button.on_click(lambda _: self._act(self._open_editor))
+        self.delete_button.on_click(lambda _: self._act(lambda: controller.request_delete(self.image.image_id)))
         self.cancel_delete_button.on_click(lambda _: controller.cancel_delete())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete(self.image.image_id)))
         self.show(image)
@@ -80,6 +81,12 @@ class ImageRow(W.VBox):
         """Close the row and everything in it (the delete question and the editor too, shown or not)."""
         close_tree([self.line, self.confirm_box, self.editor, self.note, self.layout])
         super().close()
+
+    def _act(self, open_: Callable[[], None]) -> None:
+        """Open the editor or the delete question at once, and re-check that the image still exists (deleted
+        elsewhere since the last poll: it closes again and says so; nothing is sent)."""
+        open_()
+        self.controller.tasks.spawn(self.controller.recheck_image(self.image.image_id))
 
     def _make_editor(self) -> W.VBox:
         self.name = ImageNameField(label="New name")

@@ -16,6 +16,7 @@ from .instances import InstanceTable
 from .inventory_view import InventoryView
 from .profile_picker import ProfilePicker
 from .render import banner_html
+from .reveal import Reveal
 from .rotation_view import RotationView
 
 #: Above the connection banner of a read-only studio.
@@ -60,7 +61,8 @@ class ImageStudio(W.VBox):
         left.add_class("zw-left")
         columns = W.HBox([left, self.form])  # side by side; stacked below the width where the list would be squeezed
         columns.add_class("zw-columns")
-        super().__init__([self.banner, self.picker, columns, self.inventory, self.rotation, self.activity])
+        self.reveal = Reveal()  # Run All leaves the page at the last cell: the studio brings itself into view once
+        super().__init__([self.reveal, self.banner, self.picker, columns, self.inventory, self.rotation, self.activity])
         self.add_class("zw-studio")
         self._show_read_only()
         if load:
