@@ -138,15 +138,15 @@ def _record_actions(emulator, monkeypatch) -> list[str]:
     return sent
 
 
-async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_sends_nothing(controller, emulator,
+async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_sends_nothing(controller, mock_emulator,
                                                                                                monkeypatch):
     from zenlayer_widgets.widgets import ImageStudio
 
     studio = ImageStudio(controller=controller, auto_refresh=False, load=False)
     rows = {r.image.image_name: r for r in studio.inventory.rows.values()}
     first, second = rows["api-release-1"], rows["api-release-2"]
-    sent = _record_actions(emulator, monkeypatch)
-    async with emulator.async_client(sandbox=True) as elsewhere:  # a colleague, before the studio's next poll
+    sent = _record_actions(mock_emulator, monkeypatch)
+    async with mock_emulator.async_client(sandbox=True) as elsewhere:  # a colleague, before the studio's next poll
         await elsewhere.delete_images([first.image.image_id])
     sent.clear()
 
@@ -159,7 +159,7 @@ async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_
     assert "api-release-1" not in {i.image_name for i in controller.inventory.image_list}  # its row is gone too
     assert controller.error is None and studio.form.error.value == ""  # not in the create form's column
 
-    async with emulator.async_client(sandbox=True) as elsewhere:
+    async with mock_emulator.async_client(sandbox=True) as elsewhere:
         await elsewhere.delete_images([second.image.image_id])
     sent.clear()
     second.edit_button.click()  # the editor opens, the check closes it again
