@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "notebooks" / "create_image.ipynb"
 # the fit-and-rows server (tests/browser/test_studio_fit_and_rows.py): no extra server start for this file
 ENV = {"ZENLAYER_SANDBOX_TRANSITION_SECONDS": "1", "ZW_TEST_SERVER": "fit-and-rows"}
+FIRST_LOAD_MS = 60_000
 POLL_MS = 15_000  # what the issue promises: within 15 s while the studio is open
 
 
@@ -37,7 +38,8 @@ def test_the_image_tables_follow_the_account_names_in_full_and_every_column_at_9
     run_all(page)
     # Run All does not leave the page at the last cell: the studio brought itself into view
     expect(page.locator(".zw-sandbox-banner")).to_be_in_viewport()
-    expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("1 / 5")
+    # the first load of a fresh kernel (its ledger opened and migrated): a loaded CI machine took more than 20 s once
+    expect(page.locator(".zw-zone-HKG-A .zw-quota")).to_contain_text("1 / 5", timeout=FIRST_LOAD_MS)
     expect(page.locator(".zw-images-as-of")).to_contain_text(re.compile(r"As of \d\d:\d\d:\d\d UTC \(\d\d:\d\d:\d\d CST\)"))
     handle = find_sandbox(Path(server.env["ZENLAYER_SANDBOX_DIR"]).parent / f"lab-{notebook.stem}")
     assert handle is not None
