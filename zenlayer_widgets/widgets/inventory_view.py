@@ -50,7 +50,8 @@ def _cells(image: Image) -> str:
 
 
 class ImageRow(W.VBox):
-    """One custom image: its cells, Edit and Delete; the editor, the delete question and the feedback under it.
+    """One custom image: its cells, Edit and Delete; its proof line (source, verified) with Verify, Launch a copy and
+    Restore; the editor, the delete or proof question and the feedback under it.
 
     Class ``zw-image-row`` and ``zw-image-<id>``. The editor reuses the create form's name and
     description fields (the same live validation); the kernel re-checks before ModifyImagesAttributes.
@@ -66,11 +67,12 @@ class ImageRow(W.VBox):
         self.verify_button = button("Verify", "zw-verify-image", icon="check", tooltip=ACTION_TIPS[0])
         self.launch_button = button("Launch a copy", "zw-launch-image", icon="rocket", tooltip=ACTION_TIPS[1])
         self.restore_button = button("Restore", "zw-restore-image", icon="undo", tooltip=ACTION_TIPS[2])
-        self.line = W.HBox([self.cells, self.edit_button, self.delete_button, self.verify_button, self.launch_button,
-                            self.restore_button])
+        self.line = W.HBox([self.cells, self.edit_button, self.delete_button])
         self.line.add_class("zw-image-line")
         self.proof = W.HTML()
         self.proof.add_class("zw-image-proof")
+        self.proof_line = W.HBox([self.proof, self.verify_button, self.launch_button, self.restore_button])
+        self.proof_line.add_class("zw-image-proof-line")
         self.action = ProofQuestion(controller, image)
         self.question = W.HTML()
         self.question.add_class("zw-delete-question")
@@ -82,7 +84,7 @@ class ImageRow(W.VBox):
         self.editor: W.VBox | None = None
         self.note = W.HTML()
         self.note.add_class("zw-image-note")
-        super().__init__([self.line, self.proof, self.note])
+        super().__init__([self.line, self.proof_line, self.note])
         self.add_class("zw-image-row")
         self.add_class(f"zw-image-{css_token(image.image_id)}")
         self.edit_button.on_click(lambda _: self._act(self._open_editor))
@@ -95,7 +97,7 @@ class ImageRow(W.VBox):
 
     def close(self) -> None:
         """Close the row and everything in it (the delete question and the editor too, shown or not)."""
-        close_tree([self.line, self.proof, self.action, self.confirm_box, self.editor, self.note, self.layout])
+        close_tree([self.line, self.proof_line, self.action, self.confirm_box, self.editor, self.note, self.layout])
         super().close()
 
     def _act(self, open_: Callable[[], None]) -> None:
@@ -163,7 +165,7 @@ class ImageRow(W.VBox):
                 action.tooltip = problem or tip
             proof = controller.proofs.get(image_id, "")
             self.proof.value = f'<span class="zw-muted">{html.escape(proof)}</span>' if proof else ""
-            parts: list[W.Widget] = [self.line, self.proof]
+            parts: list[W.Widget] = [self.line, self.proof_line]
             if confirming:
                 parts.append(self.confirm_box)
             if controller.row_action[:1] == (image_id,):
