@@ -29,9 +29,8 @@ from ..core.restart import RestartFailed, restart_async
 from .activity import Activity
 from .clock import clock_text
 from .explain import Explanation, explain
-from .rotation import Rotation
 from .proof_actions import ProofActions
-from .state import StudioState
+from .rotation import Rotation
 from .tasks import Freshness, TaskRunner, current_loop
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ def explain_text(error: BaseException, doing: str) -> str:
     return explain(error, doing).text()
 
 
-class StudioController(ProofActions, StudioState):
+class StudioController(ProofActions):
     """The studio's state and the calls that change it; views are thin renderings of the traits."""
 
     def __init__(

@@ -1,8 +1,8 @@
 """The image row's Verify, Launch a copy and Restore: ask first (the price, what is launched or formatted), then run
 the core operation (core/from_image) with progress and the outcome kept at the row, as for a create.
 
-A mixin of :class:`~zenlayer_widgets.studio.controller.StudioController` (it uses its ``_run``, ``image``,
-``client`` and ``refresh``); tests drive these methods directly, without widgets.
+A base of :class:`~zenlayer_widgets.studio.controller.StudioController` (which supplies ``_run``, ``client``,
+``refresh``...); tests drive these methods directly, without widgets.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from ..core.from_image.launch import check_instance_name
 from ..core.ledger import account_of, ledger_for
 from .explain import explain
 from .image_proof import LAUNCH, RESTORE, VERIFY, blocked, proof_of, restore_problem
+from .state import StudioState
 
 if TYPE_CHECKING:
-    from .controller import StudioController
+    from collections.abc import Awaitable, Callable
+
+    from ..api.client import AsyncZenlayerClient
+    from .activity import Activity
+    from .tasks import TaskRunner
 
 ACTIONS = (VERIFY, LAUNCH, RESTORE)
 
@@ -28,11 +33,28 @@ def _per_hour(price: float | None) -> str:
     return "price unknown" if price is None else f"{price:g} per hour"
 
 
-class ProofActions:
-    """Row actions on an image (mixed into the controller)."""
+class ProofActions(StudioState):
+    """Row actions on an image (the controller's base: it supplies the members declared here)."""
+
+    if TYPE_CHECKING:
+        client: AsyncZenlayerClient
+        tasks: TaskRunner
+        activity: Activity
+        wait_timeout: float
+        poll_interval: float
+        _sleep: Callable[[float], Any]
+
+        async def _run(self, busy: str, doing: str, work: Callable[[], Awaitable[str]], *, image: Image | None = None,
+                       working: str = "") -> bool: ...
+
+        async def refresh(self) -> None: ...
+
+        def _label(self, instance_id: str) -> str: ...
+
+        def _apply_status(self, instance_id: str, status: str) -> None: ...
 
     # -- what the rows show ----------------------------------------------------------------
-    def load_proofs(self: StudioController) -> None:
+    def load_proofs(self) -> None:
         """Each listed image's proof line, from the ledger (a ledger that cannot be read leaves the lines as they were)."""
         if self.inventory is None:
             return
@@ -46,7 +68,7 @@ class ProofActions:
         if proofs != self.proofs:
             self.proofs = proofs
 
-    def source_of(self: StudioController, image_id: str) -> Instance | None:
+    def source_of(self, image_id: str) -> Instance | None:
         """The listed instance the image was made from (the ledger's create intent), if any."""
         try:
             source_id = proof_of(ledger_for(self.client), account_of(self.client), image_id).source_id
@@ -54,7 +76,7 @@ class ProofActions:
             return None
         return None if source_id is None or self.inventory is None else self.inventory.instance(source_id)
 
-    def zone_instances(self: StudioController, image_id: str) -> list[Instance]:
+    def zone_instances(self, image_id: str) -> list[Instance]:
         """The instances of the image's zone (what Launch a copy and Restore offer)."""
         image = self.image(image_id)
         if image is None or self.inventory is None:
@@ -70,7 +92,7 @@ class ProofActions:
             return False
         return True
 
-    def row_blocked(self: StudioController, image_id: str) -> str:
+    def row_blocked(self, image_id: str) -> str:
         """Why the row's Verify, Launch a copy and Restore are disabled ("" = they are not)."""
         problem = blocked(self.image(image_id), bool(getattr(self.client, "read_only", False)))
         if not problem and (self.verifying or self.launching or self.restoring):
@@ -78,7 +100,7 @@ class ProofActions:
         return problem
 
     # -- asking first ----------------------------------------------------------------------
-    async def open_row_action(self: StudioController, image_id: str, kind: str) -> None:
+    async def open_row_action(self, image_id: str, kind: str) -> None:
         """Open the row's question for ``kind`` (verify, launch, restore); Verify and Launch ask the price first."""
         if kind not in ACTIONS:
             raise ValueError(f"kind must be one of {', '.join(ACTIONS)}, not {kind!r}")
@@ -97,14 +119,14 @@ class ProofActions:
             if source is not None:
                 await self.price_launch(image_id, source.instance_id)
 
-    def cancel_row_action(self: StudioController) -> None:
+    def cancel_row_action(self) -> None:
         self.row_action, self.row_price = (), ()
 
-    async def _verify_price(self: StudioController, image: Image) -> tuple[float | None, str | None]:
+    async def _verify_price(self, image: Image) -> tuple[float | None, str | None]:
         shape = await choose_shape(self.client, ledger_for(self.client), image, None)
         return shape.price, shape.instance_type
 
-    async def price_launch(self: StudioController, image_id: str, like_id: str) -> None:
+    async def price_launch(self, image_id: str, like_id: str) -> None:
         """The hourly price of a copy shaped like ``like_id`` (shown in the question before Launch)."""
         image = self.image(image_id)
         like = self.inventory.instance(like_id) if self.inventory is not None else None
@@ -118,7 +140,7 @@ class ProofActions:
 
         await self._ask_price(image, quote)
 
-    async def _ask_price(self: StudioController, image: Image, ask: Any) -> None:
+    async def _ask_price(self, image: Image, ask: Any) -> None:
         try:
             price, instance_type = await ask()
         except Exception as error:  # noqa: BLE001 - said at the row; the question stays open
@@ -127,11 +149,11 @@ class ProofActions:
         if self.row_action[:1] == (image.image_id,):
             self.row_price = (image.image_id, price, instance_type)
 
-    def _progress(self: StudioController, image: Image, text: str) -> None:
+    def _progress(self, image: Image, text: str) -> None:
         self.image_note = (image.image_id, "busy", text, image.zone_id or "")
 
     # -- running ---------------------------------------------------------------------------
-    async def verify_row(self: StudioController, image_id: str) -> bool:
+    async def verify_row(self, image_id: str) -> bool:
         """Verify the image (a throwaway launched, waited RUNNING, released); the outcome stays at the row."""
         image = self.image(image_id)
         if image is None or self.row_blocked(image_id):
@@ -159,7 +181,7 @@ class ProofActions:
         self.activity.reload()
         return done and bool(found) and found[0].booted
 
-    async def launch_row(self: StudioController, image_id: str, like_id: str, name: str) -> bool:
+    async def launch_row(self, image_id: str, like_id: str, name: str) -> bool:
         """Launch one instance ``name`` from the image with ``like_id``'s settings; the new id stays at the row."""
         image = self.image(image_id)
         if image is None or self.row_blocked(image_id):
@@ -186,7 +208,7 @@ class ProofActions:
         await self.refresh()
         return done
 
-    async def restore_row(self: StudioController, image_id: str, instance_id: str, typed: str) -> bool:
+    async def restore_row(self, image_id: str, instance_id: str, typed: str) -> bool:
         """Restore ``instance_id`` from the image once its name is typed (a RUNNING one is stopped gracefully first)."""
         image = self.image(image_id)
         instance = self.inventory.instance(instance_id) if self.inventory is not None else None
