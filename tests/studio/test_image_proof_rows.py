@@ -126,3 +126,23 @@ async def test_the_restore_question_names_the_instance_and_enables_only_on_the_t
     question.cancel_button.click()
     assert question not in row.children
     view.close()
+
+
+async def test_the_verify_question_shows_the_price_before_its_button_and_launch_offers_the_source(controller,
+                                                                                                 mock_emulator) -> None:
+    from zenlayer_widgets.widgets.inventory_view import InventoryView
+
+    image = await made_image(controller, mock_emulator)
+    view = InventoryView(controller)
+    row = view.rows[image.image_id]
+    await controller.open_row_action(image.image_id, VERIFY)
+    price = controller.row_price[1]
+    assert f"{price:g} per hour" in row.action.ask.value and "released" in row.action.ask.value
+    assert not row.action.go_button.disabled
+    await controller.open_row_action(image.image_id, LAUNCH)
+    question = row.action
+    assert question.chooser.value == ids_by_name(mock_emulator)["db-hkg-01"] and question.new_name.value == "db-hkg-01-copy"
+    assert "per hour" in question.ask.value and not question.go_button.disabled
+    question.new_name.value = "no spaces allowed"
+    assert question.go_button.disabled
+    view.close()

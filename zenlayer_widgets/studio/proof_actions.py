@@ -132,6 +132,7 @@ class ProofActions(StudioState):
         like = self.inventory.instance(like_id) if self.inventory is not None else None
         if image is None or like is None:
             return
+        self.row_price = ()  # the last instance's price is not this one's: Launch waits for it
 
         async def quote() -> tuple[float | None, str | None]:
             answer = await self.client.inquiry_price_create_instance(str(like.zone_id), str(like.instance_type),

@@ -200,6 +200,7 @@ class ProofQuestion(W.VBox):
         self.why = W.HTML()
         self.buttons = W.HBox([self.go_button, self.cancel_button, self.why])
         self._opened: tuple[str, ...] = ()
+        self._opening = False
         super().__init__([self.ask, self.go_button])
         self.add_class("zw-proof-question")
         self.cancel_button.on_click(lambda _: controller.cancel_row_action())
@@ -220,17 +221,21 @@ class ProofQuestion(W.VBox):
         """A new question: the chooser offers the zone's instances, the image's source first chosen."""
         controller, image_id = self.controller, self.image.image_id
         source = controller.source_of(image_id)
-        with self.hold_sync():
-            self.chooser.options = [(f"{i.instance_name or i.instance_id} ({i.instance_id}, {i.instance_status})",
-                                     i.instance_id) for i in controller.zone_instances(image_id)]
-            ids = [value for _, value in self.chooser.options]
-            self.chooser.value = source.instance_id if source is not None and source.instance_id in ids else None
-            self.typed.value = ""
-            base = source.instance_name if source is not None and source.instance_name else "copy"
-            self.new_name.value = f"{base}-copy"[:64] if kind == LAUNCH else ""
+        self._opening = True  # the default chosen here is priced by open_row_action itself
+        try:
+            with self.hold_sync():
+                self.chooser.options = [(f"{i.instance_name or i.instance_id} ({i.instance_id}, {i.instance_status})",
+                                         i.instance_id) for i in controller.zone_instances(image_id)]
+                ids = [value for _, value in self.chooser.options]
+                self.chooser.value = source.instance_id if source is not None and source.instance_id in ids else None
+                self.typed.value = ""
+                named = kind == LAUNCH and source is not None and bool(source.instance_name)
+                self.new_name.value = f"{source.instance_name}-copy"[:64] if named and source is not None else ""
+        finally:
+            self._opening = False
 
     def _chosen(self) -> None:
-        if self._kind() == LAUNCH and self.chooser.value:
+        if self._kind() == LAUNCH and self.chooser.value and not self._opening:
             self.controller.tasks.spawn(self.controller.price_launch(self.image.image_id, self.chooser.value))
         self.show(self.image)
 
