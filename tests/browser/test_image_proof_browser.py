@@ -62,7 +62,9 @@ def test_verify_and_restore_from_an_image_row_light_and_dark_at_900px(page: Page
         row.locator("button.zw-restore-image").click()
         question = row.locator(".zw-proof-question")
         chooser = question.locator(".zw-proof-instance select")
-        chooser.select_option(label=next(t for t in chooser.locator("option").all_inner_texts() if t.startswith(INSTANCE)))
+        option = chooser.locator("option", has_text=f"{INSTANCE} (")
+        expect(option).to_have_count(1)  # the zone's instances, offered
+        chooser.select_option(label=option.inner_text())
         ask = question.locator(".zw-proof-ask")
         for said in (INSTANCE, "formatted", "cannot be undone", "stopped gracefully first"):
             expect(ask).to_contain_text(said)
