@@ -29,8 +29,8 @@ from ..core.restart import RestartFailed, restart_async
 from .activity import Activity
 from .clock import clock_text
 from .explain import Explanation, explain
+from .proof_actions import ProofActions
 from .rotation import Rotation
-from .state import StudioState
 from .tasks import Freshness, TaskRunner, current_loop
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def explain_text(error: BaseException, doing: str) -> str:
     return explain(error, doing).text()
 
 
-class StudioController(StudioState):
+class StudioController(ProofActions):
     """The studio's state and the calls that change it; views are thin renderings of the traits."""
 
     def __init__(
@@ -126,6 +126,7 @@ class StudioController(StudioState):
                 self.selected_id = inventory.instance_list[0].instance_id
             self._clear(self._load_error)
             self._clear(self._status_error)
+        self.load_proofs()
         self.activity.reload()
         if not self.creating:  # a restart owed by a create that ended without it (crash, kernel restart)
             self.activity.warn_owed()
@@ -146,6 +147,7 @@ class StudioController(StudioState):
             self.inventory, self.selected_id = None, None
             self.progress, self.error, self.confirming_stop, self.delete_candidate = None, None, False, None
             self.editing, self.image_note = None, ()
+            self.row_action, self.row_price, self.proofs = (), (), {}
             self.notice = f"Switched to {label}: reloading instances, images and quota."
         if old_owned and old is not client:
             self.tasks.spawn(self._close_later(old))
@@ -200,6 +202,7 @@ class StudioController(StudioState):
         if inventory is self.inventory or not self._freshness.accept(ticket):
             return False
         self.inventory = inventory
+        self.load_proofs()
         return True
 
     async def follow_images(self) -> None:

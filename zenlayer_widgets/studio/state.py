@@ -40,7 +40,8 @@ class InstanceFilters:
 
 
 #: Names of the busy flags, for views that disable a button while a call of that kind runs.
-BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting", "renaming", "starting")
+BUSY_FLAGS = ("refreshing", "creating", "stopping", "deleting", "renaming", "starting", "verifying", "launching",
+              "restoring")
 
 
 class StudioState(T.HasTraits):
@@ -76,6 +77,13 @@ class StudioState(T.HasTraits):
                          help="The last create's outcome when the evidence could not tell (the form offers 'check again')")
     send_again_ready = T.Bool(False, help="The unknown create's settle window is over: 'send again' may be offered")
     renaming = T.Bool(False, help="A rename/re-describe is in flight")
+    verifying = T.Bool(False, help="A row's Verify is in flight")
+    launching = T.Bool(False, help="A row's Launch a copy is in flight")
+    restoring = T.Bool(False, help="A row's Restore is in flight")
+    row_action = T.Tuple((), help="(image id, 'verify', 'launch' or 'restore'): the row action asking first")
+    row_price = T.Tuple((), help="(image id, hourly price or None, instance type or None): the price the open "
+                        "question shows, once asked")
+    proofs = T.Dict(help="image id -> the row's proof line (source instance, verified at / boot time)")
 
     sandbox = T.Bool(False, read_only=True, help="Whether the client talks to the built-in emulator")
 

@@ -1,4 +1,5 @@
-"""Per zone: the zone's custom images, one row each with Edit and Delete, beside its quota bar."""
+"""Per zone: the zone's custom images, one row each with its proof line (source, verified), Edit, Delete, Verify,
+Launch a copy and Restore, beside its quota bar."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Callable
 
 import ipywidgets as W
 
-from ..api.models import Image
+from ..api.models import Image, Instance
 from ..core.inventory import Inventory
 from ..rules import zone_supports_images
 from ..studio.clock import clock_text
 from ..studio.controller import StudioController
+from ..studio.image_proof import LAUNCH, RESTORE, VERIFY, launch_question, restore_problem, restore_question, verify_question
 from .controls import button
 from .lifecycle import close_tree
 from .name_field import ImageDescriptionField, ImageNameField
@@ -21,6 +23,11 @@ from .styles import StyleSheet
 #: The image row's columns: (heading, CSS class giving its width).
 IMAGE_ROW_COLUMNS = (("Name", "zw-col-name"), ("Image ID", "zw-col-id"), ("Status", "zw-col-status"),
                      ("Size (GB)", "zw-col-size"), ("Description", "zw-col-description"))
+
+#: The tooltips of Verify, Launch a copy and Restore when they may be pressed.
+ACTION_TIPS = ("Launch a throwaway from this image, see it boot, release it",
+               "A new instance from this image, with the settings of one you choose",
+               "Rebuild an instance's system disk from this image")
 
 
 def _same_images(old: Inventory | None, new: Inventory | None) -> bool:
@@ -43,7 +50,8 @@ def _cells(image: Image) -> str:
 
 
 class ImageRow(W.VBox):
-    """One custom image: its cells, Edit and Delete; the editor, the delete question and the feedback under it.
+    """One custom image: its cells, Edit and Delete; its proof line (source, verified) with Verify, Launch a copy and
+    Restore; the editor, the delete or proof question and the feedback under it.
 
     Class ``zw-image-row`` and ``zw-image-<id>``. The editor reuses the create form's name and
     description fields (the same live validation); the kernel re-checks before ModifyImagesAttributes.
@@ -56,8 +64,16 @@ class ImageRow(W.VBox):
         self.cells.add_class("zw-image-cells")
         self.edit_button = button("Edit", "zw-edit-image", icon="pencil", tooltip="Rename or describe this image")
         self.delete_button = button("Delete", "zw-delete-image", icon="trash", tooltip="Delete this image")
+        self.verify_button = button("Verify", "zw-verify-image", icon="check", tooltip=ACTION_TIPS[0])
+        self.launch_button = button("Launch a copy", "zw-launch-image", icon="rocket", tooltip=ACTION_TIPS[1])
+        self.restore_button = button("Restore", "zw-restore-image", icon="undo", tooltip=ACTION_TIPS[2])
         self.line = W.HBox([self.cells, self.edit_button, self.delete_button])
         self.line.add_class("zw-image-line")
+        self.proof = W.HTML()
+        self.proof.add_class("zw-image-proof")
+        self.proof_line = W.HBox([self.proof, self.verify_button, self.launch_button, self.restore_button])
+        self.proof_line.add_class("zw-image-proof-line")
+        self.action = ProofQuestion(controller, image)
         self.question = W.HTML()
         self.question.add_class("zw-delete-question")
         self.confirm_button = button("Delete image", "zw-confirm-delete", button_style="danger")
@@ -68,18 +84,20 @@ class ImageRow(W.VBox):
         self.editor: W.VBox | None = None
         self.note = W.HTML()
         self.note.add_class("zw-image-note")
-        super().__init__([self.line, self.note])
+        super().__init__([self.line, self.proof_line, self.note])
         self.add_class("zw-image-row")
         self.add_class(f"zw-image-{css_token(image.image_id)}")
         self.edit_button.on_click(lambda _: self._act(self._open_editor))
         self.delete_button.on_click(lambda _: self._act(lambda: controller.request_delete(self.image.image_id)))
         self.cancel_delete_button.on_click(lambda _: controller.cancel_delete())
         self.confirm_button.on_click(lambda _: controller.tasks.spawn(controller.confirm_delete(self.image.image_id)))
+        for kind, clicked in ((VERIFY, self.verify_button), (LAUNCH, self.launch_button), (RESTORE, self.restore_button)):
+            clicked.on_click(lambda _, k=kind: controller.tasks.spawn(controller.open_row_action(self.image.image_id, k)))
         self.show(image)
 
     def close(self) -> None:
         """Close the row and everything in it (the delete question and the editor too, shown or not)."""
-        close_tree([self.line, self.confirm_box, self.editor, self.note, self.layout])
+        close_tree([self.line, self.proof_line, self.action, self.confirm_box, self.editor, self.note, self.layout])
         super().close()
 
     def _act(self, open_: Callable[[], None]) -> None:
@@ -141,9 +159,18 @@ class ImageRow(W.VBox):
             self.delete_button.disabled = creating or gone or controller.deleting
             self.delete_button.tooltip = "Wait until it is AVAILABLE" if creating else "Delete this image"
             self.question.value = f"{html.escape(controller.delete_question(image_id))}&nbsp;" if confirming else ""
-            parts: list[W.Widget] = [self.line]
+            problem = controller.row_blocked(image_id)
+            for action, tip in zip((self.verify_button, self.launch_button, self.restore_button), ACTION_TIPS, strict=True):
+                action.disabled = bool(problem)
+                action.tooltip = problem or tip
+            proof = controller.proofs.get(image_id, "")
+            self.proof.value = f'<span class="zw-muted">{html.escape(proof)}</span>' if proof else ""
+            parts: list[W.Widget] = [self.line, self.proof_line]
             if confirming:
                 parts.append(self.confirm_box)
+            if controller.row_action[:1] == (image_id,):
+                self.action.show(image)
+                parts.append(self.action)
             if editing and self.editor is not None:
                 parts.append(self.editor)
                 self._check_edit()
@@ -152,6 +179,121 @@ class ImageRow(W.VBox):
                 self.children = parts
             kind = note[1] if note else ""
             self.note.value = f'<div class="zw-note zw-note-{kind}">{html.escape(note[2])}</div>' if note else ""
+
+
+class ProofQuestion(W.VBox):
+    """The question a row's Verify, Launch a copy or Restore asks first (class ``zw-proof-question``): what it costs,
+    launches or formats; Launch: the instance to copy and a name; Restore: the instance and its name typed (the
+    button stays disabled until it matches)."""
+
+    def __init__(self, controller: StudioController, image: Image) -> None:
+        self.controller, self.image = controller, image
+        self.ask = W.HTML()
+        self.chooser = W.Dropdown(description="Instance", options=[], layout=W.Layout(width="auto"))
+        self.chooser.add_class("zw-proof-instance")
+        self.new_name = W.Text(description="Name", placeholder="the new instance's name")
+        self.new_name.add_class("zw-proof-name")
+        self.typed = W.Text(description="Type name", placeholder="the instance's name, to confirm")
+        self.typed.add_class("zw-proof-typed")
+        self.go_button = button("Go", "zw-proof-go", button_style="primary")
+        self.cancel_button = button("Cancel", "zw-proof-cancel")
+        self.why = W.HTML()
+        self.buttons = W.HBox([self.go_button, self.cancel_button, self.why])
+        self._opened: tuple[str, ...] = ()
+        self._opening = False
+        super().__init__([self.ask, self.go_button])
+        self.add_class("zw-proof-question")
+        self.cancel_button.on_click(lambda _: controller.cancel_row_action())
+        self.go_button.on_click(lambda _: self._go())
+        self.chooser.observe(lambda _change: self._chosen(), "value")
+        self.new_name.observe(lambda _change: self.show(self.image), "value")
+        self.typed.observe(lambda _change: self.show(self.image), "value")
+
+    def close(self) -> None:
+        close_tree([self.ask, self.chooser, self.new_name, self.typed, self.buttons, self.layout])
+        super().close()
+
+    def _kind(self) -> str:
+        action = self.controller.row_action
+        return action[1] if action[:1] == (self.image.image_id,) else ""
+
+    def _open(self, kind: str) -> None:
+        """A new question: the chooser offers the zone's instances, the image's source first chosen."""
+        controller, image_id = self.controller, self.image.image_id
+        source = controller.source_of(image_id)
+        self._opening = True  # the default chosen here is priced by open_row_action itself
+        try:
+            with self.hold_sync():
+                self.chooser.options = [(f"{i.instance_name or i.instance_id} ({i.instance_id}, {i.instance_status})",
+                                         i.instance_id) for i in controller.zone_instances(image_id)]
+                ids = [value for _, value in self.chooser.options]
+                self.chooser.value = source.instance_id if source is not None and source.instance_id in ids else None
+                self.typed.value = ""
+                named = kind == LAUNCH and source is not None and bool(source.instance_name)
+                self.new_name.value = f"{source.instance_name}-copy"[:64] if named and source is not None else ""
+        finally:
+            self._opening = False
+
+    def _chosen(self) -> None:
+        if self._kind() == LAUNCH and self.chooser.value and not self._opening:
+            self.controller.tasks.spawn(self.controller.price_launch(self.image.image_id, self.chooser.value))
+        self.show(self.image)
+
+    def _instance(self) -> Instance | None:
+        inventory = self.controller.inventory
+        return inventory.instance(self.chooser.value) if inventory is not None and self.chooser.value else None
+
+    def show(self, image: Image) -> None:
+        """The question for the row's open action, its fields, and whether its button may be pressed."""
+        self.image = image
+        kind = self._kind()
+        if not kind:
+            self._opened = ()
+            return
+        if self._opened != (image.image_id, kind):
+            self._opened = (image.image_id, kind)
+            self._open(kind)
+        controller = self.controller
+        price = controller.row_price if controller.row_price[:1] == (image.image_id,) else ()
+        instance = self._instance()
+        problem = "" if price else "Asking the price…"
+        if kind == VERIFY:
+            text = verify_question(image, price[1] if price else None, price[2] if price else None)
+            fields: list[W.Widget] = []
+            label = "Verify (launch a throwaway)"
+        elif kind == LAUNCH:
+            text = launch_question(image, instance, price[1] if price else None)
+            fields = [self.chooser, self.new_name]
+            label = "Launch"
+            if instance is None:
+                problem = "Choose the instance whose settings the copy takes."
+            elif not controller.launch_name_ok(self.new_name.value):
+                problem = "A name: 1 to 64 letters, digits, '-' or '.'."
+        else:
+            text = restore_question(image, instance)
+            fields = [self.chooser, self.typed]
+            label = "Restore (format the system disk)"
+            problem = restore_problem(instance, self.typed.value)
+        with self.hold_sync():
+            self.ask.value = f'<div class="zw-proof-ask">{html.escape(text)}</div>'
+            self.go_button.description = label
+            self.go_button.button_style = "danger" if kind == RESTORE else "primary"
+            self.go_button.disabled = bool(problem) or bool(controller.row_blocked(image.image_id))
+            self.go_button.tooltip = problem or label
+            self.why.value = f'<span class="zw-muted">{html.escape(problem)}</span>' if problem else ""
+            children = [self.ask, *fields, self.buttons]
+            if list(self.children) != children:  # type: ignore[has-type]  # a trait of the (untyped) Box
+                self.children = children
+
+    def _go(self) -> None:
+        kind, controller, image_id = self._kind(), self.controller, self.image.image_id
+        self.go_button.disabled = True  # at once: no double launch
+        if kind == VERIFY:
+            controller.tasks.spawn(controller.verify_row(image_id))
+        elif kind == LAUNCH:
+            controller.tasks.spawn(controller.launch_row(image_id, self.chooser.value or "", self.new_name.value))
+        elif kind == RESTORE:
+            controller.tasks.spawn(controller.restore_row(image_id, self.chooser.value or "", self.typed.value))
 
 
 class InventoryView(W.VBox):
@@ -171,7 +313,9 @@ class InventoryView(W.VBox):
         # before its module loaded, which a stylesheet made per render and closed by the next one can be
         self.stylesheet = StyleSheet()
         controller.observe(self._inventory_changed, "inventory")
-        controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming"])
+        controller.observe(lambda _change: self._show_rows(), ["delete_candidate", "editing", "image_note", "deleting", "renaming",
+                                                               "row_action", "row_price", "proofs", "verifying",
+                                                               "launching", "restoring"])
         controller.observe(lambda _change: self._show_as_of(), "images_at")
         self.render()
 

@@ -45,7 +45,7 @@ def _result(operation: Operation, reused: bool) -> LaunchResult:
 _NAME = re.compile(rf"^[A-Za-z0-9.-]{{1,{MAX_INSTANCE_NAME_LENGTH}}}$")
 
 
-def _check_name(name: str) -> str:
+def check_instance_name(name: str) -> str:
     """An instance name the API takes: 1 to 64 letters, digits, ``-`` and ``.``."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"name must be 1 to {MAX_INSTANCE_NAME_LENGTH} letters, digits, '-' or '.', not {name!r}; "
@@ -61,7 +61,7 @@ async def launch_from_image_async(
     """Launch one instance named ``name`` from ``image_id`` with ``like``'s type, subnet, security group, bandwidth
     and charge types (POSTPAID), logging in with ``like``'s key pair, else ``key_id`` or ``password`` (never
     recorded); wait until RUNNING. :class:`OperationRefused` (nothing sent) for an image not AVAILABLE or of another zone."""
-    _check_name(name)
+    check_instance_name(name)
     arguments.id_arg(image_id, "image_id")
     arguments.seconds(timeout, "timeout")
     arguments.poll_interval(poll_interval)
