@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from zenlayer_widgets.emulator.sandbox import find_sandbox
 
-from .harness.lab import CONTRAST_JS, THEMES, open_notebook, run_all, screenshot, use_theme
+from .harness.lab import CONTRAST_JS, FIRST_LOAD_MS, THEMES, open_notebook, run_all, screenshot, use_theme
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNBOOK = ROOT / "notebooks" / "create_image.ipynb"
@@ -38,6 +38,7 @@ def test_verify_and_restore_from_an_image_row_light_and_dark_at_900px(page: Page
     note = row.locator(".zw-image-note")
     try:
         use_theme(page, THEMES["light"])
+        expect(row).to_have_count(1, timeout=FIRST_LOAD_MS)
         row.scroll_into_view_if_needed()
         expect(row.locator(".zw-image-proof")).to_contain_text("not verified")
         row.locator("button.zw-verify-image").click()
