@@ -33,7 +33,7 @@ async def test_a_running_instance_is_stopped_imaged_and_reset_once(mock_emulator
     after = mock_emulator.backend.instances[instance.instance_id]
     assert after.status == "RUNNING" and after.image_id == image.image_id
     assert applied.counts == {"stop_instances": 1, "create_image": 1, "reset_instance": 1}
-    assert result.backup_image_id in mock_emulator.backend.images and "made first" in result.note
+    assert result.backup_image_id in mock_emulator.backend.images and "saved first as the image restore-" in result.note
     [operation] = store.operations(ledger, kind="restore")
     assert [s.kind for s in operation.steps] == ["stop", "wait_status", "create_image", "reset", "wait_status", "on_image"]
 

@@ -50,7 +50,7 @@ async def _backup_plan(client: Any, instance_id: str, zone_id: str) -> tuple[lis
     name = "restore-" + datetime.now(timezone.utc).strftime("%y%m%d%H%M%S")
     return ([StepPlan("create_image", {"instance_id": instance_id, "image_name": name,
                                         "description": f"Disk of {instance_id} before a restore"})],
-            f"An image of the current disk is made first ({name}).")
+            f"The current disk was saved first as the image {name}.")
 
 
 async def restore_instance_async(
