@@ -138,6 +138,13 @@ def mark_sent(ledger: Ledger, step: Step, owner: str, settle_seconds: float) -> 
               settle_seconds=settle_seconds)
 
 
+def set_image(ledger: Ledger, operation_id: str, owner: str, image_id: str) -> None:
+    """The image the operation made, as soon as its create answered (fenced: only the owner may)."""
+    stamp = now_text()
+    with ledger._lock, ledger.engine.begin() as connection:
+        _fenced(connection, operation_id, owner, image_id=image_id, heartbeat_at=stamp, updated_at=stamp)
+
+
 def note_evidence(ledger: Ledger, step: Step, owner: str, evidence: dict[str, Any]) -> None:
     """What a look after an unknown outcome saw (kept for the next run)."""
     _set_step(ledger, step, owner, evidence={**(step.evidence or {}), **evidence})
@@ -179,5 +186,5 @@ def is_integrity_error(error: BaseException) -> bool:
 
 
 __all__ = ["DONE", "FAILED", "PLANNED", "SENT", "SKIPPED", "back_to_planned", "beat", "begin", "finish", "get", "latest",
-           "mark_done", "mark_failed", "mark_sent", "mark_skipped", "note_evidence", "operations", "take_over",
+           "mark_done", "mark_failed", "mark_sent", "mark_skipped", "note_evidence", "operations", "set_image", "take_over",
            "unfinished"]
