@@ -307,9 +307,10 @@ def _v9_rotation_operations(connection: sa.Connection) -> None:
     still owns exactly those images), its name, reason and deletes; a step its run had not finished is ``moved``
     (the resuming apply follows its image to its end). The old tables stay as they were, read by nothing."""
     m = sa.MetaData()
-    runs = sa.Table("zw_policy_runs", m, *(sa.Column(n, sa.Text) for n in (
+    present = {column["name"] for column in sa.inspect(connection).get_columns("zw_policy_runs")}  # 3 and 5 may lag
+    runs = sa.Table("zw_policy_runs", m, *(sa.Column(n, sa.Integer if n == "owner_pid" else sa.Text) for n in (
         "run_id", "policy", "account", "name_prefix", "stamp", "started_at", "finished_at", "outcome", "who", "owner",
-        "owner_host", "heartbeat_at", "owner_process")), sa.Column("owner_pid", sa.Integer))
+        "owner_host", "owner_pid", "heartbeat_at", "owner_process") if n in present))
     steps = sa.Table("zw_policy_steps", m, *(sa.Column(n, sa.Text) for n in (
         "run_id", "instance_id", "policy", "account", "zone_id", "image_name", "image_id", "state", "reason",
         "updated_at")), sa.Column("deleted", sa.JSON))
@@ -326,10 +327,10 @@ def _v9_rotation_operations(connection: sa.Connection) -> None:
         connection.execute(operations.insert().values(
             operation_id=run["run_id"], kind="rotation", key=f"rotation:{run['policy']}", account=run["account"],
             params={"policy": run["policy"], "name_prefix": run["name_prefix"], "stamp": run["stamp"]}, facts={},
-            outcome=run["outcome"], who=run["who"], owner=run["owner"], owner_host=run["owner_host"],
-            owner_pid=run["owner_pid"], owner_process=run["owner_process"], heartbeat_at=run["heartbeat_at"],
+            outcome=run["outcome"], who=run["who"], owner=run.get("owner"), owner_host=run.get("owner_host"),
+            owner_pid=run.get("owner_pid"), owner_process=run.get("owner_process"), heartbeat_at=run.get("heartbeat_at"),
             started_at=run["started_at"], finished_at=run["finished_at"],
-            updated_at=run["heartbeat_at"] or run["finished_at"] or run["started_at"]))
+            updated_at=run.get("heartbeat_at") or run["finished_at"] or run["started_at"]))
     outcomes = {"done": "done", "skipped": "skipped", "failed": "failed"}
     for step in connection.execute(sa.select(steps).where(steps.c.run_id.not_in(done) if done else sa.true())).mappings():
         run = by_run.get(step["run_id"])
