@@ -333,13 +333,13 @@ def _v9_rotation_operations(connection: sa.Connection) -> None:
             updated_at=run.get("heartbeat_at") or run["finished_at"] or run["started_at"]))
     outcomes = {"done": "done", "skipped": "skipped", "failed": "failed"}
     for step in connection.execute(sa.select(steps).where(steps.c.run_id.not_in(done) if done else sa.true())).mappings():
-        run = by_run.get(step["run_id"])
+        owner_run = by_run.get(step["run_id"])
         connection.execute(operations.insert().values(
             operation_id=uuid.uuid4().hex, kind="rotate", key=f"rotate:{step['run_id']}:{step['instance_id']}",
             account=step["account"], zone_id=step["zone_id"], instance_id=step["instance_id"], image_id=step["image_id"],
             params={"run_id": step["run_id"], "policy": step["policy"], "image_name": step["image_name"], "notes": []},
             facts={"reason": step["reason"], "deleted": list(step["deleted"] or []), "image_name": step["image_name"]},
-            outcome=outcomes.get(step["state"], "moved"), who=run["who"] if run is not None else "",
+            outcome=outcomes.get(step["state"], "moved"), who=owner_run["who"] if owner_run is not None else "",
             started_at=step["updated_at"], updated_at=step["updated_at"], finished_at=step["updated_at"]))
 
 
