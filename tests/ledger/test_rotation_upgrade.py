@@ -85,7 +85,7 @@ def test_a_version_7_ledger_keeps_its_owned_images_history_and_unfinished_run(mo
     assert by_hand in mock_emulator.backend.images
     [driven] = operations_of(ledger, UNFINISHED).values()  # the resume ran on the engine: its steps, each done
     assert [(s.kind, s.state) for s in driven.steps] == [("rotate_image", "done"), ("rotate_wait", "done"),
-                                                         ("rotate_delete", "done")]
+                                                         ("rotate_created", "done"), ("rotate_delete", "done")]
     finished = {r.run_id: r for r in runs(ledger, account, "nightly")}
     assert finished[UNFINISHED].outcome == "ok" and len(finished) == 2
     ledger.close()

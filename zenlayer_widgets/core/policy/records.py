@@ -29,7 +29,7 @@ SUBMITTED = "submitted"  # an on_step phase only (the operation is unfinished, w
 MOVED = "moved"
 RUN_KIND, INSTANCE_KIND = "rotation", "rotate"
 #: Step kinds of an instance's operation (core/policy/steps.py).
-CREATE_STEP, WAIT_STEP, DELETE_STEP = "rotate_image", "rotate_wait", "rotate_delete"
+CREATE_STEP, WAIT_STEP, CREATED_STEP, DELETE_STEP = "rotate_image", "rotate_wait", "rotate_created", "rotate_delete"
 
 
 def run_key(policy: str) -> str:
@@ -106,7 +106,8 @@ def reason_of(operation: Operation) -> str:
     if failed is not None:
         code = failed.error_code or failed.error_type or "FAILED"
         if failed.kind in (CREATE_STEP, WAIT_STEP):
-            return (f"the new image {name} ({zone}) failed ({code}), never AVAILABLE; nothing deleted, the older images "
+            why = code if failed.error_type in (None, "StepFailed") else f"{failed.error_type}: {code}"
+            return (f"the new image {name} ({zone}) failed ({why}), never AVAILABLE; nothing deleted, the older images "
                     "are kept")
         return f"step {failed.kind} failed ({code})"
     return "; ".join([*operation.params.get("notes", []), *kept_of(operation)])

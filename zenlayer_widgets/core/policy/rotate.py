@@ -2,7 +2,7 @@
 plan) before anything is sent, and drive it with the engine's driver; or resume the one an interrupted run left.
 
 The plan of a create: ``[rotate_delete (a full zone's oldest, when allowed)], rotate_image, rotate_wait,
-rotate_delete...`` (core/policy/steps.py). The driver runs it step by step; after a failed step nothing but
+rotate_created, rotate_delete...`` (core/policy/steps.py). The driver runs it step by step; after a failed step nothing but
 clean-ups runs, so nothing is deleted unless the new image was seen AVAILABLE.
 """
 
@@ -24,6 +24,7 @@ from .pins import pins
 from .plan import CREATE, FAIL, DeleteBudget, PlanItem, decide, free_name, proven_images, zone_state
 from .records import (
     CREATE_STEP,
+    CREATED_STEP,
     DELETE_STEP,
     DONE,
     FAILED,
@@ -73,7 +74,7 @@ def plan_steps(item: PlanItem) -> list[StepPlan]:
     later = item.deletes[1:] if first else item.deletes
     return [*([StepPlan(DELETE_STEP, {"delete_image_id": item.deletes[0].image_id, "first": True})] if first else []),
             StepPlan(CREATE_STEP, {"made_image_id": item.made.image_id if item.made else None}),
-            StepPlan(WAIT_STEP),
+            StepPlan(WAIT_STEP), StepPlan(CREATED_STEP),
             *(StepPlan(DELETE_STEP, {"delete_image_id": d.image_id}) for d in later)]
 
 

@@ -5,6 +5,7 @@
   create time), followed to its end. Idempotent to the driver: run again after a kill, the same instance and name
   resume the create's intent, never a second image; a made image already AVAILABLE is taken as it is.
 * ``rotate_wait``: the gate: the new image is AVAILABLE now (a read); else the step fails and nothing is deleted.
+* ``rotate_created``: local: the gate passed and is recorded (the ``created`` phase of ``on_step``).
 * ``rotate_delete``: one planned delete, with every guard checked afresh right before it is sent: this apply still
   holds the run (a fence), the image is still the policy's by id, not pinned, still named by its pattern, not the
   instance's newest AVAILABLE image nor one ``keep_verified`` keeps, and no live instance runs it.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...api.errors import APIError, TransportError
 from ...rules import AVAILABLE, CREATING
 from ..changes import ImageInUse, delete_image_async
 from ..create import create_image_async
@@ -31,7 +33,7 @@ from .lease import LeaseLost, ensure_held
 from .model import Policy
 from .pins import pins
 from .plan import kept_verified, named, proven_images, rotating, zone_state
-from .records import CREATE_STEP, CREATED, DELETE_STEP, SUBMITTED, WAIT_STEP, owned_images
+from .records import CREATE_STEP, CREATED, CREATED_STEP, DELETE_STEP, SUBMITTED, WAIT_STEP, owned_images
 
 
 def _policy(run: StepRun) -> Policy:
@@ -47,9 +49,13 @@ def _phase(run: StepRun, phase: str) -> None:
         callback(run.need("instance_id"), phase)
 
 
-def _failed(run: StepRun, code: str, message: str) -> StepFailed:
-    """A failure whose words are kept in memory for this apply's outcome (the ledger keeps the code)."""
+def _remember(run: StepRun, message: str) -> None:
+    """The words of a failure, kept in memory for this apply's outcome (the ledger keeps the class and code)."""
     run.extras.get("messages", {})[run.operation.operation_id] = message
+
+
+def _failed(run: StepRun, code: str, message: str) -> StepFailed:
+    _remember(run, message)
     return StepFailed(code, message)
 
 
@@ -97,6 +103,9 @@ class RotateImage(StepKind):
                                                   "the older images are kept") from None
         except CreateImageError as error:
             raise _failed(run, type(error).__name__, _error_text(error)) from None
+        except (APIError, TransportError) as error:  # the driver decides (a 429 is sent again); its words are kept
+            _remember(run, _error_text(error))
+            raise
         assert progress.image_id is not None
         _note_image(run, progress.image_id)
         return {"image_id": progress.image_id}
@@ -119,8 +128,19 @@ class RotateWait(WaitImage):
         except StepFailed as error:
             status = await image_status(run, run.need("zone_id"), run.need("image_id"))
             raise _failed(run, error.code, _gone_text(run.need("image_name"), run.need("zone_id"), status)) from None
-        _phase(run, CREATED)
         return {"available_at": now_text()}
+
+
+@register
+class RotateCreated(StepKind):
+    """Local: the new image was seen AVAILABLE (``rotate_wait`` is done): the ``created`` phase, before any delete."""
+
+    name = CREATED_STEP
+    idempotent = True
+
+    async def send(self, run: StepRun) -> dict[str, Any]:
+        _phase(run, CREATED)
+        return {}
 
 
 @register
@@ -146,6 +166,9 @@ class RotateDelete(StepKind):
                                      ledger=run.ledger)
         except ImageInUse as error:
             raise _failed(run, "IMAGE_IN_USE", _error_text(error)) from None
+        except (APIError, TransportError) as error:
+            _remember(run, _error_text(error))
+            raise
         return {"deleted_image_id": image_id}
 
     async def look(self, run: StepRun) -> Evidence:
