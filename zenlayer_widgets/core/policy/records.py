@@ -153,14 +153,20 @@ def runs(ledger: Ledger, account: str | None = None, policy: str | None = None, 
 
 def operations_of(ledger: Ledger, run_id: str) -> dict[str, Operation]:
     """The run's latest operation per instance id."""
-    rows = ledger._read(sa.select(_ops.c.operation_id).where(_ops.c.kind == INSTANCE_KIND,
-                                                             _ops.c.key.like(instance_key(run_id, "%")))
-                        .order_by(_ops.c.started_at, _ops.c.updated_at))
-    found = {}
-    for row in rows:
-        operation = store.get(ledger, row.operation_id)
-        if operation is not None and operation.instance_id:
-            found[operation.instance_id] = operation
+    return _instance_operations(ledger, [run_id]).get(run_id, {})
+
+
+def _instance_operations(ledger: Ledger, run_ids: list[str]) -> dict[str, dict[str, Operation]]:
+    """Run id -> instance id -> its latest operation, for every run of ``run_ids`` (three reads per 100 runs)."""
+    found: dict[str, dict[str, Operation]] = {}
+    for start in range(0, len(run_ids), 100):  # a short OR per read (SQLite limits an expression's depth)
+        batch = run_ids[start:start + 100]
+        rows = ledger._read(sa.select(_ops.c.operation_id).where(
+            _ops.c.kind == INSTANCE_KIND, sa.or_(*(_ops.c.key.like(instance_key(run_id, "%")) for run_id in batch)))
+            .order_by(_ops.c.started_at, _ops.c.updated_at))
+        for operation in store.get_many(ledger, [row.operation_id for row in rows]):
+            if operation.instance_id:
+                found.setdefault(operation.params.get("run_id", ""), {})[operation.instance_id] = operation
     return found
 
 
@@ -231,8 +237,10 @@ class RunSummary:
 
 def summaries(ledger: Ledger, account: str | None = None, policy: str | None = None, *,
               limit: int | None = None) -> list[RunSummary]:
-    """What each run did, newest first."""
-    return [_summary(run, list(steps_of(ledger, run.run_id).values())) for run in runs(ledger, account, policy, limit=limit)]
+    """What each run did, newest first (four reads in all)."""
+    chosen = runs(ledger, account, policy, limit=limit)
+    by_run = _instance_operations(ledger, [run.run_id for run in chosen])
+    return [_summary(run, [step_of(o) for o in by_run.get(run.run_id, {}).values()]) for run in chosen]
 
 
 def _summary(run: Run, steps: list[Step]) -> RunSummary:

@@ -176,10 +176,11 @@ class InstanceRotation:
 
 
 def record(ledger: Ledger, run: Run, instance: Instance, outcome: str, reason: str, image_id: str | None = None) -> None:
-    """An instance's verdict (skipped, failed) as a finished operation of no steps; nothing when an unfinished
-    operation of the instance is there (its resume decides)."""
+    """An instance's verdict (skipped, failed) as a finished operation of no steps; nothing when the instance's latest
+    operation is unfinished (its resume decides) or done (another apply finished it)."""
     key = instance_key(run.run_id, instance.instance_id)
-    if store.unfinished(ledger, run.account, key) is not None:
+    latest = store.latest(ledger, run.account, key)
+    if latest is not None and (not latest.finished or latest.outcome == SUCCEEDED):
         return
     owner = new_owner()
     try:
