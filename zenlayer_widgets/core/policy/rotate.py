@@ -119,7 +119,10 @@ class InstanceRotation:
         operation, owner, _ = claim(self.ledger, self.run.account, INSTANCE_KIND, key, lambda: self._plan(item),
                                     zone_id=instance.zone_id, instance_id=instance.instance_id,
                                     params=self._params(item), facts=self._facts(instance, item))
-        if not resumed:
+        if resumed:  # its deletes still to do count against this run's cap too
+            for _ in (s for s in operation.steps if s.kind == DELETE_STEP and s.state not in (DONE, SKIPPED)):
+                self.budget.take()
+        else:
             self._call(instance.instance_id, PLANNED)
         operation = await self.driver.drive(operation, owner)
         if operation.outcome == SUCCEEDED:
