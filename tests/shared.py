@@ -22,3 +22,17 @@ def account_for(emulator: RunningEmulator) -> str:
 def ids_by_name(emulator: RunningEmulator) -> dict[str, str]:
     """Instance name -> instance id in the emulator's fleet (the demo fleet's names are stable)."""
     return {record.instance_name: record.instance_id for record in emulator.backend.instances.values()}
+
+
+def held_rotation_run(ledger, account: str, *, host: str, pid: int, heartbeat: str, process: str | None = None,
+                      run_id: str = "a" * 32, who: str = "colleague@elsewhere") -> str:
+    """An unfinished run of policy "nightly" (stamp 20261201T0000) held by owner ``b``*32 on ``host``/``pid`` with
+    its last heartbeat at ``heartbeat``, as another apply's claim writes it (its ``rotation`` operation); its id."""
+    from zenlayer_widgets.core.ledger import schema
+
+    ledger._write(schema.operations.insert().values(
+        operation_id=run_id, kind="rotation", key="rotation:nightly", account=account,
+        params={"policy": "nightly", "name_prefix": "nightly", "stamp": "20261201T0000"}, facts={}, who=who,
+        owner="b" * 32, owner_host=host, owner_pid=pid, owner_process=process, heartbeat_at=heartbeat,
+        started_at=heartbeat, updated_at=heartbeat))
+    return run_id

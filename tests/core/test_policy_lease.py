@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import zenlayer_widgets as zw
-from shared import credentials_for, ids_by_name
+from shared import credentials_for, held_rotation_run, ids_by_name
 from zenlayer_widgets._runner import run_sync
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.ledger import Ledger, account_of, migrations, schema
@@ -108,12 +108,7 @@ def test_an_apply_in_another_process_holds_the_policy_until_it_ends(emulator, le
 
 
 def _unfinished_run(ledger: Ledger, account: str, *, host: str, pid: int, heartbeat: str, process: str | None = None) -> str:
-    run_id = "a" * 32
-    ledger._write(schema.policy_runs.insert().values(
-        run_id=run_id, policy="nightly", account=account, name_prefix="nightly", stamp="20261201T0000",
-        started_at=heartbeat, who="colleague@elsewhere", owner="b" * 32, owner_host=host, owner_pid=pid,
-        heartbeat_at=heartbeat, owner_process=process))
-    return run_id
+    return held_rotation_run(ledger, account, host=host, pid=pid, heartbeat=heartbeat, process=process)
 
 
 def test_a_run_held_on_another_host_is_busy_until_its_heartbeat_is_older_than_the_lease(ledger_url):
@@ -126,7 +121,7 @@ def test_a_run_held_on_another_host_is_busy_until_its_heartbeat_is_older_than_th
     [held] = runs(ledger, account, "nightly")
     assert lease.held_by_another(held) and not lease.held_by_another(held, now=later)
     stale = time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(time.time() - lease.LEASE_SECONDS - 5))
-    ledger._write(schema.policy_runs.update().values(heartbeat_at=stale))
+    ledger._write(schema.operations.update().values(heartbeat_at=stale))
     run, resumed = lease.claim_run(ledger, account, "nightly", "nightly", "20261201T0100")
     assert resumed and run.run_id == run_id and run.stamp == "20261201T0000"  # the same run: the same image names
     assert run.owner != "b" * 32 and run.owner_host != "other-host"
@@ -188,9 +183,8 @@ def test_a_version_2_ledger_gains_leases_and_keeps_only_the_newest_unfinished_ru
     run, resumed = lease.claim_run(ledger, "acct", "nightly", "nightly", "y")
     assert resumed and run.run_id == "2" * 32  # a run from before leases (no owner) is resumable
     live_owners.discard(run.owner)
-    with pytest.raises(sa.exc.IntegrityError):  # the index now stands
-        ledger._write(schema.policy_runs.insert().values(run_id="3" * 32, policy="nightly", account="acct",
-                                                         name_prefix="nightly", stamp="z", started_at=now_text(), who="x"))
+    with pytest.raises(sa.exc.IntegrityError):  # one unfinished run per policy stands (the operation's index)
+        held_rotation_run(ledger, "acct", host="h", pid=1, heartbeat=now_text(), run_id="3" * 32)
 
 
 def test_an_apply_whose_run_was_taken_over_deletes_nothing_more(mock_emulator, tmp_path):
@@ -205,7 +199,8 @@ def test_an_apply_whose_run_was_taken_over_deletes_nothing_more(mock_emulator, t
 
     def taken_over(_instance: str, phase: str) -> None:
         if phase == "created":  # another apply's take-over, as the database would record it
-            ledger._write(schema.policy_runs.update().where(schema.policy_runs.c.finished_at.is_(None))
+            ops = schema.operations
+            ledger._write(ops.update().where(ops.c.kind == "rotation", ops.c.finished_at.is_(None))
                           .values(owner="c" * 32, owner_host="other-host", heartbeat_at=now_text()))
 
     second = zw.apply_rotation(client, policy, ledger, on_step=taken_over, poll_interval=FAST)

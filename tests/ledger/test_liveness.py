@@ -12,7 +12,8 @@ import sys
 import pytest
 
 import zenlayer_widgets as zw
-from zenlayer_widgets.core.ledger import Ledger, schema
+from shared import held_rotation_run
+from zenlayer_widgets.core.ledger import Ledger
 from zenlayer_widgets.core.ledger.ownership import at_work, live_owners, process_identity
 from zenlayer_widgets.core.ledger.records import now_text
 from zenlayer_widgets.core.policy import lease
@@ -22,11 +23,8 @@ ACCOUNT = "https://console.zenlayer.com#key=AK"
 
 def held_run(ledger: Ledger, pid: int, process: str) -> None:
     """An unfinished run of "nightly" whose owner has this host's name, ``pid`` and ``process``, heartbeat now."""
-    stamp = now_text()
-    ledger._write(schema.policy_runs.insert().values(
-        run_id="a" * 32, policy="nightly", account=ACCOUNT, name_prefix="nightly", stamp="20261201T0000", started_at=stamp,
-        who="ops@container", owner="b" * 32, owner_host=socket.gethostname(), owner_pid=pid, heartbeat_at=stamp,
-        owner_process=process))
+    held_rotation_run(ledger, ACCOUNT, host=socket.gethostname(), pid=pid, heartbeat=now_text(), process=process,
+                      who="ops@container")
 
 
 def claim(ledger: Ledger) -> bool:

@@ -12,11 +12,13 @@ the ones numbered after it).
 
 Versions: 1 intents, actions, legacy imports; 2 policy runs and steps; 3 policy leases; 5 (several changes in one
 transaction) the ``zw_intents_image`` index on the image id alone (5ed285b changed it without a migration) and
-the owner's process identity (``owner_process``) on intents and policy runs.
+the owner's process identity (``owner_process``) on intents and policy runs; 6 durable operations; 7 run history
+and period windows; 9 policy runs and steps carried into operations (rotation runs on the engine).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -297,6 +299,50 @@ def _v7_run_history(connection: sa.Connection) -> None:
     metadata.create_all(connection, checkfirst=True)
 
 
+def _v9_rotation_operations(connection: sa.Connection) -> None:
+    """Version 9: rotation runs move onto the durable-operation engine. Each policy run (``zw_policy_runs``) becomes
+    a ``rotation`` operation of the same id (key ``rotation:<policy>``; its lease, outcome and times kept: an
+    unfinished run stays unfinished, for the next apply to resume), each of its steps (``zw_policy_steps``) a finished
+    ``rotate`` operation (key ``rotate:<run id>:<instance id>``) holding the image id it recorded (so the policy
+    still owns exactly those images), its name, reason and deletes; a step its run had not finished is ``moved``
+    (the resuming apply follows its image to its end). The old tables stay as they were, read by nothing."""
+    m = sa.MetaData()
+    present = {column["name"] for column in sa.inspect(connection).get_columns("zw_policy_runs")}  # 3 and 5 may lag
+    runs = sa.Table("zw_policy_runs", m, *(sa.Column(n, sa.Integer if n == "owner_pid" else sa.Text) for n in (
+        "run_id", "policy", "account", "name_prefix", "stamp", "started_at", "finished_at", "outcome", "who", "owner",
+        "owner_host", "owner_pid", "heartbeat_at", "owner_process") if n in present))
+    steps = sa.Table("zw_policy_steps", m, *(sa.Column(n, sa.Text) for n in (
+        "run_id", "instance_id", "policy", "account", "zone_id", "image_name", "image_id", "state", "reason",
+        "updated_at")), sa.Column("deleted", sa.JSON))
+    operations = sa.Table("zw_operations", m, *(sa.Column(n, sa.Text) for n in (
+        "operation_id", "kind", "key", "account", "zone_id", "instance_id", "image_id", "outcome", "who", "owner",
+        "owner_host", "owner_process", "heartbeat_at", "started_at", "updated_at", "finished_at")),
+        sa.Column("owner_pid", sa.Integer), sa.Column("params", sa.JSON), sa.Column("facts", sa.JSON))
+    done = set(connection.execute(sa.select(operations.c.operation_id).where(operations.c.kind == "rotation")).scalars())
+    by_run = {}
+    for run in connection.execute(sa.select(runs)).mappings():
+        by_run[run["run_id"]] = run
+        if run["run_id"] in done:
+            continue
+        connection.execute(operations.insert().values(
+            operation_id=run["run_id"], kind="rotation", key=f"rotation:{run['policy']}", account=run["account"],
+            params={"policy": run["policy"], "name_prefix": run["name_prefix"], "stamp": run["stamp"]}, facts={},
+            outcome=run["outcome"], who=run["who"], owner=run.get("owner"), owner_host=run.get("owner_host"),
+            owner_pid=run.get("owner_pid"), owner_process=run.get("owner_process"), heartbeat_at=run.get("heartbeat_at"),
+            started_at=run["started_at"], finished_at=run["finished_at"],
+            updated_at=run.get("heartbeat_at") or run["finished_at"] or run["started_at"]))
+    outcomes = {"done": "done", "skipped": "skipped", "failed": "failed"}
+    for step in connection.execute(sa.select(steps).where(steps.c.run_id.not_in(done) if done else sa.true())).mappings():
+        owner_run = by_run.get(step["run_id"])
+        connection.execute(operations.insert().values(
+            operation_id=uuid.uuid4().hex, kind="rotate", key=f"rotate:{step['run_id']}:{step['instance_id']}",
+            account=step["account"], zone_id=step["zone_id"], instance_id=step["instance_id"], image_id=step["image_id"],
+            params={"run_id": step["run_id"], "policy": step["policy"], "image_name": step["image_name"], "notes": []},
+            facts={"reason": step["reason"], "deleted": list(step["deleted"] or []), "image_name": step["image_name"]},
+            outcome=outcomes.get(step["state"], "moved"), who=owner_run["who"] if owner_run is not None else "",
+            started_at=step["updated_at"], updated_at=step["updated_at"], finished_at=step["updated_at"]))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _v1_initial),
     (2, "rotation-policy runs and steps", _v2_policy_runs),
@@ -306,6 +352,7 @@ MIGRATIONS: list[Migration] = [
      _v5_image_index_and_owner_process),
     (6, "durable operations and their steps", _v6_operations),
     (7, "run history and period windows of unattended runs", _v7_run_history),
+    (9, "rotation runs and steps carried into durable operations", _v9_rotation_operations),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)
 

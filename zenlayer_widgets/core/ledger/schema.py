@@ -89,7 +89,9 @@ legacy_imports = sa.Table(
     sa.Column("intents", sa.Integer, nullable=False),
 )
 
-#: One row per rotation-policy run (core/policy): ``finished_at`` NULL while it is unfinished (the next run resumes it).
+#: Rotation-policy runs as versions 2 to 7 wrote them. Read and written by nothing since version 9, which carried
+#: every run and step into ``zw_operations`` (kinds ``rotation`` and ``rotate``, core/policy/records.py); kept as
+#: they were, so an upgrade deletes nothing.
 policy_runs = sa.Table(
     "zw_policy_runs", metadata,
     sa.Column("run_id", sa.String(32), primary_key=True),
@@ -113,8 +115,7 @@ sa.Index("zw_policy_runs_policy", policy_runs.c.account, policy_runs.c.policy, p
 sa.Index("zw_one_unfinished_run", policy_runs.c.account, policy_runs.c.policy, unique=True,
          sqlite_where=policy_runs.c.finished_at.is_(None), postgresql_where=policy_runs.c.finished_at.is_(None))
 
-#: One row per instance of a policy run: the name chosen BEFORE the create, then the image and the deletes.
-#: The proof that a policy made an image: this row (policy, instance, name) plus the create's intent.
+#: One row per instance of a policy run (versions 2 to 7; carried into ``zw_operations`` by version 9, see above).
 policy_steps = sa.Table(
     "zw_policy_steps", metadata,
     sa.Column("run_id", sa.String(32), primary_key=True),
@@ -145,7 +146,7 @@ pins = sa.Table(
 )
 
 #: One row per durable operation (core/operations): a named plan of steps, written before anything is sent
-#: (version 6). ``finished_at`` NULL while unfinished: the next run with the same ``key`` resumes it.
+#: (version 6); a rotation run and each of its instances too (version 9). ``finished_at`` NULL while unfinished: the next run with the same ``key`` resumes it.
 operations = sa.Table(
     "zw_operations", metadata,
     sa.Column("operation_id", sa.String(32), primary_key=True),

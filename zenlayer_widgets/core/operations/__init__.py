@@ -6,7 +6,7 @@
 * :mod:`.driver`: begins, runs, resumes and takes over operations.
 """
 
-from .driver import HEARTBEAT_SECONDS, LEASE_SECONDS, Driver, held_by_another, settled
+from .driver import HEARTBEAT_SECONDS, LEASE_SECONDS, Driver, claim, held_by_another, settled
 from .model import (
     DONE,
     FAILED,
@@ -27,6 +27,6 @@ from .model import (
 
 __all__ = [
     "DONE", "FAILED", "HEARTBEAT_SECONDS", "LEASE_SECONDS", "OPERATION_FAILED", "PLANNED", "SENT", "SKIPPED",
-    "SUCCEEDED", "Driver", "LeaseLost", "Operation", "OperationBusy", "OperationError", "Step", "StepFailed",
+    "SUCCEEDED", "Driver", "LeaseLost", "claim", "Operation", "OperationBusy", "OperationError", "Step", "StepFailed",
     "StepOutcomeUnknown", "StepPlan", "held_by_another", "settled",
 ]

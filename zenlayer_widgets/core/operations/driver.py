@@ -75,6 +75,30 @@ def settled(step: Step) -> bool:
     return _seconds_since(step.sent_at) > (step.settle_seconds or 0.0)
 
 
+def claim(ledger: Ledger, account: str, kind: str, key: str, plan: Callable[[], Sequence[StepPlan]], *,
+          lease_seconds: float = LEASE_SECONDS, **fields: Any) -> tuple[Operation, str, bool]:
+    """The operation of ``key`` at ``account``, held by a new owner: the unfinished one (taken over: resumed True) or
+    a new one (``plan()`` is only called then). :class:`OperationBusy` while a live run holds it."""
+    owner = new_owner()
+    existing: Operation | None = None
+    for _ in range(5):  # each pass loses a race only to another run that then holds the operation
+        existing = store.unfinished(ledger, account, key)
+        if existing is None:
+            try:
+                return store.begin(ledger, account, kind, key, plan(), owner=owner, **fields), owner, False
+            except Exception as error:
+                if store.is_integrity_error(error):
+                    continue
+                raise
+        if held_by_another(existing, lease_seconds=lease_seconds):
+            raise OperationBusy(existing)
+        taken = store.take_over(ledger, existing, owner)
+        if taken is not None:
+            return taken, owner, True
+    assert existing is not None
+    raise OperationBusy(existing)
+
+
 def _backoff(attempt: int) -> float:
     return min(0.5 * 2.0**attempt, 4.0)
 
@@ -99,24 +123,7 @@ class Driver:
     def claim(self, kind: str, key: str, plan: Callable[[], Sequence[StepPlan]], **fields: Any) -> tuple[Operation, str, bool]:
         """The operation of ``key``, held by a new owner: the unfinished one (taken over: resumed True) or a new one
         (``plan()`` is only called then). :class:`OperationBusy` while a live run holds it."""
-        owner = new_owner()
-        existing: Operation | None = None
-        for _ in range(5):  # each pass loses a race only to another run that then holds the operation
-            existing = store.unfinished(self.ledger, self.account, key)
-            if existing is None:
-                try:
-                    return store.begin(self.ledger, self.account, kind, key, plan(), owner=owner, **fields), owner, False
-                except Exception as error:
-                    if store.is_integrity_error(error):
-                        continue
-                    raise
-            if held_by_another(existing, lease_seconds=self.lease_seconds):
-                raise OperationBusy(existing)
-            taken = store.take_over(self.ledger, existing, owner)
-            if taken is not None:
-                return taken, owner, True
-        assert existing is not None
-        raise OperationBusy(existing)
+        return claim(self.ledger, self.account, kind, key, plan, lease_seconds=self.lease_seconds, **fields)
 
     async def run(self, kind: str, key: str, plan: Callable[[], Sequence[StepPlan]], **fields: Any) -> Operation:
         """Claim (begin or resume) the operation of ``key`` and drive it to its end."""

@@ -32,13 +32,25 @@ def _step(row: sa.Row[Any]) -> Step:
 
 def get(ledger: Ledger, operation_id: str) -> Operation | None:
     """The operation with its steps, or None."""
-    rows = ledger._read(sa.select(_ops).where(_ops.c.operation_id == operation_id))
-    if not rows:
-        return None
-    steps = ledger._read(sa.select(_steps).where(_steps.c.operation_id == operation_id).order_by(_steps.c.position))
-    data = dict(rows[0]._mapping)
-    data["params"], data["facts"] = data["params"] or {}, data["facts"] or {}
-    return Operation(**data, steps=tuple(_step(s) for s in steps))
+    found = get_many(ledger, [operation_id])
+    return found[0] if found else None
+
+
+def get_many(ledger: Ledger, operation_ids: Sequence[str]) -> list[Operation]:
+    """The operations of ``operation_ids`` that exist, with their steps, in that order (two reads in all)."""
+    if not operation_ids:
+        return []
+    rows = ledger._read(sa.select(_ops).where(_ops.c.operation_id.in_(list(operation_ids))))
+    steps: dict[str, list[Step]] = {}
+    for row in ledger._read(sa.select(_steps).where(_steps.c.operation_id.in_(list(operation_ids)))
+                            .order_by(_steps.c.operation_id, _steps.c.position)):
+        steps.setdefault(row.operation_id, []).append(_step(row))
+    by_id = {}
+    for row in rows:
+        data = dict(row._mapping)
+        data["params"], data["facts"] = data["params"] or {}, data["facts"] or {}
+        by_id[data["operation_id"]] = Operation(**data, steps=tuple(steps.get(data["operation_id"], ())))
+    return [by_id[i] for i in operation_ids if i in by_id]
 
 
 def _latest(ledger: Ledger, *conditions: Any) -> Operation | None:
@@ -138,6 +150,13 @@ def mark_sent(ledger: Ledger, step: Step, owner: str, settle_seconds: float) -> 
               settle_seconds=settle_seconds)
 
 
+def set_image(ledger: Ledger, operation_id: str, owner: str, image_id: str) -> None:
+    """The image the operation made, as soon as its create answered (fenced: only the owner may)."""
+    stamp = now_text()
+    with ledger._lock, ledger.engine.begin() as connection:
+        _fenced(connection, operation_id, owner, image_id=image_id, heartbeat_at=stamp, updated_at=stamp)
+
+
 def note_evidence(ledger: Ledger, step: Step, owner: str, evidence: dict[str, Any]) -> None:
     """What a look after an unknown outcome saw (kept for the next run)."""
     _set_step(ledger, step, owner, evidence={**(step.evidence or {}), **evidence})
@@ -178,6 +197,6 @@ def is_integrity_error(error: BaseException) -> bool:
     return isinstance(error, exc.IntegrityError)
 
 
-__all__ = ["DONE", "FAILED", "PLANNED", "SENT", "SKIPPED", "back_to_planned", "beat", "begin", "finish", "get", "latest",
-           "mark_done", "mark_failed", "mark_sent", "mark_skipped", "note_evidence", "operations", "take_over",
+__all__ = ["DONE", "FAILED", "PLANNED", "SENT", "SKIPPED", "back_to_planned", "beat", "begin", "finish", "get", "get_many", "latest",
+           "mark_done", "mark_failed", "mark_sent", "mark_skipped", "note_evidence", "operations", "set_image", "take_over",
            "unfinished"]

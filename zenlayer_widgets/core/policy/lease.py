@@ -1,12 +1,12 @@
-"""One apply of a policy at a time: the run's lease (owner token, host, pid, heartbeat) in the ledger.
+"""One apply of a policy at a time: the run's lease is its ``rotation`` operation's (core/operations).
 
 A run is *held* while its owner heartbeats (every :data:`HEARTBEAT_SECONDS`). It is *abandoned* when
 its process is gone from this host, or when its heartbeat is older than :data:`LEASE_SECONDS` (a
 process on another host, or one that hangs). Only an abandoned run is resumed by another apply; a
 held one makes a second apply raise :class:`PolicyBusy`, which has changed nothing. The database,
-not a file lock, decides the races: one unfinished run per policy (a partial unique index), and a
-take-over is a compare-and-set on the old owner and heartbeat. Heartbeats are the writers' clocks:
-hosts sharing a PostgreSQL ledger should keep their clocks in sync (NTP) to well under the lease.
+not a file lock, decides the races: one unfinished operation per key (a partial unique index), and a
+take-over is a compare-and-set on the old owner and heartbeat (:func:`..operations.claim`). Heartbeats are the
+writers' clocks: hosts sharing a PostgreSQL ledger should keep their clocks in sync (NTP) to well under the lease.
 """
 
 from __future__ import annotations
@@ -20,17 +20,14 @@ from sqlalchemy import exc
 
 from ...api.errors import ZenlayerError
 from ..ledger import Ledger, LedgerError
-from ..ledger import schema as tables
-from ..ledger.ownership import at_work, live_owners, new_owner, owner_fields
-from ..ledger.records import now_text
-from .records import Run, begin_run, get_run, unfinished_run
+from ..ledger.ownership import at_work, live_owners
+from ..operations import HEARTBEAT_SECONDS, LEASE_SECONDS, OperationBusy, OperationError, claim, store
+from .records import RUN_KIND, Run, run_key, run_of
 
 log = logging.getLogger("zenlayer_widgets.core.policy")
 
-#: How often an applying run writes its heartbeat.
-HEARTBEAT_SECONDS = 5.0
-#: A run whose heartbeat is older than this is abandoned (another apply may resume it).
-LEASE_SECONDS = 30.0
+__all__ = ["HEARTBEAT_SECONDS", "LEASE_SECONDS", "LeaseLost", "PolicyBusy", "claim_run", "ensure_held", "finish_run",
+           "held_by_another", "holding"]
 
 
 class PolicyBusy(ZenlayerError):
@@ -56,46 +53,16 @@ def held_by_another(run: Run, *, now: float | None = None) -> bool:
                    now=now)
 
 
-def _take_over(ledger: Ledger, run: Run, owner: str) -> Run | None:
-    """Become ``run``'s owner if nobody has touched it since it was read; the run as now held, or None."""
-    t = tables.policy_runs.c
-    same_owner = t.owner.is_(None) if run.owner is None else t.owner == run.owner
-    same_beat = t.heartbeat_at.is_(None) if run.heartbeat_at is None else t.heartbeat_at == run.heartbeat_at
-    result = ledger._write(tables.policy_runs.update()
-                           .where(t.run_id == run.run_id, t.finished_at.is_(None), same_owner, same_beat)
-                           .values(**owner_fields(owner)))
-    return get_run(ledger, run.run_id) if result.rowcount == 1 else None
-
-
 def claim_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str) -> tuple[Run, bool]:
     """The run this apply works on, held by it: the policy's abandoned unfinished run (resumed: True) or a new one.
     :class:`PolicyBusy` when a live apply holds the policy's run."""
-    owner = new_owner()
-    latest: Run | None = None
-    for _ in range(5):  # each pass loses a race only to another apply that then holds the run
-        latest = unfinished_run(ledger, account, policy)
-        if latest is None:
-            try:
-                run = begin_run(ledger, account, policy, name_prefix, stamp, owner=owner)
-            except exc.IntegrityError:  # another apply began one in between
-                continue
-            live_owners.add(owner)
-            return run, False
-        if held_by_another(latest):
-            raise PolicyBusy(latest)
-        taken = _take_over(ledger, latest, owner)
-        if taken is not None:
-            live_owners.add(owner)
-            return taken, True
-    assert latest is not None
-    raise PolicyBusy(latest)
-
-
-def _beat(ledger: Ledger, run: Run) -> bool:
-    t = tables.policy_runs.c
-    result = ledger._write(tables.policy_runs.update().where(t.run_id == run.run_id, t.owner == run.owner)
-                           .values(heartbeat_at=now_text()))
-    return result.rowcount == 1
+    try:
+        operation, owner, resumed = claim(ledger, account, RUN_KIND, run_key(policy), list, lease_seconds=LEASE_SECONDS,
+                                          params={"policy": policy, "name_prefix": name_prefix, "stamp": stamp})
+    except OperationBusy as busy:
+        raise PolicyBusy(run_of(busy.operation)) from None
+    live_owners.add(owner)  # at work from now on (holding() keeps it so until the run ends)
+    return run_of(operation), resumed
 
 
 class LeaseLost(ZenlayerError):
@@ -109,8 +76,20 @@ class LeaseLost(ZenlayerError):
 
 def ensure_held(ledger: Ledger, run: Run) -> None:
     """Before a delete: renew the lease, or :class:`LeaseLost` when another apply holds the run now (a fence)."""
-    if run.owner is not None and not _beat(ledger, run):
+    if run.owner is not None and not store.beat(ledger, run.run_id, run.owner):
         raise LeaseLost(run)
+
+
+def finish_run(ledger: Ledger, run: Run, outcome: str) -> bool:
+    """Close the run with ``outcome``, if this apply still holds it (False: another apply took it over)."""
+    found = store.get(ledger, run.run_id)
+    if found is None or run.owner is None:
+        return False
+    try:
+        store.finish(ledger, found, run.owner, outcome)
+    except OperationError:  # the fence: another apply holds the run now
+        return False
+    return True
 
 
 @asynccontextmanager
@@ -121,7 +100,7 @@ async def holding(ledger: Ledger, run: Run) -> AsyncIterator[Run]:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
-                kept = _beat(ledger, run)
+                kept = run.owner is not None and store.beat(ledger, run.run_id, run.owner)
             except (exc.SQLAlchemyError, LedgerError) as error:  # the ledger's reads and writes raise LedgerError
                 log.warning("policy %s: the heartbeat could not be written (%s)", run.policy, type(error).__name__)
                 continue
@@ -137,4 +116,3 @@ async def holding(ledger: Ledger, run: Run) -> AsyncIterator[Run]:
         await asyncio.gather(task, return_exceptions=True)
         if run.owner is not None:
             live_owners.discard(run.owner)
-

@@ -1,16 +1,19 @@
-"""The ledger's record of policy runs and steps (tables ``zw_policy_runs`` / ``zw_policy_steps``).
+"""The ledger's record of rotation runs, on the durable-operation engine (core/operations).
 
-Ownership is by image id, never by name: an image is a policy's when one of the policy's steps recorded
-that image id as the one its own create made (the step notes it as soon as CreateImage answers; a step
-killed before that is matched through the create's ledger action, tagged with the run). An image made
-by hand under a name a step had planned is therefore foreign. The cloud keeps no provenance, so nothing
-else counts. Which owned images a policy may *delete* is narrower (see :func:`rotating`): not pinned
-(:mod:`.pins`), and still named by the policy's pattern (an operator's rename takes it out).
+A run is one operation of kind ``rotation`` (key ``rotation:<policy>``: its lease, and one unfinished run per
+policy); each instance of it is one operation of kind ``rotate`` (key ``rotate:<run id>:<instance id>``), whose
+``image_id`` is written as soon as its create answers. Runs and steps written before version 9 were carried into
+these by migration 9 (an unfinished step of theirs is a ``moved`` operation: the resuming apply plans it again).
+
+Ownership is by image id, never by name: an image is a policy's when one of the policy's operations recorded that
+image id as the one its own create made (a process killed before that note is matched through the create's ledger
+action, tagged with the run). An image made by hand under a name a step had planned is therefore foreign. The
+cloud keeps no provenance, so nothing else counts. Which owned images a policy may *delete* is narrower (see
+:func:`.plan.rotating`): not pinned (:mod:`.pins`), and still named by the policy's pattern (a rename takes it out).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,15 +21,29 @@ import sqlalchemy as sa
 
 from ..ledger import Ledger
 from ..ledger import schema as tables
-from ..ledger.ownership import owner_fields
-from ..ledger.records import now_text, who_am_i
+from ..operations import SUCCEEDED, Operation, store
 
 PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
-SUBMITTED = "submitted"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
+SUBMITTED = "submitted"  # an on_step phase only (the operation is unfinished, with the image id, until AVAILABLE)
+#: An instance's step carried over from before version 9 that its run had not finished: planned again on resume.
+MOVED = "moved"
+RUN_KIND, INSTANCE_KIND = "rotation", "rotate"
+#: Step kinds of an instance's operation (core/policy/steps.py).
+CREATE_STEP, WAIT_STEP, CREATED_STEP, DELETE_STEP = "rotate_image", "rotate_wait", "rotate_created", "rotate_delete"
+
+
+def run_key(policy: str) -> str:
+    return f"rotation:{policy}"
+
+
+def instance_key(run_id: str, instance_id: str) -> str:
+    return f"rotate:{run_id}:{instance_id}"
 
 
 @dataclass(frozen=True)
 class Run:
+    """A policy run as the ledger holds it (its ``rotation`` operation)."""
+
     run_id: str
     policy: str
     account: str
@@ -36,15 +53,25 @@ class Run:
     finished_at: str | None = None
     outcome: str | None = None
     who: str = ""
-    owner: str | None = None  # the lease (core/policy/lease.py): who applies it now, and its last heartbeat
+    owner: str | None = None  # the lease (the operation's): who applies it now, and its last heartbeat
     owner_host: str | None = None
     owner_pid: int | None = None
     heartbeat_at: str | None = None
     owner_process: str | None = None  # the owner's boot, PID namespace and start time (core/ledger/ownership.py)
 
 
+def run_of(operation: Operation | sa.Row[Any]) -> Run:
+    """The run a ``rotation`` operation (or its row) records."""
+    params = operation.params or {}
+    return Run(operation.operation_id, params.get("policy", ""), operation.account, params.get("name_prefix", ""),
+               params.get("stamp", ""), operation.started_at, operation.finished_at, operation.outcome, operation.who,
+               operation.owner, operation.owner_host, operation.owner_pid, operation.heartbeat_at, operation.owner_process)
+
+
 @dataclass(frozen=True)
 class Step:
+    """One instance of a run, as its latest operation says."""
+
     run_id: str
     instance_id: str
     policy: str
@@ -56,6 +83,96 @@ class Step:
     reason: str | None
     deleted: list[str] | None
     updated_at: str
+
+
+def deleted_of(operation: Operation) -> list[str]:
+    """The images an instance's operation deleted (a carried-over step lists them in its facts)."""
+    carried = list(operation.facts.get("deleted") or [])
+    return carried + [s.result["deleted_image_id"] for s in operation.steps
+                      if s.kind == DELETE_STEP and s.state == DONE and s.result and s.result.get("deleted_image_id")]
+
+
+def kept_of(operation: Operation) -> list[str]:
+    """Why planned deletes did not happen (the guards checked right before each delete)."""
+    return [s.result["kept"] for s in operation.steps if s.kind == DELETE_STEP and s.result and s.result.get("kept")]
+
+
+def reason_of(operation: Operation) -> str:
+    """Why an instance's operation ended as it did, in an operator's words, from the ledger alone."""
+    if operation.facts.get("reason"):
+        return str(operation.facts["reason"])
+    failed = operation.failed_step()
+    name, zone = operation.params.get("image_name"), operation.zone_id
+    if failed is not None:
+        code = failed.error_code or failed.error_type or "FAILED"
+        if failed.kind in (CREATE_STEP, WAIT_STEP):
+            why = code if failed.error_type in (None, "StepFailed") else f"{failed.error_type}: {code}"
+            return (f"the new image {name} ({zone}) failed ({why}), never AVAILABLE; nothing deleted, the older images "
+                    "are kept")
+        return f"step {failed.kind} failed ({code})"
+    return "; ".join([*operation.params.get("notes", []), *kept_of(operation)])
+
+
+def _state(operation: Operation) -> str:
+    if operation.finished:
+        return {SUCCEEDED: DONE, SKIPPED: SKIPPED, MOVED: PLANNED}.get(operation.outcome or "", FAILED)
+    wait = operation.step(WAIT_STEP)
+    return CREATED if wait is not None and wait.state == DONE else PLANNED
+
+
+def step_of(operation: Operation) -> Step:
+    params = operation.params
+    return Step(params.get("run_id", ""), operation.instance_id or "", params.get("policy", ""), operation.account,
+                operation.zone_id or "", params.get("image_name"), operation.image_id, _state(operation),
+                reason_of(operation) or None, deleted_of(operation), operation.updated_at)
+
+
+_ops = tables.operations
+
+
+def unfinished_run(ledger: Ledger, account: str, policy: str) -> Run | None:
+    """The run of ``policy`` that never finished (interrupted), if any."""
+    found = store.unfinished(ledger, account, run_key(policy))
+    return run_of(found) if found is not None else None
+
+
+def get_run(ledger: Ledger, run_id: str) -> Run | None:
+    found = store.get(ledger, run_id)
+    return run_of(found) if found is not None and found.kind == RUN_KIND else None
+
+
+def runs(ledger: Ledger, account: str | None = None, policy: str | None = None, *, limit: int | None = None) -> list[Run]:
+    """Runs, newest first (the ``limit`` newest)."""
+    query = sa.select(_ops).where(_ops.c.kind == RUN_KIND).order_by(_ops.c.started_at.desc()).limit(limit)
+    if account is not None:
+        query = query.where(_ops.c.account == account)
+    if policy is not None:
+        query = query.where(_ops.c.key == run_key(policy))
+    return [run_of(row) for row in ledger._read(query)]
+
+
+def operations_of(ledger: Ledger, run_id: str) -> dict[str, Operation]:
+    """The run's latest operation per instance id."""
+    return _instance_operations(ledger, [run_id]).get(run_id, {})
+
+
+def _instance_operations(ledger: Ledger, run_ids: list[str]) -> dict[str, dict[str, Operation]]:
+    """Run id -> instance id -> its latest operation, for every run of ``run_ids`` (three reads per 100 runs)."""
+    found: dict[str, dict[str, Operation]] = {}
+    for start in range(0, len(run_ids), 100):  # a short OR per read (SQLite limits an expression's depth)
+        batch = run_ids[start:start + 100]
+        rows = ledger._read(sa.select(_ops.c.operation_id).where(
+            _ops.c.kind == INSTANCE_KIND, sa.or_(*(_ops.c.key.like(instance_key(run_id, "%")) for run_id in batch)))
+            .order_by(_ops.c.started_at, _ops.c.updated_at))
+        for operation in store.get_many(ledger, [row.operation_id for row in rows]):
+            if operation.instance_id:
+                found.setdefault(operation.params.get("run_id", ""), {})[operation.instance_id] = operation
+    return found
+
+
+def steps_of(ledger: Ledger, run_id: str) -> dict[str, Step]:
+    """The run's steps by instance id."""
+    return {instance_id: step_of(operation) for instance_id, operation in operations_of(ledger, run_id).items()}
 
 
 @dataclass(frozen=True)
@@ -70,87 +187,27 @@ class OwnedImage:
     policy: str
 
 
-def unfinished_run(ledger: Ledger, account: str, policy: str) -> Run | None:
-    """The latest run of ``policy`` that never finished (interrupted), if any."""
-    t = tables.policy_runs.c
-    rows = ledger._read(sa.select(tables.policy_runs).where(t.account == account, t.policy == policy, t.finished_at.is_(None))
-                        .order_by(t.started_at.desc()).limit(1))
-    return Run(**rows[0]._mapping) if rows else None
-
-
-def begin_run(ledger: Ledger, account: str, policy: str, name_prefix: str, stamp: str, *, owner: str | None = None) -> Run:
-    """Insert a new unfinished run (``sqlalchemy.exc.IntegrityError`` when the policy already has one)."""
-    started = now_text()
-    run = Run(uuid.uuid4().hex, policy, account, name_prefix, stamp, started, who=who_am_i(),
-              **(owner_fields(owner, at=started) if owner else {}))
-    ledger._write(tables.policy_runs.insert().values(**run.__dict__))
-    return run
-
-
-def finish_run(ledger: Ledger, run: Run, outcome: str) -> bool:
-    """Close the run with ``outcome``, if it is still this run's owner's (False: another apply took it over)."""
-    t = tables.policy_runs.c
-    result = ledger._write(tables.policy_runs.update().where(t.run_id == run.run_id, t.owner.is_(None) if run.owner is None
-                                                             else t.owner == run.owner)
-                           .values(finished_at=now_text(), outcome=outcome))
-    return result.rowcount == 1
-
-
-def get_run(ledger: Ledger, run_id: str) -> Run | None:
-    rows = ledger._read(sa.select(tables.policy_runs).where(tables.policy_runs.c.run_id == run_id))
-    return Run(**rows[0]._mapping) if rows else None
-
-
-def runs(ledger: Ledger, account: str | None = None, policy: str | None = None, *, limit: int | None = None) -> list[Run]:
-    """Runs, newest first (the ``limit`` newest)."""
-    t = tables.policy_runs.c
-    query = sa.select(tables.policy_runs).order_by(t.started_at.desc()).limit(limit)
-    if account is not None:
-        query = query.where(t.account == account)
-    if policy is not None:
-        query = query.where(t.policy == policy)
-    return [Run(**row._mapping) for row in ledger._read(query)]
-
-
-def steps_of(ledger: Ledger, run_id: str) -> dict[str, Step]:
-    """The run's steps by instance id."""
-    t = tables.policy_steps.c
-    return {row.instance_id: Step(**row._mapping) for row in ledger._read(sa.select(tables.policy_steps).where(t.run_id == run_id))}
-
-
-def save_step(ledger: Ledger, run: Run, instance_id: str, zone_id: str, state: str, **values: Any) -> None:
-    """Insert or update the run's step for ``instance_id``."""
-    t = tables.policy_steps.c
-    row = {"state": state, "updated_at": now_text(), **values}
-    with ledger._lock, ledger.engine.begin() as connection:
-        updated = connection.execute(tables.policy_steps.update().where(t.run_id == run.run_id, t.instance_id == instance_id)
-                                     .values(**row)).rowcount
-        if not updated:
-            connection.execute(tables.policy_steps.insert().values(
-                run_id=run.run_id, instance_id=instance_id, policy=run.policy, account=run.account, zone_id=zone_id, **row))
-
-
 def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dict[str, OwnedImage]:
-    """Image id -> :class:`OwnedImage` for every image a policy's step recorded as made by its own create (the name
-    is the one the step planned; whether the image still exists, and its current name, are for the caller to check
+    """Image id -> :class:`OwnedImage` for every image a policy's operation recorded as made by its own create (the
+    name is the one it planned; whether the image still exists, and its current name, are for the caller to check
     against the zone)."""
-    s, i = tables.policy_steps.c, tables.intents.c
-    query = (sa.select(s.image_id, s.image_name, s.instance_id, s.zone_id, s.updated_at, s.policy, i.started_at)
-             .select_from(tables.policy_steps.outerjoin(tables.intents, sa.and_(i.account == s.account,
-                                                                                 i.image_id == s.image_id)))
-             .where(s.account == account, s.image_id.is_not(None)))
-    if policy is not None:
-        query = query.where(s.policy == policy)
+    o, i = _ops.c, tables.intents.c
+    query = (sa.select(o.image_id, o.params, o.instance_id, o.zone_id, o.started_at, i.started_at.label("made_at"))
+             .select_from(_ops.outerjoin(tables.intents, sa.and_(i.account == o.account, i.image_id == o.image_id)))
+             .where(o.account == account, o.kind == INSTANCE_KIND, o.image_id.is_not(None))
+             .order_by(o.started_at))
     found: dict[str, OwnedImage] = {}
     for row in ledger._read(query):
-        found[row.image_id] = OwnedImage(row.image_id, row.image_name or "", row.instance_id, row.zone_id,
-                                         row.started_at or row.updated_at, row.policy)
+        params = row.params or {}
+        if policy is None or params.get("policy") == policy:
+            found[row.image_id] = OwnedImage(row.image_id, params.get("image_name") or "", row.instance_id or "",
+                                             row.zone_id or "", row.made_at or row.started_at, params.get("policy", ""))
     return found
 
 
 def made_by_run(ledger: Ledger, run: Run, step: Step | None, instance_id: str) -> str | None:
     """The image id this run's create made for ``instance_id``: the step's record, else (a process killed between
-    the create's answer and the step's note) the create's ledger action tagged with this run."""
+    the create's answer and the note) the create's ledger action tagged with this run."""
     if step is not None and step.image_id:
         return step.image_id
     a = tables.actions.c
@@ -180,14 +237,10 @@ class RunSummary:
 
 def summaries(ledger: Ledger, account: str | None = None, policy: str | None = None, *,
               limit: int | None = None) -> list[RunSummary]:
-    """What each run did, newest first, from two queries (the runs, then all their steps)."""
+    """What each run did, newest first (four reads in all)."""
     chosen = runs(ledger, account, policy, limit=limit)
-    t = tables.policy_steps.c
-    by_run: dict[str, list[Step]] = {run.run_id: [] for run in chosen}
-    if chosen:
-        for row in ledger._read(sa.select(tables.policy_steps).where(t.run_id.in_(list(by_run)))):
-            by_run[row.run_id].append(Step(**row._mapping))
-    return [_summary(run, by_run[run.run_id]) for run in chosen]
+    by_run = _instance_operations(ledger, [run.run_id for run in chosen])
+    return [_summary(run, [step_of(o) for o in by_run.get(run.run_id, {}).values()]) for run in chosen]
 
 
 def _summary(run: Run, steps: list[Step]) -> RunSummary:
