@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import ssl
 
 import pytest
 
 from shared import credentials_for
-from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, ZenlayerClient
+from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, Credentials, ZenlayerClient
 from zenlayer_widgets.emulator import RunningEmulator
 
-from .network import HOST, ForwardProxy, TLSFront
+from .network import HOST, ForwardProxy, H2Server, TLSFront
 
 
-def direct_url(front: TLSFront) -> str:
+def direct_url(front: TLSFront | H2Server) -> str:
     return f"https://127.0.0.1:{front.port}"
 
 
@@ -105,3 +107,22 @@ async def test_http2_is_offered_to_an_https_server(emulator: RunningEmulator, ca
     finally:
         h2_front.close()
 
+
+
+async def test_concurrent_requests_share_one_http2_connection(ca, ca_file: str) -> None:
+    """Against an HTTP/2 server, an inventory's burst of concurrent requests all succeed on one connection (the async
+    client's HTTP/2 connection on asyncio's locks and semaphore, api/_native.py), and the sync client's request too."""
+    body = json.dumps({"requestId": "H2", "response": {"requestId": "H2", "zoneSet": [{"zoneId": "FRA-A"}]}}).encode()
+    server = H2Server(ca, body)
+    try:
+        credentials = Credentials("H2-KEY-ID", "h2-password")
+        async with AsyncZenlayerClient(credentials, base_url=direct_url(server), verify=ca_file, timeout=5) as aclient:
+            zones = await asyncio.gather(*(aclient.describe_zones() for _ in range(16)))
+            assert [[zone.zone_id for zone in each] for each in zones] == [["FRA-A"]] * 16
+            assert [zone.zone_id for zone in await aclient.describe_zones()] == ["FRA-A"]  # the connection is reused
+        with ZenlayerClient(credentials, base_url=direct_url(server), verify=ca_file, timeout=5) as client:
+            assert [zone.zone_id for zone in client.describe_zones()] == ["FRA-A"]
+        assert server.streams == 18
+        assert server.connections == 2  # one per client
+    finally:
+        server.close()

@@ -157,8 +157,8 @@ def transport(**options: typing.Any) -> httpx.HTTPTransport:
 
 def async_transport(**options: typing.Any) -> httpx.AsyncHTTPTransport:
     """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`,
-    on asyncio's streams (:mod:`._streams`), its pool's bookkeeping linear (:mod:`._pool`)."""
+    on asyncio's streams (:mod:`._streams`) and locks (:mod:`._native`), its pool's bookkeeping linear (:mod:`._pool`)."""
     from ._pool import install
 
     inner = AsyncioBackend() if AVAILABLE else None
-    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner))
+    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner), native=AVAILABLE)
