@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient, _deadline, _network, _pool
+from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient, _deadline, _network, _pool, _trust
 from zenlayer_widgets.emulator import RunningEmulator
 
 from .stub import KEY_ID, PASSWORD
@@ -65,14 +65,15 @@ def test_a_proxy_pool_keeps_its_own_connections() -> None:
 
 def test_tls_settings_are_shared_and_none_are_loaded_for_http(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[object] = []
-    real = ssl.create_default_context
+    real = _trust.default_context
 
-    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
-        built.append(kwargs)
-        return real(*args, **kwargs)
+    def counting(cafile: str | None = None) -> ssl.SSLContext:
+        built.append(cafile)
+        return real(cafile)
 
-    monkeypatch.setattr(_network.ssl, "create_default_context", counting)
-    monkeypatch.setattr(_network.httpx, "create_ssl_context", lambda **kw: counting(cafile=None))
+    monkeypatch.setattr(_network._trust, "default_context", counting)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     _network._default_context.cache_clear()
     credentials = Credentials(KEY_ID, PASSWORD)
     clients: list[ZenlayerClient | AsyncZenlayerClient] = []

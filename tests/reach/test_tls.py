@@ -4,13 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from shared import credentials_for
-from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, Credentials, ZenlayerClient
+from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, Credentials, ZenlayerClient, _network, _trust
 from zenlayer_widgets.emulator import RunningEmulator
 
 from .network import HOST, ForwardProxy, H2Server, TLSFront
@@ -126,3 +131,61 @@ async def test_concurrent_requests_share_one_http2_connection(ca, ca_file: str) 
         assert server.connections == 2  # one per client
     finally:
         server.close()
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout:g} s"
+        time.sleep(0.005)
+
+
+def test_an_https_client_is_made_without_loading_the_ca_certificates_itself(ca_file: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``connect()`` of an https client does not parse the CA bundle (16-20 ms) on the caller's thread: a thread does,
+    while the host name is resolved and the TCP connection made."""
+    loaders: list[str] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def recording(context: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loaders.append(threading.current_thread().name)
+        real(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", recording)
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    _network.forget_tls_contexts()
+    with ZenlayerClient(Credentials("KEY-ID", "password"), base_url="https://127.0.0.1:9") as client:
+        client.to_async()
+        _until(lambda: bool(loaders), "CA load")
+    assert loaders == ["zenlayer-widgets-ca-load"]  # once, shared by the client and its async twin, not on this thread
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+async def test_a_handshake_waits_for_the_ca_certificates_loading_in_the_background(
+        emulator: RunningEmulator, front: TLSFront, ca_file: str, monkeypatch: pytest.MonkeyPatch, side: str) -> None:
+    go = threading.Event()
+    real = _trust._load
+
+    def held(context: _trust.BackgroundTrust, cafile: str | None) -> None:
+        go.wait(10)
+        real(context, cafile)
+
+    monkeypatch.setattr(_trust, "_load", held)
+    monkeypatch.setenv("SSL_CERT_FILE", ca_file)
+    _network.forget_tls_contexts()
+    if side == "sync":
+        with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as client:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                zones = pool.submit(client.describe_zones)
+                await asyncio.to_thread(_until, lambda: front.connections == 1, "connection")
+                assert not zones.done() and front.protocols == []  # connected; the handshake waits for the CAs
+                go.set()
+                assert zones.result(10)
+    else:
+        async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as aclient:
+            task = asyncio.ensure_future(aclient.describe_zones())
+            await asyncio.to_thread(_until, lambda: front.connections == 1, "connection")
+            assert not task.done() and front.protocols == []
+            go.set()
+            assert await task
+    assert front.protocols == [None]  # one handshake (this front offers no ALPN), after the CAs were loaded

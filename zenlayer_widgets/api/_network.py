@@ -22,7 +22,7 @@ from typing import Union
 
 import httpx
 
-from . import _deadline
+from . import _deadline, _trust
 
 #: What ``verify=`` accepts.
 Verify = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
@@ -166,12 +166,11 @@ def _stamp(path: str) -> tuple[int, int] | None:
 # Process-wide (zenlayer_widgets._state): the verified contexts below, shared by every client of the process.
 @functools.lru_cache(maxsize=8)
 def _default_context(cert_file: str, cert_dir: str, stamp: tuple[int, int] | None) -> ssl.SSLContext:
-    del stamp  # a key only: a new context once the file changed
-    if cert_file:
-        return ssl.create_default_context(cafile=cert_file)
-    if cert_dir:
+    if cert_dir and not cert_file:  # a hashed folder: OpenSSL reads a certificate from it only when one is needed
         return ssl.create_default_context(capath=cert_dir)
-    return httpx.create_ssl_context(trust_env=False)
+    if cert_file and stamp is None:  # no such file: said at once (FileNotFoundError), as httpx would
+        return ssl.create_default_context(cafile=cert_file)
+    return _trust.default_context(cert_file or None)  # the file (certifi's bundle by default), loaded in the background
 
 
 @functools.lru_cache(maxsize=8)
