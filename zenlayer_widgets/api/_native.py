@@ -4,7 +4,7 @@ Under asyncio, httpcore 1.0 builds each ``AsyncLock``, ``AsyncEvent`` and ``Asyn
 and closes every answer inside an anyio cancel scope: the first request of a process imports
 anyio's asyncio backend (20-30 ms of a cold load, most of it CPU), and every request goes through
 anyio's checks. The async client runs on asyncio only, over asyncio's own streams
-(:mod:`._streams`), so its direct pool (:class:`._pool.LinearPool`) gives httpcore's objects
+(:mod:`._streams`), so its direct pool (:class:`._pool.NativePool`) gives httpcore's objects
 asyncio's primitives instead: the same httpcore objects and decisions, their ``_backend`` set up
 beforehand, as httpcore does lazily. Answers are closed without a cancel scope: on asyncio's
 streams, closing a connection or putting it back does not wait for anything, so no cancellation
