@@ -67,9 +67,9 @@ def test_tls_settings_are_shared_and_none_are_loaded_for_http(monkeypatch: pytes
     built: list[object] = []
     real = _trust.default_context
 
-    def counting(cafile: str | None = None) -> ssl.SSLContext:
-        built.append(cafile)
-        return real(cafile)
+    def counting() -> ssl.SSLContext:
+        built.append("certifi")
+        return real()
 
     monkeypatch.setattr(_network._trust, "default_context", counting)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)

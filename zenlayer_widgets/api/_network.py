@@ -166,11 +166,12 @@ def _stamp(path: str) -> tuple[int, int] | None:
 # Process-wide (zenlayer_widgets._state): the verified contexts below, shared by every client of the process.
 @functools.lru_cache(maxsize=8)
 def _default_context(cert_file: str, cert_dir: str, stamp: tuple[int, int] | None) -> ssl.SSLContext:
-    if cert_dir and not cert_file:  # a hashed folder: OpenSSL reads a certificate from it only when one is needed
-        return ssl.create_default_context(capath=cert_dir)
-    if cert_file and stamp is None:  # no such file: said at once (FileNotFoundError), as httpx would
+    del stamp  # a key only: a new context once the file changed
+    if cert_file:  # the user's: loaded now, so a bad one is said when the client is made
         return ssl.create_default_context(cafile=cert_file)
-    return _trust.default_context(cert_file or None)  # the file (certifi's bundle by default), loaded in the background
+    if cert_dir:
+        return ssl.create_default_context(capath=cert_dir)
+    return _trust.default_context()  # certifi's bundle (httpx's default), loaded in the background
 
 
 @functools.lru_cache(maxsize=8)

@@ -1,6 +1,6 @@
-"""The default TLS trust (``SSL_CERT_FILE``, else certifi's CA bundle, as httpx reads them) loaded in a background thread.
+"""The default TLS trust (certifi's CA bundle, httpx's default) loaded in a background thread.
 
-Parsing a bundle's 150-odd certificates takes 16-20 ms of CPU, and a client of an https URL needs
+Parsing the bundle's 150-odd certificates takes 16-20 ms of CPU, and a client of an https URL needs
 them only at its first TLS handshake, which comes after resolving the host name and a TCP connect
 (a round trip to the API). So the context is made at once and its certificates load in a thread
 (OpenSSL runs without the GIL meanwhile); every handshake of the clients' transports waits until
@@ -22,27 +22,25 @@ import httpcore
 
 
 class BackgroundTrust(ssl.SSLContext):
-    """``ssl.create_default_context(cafile=...)``, its CA certificates loading in a background thread."""
+    """``ssl.create_default_context(cafile=certifi.where())``, its CA certificates loading in a background thread."""
 
     loaded: Future[None]
 
 
-def _load(context: BackgroundTrust, cafile: str | None) -> None:
+def _load(context: BackgroundTrust) -> None:
     try:
-        if cafile is None:
-            import certifi
+        import certifi
 
-            cafile = certifi.where()
-        context.load_verify_locations(cafile=cafile)
+        context.load_verify_locations(cafile=certifi.where())
     except BaseException as error:  # noqa: BLE001  (handed to every handshake, which then fails with it)
         context.loaded.set_exception(error)
     else:
         context.loaded.set_result(None)
 
 
-def default_context(cafile: str | None = None) -> BackgroundTrust:
-    """What ``ssl.create_default_context(cafile=cafile or certifi.where())`` makes (hostname checked, a certificate
-    required, ``SSLKEYLOGFILE`` honoured), returned before its CA certificates are loaded."""
+def default_context() -> BackgroundTrust:
+    """What ``ssl.create_default_context(cafile=certifi.where())`` makes (hostname checked, a certificate required,
+    ``SSLKEYLOGFILE`` honoured), returned before its CA certificates are loaded."""
     context = BackgroundTrust(ssl.PROTOCOL_TLS_CLIENT)
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
@@ -53,7 +51,7 @@ def default_context(cafile: str | None = None) -> BackgroundTrust:
         context.keylog_filename = keylog
     context.loaded = Future()
     context.loaded.set_running_or_notify_cancel()  # cannot be cancelled by a waiter that gives up
-    threading.Thread(target=_load, args=(context, cafile), name="zenlayer-widgets-ca-load", daemon=True).start()
+    threading.Thread(target=_load, args=(context,), name="zenlayer-widgets-ca-load", daemon=True).start()
     return context
 
 
