@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
+import subprocess
+import sys
 
 import httpx
 import pytest
 
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient, _deadline, _network, _pool
+from zenlayer_widgets.api import AsyncZenlayerClient, Credentials, ZenlayerClient, _deadline, _network, _pool, _trust
+from zenlayer_widgets.emulator import RunningEmulator
 
 from .stub import KEY_ID, PASSWORD
 from .test_client import _url, loopback  # noqa: F401  (the loopback server fixture)
@@ -61,14 +65,15 @@ def test_a_proxy_pool_keeps_its_own_connections() -> None:
 
 def test_tls_settings_are_shared_and_none_are_loaded_for_http(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[object] = []
-    real = ssl.create_default_context
+    real = _trust.default_context
 
-    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
-        built.append(kwargs)
-        return real(*args, **kwargs)
+    def counting() -> ssl.SSLContext:
+        built.append("certifi")
+        return real()
 
-    monkeypatch.setattr(_network.ssl, "create_default_context", counting)
-    monkeypatch.setattr(_network.httpx, "create_ssl_context", lambda **kw: counting(cafile=None))
+    monkeypatch.setattr(_network._trust, "default_context", counting)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     _network._default_context.cache_clear()
     credentials = Credentials(KEY_ID, PASSWORD)
     clients: list[ZenlayerClient | AsyncZenlayerClient] = []
@@ -123,3 +128,48 @@ async def test_an_idle_connection_the_server_closed_is_not_used_again() -> None:
     finally:
         listener.close()
     assert len(accepted) == 3
+
+
+def test_a_first_load_in_a_fresh_process_runs_on_asyncio_alone(emulator: RunningEmulator) -> None:
+    """A new kernel's first ``load_inventory`` (the real-account path: ``ZENLAYER_*`` set) does not load anyio's
+    asyncio backend, which cost 20-30 ms of every cold load (benchmarks/README.md)."""
+    script = ("import sys, zenlayer_widgets as zw\n"
+              "inventory = zw.load_inventory(zw.connect())\n"
+              "print(len(inventory.instances), sorted(m for m in sys.modules if m.startswith('anyio._backends')))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENLAYER_")} | {
+        "ZENLAYER_BASE_URL": emulator.url, "ZENLAYER_ACCESS_KEY_ID": emulator.access_key_id,
+        "ZENLAYER_ACCESS_KEY_PASSWORD": emulator.access_key_password}  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120, check=True)
+    count, backends = done.stdout.strip().split(" ", 1)
+    assert int(count) > 0
+    assert backends == "[]"
+
+
+async def test_a_request_that_finds_the_pool_full_times_out_as_a_pool_timeout(loopback) -> None:  # noqa: F811
+    loopback.delay = 1.0  # type: ignore[attr-defined]  # holds the one connection far longer than the pool wait
+    transport = _deadline.async_transport(verify=NO_TLS, limits=httpx.Limits(max_connections=1))
+    async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(5, pool=0.05)) as http:
+        first = asyncio.ensure_future(http.post(_url(loopback), content=b"{}"))
+        while not transport._pool.connections:  # the first request has the connection
+            await asyncio.sleep(0.005)
+        with pytest.raises(httpx.PoolTimeout):
+            await http.post(_url(loopback), content=b"{}")
+        assert (await first).content == BODY
+        assert (await http.post(_url(loopback), content=b"{}")).content == BODY  # the pool is usable again
+        assert len(transport._pool._requests) == 0
+
+
+async def test_a_cancelled_request_gives_its_place_in_the_pool_back(loopback) -> None:  # noqa: F811
+    loopback.delay = 0.3  # type: ignore[attr-defined]
+    loopback.handle_error = lambda *_: None  # type: ignore[method-assign]  # its answer to the cancelled request finds no one
+    transport = _deadline.async_transport(verify=NO_TLS, limits=httpx.Limits(max_connections=1))
+    async with httpx.AsyncClient(transport=transport, timeout=5) as http:
+        waiting = asyncio.ensure_future(http.post(_url(loopback), content=b"{}"))
+        while not transport._pool.connections:
+            await asyncio.sleep(0.005)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert len(transport._pool._requests) == 0
+        assert (await http.post(_url(loopback), content=b"{}")).content == BODY
+        assert len(transport._pool._requests) == 0

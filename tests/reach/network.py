@@ -150,6 +150,44 @@ class TLSFront(_Server):
         _pump(secure, socket.create_connection(("127.0.0.1", self._backend_port)))
 
 
+class H2Server(_Server):
+    """An HTTP/2-only server over TLS (ALPN ``h2``, a certificate of ``ca``) that answers every request with ``body``."""
+
+    def __init__(self, ca: trustme.CA, body: bytes) -> None:
+        self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert(HOST, "127.0.0.1").configure_cert(self._context)
+        self._context.set_alpn_protocols(["h2"])
+        self._body = body
+        #: Requests answered (one HTTP/2 stream each).
+        self.streams = 0
+        super().__init__()
+
+    def _serve(self, conn: socket.socket) -> None:
+        import h2.config
+        import h2.connection
+        import h2.events
+
+        try:
+            secure = self._context.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):
+            conn.close()
+            return
+        h2conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False))
+        h2conn.initiate_connection()
+        with contextlib.suppress(OSError), secure:
+            secure.sendall(h2conn.data_to_send())
+            while data := secure.recv(65536):
+                for event in h2conn.receive_data(data):
+                    if isinstance(event, h2.events.DataReceived):
+                        h2conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    elif isinstance(event, h2.events.StreamEnded):
+                        self.streams += 1
+                        h2conn.send_headers(event.stream_id, [(":status", "200"), ("content-type", "application/json"),
+                                                              ("content-length", str(len(self._body)))])
+                        h2conn.send_data(event.stream_id, self._body, end_stream=True)
+                secure.sendall(h2conn.data_to_send())
+
+
 @contextlib.contextmanager
 def running(server: _Server) -> Iterator[_Server]:
     try:

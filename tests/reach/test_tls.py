@@ -3,18 +3,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import json
 import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
+import certifi
 import pytest
 
 from shared import credentials_for
-from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, ZenlayerClient
+from zenlayer_widgets.api import AsyncZenlayerClient, CertificateError, Credentials, ZenlayerClient, _network, _trust
 from zenlayer_widgets.emulator import RunningEmulator
 
-from .network import HOST, ForwardProxy, TLSFront
+from .network import HOST, ForwardProxy, H2Server, TLSFront
 
 
-def direct_url(front: TLSFront) -> str:
+def direct_url(front: TLSFront | H2Server) -> str:
     return f"https://127.0.0.1:{front.port}"
 
 
@@ -105,3 +113,78 @@ async def test_http2_is_offered_to_an_https_server(emulator: RunningEmulator, ca
     finally:
         h2_front.close()
 
+
+
+async def test_concurrent_requests_share_one_http2_connection(ca, ca_file: str) -> None:
+    """Against an HTTP/2 server, an inventory's burst of concurrent requests all succeed on one connection (the async
+    client's HTTP/2 connection on asyncio's locks and semaphore, api/_native.py), and the sync client's request too."""
+    body = json.dumps({"requestId": "H2", "response": {"requestId": "H2", "zoneSet": [{"zoneId": "FRA-A"}]}}).encode()
+    server = H2Server(ca, body)
+    try:
+        credentials = Credentials("H2-KEY-ID", "h2-password")
+        async with AsyncZenlayerClient(credentials, base_url=direct_url(server), verify=ca_file, timeout=5) as aclient:
+            zones = await asyncio.gather(*(aclient.describe_zones() for _ in range(16)))
+            assert [[zone.zone_id for zone in each] for each in zones] == [["FRA-A"]] * 16
+            assert [zone.zone_id for zone in await aclient.describe_zones()] == ["FRA-A"]  # the connection is reused
+        with ZenlayerClient(credentials, base_url=direct_url(server), verify=ca_file, timeout=5) as client:
+            assert [zone.zone_id for zone in client.describe_zones()] == ["FRA-A"]
+        assert server.streams == 18
+        assert server.connections == 2  # one per client
+    finally:
+        server.close()
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout:g} s"
+        time.sleep(0.005)
+
+
+def test_an_https_client_is_made_without_loading_the_ca_certificates_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``connect()`` of an https client does not parse certifi's CA bundle (16-20 ms) on the caller's thread: a thread
+    does, while the host name is resolved and the TCP connection made."""
+    loaders: list[str] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def recording(context: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loaders.append(threading.current_thread().name)
+        real(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", recording)
+    _network.forget_tls_contexts()
+    with ZenlayerClient(Credentials("KEY-ID", "password"), base_url="https://127.0.0.1:9") as client:
+        client.to_async()
+        _until(lambda: bool(loaders), "CA load")
+    assert loaders == ["zenlayer-widgets-ca-load"]  # once, shared by the client and its async twin, not on this thread
+
+
+@pytest.mark.parametrize("side", ["sync", "async"])
+async def test_a_handshake_waits_for_the_ca_certificates_loading_in_the_background(
+        emulator: RunningEmulator, front: TLSFront, ca_file: str, monkeypatch: pytest.MonkeyPatch, side: str) -> None:
+    go = threading.Event()
+    real = _trust._load
+
+    def held(context: _trust.BackgroundTrust) -> None:
+        go.wait(10)
+        real(context)
+
+    monkeypatch.setattr(_trust, "_load", held)
+    monkeypatch.setattr(certifi, "where", lambda: ca_file)  # this test's CA stands for certifi's bundle
+    _network.forget_tls_contexts()
+    if side == "sync":
+        with ZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as client:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                zones = pool.submit(client.describe_zones)
+                await asyncio.to_thread(_until, lambda: front.connections == 1, "connection")
+                assert not zones.done() and front.protocols == []  # connected; the handshake waits for the CAs
+                go.set()
+                assert zones.result(10)
+    else:
+        async with AsyncZenlayerClient(credentials_for(emulator), base_url=direct_url(front)) as aclient:
+            task = asyncio.ensure_future(aclient.describe_zones())
+            await asyncio.to_thread(_until, lambda: front.connections == 1, "connection")
+            assert not task.done() and front.protocols == []
+            go.set()
+            assert await task
+    assert front.protocols == [None]  # one handshake (this front offers no ALPN), after the CAs were loaded

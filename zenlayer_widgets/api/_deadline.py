@@ -19,6 +19,8 @@ from contextvars import ContextVar
 import httpcore
 import httpx
 
+from . import _trust
+from ._pool import install
 from ._streams import AVAILABLE, AsyncioBackend, AsyncioStream, socket_readable
 
 #: The ``time.monotonic()`` instant by which the current exchange must be over (None: no deadline).
@@ -72,6 +74,7 @@ class _Stream(httpcore.NetworkStream):
         self._stream.close()
 
     def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None, timeout: float | None = None) -> _Stream:
+        _trust.wait(ssl_context, _clamp(timeout, httpcore.ConnectTimeout))
         return _Stream(self._stream.start_tls(ssl_context, server_hostname, _clamp(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -112,6 +115,7 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
 
     async def start_tls(self, ssl_context: typing.Any, server_hostname: str | None = None,
                         timeout: float | None = None) -> _AsyncStream:
+        await _trust.await_loaded(ssl_context, _clamp(timeout, httpcore.ConnectTimeout))
         timeout = _clamp(timeout, httpcore.ConnectTimeout)
         return _AsyncStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
@@ -157,8 +161,6 @@ def transport(**options: typing.Any) -> httpx.HTTPTransport:
 
 def async_transport(**options: typing.Any) -> httpx.AsyncHTTPTransport:
     """httpx's async transport (``options`` as for ``httpx.AsyncHTTPTransport``), held to :data:`DEADLINE`,
-    on asyncio's streams (:mod:`._streams`), its pool's bookkeeping linear (:mod:`._pool`)."""
-    from ._pool import install
-
+    on asyncio's streams (:mod:`._streams`) and locks (:mod:`._native`), its pool's bookkeeping linear (:mod:`._pool`)."""
     inner = AsyncioBackend() if AVAILABLE else None
-    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner))
+    return install(_install(httpx.AsyncHTTPTransport(**options), _AsyncBackend, inner), native=AVAILABLE)

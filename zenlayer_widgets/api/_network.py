@@ -22,7 +22,7 @@ from typing import Union
 
 import httpx
 
-from . import _deadline
+from . import _deadline, _trust
 
 #: What ``verify=`` accepts.
 Verify = Union[bool, str, "os.PathLike[str]", ssl.SSLContext]
@@ -167,11 +167,11 @@ def _stamp(path: str) -> tuple[int, int] | None:
 @functools.lru_cache(maxsize=8)
 def _default_context(cert_file: str, cert_dir: str, stamp: tuple[int, int] | None) -> ssl.SSLContext:
     del stamp  # a key only: a new context once the file changed
-    if cert_file:
+    if cert_file:  # the user's: loaded now, so a bad one is said when the client is made
         return ssl.create_default_context(cafile=cert_file)
     if cert_dir:
         return ssl.create_default_context(capath=cert_dir)
-    return httpx.create_ssl_context(trust_env=False)
+    return _trust.default_context()  # certifi's bundle (httpx's default), loaded in the background
 
 
 @functools.lru_cache(maxsize=8)

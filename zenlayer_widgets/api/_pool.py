@@ -7,6 +7,8 @@ more lists per queued request: with the 15 connections of an inventory load that
 of 1.0.9). :class:`LinearPool` makes the same decisions in one pass. It relies on the pool's private state, so
 it is used only with the httpcore versions it was written against (1.0.x), and only for a direct
 pool (a proxy's pool keeps its own ``create_connection``, so it stays stock); others keep the stock pool.
+On asyncio's streams (:mod:`._streams`), :class:`NativePool` also gives httpcore's connections, requests
+and answers asyncio's locks and events instead of anyio's (:mod:`._native`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import time
 
 import httpcore
 import httpx
+
+from . import _native
 
 #: The httpcore versions whose pool internals :class:`LinearPool` knows.
 COMPATIBLE = httpcore.__version__.startswith("1.0.")
@@ -81,9 +85,31 @@ class LinearPool(httpcore.AsyncConnectionPool):
         return None
 
 
-def install(transport: httpx.AsyncHTTPTransport) -> httpx.AsyncHTTPTransport:
-    """``transport`` with its direct pool made a :class:`LinearPool` (same state), where that applies."""
+class NativePool(LinearPool):
+    """:class:`LinearPool` whose connections, queued requests and answers use asyncio's primitives (:mod:`._native`)."""
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        for pool_request in self._requests:  # before anything waits on them (httpcore waits right after this)
+            if pool_request.is_queued():
+                _native.native_request(pool_request)
+        return super()._assign_requests_to_connections()
+
+    def create_connection(self, origin: httpcore.Origin) -> httpcore.AsyncConnectionInterface:
+        return _native.native_connection(super().create_connection(origin))  # type: ignore[no-any-return]
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        return _native.native_response(await super().handle_async_request(request))
+
+    async def _close_connections(self, closing: list[httpcore.AsyncConnectionInterface]) -> None:
+        # httpcore shields this with an anyio cancel scope; closing on asyncio's streams waits for nothing
+        for connection in closing:
+            await connection.aclose()
+
+
+def install(transport: httpx.AsyncHTTPTransport, *, native: bool = False) -> httpx.AsyncHTTPTransport:
+    """``transport`` with its direct pool made a :class:`LinearPool` (same state), where that applies; a
+    :class:`NativePool` when ``native`` (its network is asyncio's streams)."""
     pool = getattr(transport, "_pool", None)
     if COMPATIBLE and type(pool) is httpcore.AsyncConnectionPool:
-        pool.__class__ = LinearPool
+        pool.__class__ = NativePool if native else LinearPool
     return transport
