@@ -155,6 +155,11 @@ def snapshot(backend) -> tuple:
     return instances, images
 
 
+#: Every state the emulator's instances pass through (emulator/backend.py): power, imaging, launch, rebuild, recycle bin.
+EMULATED_INSTANCE_STATES = {"RUNNING", "STOPPED", "STOPPING", "BOOTING", "IMAGING", "PENDING", "DEPLOYING", "CREATE_FAILED",
+                            "REBUILDING", "RECYCLING", "RECYCLE"}
+
+
 def assert_consistent(backend) -> None:
     """What must hold whatever was accepted: quota, unique names, imaging bookkeeping, known states."""
     instances = backend.instances
@@ -169,7 +174,7 @@ def assert_consistent(backend) -> None:
         source = instances.get(image.source_instance_id or "")
         assert source is None or source.zone_id == image.zone_id
         assert image.status in ("CREATING", "AVAILABLE", "UNAVAILABLE") and image.zone_id not in ("SIN-E", "LAX-A")
-    assert {i.status for i in instances.values()} <= {"RUNNING", "STOPPED", "STOPPING", "BOOTING", "IMAGING", "RECYCLE"}
+    assert {i.status for i in instances.values()} <= EMULATED_INSTANCE_STATES
 
 
 INSTANCE, IMAGE = "\x00@instance:", "\x00@image:"
