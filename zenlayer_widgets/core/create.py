@@ -131,8 +131,15 @@ async def create_image_async(
     except (LedgerError, SQLAlchemyError) as error:
         return await _from_memory(client, ledger, driver, operation, memo, error)
     if done.outcome != SUCCEEDED:
-        raise memo.error or CreateImageError(f"The create of {image_name!r} failed (operation {done.operation_id}).")
+        raise memo.error or _failed(done)
     return _result(memo)
+
+
+def _failed(operation: Operation) -> CreateImageError:
+    step = operation.failed_step()
+    why = f" at step {step.kind} ({step.error_code or step.error_type})" if step is not None else ""
+    return CreateImageError(f"The create of {operation.params.get('image_name')!r} failed{why}; operation "
+                            f"{operation.operation_id} in the ledger has every step.")
 
 
 def _params(image_name: str, description: str | None) -> dict[str, str | None]:

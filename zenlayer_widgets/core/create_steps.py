@@ -150,7 +150,7 @@ class MakeImage(StepKind):
 async def _taken_up(run: StepRun, memo: CreateRun) -> ImageProgress:
     """Where the image of a make step finished by an earlier run stands: its open intent followed, or the image
     its closed intent made (a closed intent whose image did not become AVAILABLE fails the step)."""
-    instance_id, image_name = run.need("instance_id"), str(run.operation.params.get("image_name", ""))
+    instance_id, image_name = str(run.operation.instance_id), str(run.operation.params.get("image_name", ""))
     progress = await resume_intent(run.client, run.ledger, instance_id, image_name, sleep=memo.sleep,
                                    on_progress=memo.on_progress)
     if progress is not None:
