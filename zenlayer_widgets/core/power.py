@@ -13,8 +13,8 @@ from ..api.errors import NotFound
 from ..api.vocabulary import STOP_INSTANCES
 from ..rules import STOPPED, STOPPING
 from . import arguments
-from .changes import recorded
 from .preflight import fetch_instance
+from .recorded import recorded
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:

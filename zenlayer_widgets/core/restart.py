@@ -16,7 +16,6 @@ from .._runner import run_sync
 from ..api.errors import ZenlayerError
 from ..rules import BOOTING, RUNNING, STOPPED
 from . import arguments, owed_start
-from .changes import recorded
 from .create_plan import KIND, create_key, plan_steps
 from .ledger import Action, Ledger, account_of, ledger_for
 from .ledger.ownership import new_owner
@@ -25,6 +24,7 @@ from .operations import store
 from .owed_start import STOPPED_AT
 from .power import wait_for_power_state_async
 from .preflight import fetch_instance
+from .recorded import recorded
 from .sync import AnyClient, async_side
 
 Sleep = Callable[[float], Awaitable[None]]

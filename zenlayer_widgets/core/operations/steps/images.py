@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from ....api.vocabulary import AVAILABLE, CREATING
-from ...changes import recorded
 from ...create_errors import CreateImageError
 from ...image_wait import follow_to_available
+from ...recorded import recorded
 from ...submit import make_image
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register, request_id
@@ -24,14 +24,15 @@ async def image_status(run: StepRun, zone_id: str, image_id: str) -> str | None:
 
 @register
 class DeleteImage(StepKind):
-    """DeleteImages for ``image_id`` in ``zone_id``, recorded as a delete action."""
+    """DeleteImages for ``image_id`` in ``zone_id``, recorded as a delete action (with ``image_name`` and the
+    ``reason``, when given)."""
 
     name = "delete_image"
 
     async def send(self, run: StepRun) -> dict[str, Any]:
         image_id = run.need("image_id")
         async with recorded(run.client, "delete", zone_id=run.param("zone_id"), image_id=image_id,
-                            detail=run.param("reason"), ledger=run.ledger) as action:
+                            image_name=run.param("image_name"), detail=run.param("reason"), ledger=run.ledger) as action:
             action.request_ids = await run.client.delete_images([image_id])
         return {"delete_request_id": request_id(action.request_ids)}
 
