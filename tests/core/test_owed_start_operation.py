@@ -61,22 +61,24 @@ async def test_an_owed_start_from_a_ledger_at_version_7_is_taken_up_after_the_up
     assert [s.state for s in operation.steps] == [DONE, DONE, DONE]
 
 
-async def test_a_create_killed_before_its_start_is_finished_by_the_rerun_as_the_same_operation(quick):
-    web = quick.backend.instance_named("web-hkg-01").instance_id
-    ledger = Ledger(None)
+async def killed_before_its_start(client, web: str, name: str, ledger: Ledger, monkeypatch) -> None:
+    """A create with stop_if_running whose kernel dies with the image AVAILABLE and the instance STOPPED."""
 
     async def killed(*args, **kwargs):
-        raise KeyboardInterrupt  # the kernel dies with the image AVAILABLE, the instance STOPPED
+        raise KeyboardInterrupt
 
+    with monkeypatch.context() as patch:
+        patch.setattr(create_steps, "start_again", killed)
+        with pytest.raises(KeyboardInterrupt):
+            await create_image_async(client, web, name, stop_if_running=True, poll_interval=0.1, sleep=fast,
+                                     ledger=ledger)
+
+
+async def test_a_create_killed_before_its_start_is_finished_by_the_rerun_as_the_same_operation(quick, monkeypatch):
+    web = quick.backend.instance_named("web-hkg-01").instance_id
+    ledger = Ledger(None)
     async with quick.async_client() as client:
-        real = create_steps.start_again
-        create_steps.start_again = killed
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                await create_image_async(client, web, "resumed", stop_if_running=True, poll_interval=0.1, sleep=fast,
-                                         ledger=ledger)
-        finally:
-            create_steps.start_again = real
+        await killed_before_its_start(client, web, "resumed", ledger, monkeypatch)
         [unfinished] = store.operations(ledger, account_of(client), kind="create", unfinished_only=True)
         assert [s.kind for s in unfinished.steps][-1] == "start_owed" and pending_restart(ledger, client, web)
         again = await create_image_async(client, web, "resumed", stop_if_running=True, poll_interval=0.1, sleep=fast,
@@ -87,22 +89,11 @@ async def test_a_create_killed_before_its_start_is_finished_by_the_rerun_as_the_
     assert quick.backend.instances[web].status == "RUNNING" and again.started_at is not None
 
 
-async def test_a_start_by_hand_settles_the_start_a_create_owes(quick):
+async def test_a_start_by_hand_settles_the_start_a_create_owes(quick, monkeypatch):
     web = quick.backend.instance_named("web-hkg-01").instance_id
     ledger = Ledger(None)
-
-    async def killed(*args, **kwargs):
-        raise KeyboardInterrupt
-
     async with quick.async_client() as client:
-        real = create_steps.start_again
-        create_steps.start_again = killed
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                await create_image_async(client, web, "by-hand", stop_if_running=True, poll_interval=0.1, sleep=fast,
-                                         ledger=ledger)
-        finally:
-            create_steps.start_again = real
+        await killed_before_its_start(client, web, "by-hand", ledger, monkeypatch)
         await restart_async(client, web, poll_interval=0.1, sleep=fast, ledger=ledger)
         assert pending_restart(ledger, client, web) is None
         [operation] = store.operations(ledger, account_of(client), kind="create")
