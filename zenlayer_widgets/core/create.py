@@ -28,7 +28,7 @@ from .create_errors import ImageCreationFailed as ImageCreationFailed
 from .create_errors import ImageWaitTimeout as ImageWaitTimeout
 from .create_errors import InstanceRunning as InstanceRunning
 from .create_errors import PreflightFailed as PreflightFailed
-from .create_plan import KIND, START, create_key, plan_steps
+from .create_plan import FOLLOW, KIND, START, STOP, create_key, plan_steps
 from .create_steps import CreateRun, Pause
 from .image_wait import follow_to_available
 from .image_wait import wait_for_image as wait_for_image
@@ -78,19 +78,17 @@ async def create_image_async(
     on_progress: ProgressCallback | None = None,
     ledger: Ledger | None = None,
 ) -> ImageProgress:
-    """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE.
+    """Preflight, then CreateImage exactly once, then (``wait=True``) follow it to AVAILABLE: one operation.
 
     A RUNNING instance fails the preflight (:class:`InstanceRunning`, nothing changed) unless
     ``stop_if_running``: then it is stopped gracefully (``force_stop=True``: a forced power-off), waited
     STOPPED, imaged, and once the image is AVAILABLE started again and waited RUNNING when
-    ``start_after`` (default: when this call stopped it). The start is owed in the ledger before the
-    stop is sent (:mod:`.restart`), so a re-run after a crash still starts it. The result's
-    ``stopped_at``/``started_at`` are the downtime.
-
-    The intent goes into ``ledger`` (default: :func:`~zenlayer_widgets.core.ledger.ledger_for` the
-    client) before anything is sent, with a snapshot of the zone; its
-    outcomes after. An intent for the same instance and name that an earlier run left open (crash,
-    interrupt, unknown outcome, wait timeout) is taken up first (:func:`resume_intent`).
+    ``start_after`` (default: when this call stopped it). The whole plan, the start included, is written
+    to ``ledger`` (default: :func:`~zenlayer_widgets.core.ledger.ledger_for` the client) before the stop is
+    sent, so a re-run of the same create after a crash goes on from the step it reached (no second stop,
+    no second image) and still starts the instance. The result's ``stopped_at``/``started_at`` are the
+    downtime. The image goes through an intent (with a snapshot of the zone) taken up, not resent, by a
+    re-run (:func:`resume_intent`); a finished create re-run returns its image (``already_made``).
 
     A name or description that breaks the local rules (or an empty instance id) is refused before anything is
     read or sent: that :class:`PreflightFailed` holds those checks alone (:func:`preflight` lists every reason).
@@ -109,15 +107,15 @@ async def create_image_async(
     ledger = ledger_for(client) if ledger is None else ledger
     memo = CreateRun(sleep, on_progress, wait, timeout, poll_interval, power_timeout, start_after)
     account, key = account_of(client), create_key(instance_id, image_name)
-    plan: list[StepPlan] | ImageProgress | None = None
+    plan = None
     if store.unfinished(ledger, account, key) is None:  # else: an earlier run's operation, taken up where it stopped
-        plan = await _plan(client, ledger, memo, instance_id, image_name, description, stop_if_running, force_stop)
-        if isinstance(plan, ImageProgress):
-            return plan  # made by an earlier run (already_made): nothing sent
+        planned = await _plan(client, ledger, memo, instance_id, image_name, description, stop_if_running, force_stop)
+        if isinstance(planned, ImageProgress):
+            return planned  # made by an earlier run (already_made): nothing sent
+        plan = planned
     driver = Driver(client, ledger, account, sleep=sleep, extras={"create": memo, "poll": poll_interval})
     try:
-        operation, owner, _ = _written(lambda: driver.claim(KIND, key, lambda: _planned(plan if isinstance(plan, list) else None), instance_id=instance_id,
-                                                            zone_id=memo.zone_id, params=_params(image_name, description)))
+        operation, owner = _claim(driver, key, plan, memo, instance_id, image_name, description)
     except OperationBusy as busy:
         return await _follow_other_run(client, ledger, memo, busy, instance_id, image_name)
     if plan is not None and operation.step(START) is not None:
@@ -142,23 +140,23 @@ def _failed(operation: Operation) -> CreateImageError:
                             f"{operation.operation_id} in the ledger has every step.")
 
 
-def _params(image_name: str, description: str | None) -> dict[str, str | None]:
-    return {"image_name": image_name, "description": description}
+def _claim(driver: Driver, key: str, plan: list[StepPlan] | None, memo: CreateRun, instance_id: str,
+           image_name: str, description: str | None) -> tuple[Operation, str]:
+    """The operation, written with its plan before anything is sent (or the unfinished one, taken over); a ledger
+    that fails here is a clear error (nothing sent)."""
 
+    def planned() -> list[StepPlan]:
+        if plan is None:  # an unfinished operation existed when this run looked and finished since
+            raise CreateImageError("Another run finished this create a moment ago; nothing was sent. Run it again.")
+        return plan
 
-def _planned(plan: list[StepPlan] | None) -> list[StepPlan]:
-    if plan is None:  # an unfinished operation existed when this run looked and finished since
-        raise CreateImageError("Another run finished this create a moment ago; nothing was sent. Run it again.")
-    return plan
-
-
-def _written(claim: Callable[[], tuple[Operation, str, bool]]) -> tuple[Operation, str, bool]:
-    """The operation written before anything is sent; a ledger that fails here is a clear error (nothing sent)."""
     try:
-        return claim()
+        operation, owner, _ = driver.claim(KIND, key, planned, instance_id=instance_id, zone_id=memo.zone_id,
+                                           params={"image_name": image_name, "description": description})
     except SQLAlchemyError as error:
         raise LedgerError(f"The create's operation could not be written to the ledger ({type(error).__name__}); "
                           "nothing was sent.") from None
+    return operation, owner
 
 
 async def _plan(client: AsyncZenlayerClient, ledger: Ledger, memo: CreateRun, instance_id: str, image_name: str,
@@ -212,10 +210,11 @@ async def _from_memory(client: AsyncZenlayerClient, ledger: Ledger, driver: Driv
     ledger_error = error if isinstance(error, LedgerError) else LedgerError(
         f"The ledger {ledger} cannot be written ({type(error).__name__}).")
     if memo.progress is None or memo.progress.image_id is None:
-        raise LedgerError(f"{ledger_error} Nothing was sent.") from None
+        sent = "The instance was stopped; CreateImage was not sent." if STOP in memo.done else "Nothing was sent."
+        raise LedgerError(f"{ledger_error} {sent}") from None
     warn_ledger(ledger_error, "keeping the create's operation")
     for step in operation.steps:
-        if step.kind in memo.done or step.kind not in ("follow_image", "start_owed"):
+        if step.kind in memo.done or step.kind not in (FOLLOW, START):
             continue
         run = StepRun(client, ledger, driver.account, operation, step, memo.sleep, driver.extras)
         try:
