@@ -38,8 +38,9 @@ from .intents import settle_intent as settle_intent
 from .intents import settle_intent_async as settle_intent_async
 from .ledger import IntentConflict as IntentConflict
 from .ledger import Ledger, LedgerError, account_of, ledger_for
-from .operations import SUCCEEDED, Driver, Operation, OperationBusy, StepPlan, store
+from .operations import SUCCEEDED, Driver, Operation, OperationBusy, StepPlan, held_by_another, store
 from .operations.steps import KINDS, StepRun
+from .owed_start import owing
 from .power import stop_instance as stop_instance
 from .power import stop_instance_async as stop_instance_async
 from .power import wait_for_power_state as wait_for_power_state
@@ -48,7 +49,7 @@ from .preflight import check_arguments, local_preflight, preflight_async
 from .progress import ImageProgress
 from .reconcile import CreateOutcomeUnknown as CreateOutcomeUnknown
 from .rerun import made_before
-from .restart import note_planned, pending_restart
+from .restart import note_planned
 from .submit import find_custom_image as find_custom_image
 from .submit import only_running
 from .submit import submit_image as submit_image
@@ -180,7 +181,7 @@ async def _plan(client: AsyncZenlayerClient, ledger: Ledger, memo: CreateRun, in
         memo.zone_id = checks.instance.zone_id if checks.instance is not None else None
     else:
         memo.zone_id = entry.zone_id
-    owed = pending_restart(ledger, client, instance_id) is not None  # another create of it owes a start
+    owed = any(not held_by_another(op) for op in owing(ledger, account_of(client), instance_id))  # an earlier one's
     start = memo.start_after is True or (memo.start_after is None and (running or owed))
     return plan_steps(instance_id, image_name, description, stop=running, force=force_stop, start=start)
 
