@@ -78,3 +78,25 @@ async def test_a_refused_delete_raises_the_api_error_and_its_operation_is_failed
         [operation] = store.operations(ledger, account_of(client), kind="delete")
     assert type(refused.value).__name__ != "OperationError" and operation.outcome == "failed"
     assert operation.steps[0].error_code == "INVALID_IMAGE_NOT_FOUND"
+
+
+async def test_a_delete_whose_run_died_after_sending_is_taken_up_on_evidence_not_sent_again(quick):
+    """A kernel died after the DeleteImages it marked sent had landed: the same delete run again finds the
+    unfinished operation, sees the image gone, and finishes it without a second request."""
+    from zenlayer_widgets.core.ledger.ownership import new_owner
+    from zenlayer_widgets.core.operations import StepPlan
+
+    image = an_unused_custom_image(quick)
+    ledger = Ledger(None)
+    params = {"image_id": image.image_id, "zone_id": image.zone_id, "image_name": image.image_name, "reason": None}
+    async with quick.async_client() as client:
+        owner = new_owner()  # a run of this process that is no longer at work: as dead as a killed kernel
+        began = store.begin(ledger, account_of(client), "delete", f"delete:{image.image_id}",
+                            [StepPlan("delete_image", params)], owner=owner, image_id=image.image_id)
+        store.mark_sent(ledger, began.steps[0], owner, 0.0)
+        quick.backend.delete_images([image.image_id])  # ...and its request landed
+        quick.calls.clear()
+        assert await delete_image_async(client, image.image_id, zone_id=image.zone_id, image_name=image.image_name,
+                                        ledger=ledger) == []
+        [operation] = store.operations(ledger, account_of(client), kind="delete")
+    assert quick.calls == [] and operation.operation_id == began.operation_id and operation.outcome == SUCCEEDED

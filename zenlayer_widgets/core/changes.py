@@ -86,7 +86,7 @@ async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str |
     ledger = ledger_for(client) if ledger is None else ledger
     zone_id = zone_id or await _zone_of(client, image_id)
     params = {"image_id": image_id, "zone_id": zone_id, "image_name": image_name, "reason": detail}
-    done = await run_change(client, ledger, "delete", change_key("delete", image_id, params),
+    done = await run_change(client, ledger, "delete", f"delete:{image_id}",  # one unfinished delete per image
                             StepPlan("delete_image", params), zone_id=zone_id, image_id=image_id)
     return _request_ids(done.facts.get("delete_request_id"))
 

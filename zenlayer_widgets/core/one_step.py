@@ -33,7 +33,11 @@ async def run_change(client: AsyncZenlayerClient, ledger: Ledger, kind: str, key
     except SQLAlchemyError as error:
         raise LedgerError(f"The {kind} could not be written to the ledger ({type(error).__name__}); nothing was "
                           "sent.") from None
-    done = await driver.drive(operation, owner)
+    try:
+        done = await driver.drive(operation, owner)
+    except SQLAlchemyError as error:  # never a raw SQLAlchemy error; the request may have gone out meanwhile
+        raise LedgerError(f"The ledger failed while the {kind} ran ({type(error).__name__}); it may have been "
+                          "sent: look at the image before doing it again (a re-run looks first).") from None
     if done.outcome != SUCCEEDED:
         raise driver.failure or OperationError(f"The {kind} failed; operation {done.operation_id} has its step.")
     return done
