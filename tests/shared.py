@@ -3,6 +3,8 @@ themselves are in tests/conftest.py. Plain functions only: no fixtures, nothing 
 
 from __future__ import annotations
 
+import asyncio
+
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.emulator import RunningEmulator
 
@@ -22,3 +24,8 @@ def account_for(emulator: RunningEmulator) -> str:
 def ids_by_name(emulator: RunningEmulator) -> dict[str, str]:
     """Instance name -> instance id in the emulator's fleet (the demo fleet's names are stable)."""
     return {record.instance_name: record.instance_id for record in emulator.backend.instances.values()}
+
+
+async def fast(seconds: float) -> None:
+    """A workflow's waits (polling, backoff) cut to at most 10 ms."""
+    await asyncio.sleep(min(seconds, 0.01))

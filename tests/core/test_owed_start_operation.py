@@ -4,11 +4,10 @@ after the upgrade."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import sqlalchemy as sa
 
+from shared import fast
 from zenlayer_widgets.core import create_steps
 from zenlayer_widgets.core.create import create_image_async
 from zenlayer_widgets.core.ledger import Ledger, account_of, migrations
@@ -18,10 +17,6 @@ from zenlayer_widgets.core.operations import DONE, SUCCEEDED, store
 from zenlayer_widgets.core.power import stop_instance_async
 from zenlayer_widgets.core.restart import pending_restart, restart_async
 from zenlayer_widgets.emulator import mock_zenlayer
-
-
-async def fast(seconds: float) -> None:
-    await asyncio.sleep(min(seconds, 0.01))
 
 
 @pytest.fixture

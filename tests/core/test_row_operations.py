@@ -4,8 +4,6 @@ the new name) instead of ending in an error or a second request."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from zenlayer_widgets.core.changes import delete_image_async, rename_image_async
@@ -13,10 +11,6 @@ from zenlayer_widgets.core.image_actions import modify_image_async
 from zenlayer_widgets.core.ledger import Ledger, account_of
 from zenlayer_widgets.core.operations import SUCCEEDED, store
 from zenlayer_widgets.emulator import mock_zenlayer
-
-
-async def fast(seconds: float) -> None:
-    await asyncio.sleep(min(seconds, 0.01))
 
 
 @pytest.fixture
