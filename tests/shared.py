@@ -3,6 +3,8 @@ themselves are in tests/conftest.py. Plain functions only: no fixtures, nothing 
 
 from __future__ import annotations
 
+import asyncio
+
 from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.emulator import RunningEmulator
 
@@ -36,3 +38,8 @@ def held_rotation_run(ledger, account: str, *, host: str, pid: int, heartbeat: s
         owner="b" * 32, owner_host=host, owner_pid=pid, owner_process=process, heartbeat_at=heartbeat,
         started_at=heartbeat, updated_at=heartbeat))
     return run_id
+
+
+async def fast(seconds: float) -> None:
+    """A workflow's waits (polling, backoff) cut to at most 10 ms."""
+    await asyncio.sleep(min(seconds, 0.01))

@@ -246,10 +246,10 @@ def test_a_run_killed_after_the_image_of_a_stopped_instance_still_starts_it_on_t
         async def crash_before_the_start(*args, **kwargs):
             raise Killed  # the image is AVAILABLE, the instance still STOPPED
 
-        from zenlayer_widgets.core import create
+        from zenlayer_widgets.core import create_steps
 
         with monkeypatch.context() as patch:
-            patch.setattr(create, "restart_async", crash_before_the_start)
+            patch.setattr(create_steps, "start_again", crash_before_the_start)
             with pytest.raises(Killed):
                 zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
         assert emulator.backend.instances[web[0]].status == "STOPPED" and len(custom(emulator, "HKG-A")) == 2

@@ -81,19 +81,19 @@ async def test_force_stop_and_start_after_false_are_respected(mock_emulator):
 async def test_a_crash_after_the_image_is_available_still_starts_the_instance_on_the_next_run(mock_emulator):
     web = mock_emulator.backend.instance_named("web-hkg-01").instance_id
     async with client_for(mock_emulator) as client:
-        import zenlayer_widgets.core.create as create_module
+        import zenlayer_widgets.core.create_steps as create_module
 
-        real = create_module.restart_async
+        real = create_module.start_again
 
         async def crash(*args, **kwargs):
             raise KeyboardInterrupt  # the kernel dies after AVAILABLE, before the start
 
-        create_module.restart_async = crash
+        create_module.start_again = crash
         try:
             with pytest.raises(KeyboardInterrupt):
                 await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.1, sleep=fast)
         finally:
-            create_module.restart_async = real
+            create_module.start_again = real
         assert mock_emulator.backend.instances[web].status == "STOPPED"
         assert pending_restart(ledger_for(client), client, web) is not None
         again = await create_image_async(client, web, "crashed", stop_if_running=True, poll_interval=0.1, sleep=fast)

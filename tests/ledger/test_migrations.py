@@ -101,3 +101,44 @@ def test_a_version_number_a_ledger_skipped_is_applied_later(ledger_url, fresh_ur
     Ledger(new_url).close()
     assert schema_shape(ledger_url) == schema_shape(new_url)
     ledger.close()
+
+
+def test_version_8_makes_each_start_owed_in_the_old_form_an_unfinished_create_operation(ledger_url):
+    """At version 7 an owed start was an instance's newest ``start`` action being ``planned``. After the upgrade each
+    is an unfinished create operation owing the start (its stop time kept); a start planned and since made is not;
+    every action row is still there (the Activity's history)."""
+    from zenlayer_widgets.core.owed_start import owed_instances
+
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=7)
+    actions = sa.table("zw_actions", *[sa.column(c) for c in (
+        "at", "kind", "account", "zone_id", "instance_id", "image_name", "outcome", "who", "detail")])
+    rows = [("2026-01-01T00:00:00+00:00", "i-owed", "nightly", "planned", "stopped at 2026-01-01T00:00:01+00:00"),
+            ("2026-01-01T00:00:00+00:00", "i-started", "weekly", "planned", None),
+            ("2026-01-01T00:05:00+00:00", "i-started", None, "done", "stopped at 2026-01-01T00:00:01+00:00"),
+            ("2026-01-01T00:00:00+00:00", "i-unnamed", None, "planned", None)]
+    with engine.begin() as connection:
+        for at, instance, name, outcome, detail in rows:
+            connection.execute(actions.insert().values(at=at, kind="start", account="acct", zone_id="HKG-A",
+                                                       instance_id=instance, image_name=name, outcome=outcome,
+                                                       who="an older release", detail=detail))
+    engine.dispose()
+    ledger = Ledger(ledger_url)
+    assert owed_instances(ledger, "acct") == ["i-owed", "i-unnamed"]
+    [owed] = [op for op in store_operations(ledger) if op.instance_id == "i-owed"]
+    assert (owed.kind, owed.key, owed.finished, owed.facts) == (
+        "create", "create:i-owed:nightly", False, {"stopped_at": "2026-01-01T00:00:01+00:00"})
+    assert [(s.kind, s.state, s.always) for s in owed.steps] == [
+        ("make_image", "planned", False), ("follow_image", "planned", False), ("start_owed", "planned", True)]
+    assert len(ledger.history("acct", kinds=["start"])) == 4  # the old rows are kept as they were
+    ledger.close()
+    Ledger(ledger_url).close()  # opening again migrates nothing twice
+    ledger = Ledger(ledger_url)
+    assert len(store_operations(ledger)) == 2
+    ledger.close()
+
+
+def store_operations(ledger: Ledger) -> list:
+    from zenlayer_widgets.core.operations import store
+
+    return store.operations(ledger, "acct", kind="create")

@@ -20,6 +20,7 @@ from zenlayer_widgets.core import ledger as ledger_module
 from zenlayer_widgets.core.ledger import Ledger, ledger_for, migrations, schema
 from zenlayer_widgets.core.ledger.engine import sqlite_file_url
 from zenlayer_widgets.core.ledger.ownership import live_owners
+from zenlayer_widgets.core.owed_start import owed_instances
 from zenlayer_widgets.core.policy import lease
 from zenlayer_widgets.core.policy.records import owned_images, runs, steps_of, unfinished_run
 
@@ -97,6 +98,8 @@ def test_a_ledger_written_by_release_6a23087_opens_with_nothing_lost_and_the_new
     assert contents(ledger) == EXPECTED[kind]
     assert [e.image_name for e in ledger.entries(open_only=True)] == ["release-open"]  # still open: never lost
     assert_runs_carried(ledger, EXPECTED[kind])
+    owed = [(a["account"], a["instance_id"]) for a in EXPECTED[kind]["zw_actions"] if a["outcome"] == "planned"]
+    assert [owed_instances(ledger, account) for account, _ in owed] == [[instance] for _, instance in owed]  # version 8
     Ledger(new_url).close()
     assert schema_shape(url) == schema_shape(new_url)
     ledger.close()

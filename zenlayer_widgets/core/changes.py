@@ -11,16 +11,19 @@ nothing sent, unless ``force=True`` with a ``reason``, which the delete's action
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._runner import run_sync
-from ..api.errors import APIError, TransportError, ZenlayerError
+from ..api.errors import NotFound, ZenlayerError
 from ..api.vocabulary import RECYCLED_STATES, RELEASING
 from . import arguments
-from .ledger import account_of, ledger_for
+from .ledger import ledger_for
+from .one_step import change_key, run_change
+from .operations import StepPlan
+from .recorded import DONE as DONE  # this module's API too
+from .recorded import REFUSED as REFUSED
+from .recorded import UNKNOWN as UNKNOWN
+from .recorded import recorded as recorded
 from .sync import AnyClient, async_side
 
 if TYPE_CHECKING:
@@ -28,7 +31,6 @@ if TYPE_CHECKING:
     from ..api.models import Instance
     from .ledger import Ledger
 
-DONE, REFUSED, UNKNOWN = "done", "refused", "unknown"
 #: States of an instance that no longer runs its image (the recycle bin, on its way out).
 NOT_LIVE = RECYCLED_STATES | {RELEASING}
 
@@ -51,34 +53,6 @@ async def live_instances_of(client: AsyncZenlayerClient, image_id: str) -> list[
     return [i for i in await client.list_instances(image_id=image_id) if i.instance_status not in NOT_LIVE]
 
 
-@dataclass
-class _Action:
-    request_ids: list[str] = field(default_factory=list)
-
-
-@asynccontextmanager
-async def recorded(client: AsyncZenlayerClient, kind: str, *, zone_id: str | None = None, instance_id: str | None = None,
-                   image_id: str | None = None, image_name: str | None = None, detail: str | None = None,
-                   ledger: Ledger | None = None) -> AsyncIterator[_Action]:
-    """Record the change made inside the block as one action in ``ledger`` (default: the client's), whatever its
-    outcome (the error is re-raised)."""
-    action = _Action()
-    outcome = DONE
-    try:
-        yield action
-    except (TransportError, APIError) as error:
-        outcome = UNKNOWN if getattr(error, "outcome_unknown", False) else REFUSED
-        detail = getattr(error, "code", None) or type(error).__name__
-        raise
-    except BaseException as error:
-        outcome, detail = UNKNOWN, type(error).__name__
-        raise
-    finally:
-        (ledger_for(client) if ledger is None else ledger).record_action(
-            kind, account=account_of(client), outcome=outcome, zone_id=zone_id, instance_id=instance_id, image_id=image_id,
-            image_name=image_name, request_id=",".join(action.request_ids) or None, detail=detail)
-
-
 async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: str | None = None,
                                detail: str | None = None, ledger: Ledger | None = None) -> list[str]:
     """StartInstances for one instance, recorded (with ``detail``, e.g. when it was stopped); the request ids."""
@@ -94,7 +68,7 @@ async def start_instance_async(client: AnyClient, instance_id: str, *, zone_id: 
 async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str | None = None,
                              image_name: str | None = None, ledger: Ledger | None = None, force: bool = False,
                              reason: str | None = None) -> list[str]:
-    """DeleteImages for one custom image, recorded; the request ids. :class:`ImageInUse` (nothing sent) when live
+    """DeleteImages for one custom image, as a one-step operation (:mod:`.one_step`), recorded; the request ids. :class:`ImageInUse` (nothing sent) when live
     instances run it, unless ``force=True`` with a ``reason`` (recorded in the action's detail)."""
     arguments.id_arg(image_id, "image_id")
     arguments.optional_id(zone_id, "zone_id")
@@ -109,24 +83,40 @@ async def delete_image_async(client: AnyClient, image_id: str, *, zone_id: str |
         raise ImageInUse(image_id, users)
     detail = None if not force else (
         f"forced while in use by {','.join(i.instance_id for i in users)}: {reason}" if users else f"forced: {reason}")
-    async with recorded(client, "delete", zone_id=zone_id, image_id=image_id, image_name=image_name, detail=detail,
-                        ledger=ledger) as action:
-        action.request_ids = await client.delete_images([image_id])
-    return action.request_ids
+    ledger = ledger_for(client) if ledger is None else ledger
+    zone_id = zone_id or await _zone_of(client, image_id)
+    params = {"image_id": image_id, "zone_id": zone_id, "image_name": image_name, "reason": detail}
+    done = await run_change(client, ledger, "delete", f"delete:{image_id}",  # one unfinished delete per image
+                            StepPlan("delete_image", params), zone_id=zone_id, image_id=image_id)
+    return _request_ids(done.facts.get("delete_request_id"))
+
+
+async def _zone_of(client: AsyncZenlayerClient, image_id: str) -> str | None:
+    """The image's zone (None when it is not found: the delete is then refused by the API, and recorded so)."""
+    try:
+        return (await client.describe_image(image_id)).zone_id
+    except NotFound:
+        return None
+
+
+def _request_ids(joined: object) -> list[str]:
+    return [part for part in str(joined or "").split(",") if part]
 
 
 async def rename_image_async(client: AnyClient, image_id: str, new_name: str, *, zone_id: str | None = None,
                              old_name: str | None = None, ledger: Ledger | None = None) -> list[str]:
-    """ModifyImagesAttributes (the name) for one custom image, recorded with the old name in ``detail``."""
+    """ModifyImagesAttributes (the name) for one custom image, as a one-step operation (:mod:`.one_step`),
+    recorded with the old name in ``detail``."""
     arguments.id_arg(image_id, "image_id")
     arguments.image_name(new_name, "new_name")
     arguments.optional_id(zone_id, "zone_id")
     arguments.text_arg(old_name, "old_name", optional=True, empty=True)
     client = async_side(client)
-    async with recorded(client, "rename", zone_id=zone_id, image_id=image_id, image_name=new_name,
-                        detail=None if old_name is None else f"was {old_name}", ledger=ledger) as action:
-        action.request_ids = await client.modify_images_attributes([image_id], image_name=new_name)
-    return action.request_ids
+    ledger = ledger_for(client) if ledger is None else ledger
+    params = {"image_id": image_id, "zone_id": zone_id, "name": new_name, "old_name": old_name}
+    done = await run_change(client, ledger, "rename", change_key("rename", image_id, params),
+                            StepPlan("modify_image", params), zone_id=zone_id, image_id=image_id)
+    return list(done.facts.get("modify_request_ids") or [])
 
 
 def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None = None, detail: str | None = None,

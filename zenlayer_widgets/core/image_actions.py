@@ -1,12 +1,15 @@
 """Rename, re-describe and delete one custom image: the checks, then one call each (what the studio's rows call).
 
-Each call is recorded in the ledger (:func:`.changes.recorded`); delete is :func:`.changes.delete_image_async`.
+Each is a one-step operation of the engine (:mod:`.one_step`), recorded as an action too; delete is
+:func:`.changes.delete_image_async`.
 """
 
 from __future__ import annotations
 
 from ..rules import validate_image_description, validate_image_name
-from .changes import recorded
+from .ledger import Ledger, ledger_for
+from .one_step import change_key, run_change
+from .operations import StepPlan
 from .sync import AnyClient, async_side
 
 
@@ -27,17 +30,18 @@ def check_edit(
 
 async def modify_image_async(
     client: AnyClient, image_id: str, *, name: str | None = None, description: str | None = None,
-    zone_id: str | None = None, old_name: str | None = None,
+    zone_id: str | None = None, old_name: str | None = None, ledger: Ledger | None = None,
 ) -> list[str]:
-    """ModifyImagesAttributes for one image (only what changed is sent), recorded in the ledger as a
-    ``rename`` (``detail``: the old name, or "description" when only that changed); the request ids."""
+    """ModifyImagesAttributes for one image (only what changed is sent) as a one-step operation
+    (:mod:`.one_step`: written before it is sent, a lost answer decided on evidence), recorded in ``ledger``
+    (default: the client's) as a ``rename`` (``detail``: the old name, or "description" when only that changed);
+    the request ids."""
     client = async_side(client)
-    detail = "description" if name is None else (f"was {old_name}" if old_name else None)
-    async with recorded(client, "rename", zone_id=zone_id, image_id=image_id, image_name=name or old_name,
-                        detail=detail) as action:
-        action.request_ids = list(await client.modify_images_attributes([image_id], image_name=name,
-                                                                         image_description=description))
-    return action.request_ids
+    ledger = ledger_for(client) if ledger is None else ledger
+    params = {"image_id": image_id, "zone_id": zone_id, "name": name, "description": description, "old_name": old_name}
+    done = await run_change(client, ledger, "rename", change_key("rename", image_id, params),
+                            StepPlan("modify_image", params), zone_id=zone_id, image_id=image_id)
+    return list(done.facts.get("modify_request_ids") or [])
 
 
 __all__ = ["check_edit", "modify_image_async"]

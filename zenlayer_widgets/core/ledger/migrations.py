@@ -13,7 +13,9 @@ the ones numbered after it).
 Versions: 1 intents, actions, legacy imports; 2 policy runs and steps; 3 policy leases; 5 (several changes in one
 transaction) the ``zw_intents_image`` index on the image id alone (5ed285b changed it without a migration) and
 the owner's process identity (``owner_process``) on intents and policy runs; 6 durable operations; 7 run history
-and period windows; 9 policy runs and steps carried into operations (rotation runs on the engine).
+and period windows; 8 (data only) each start owed in the old form (an instance whose newest ``start`` action is
+``planned``) becomes an unfinished ``create`` operation owing it, so an upgrade loses no owed start (the action rows
+stay, as history); 9 policy runs and steps carried into operations (rotation runs on the engine).
 """
 
 from __future__ import annotations
@@ -299,6 +301,50 @@ def _v7_run_history(connection: sa.Connection) -> None:
     metadata.create_all(connection, checkfirst=True)
 
 
+def _v8_owed_starts(connection: sa.Connection) -> None:
+    """Version 8 (data only): a start owed in the old form (the newest ``start`` action of an instance is
+    ``planned``) becomes an unfinished ``create`` operation (key ``create:<instance>:<image name>``) whose steps
+    make_image, follow_image and start_owed (a clean-up) are planned: re-running that create takes it up, and a start
+    by hand settles it. The ``zw_actions`` rows are kept as they are (the Activity's history). Tables and columns
+    as they were at version 8, written out here."""
+    actions = sa.table("zw_actions", *[sa.column(name) for name in (
+        "action_id", "at", "kind", "account", "zone_id", "instance_id", "image_name", "outcome", "who", "detail")])
+    operations = sa.table(
+        "zw_operations", *[sa.column(name) for name in (
+            "operation_id", "kind", "key", "account", "zone_id", "instance_id", "who", "started_at", "updated_at")],
+        sa.column("params", sa.JSON), sa.column("facts", sa.JSON), sa.column("finished_at"))
+    steps = sa.table("zw_operation_steps", *[sa.column(name) for name in (
+        "operation_id", "position", "kind", "always", "state", "attempts", "updated_at")], sa.column("params", sa.JSON))
+    rows = connection.execute(sa.select(actions).where(actions.c.kind == "start", actions.c.instance_id.is_not(None))
+                              .order_by(actions.c.action_id.desc())).all()
+    newest: dict[tuple[str, str], Any] = {}
+    for row in rows:
+        newest.setdefault((row.account, row.instance_id), row)
+    stamp = now_text()
+    for (account, instance_id), row in sorted(newest.items()):
+        if row.outcome != "planned":
+            continue
+        key = f"create:{instance_id}:{row.image_name or ''}"
+        unfinished = connection.execute(sa.select(operations.c.operation_id).where(
+            operations.c.account == account, operations.c.key == key, operations.c.finished_at.is_(None))).first()
+        if unfinished is not None:
+            continue
+        detail = row.detail or ""
+        facts = {"stopped_at": detail[len("stopped at "):]} if detail.startswith("stopped at ") else {}
+        operation_id = uuid.uuid5(uuid.NAMESPACE_URL, f"zw-owed-start:{account}:{row.action_id}").hex
+        connection.execute(operations.insert().values(
+            operation_id=operation_id, kind="create", key=key, account=account, zone_id=row.zone_id,
+            instance_id=instance_id, who=row.who, started_at=row.at, updated_at=stamp,
+            params={"image_name": row.image_name, "migrated_from_action": row.action_id}, facts=facts))
+        target = {"instance_id": instance_id}
+        plan = [("make_image", {**target, "image_name": row.image_name, "description": None}, False),
+                ("follow_image", {}, False), ("start_owed", target, True)]
+        for position, (kind, params, always) in enumerate(plan):
+            connection.execute(steps.insert().values(operation_id=operation_id, position=position, kind=kind,
+                                                     params=params, always=always, state="planned", attempts=0,
+                                                     updated_at=stamp))
+
+
 def _v9_rotation_operations(connection: sa.Connection) -> None:
     """Version 9: rotation runs move onto the durable-operation engine. Each policy run (``zw_policy_runs``) becomes
     a ``rotation`` operation of the same id (key ``rotation:<policy>``; its lease, outcome and times kept: an
@@ -352,6 +398,7 @@ MIGRATIONS: list[Migration] = [
      _v5_image_index_and_owner_process),
     (6, "durable operations and their steps", _v6_operations),
     (7, "run history and period windows of unattended runs", _v7_run_history),
+    (8, "starts owed in the old form (a planned start action) become unfinished create operations", _v8_owed_starts),
     (9, "rotation runs and steps carried into durable operations", _v9_rotation_operations),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)

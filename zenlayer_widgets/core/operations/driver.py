@@ -117,6 +117,7 @@ class Driver:
     lease_seconds: float = LEASE_SECONDS
     heartbeat_seconds: float = HEARTBEAT_SECONDS
     clock: Callable[[], float] = time.monotonic
+    failure: BaseException | None = field(default=None, init=False)  # the first step error of the last drive
 
     # ------------------------------------------------------------------------- claiming
 
@@ -174,7 +175,7 @@ class Driver:
                 if isinstance(error, (APIError, TransportError)) and error.outcome_unknown:
                     raise  # not decided: _run_step reconciles lost answers; this is its unknown verdict
                 store.mark_failed(self.ledger, step, owner, error)
-                failure = failure or error
+                failure = self.failure = failure or error
                 continue
             latest = self._fresh(operation.operation_id)
             store.mark_done(self.ledger, step, owner, result, {**latest.facts, **result})

@@ -73,9 +73,11 @@ def latest(ledger: Ledger, account: str, key: str, *, outcome: str | None = None
 
 
 def operations(ledger: Ledger, account: str | None = None, *, kind: str | None = None, image_id: str | None = None,
-               unfinished_only: bool = False, limit: int = 100) -> list[Operation]:
-    """Operations, newest first, filtered by account, kind, image, or unfinished ones only."""
+               unfinished_only: bool = False, limit: int = 100, instance_id: str | None = None) -> list[Operation]:
+    """Operations, newest first, filtered by account, kind, image, instance, or unfinished ones only."""
     query = sa.select(_ops.c.operation_id)
+    if instance_id is not None:
+        query = query.where(_ops.c.instance_id == instance_id)
     if account is not None:
         query = query.where(_ops.c.account == account)
     if kind is not None:

@@ -1,5 +1,5 @@
 """Steps on custom images: delete (landed: the image is gone or DELETING), wait until AVAILABLE, create (through
-core/create.py's intents)."""
+core/submit.py's intents)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import time
 from typing import Any
 
 from ....api.vocabulary import AVAILABLE, CREATING
-from ...changes import recorded
-from ...create import CreateImageError, create_image_async
+from ...create_errors import CreateImageError
+from ...image_wait import follow_to_available
+from ...recorded import recorded
+from ...submit import make_image
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register, request_id
 
@@ -22,14 +24,15 @@ async def image_status(run: StepRun, zone_id: str, image_id: str) -> str | None:
 
 @register
 class DeleteImage(StepKind):
-    """DeleteImages for ``image_id`` in ``zone_id``, recorded as a delete action."""
+    """DeleteImages for ``image_id`` in ``zone_id``, recorded as a delete action (with ``image_name`` and the
+    ``reason``, when given)."""
 
     name = "delete_image"
 
     async def send(self, run: StepRun) -> dict[str, Any]:
         image_id = run.need("image_id")
         async with recorded(run.client, "delete", zone_id=run.param("zone_id"), image_id=image_id,
-                            detail=run.param("reason"), ledger=run.ledger) as action:
+                            image_name=run.param("image_name"), detail=run.param("reason"), ledger=run.ledger) as action:
             action.request_ids = await run.client.delete_images([image_id])
         return {"delete_request_id": request_id(action.request_ids)}
 
@@ -64,7 +67,7 @@ class WaitImage(StepKind):
 
 @register
 class CreateImage(StepKind):
-    """CreateImage of ``instance_id`` named ``image_name``, waited AVAILABLE, through core/create.py (its own intent:
+    """CreateImage of ``instance_id`` named ``image_name``, waited AVAILABLE, through core/submit.py (its own intent:
     written before the send, reconciled on evidence). Run again after a kill, the same instance and name resume
     that intent, never a second image: so, to this driver, the step is idempotent."""
 
@@ -73,9 +76,10 @@ class CreateImage(StepKind):
 
     async def send(self, run: StepRun) -> dict[str, Any]:
         try:
-            progress = await create_image_async(
-                run.client, run.need("instance_id"), run.need("image_name"), run.param("description"),
-                ledger=run.ledger, sleep=run.sleep, poll_interval=float(run.extras.get("poll", 2.0)))
+            progress = await make_image(run.client, run.ledger, run.need("instance_id"), run.need("image_name"),
+                                        run.param("description"), sleep=run.sleep)
+            progress = await follow_to_available(run.client, run.ledger, progress, timeout=1800.0,
+                                                 poll_interval=float(run.extras.get("poll", 2.0)), sleep=run.sleep)
         except CreateImageError as error:
             raise StepFailed(type(error).__name__, str(error)) from None
         if progress.status != AVAILABLE:

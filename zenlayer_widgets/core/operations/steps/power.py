@@ -6,8 +6,8 @@ import time
 from typing import Any
 
 from ....api.vocabulary import BOOTING, RUNNING, STOPPED, STOPPING
-from ...changes import recorded
 from ...ledger.records import now_text
+from ...recorded import recorded
 from ..model import StepFailed
 from .base import Evidence, StepKind, StepRun, register, request_id
 
