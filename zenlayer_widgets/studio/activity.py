@@ -20,6 +20,7 @@ import traitlets as T
 
 from ..core.ledger import ACTION_KINDS, Action, account_of, ledger_for
 from ..core.operations import FAILED, Operation, store
+from ..core.owed_start import owed_instances
 from ..core.policy.lease import held_by_another
 from ..core.policy.records import RunSummary, summaries
 from ..core.progress import downtime_between
@@ -217,17 +218,13 @@ class Activity(T.HasTraits):
         return [op for op in found if not instance or mentions(op, instance)]
 
     def owed_restarts(self) -> list[str]:
-        """Instances a create stopped and has not started again yet (a crash or a kernel restart in between)."""
+        """Instances a create stopped and has not started again yet (a crash or a kernel restart in between): the
+        creates whose start step has not run (the operation is the state; the ``planned`` rows are history)."""
         client = self._client()
         try:
-            starts = ledger_for(client).history(account_of(client), kinds=["start"], limit=self.limit)
+            return owed_instances(ledger_for(client), account_of(client))
         except Exception:  # noqa: BLE001 - reload() says the ledger is unreadable
             return []
-        latest: dict[str, str] = {}
-        for action in starts:  # newest first: the first start row of an instance says where it stands
-            if action.instance_id is not None:
-                latest.setdefault(action.instance_id, action.outcome)
-        return [instance for instance, outcome in latest.items() if outcome == PLANNED]
 
     def warn_owed(self) -> None:
         """Say which instances still wait for their restart (the form's "Start instance" does it)."""
