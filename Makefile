@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	  python3 -m pip install --user --break-system-packages virtualenv 2>/dev/null || python3 -m pip install --user virtualenv; \
 	  python3 -m virtualenv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,scheduler]'  # scheduler: tests/notebooks/test_jupyter_scheduler.py
 	@touch $@
 
 ## Debian's chromium for the browser tests (Playwright's own download cannot work offline).
