@@ -1,0 +1,73 @@
+"""contrib/systemd's service + timer pair: checked by ``systemd-analyze verify`` and the service's ExecStart run as
+written on a fresh checkout (sandbox mode), as systemd would run it.
+
+No systemd runs as PID 1 here, so the timer never fires and systemd itself never starts the service: what is
+exercised is the units' syntax and references (verify), and the command line with systemd's own unescaping
+(``%%`` -> ``%``, ``$$`` -> ``$``), working directory and environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from notebooks.test_readme_commands import ROOT, fresh_checkout, json_lines
+from notebooks.test_runbooks_headless import sandbox_env  # noqa: F401 - the fixture
+from zenlayer_widgets.core.ledger import open_ledger
+from zenlayer_widgets.core.runs import history_rows
+
+UNITS = ROOT / "contrib" / "systemd"
+SERVICE, TIMER = UNITS / "zenlayer-rotate.service", UNITS / "zenlayer-rotate.timer"
+
+
+def settings(unit: Path) -> dict[str, list[str]]:
+    """Each ``Key=value`` of a unit file (comments and section headers left out), values in order."""
+    found: dict[str, list[str]] = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.startswith(("#", ";", "[")):
+            key, value = line.split("=", 1)
+            found.setdefault(key.strip(), []).append(value.strip())
+    return found
+
+
+def unescaped(value: str) -> str:
+    """What systemd makes of an ExecStart value with no specifier or variable but ``%%`` and ``$$``."""
+    assert not re.search(r"%[^%]", value.replace("%%", "")), "a specifier the test does not expand"
+    assert not re.search(r"\$[^$]", value.replace("$$", "")), "a variable systemd would substitute"
+    return value.replace("%%", "%").replace("$$", "$")
+
+
+def test_the_units_pass_systemd_analyze_verify(tmp_path):
+    for unit in (SERVICE, TIMER):
+        shutil.copy(unit, tmp_path / unit.name)
+    result = subprocess.run(["systemd-analyze", "verify", SERVICE.name, TIMER.name], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not (result.stdout + result.stderr).strip(), result.stdout + result.stderr
+    timer = settings(TIMER)
+    assert timer["OnCalendar"] == ["hourly"] and timer["Persistent"] == ["true"]
+    assert timer["WantedBy"] == ["timers.target"]
+
+
+def test_the_service_execstart_runs_as_written_on_a_fresh_checkout(sandbox_env):  # noqa: F811
+    repo = fresh_checkout(sandbox_env)
+    unit = settings(SERVICE)
+    assert unit["Type"] == ["oneshot"] and unit["WorkingDirectory"] == ["/srv/zenlayer-widgets"]
+    assert unit["EnvironmentFile"] == ["-/etc/zenlayer-widgets/rotate.env"]  # "-": none is no error
+    env = dict(os.environ, **dict(item.split("=", 1) for item in unit["Environment"]))
+    [command] = unit["ExecStart"]
+    argv = shlex.split(unescaped(command))
+    assert argv[:2] == ["/bin/sh", "-c"]
+    result = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("Policy nightly (applied): ")
+    assert json_lines(result.stdout)[0]["ok"] is True
+    [output] = (repo / "runs").glob("rotate-*.ipynb")
+    assert re.fullmatch(r"rotate-\d{8}T\d{6}\.ipynb", output.name)
+    ledger = open_ledger(str(Path(os.environ["ZENLAYER_SANDBOX_DIR"]) / "ledger.sqlite3"))  # the sandbox's, as the run's
+    [row] = history_rows(ledger)
+    assert (row["policy"], row["kind"], row["outcome"], row["output"]) == ("nightly", "systemd", "ok", str(output))
+    assert row["window"]  # period 1d: the run claimed its UTC day
