@@ -28,7 +28,7 @@ def run_environment(staging_paths: dict[str, str]) -> dict[str, str]:
     return found
 
 
-class RecordingExecutionManager(DefaultExecutionManager):  # type: ignore[misc]  # jupyter-scheduler is untyped
+class RecordingExecutionManager(DefaultExecutionManager):
     """jupyter-scheduler's default execution, with the output notebook's path in the kernel's environment."""
 
     def execute(self) -> None:
