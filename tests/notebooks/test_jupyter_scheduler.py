@@ -19,12 +19,13 @@ import nbformat
 import zenlayer_widgets as zw
 from browser.harness.jupyter_env import isolated_env
 from browser.harness.servers import LabServer, start_lab
+from notebooks.test_readme_commands import block_after
 from notebooks.test_runbooks_headless import NOTEBOOKS, demo_id, outputs_text, sandbox_env  # noqa: F401 - the fixture
 from zenlayer_widgets.core.ledger import open_ledger
 
 JOB_TIMEOUT = 75.0
-#: What README.md tells a reader to put in jupyter_server_config.json.
-SERVER_CONFIG = {"Scheduler": {"execution_manager_class": "zenlayer_widgets.scheduling.RecordingExecutionManager"}}
+#: What README.md tells a reader to put in jupyter_server_config.json, as written.
+SERVER_CONFIG = json.loads(block_after("jupyter-scheduler (from the Lab UI)", "json"))
 
 
 def api(lab: LabServer) -> httpx.Client:
@@ -48,6 +49,7 @@ def test_a_job_definition_runs_the_rotation_runbook_once_per_window(sandbox_env,
     root.mkdir()
     shutil.copy(NOTEBOOKS / "rotate_images.ipynb", root / "rotate_images.ipynb")
     env = isolated_env(tmp_path / "jupyter")
+    assert SERVER_CONFIG == {"Scheduler": {"execution_manager_class": "zenlayer_widgets.scheduling.RecordingExecutionManager"}}
     (Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json").write_text(json.dumps(SERVER_CONFIG))
     build = demo_id("build-hkg-01")
     lab = start_lab(root, env, tmp_path / "lab.log")

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from notebooks.test_readme_commands import ROOT, fresh_checkout, json_lines
+from notebooks.test_readme_commands import README, ROOT, fresh_checkout, json_lines
 from notebooks.test_runbooks_headless import sandbox_env  # noqa: F401 - the fixture
 from zenlayer_widgets.core.ledger import open_ledger
 from zenlayer_widgets.core.runs import history_rows
@@ -39,6 +39,12 @@ def unescaped(value: str) -> str:
     assert not re.search(r"%[^%]", value.replace("%%", "")), "a specifier the test does not expand"
     assert not re.search(r"\$[^$]", value.replace("$$", "")), "a variable systemd would substitute"
     return value.replace("%%", "%").replace("$$", "$")
+
+
+def test_the_readme_shows_the_units_as_shipped():
+    start = README.index("**systemd timers.**")
+    blocks = re.findall(r"```ini\n(.*?)```", README[start:start + 6000], re.S)[:2]
+    assert blocks == [SERVICE.read_text(encoding="utf-8"), TIMER.read_text(encoding="utf-8")]
 
 
 def test_the_units_pass_systemd_analyze_verify(tmp_path):
