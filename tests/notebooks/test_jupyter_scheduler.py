@@ -78,7 +78,8 @@ def test_a_job_definition_runs_the_rotation_runbook_once_per_window(sandbox_env,
     second_nb, first_nb = (nbformat.read(path, as_version=4) for path in outputs)
     second, first = outputs_text(second_nb), outputs_text(first_nb)
     assert "Policy nightly (applied): Policy nightly: 1 created, 0 deleted" in first
-    assert "was already claimed by run" in second and "nothing to do" in second
+    assert "Policy nightly (skipped): Window" in second and "was already claimed by run" in second
+    assert "(dry run)" not in second
 
     summary = next(output["data"]["application/json"] for cell in first_nb.cells for output in cell.get("outputs", [])
                    if "application/json" in output.get("data", {}))

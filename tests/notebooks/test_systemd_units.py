@@ -67,13 +67,17 @@ def test_the_service_execstart_runs_as_written_on_a_fresh_checkout(sandbox_env):
     [command] = unit["ExecStart"]
     argv = shlex.split(unescaped(command))
     assert argv[:2] == ["/bin/sh", "-c"]
-    result = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("Policy nightly (applied): ")
-    assert json_lines(result.stdout)[0]["ok"] is True
-    [output] = (repo / "runs").glob("rotate-*.ipynb")
-    assert re.fullmatch(r"rotate-\d{8}T\d{6}\.ipynb", output.name)
+    first, second = (subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+                     for _ in range(2))  # the timer's first firing of the day, then the next hour's
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.startswith("Policy nightly (applied): ") and json_lines(first.stdout)[0]["ok"] is True
+    assert second.returncode == 0, second.stderr[-2000:]  # systemd logs success, no failed unit
+    assert second.stdout.startswith("Policy nightly (skipped): Window ") and "nothing to do (exit 0)" in second.stdout
+    outputs = sorted((repo / "runs").glob("rotate-*.ipynb"))
+    assert len(outputs) == 2 and all(re.fullmatch(r"rotate-\d{8}T\d{6}\.ipynb", path.name) for path in outputs)
     ledger = open_ledger(str(Path(os.environ["ZENLAYER_SANDBOX_DIR"]) / "ledger.sqlite3"))  # the sandbox's, as the run's
-    [row] = history_rows(ledger)
-    assert (row["policy"], row["kind"], row["outcome"], row["output"]) == ("nightly", "systemd", "ok", str(output))
-    assert row["window"]  # period 1d: the run claimed its UTC day
+    rows = history_rows(ledger)  # newest first
+    assert [(row["policy"], row["kind"], row["outcome"]) for row in rows] == [
+        ("nightly", "systemd", "skipped"), ("nightly", "systemd", "ok")]
+    assert [row["output"] for row in rows] == [str(path) for path in reversed(outputs)]
+    assert rows[0]["window"] == rows[1]["window"] != ""  # period 1d: both firings fell in one UTC day
