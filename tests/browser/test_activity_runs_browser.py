@@ -47,8 +47,9 @@ def test_a_run_in_the_activity_opens_its_output_notebook_in_lab(page: Page, cont
         expect(runs.locator("code.zw-run-output-path")).to_have_text(str(elsewhere))
         link = runs.locator("a.zw-run-output")
         expect(link).to_have_text(output.name)
+        expect(link).to_have_attribute("href", f"/lab/tree/runs/{output.name}")
         with context.expect_page() as opened:
             link.click()
         tab = opened.value
         expect(tab.locator(".jp-NotebookPanel .jp-RenderedMarkdown h1")).to_contain_text(marker, timeout=60_000)
-        assert f"/lab/tree/runs/{output.name}" in tab.url
+        assert tab.url.endswith(f"/tree/runs/{output.name}")  # Lab moves it into a workspace: /lab/workspaces/auto-N/tree/...
