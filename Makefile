@@ -9,7 +9,7 @@ LAB_PORT ?= 8888
 LAB_DIR ?= notebooks/work
 PYTEST_ARGS ?=
 
-.PHONY: lab lab-copies test venv browser postgres node emulator bench clean contract
+.PHONY: lab lab-copies test venv browser postgres node systemd emulator bench clean contract
 
 venv: $(VENV)/.installed
 
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	  python3 -m pip install --user --break-system-packages virtualenv 2>/dev/null || python3 -m pip install --user virtualenv; \
 	  python3 -m virtualenv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,scheduler]'  # scheduler: tests/notebooks/test_jupyter_scheduler.py
 	@touch $@
 
 ## Debian's chromium for the browser tests (Playwright's own download cannot work offline).
@@ -40,6 +40,12 @@ node:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs >/dev/null; }
 
+## Debian's systemd for `systemd-analyze verify` on contrib/systemd's units (tests/notebooks/test_systemd_units.py).
+systemd:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; }
+
 ## Lab opens working copies of the runbooks in notebooks/work/ (git-ignored): what you type there (apply = True, an
 ## instance id) never reaches the tracked runbooks, which papermill and cron run. A copy is made once; delete it to
 ## start again from the tracked runbook.
@@ -52,7 +58,7 @@ lab-copies:
 	@for nb in notebooks/*.ipynb; do test -e $(LAB_DIR)/$$(basename $$nb) || cp $$nb $(LAB_DIR)/; done
 	@echo "Working copies in $(LAB_DIR)/ (untracked); the tracked runbooks in notebooks/ stay as they are."
 
-test: venv browser postgres node
+test: venv browser postgres node systemd
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Contract checks: against the emulator (comparing with tests/contract/snapshots/*.json); with

@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "studio": {"core", "api", "rules", "_runner"},
     "widgets": {"studio", "core", "api", "rules", "_runner", "connection"},
     "connection": {"core", "api", "rules", "_runner", "emulator"},
+    "scheduling": {"core"},  # jupyter-scheduler's execution manager (the scheduler extra): the run history's variables
     "_state": {"connection", "core", "api"},  # the process-wide state of each, and one reset for tests
     "__init__": {"connection", "core", "studio", "widgets", "api", "rules", "emulator", "__main__"},
 }

@@ -6,6 +6,8 @@ traits; views render them. A start that followed a stop records when the instanc
 which gives the downtime. A rotation-policy run is one entry (``level`` "run": what it made,
 deleted, skipped) followed by its own actions (``level`` "step"), which carry the run's id. Verifies, launches and
 restores are one row per operation (``zw_operations``), with the verification's throwaway and the hourly price.
+The unattended runs (``zw.run_history``: papermill, cron, systemd, jupyter-scheduler) are listed apart in ``runs``,
+each with a link to its output notebook (:mod:`.run_links`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from ..core.policy.lease import held_by_another
 from ..core.policy.records import RunSummary, summaries
 from ..core.progress import downtime_between
 from ..core.restart import PLANNED, stopped_at_of
+from ..core.runs import history_rows
+from .run_links import ServerRoot, output_link, this_server
 
 #: The columns the panel shows; the CSV holds them and the policy run (``run``) each row belongs to.
 COLUMNS = ["time", "kind", "instance", "image", "image_name", "request_id", "outcome", "downtime_s", "zone", "who",
@@ -34,6 +38,8 @@ CSV_COLUMNS = [*COLUMNS, "run", "instance_name"]
 POLICY = "policy"
 #: The operations listed (one row each): a verification, a launch from an image, a restore.
 OPERATION_KINDS = ("verify", "launch", "restore")
+#: The columns of the runs list (the run history's), then ``href``: the Lab link to the output ('' = none).
+RUN_COLUMNS = ["policy", "started", "ended", "outcome", "output"]
 #: Where CSV exports go (relative to the working folder), never the folder itself.
 EXPORT_DIR = "exports"
 
@@ -116,6 +122,12 @@ def run_row(summary: RunSummary) -> dict[str, Any]:
             "text": f"Policy {run.policy} · {run_state(summary)} · {summary.text()}"}
 
 
+def run_history_row(row: dict[str, Any], server: ServerRoot | None) -> dict[str, Any]:
+    """A run of the run history as the panel lists it: its output notebook's Lab link when the server serves it."""
+    return {**{column: row[column] for column in RUN_COLUMNS}, "kind": row["kind"], "detail": row["detail"],
+            "run_id": row["run_id"], "href": output_link(row["output"], server) or ""}
+
+
 def latest_of_each(actions: list[Action]) -> list[Action]:
     """One row per action, where it stands now (``actions`` newest first): a create's outcomes (submitted, then
     available or failed) share its intent, so only the newest is kept; a start planned before a stop is dropped
@@ -167,15 +179,27 @@ class Activity(T.HasTraits):
     kind = T.Unicode("", help="Only this kind of action ('' = every kind)")
     instance_id = T.Unicode("", help="Only this instance's actions ('' = every instance)")
     rows = T.List(T.Dict(), help="The actions shown, newest first (dicts with COLUMNS)")
+    runs = T.List(T.Dict(), help="The run history, newest first (dicts with RUN_COLUMNS and href)")
     notice = T.Unicode("", help="A create or a restart that just finished")
     exported = T.Unicode("", help="The absolute path of the last CSV export ('' = none yet)")
     error = T.Unicode("", help="Why the ledger could not be read ('' = it could)")
 
-    def __init__(self, client: Callable[[], Any], *, limit: int = 500, names: Callable[[str], str] | None = None) -> None:
+    def __init__(self, client: Callable[[], Any], *, limit: int = 500, names: Callable[[str], str] | None = None,
+                 server: Callable[[], ServerRoot | None] | None = None) -> None:
         super().__init__()
         self._client = client  # the controller's current client (it changes with the account)
         self.limit = limit
         self._names = names  # instance id -> the name the operator knows it by (the loaded inventory's)
+        self._server = server  # the Jupyter server serving this kernel (None: found among the running ones once)
+        self._found_server: tuple[ServerRoot | None] | None = None
+
+    def server(self) -> ServerRoot | None:
+        """The server the runs' output links point into (None: no links, absolute paths)."""
+        if self._server is not None:
+            return self._server()
+        if self._found_server is None:
+            self._found_server = (this_server(),)
+        return self._found_server[0]
 
     @T.validate("kind")
     def _valid_kind(self, proposal: T.Bunch) -> str:
@@ -201,13 +225,17 @@ class Activity(T.HasTraits):
                 account, kinds=kinds, instance_id=instance or None, limit=self.limit,
                 with_unattributed=True)  # rows from before accounts had keys: shown, never acted on
             runs = summaries(ledger, account, limit=self.limit) if kinds is None else []
+            history = history_rows(ledger, account, limit=self.limit) if self.kind in ("", POLICY) else []
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.error = f"The activity could not be read from the ledger ({type(error).__name__})."
             return
         if self.kind == POLICY:
             actions = [action for action in actions if action.run_id]
-        self.error = ""
-        self.rows = grouped_rows(actions, runs, instance_id=instance, names=self._names, operations=operations)
+        server = self.server() if history else None
+        with self.hold_trait_notifications():
+            self.error = ""
+            self.rows = grouped_rows(actions, runs, instance_id=instance, names=self._names, operations=operations)
+            self.runs = [run_history_row(row, server) for row in history]
 
     def _operations(self, ledger: Any, account: str, instance: str) -> list[Operation]:
         """The verifies, launches and restores the filters let through."""
@@ -253,5 +281,5 @@ class Activity(T.HasTraits):
         self.notice = message
 
 
-__all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "OPERATION_KINDS", "POLICY", "Activity", "action_row",
-           "downtime_seconds", "grouped_rows", "latest_of_each", "operation_row", "run_row"]
+__all__ = ["COLUMNS", "CSV_COLUMNS", "EXPORT_DIR", "OPERATION_KINDS", "POLICY", "RUN_COLUMNS", "Activity", "action_row",
+           "downtime_seconds", "grouped_rows", "latest_of_each", "operation_row", "run_history_row", "run_row"]

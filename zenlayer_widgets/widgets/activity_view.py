@@ -1,4 +1,5 @@
-"""The activity panel: every action the package took for this account (a thin view of studio.activity)."""
+"""The activity panel: every action the package took for this account, and the unattended runs with a link to each
+output notebook (a thin view of studio.activity)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import os
 import ipywidgets as W
 
 from ..core.ledger import ACTION_KINDS
-from ..studio.activity import COLUMNS, OPERATION_KINDS, POLICY, Activity
+from ..studio.activity import COLUMNS, OPERATION_KINDS, POLICY, RUN_COLUMNS, Activity
 from ..studio.clock import clock_text
 
 _HEADINGS = {"time": "Time (UTC, then local)", "kind": "Action", "instance": "Instance", "image": "Image", "image_name": "Image name",
              "request_id": "Request id", "outcome": "Outcome", "downtime_s": "Downtime (s)", "zone": "Zone", "who": "Who",
              "throwaway": "Throwaway", "price": "Price (/h)"}
+
+_RUN_HEADINGS = {"policy": "Policy", "started": "Started (UTC, then local)", "ended": "Ended", "outcome": "Outcome",
+                 "output": "Output notebook"}
 
 
 def _cell(value: object) -> str:
@@ -55,6 +59,32 @@ def activity_table(rows: list[dict[str, object]]) -> str:
             f'<tbody>{body}</tbody></table></div>')
 
 
+def _run_cell(run: dict[str, object], column: str) -> str:
+    """A run's cell: times in UTC with local time beside; the output as a Lab link, else its absolute path."""
+    value = run.get(column)
+    if column in ("started", "ended") and isinstance(value, str) and value:
+        return _cell(clock_text(value, date=True))
+    if column == "output" and value and run.get("href"):
+        return (f'<a class="zw-run-output" href="{html.escape(str(run["href"]), quote=True)}" target="_blank" '
+                f'title="{html.escape(str(value), quote=True)}">{_cell(os.path.basename(str(value)))}</a>')
+    if column == "output":
+        return f'<code class="zw-run-output-path">{_cell(value)}</code>' if value else "none recorded"
+    if column == "outcome" and run.get("detail"):
+        return f'<span title="{html.escape(str(run["detail"]), quote=True)}">{_cell(value)}</span>'
+    return _cell(value)
+
+
+def runs_table(runs: list[dict[str, object]]) -> str:
+    """The run history (policy, started, ended, outcome, output notebook) as an HTML table (every value escaped)."""
+    if not runs:
+        return '<div class="zw-activity-empty">No runs recorded yet (papermill, cron, systemd, jupyter-scheduler).</div>'
+    head = "".join(f"<th>{_RUN_HEADINGS[c]}</th>" for c in RUN_COLUMNS)
+    body = "".join(f'<tr class="zw-run-row" data-run="{_cell(run.get("run_id"))}">'
+                   + "".join(f"<td>{_run_cell(run, c)}</td>" for c in RUN_COLUMNS) + "</tr>" for run in runs)
+    return (f'<div class="zw-activity-scroll"><table class="zw-table zw-runs-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>')
+
+
 def export_link(activity: Activity) -> str:
     """A link to the last export when the notice is about it (relative to the notebook: Lab opens it)."""
     path = activity.exported
@@ -79,19 +109,21 @@ class ActivityView(W.VBox):
         self.export = W.Button(description="Export CSV", icon="download")
         self.notice = W.HTML()
         self.table = W.HTML()
-        for widget, css in [(self.kind, "zw-activity-kind"), (self.instance, "zw-activity-instance"),
+        self.runs = W.HTML()
+        for widget, css in [(self.runs, "zw-activity-runs"), (self.kind, "zw-activity-kind"), (self.instance, "zw-activity-instance"),
                             (self.refresh, "zw-activity-refresh"), (self.export, "zw-activity-export"),
                             (self.notice, "zw-activity-notice"), (self.table, "zw-activity")]:
             widget.add_class(css)
         filters = W.HBox([self.kind, self.instance, self.refresh, self.export])
         filters.add_class("zw-activity-filters")  # wraps on a narrow page
-        super().__init__([W.HTML("<h4 style='margin:4px 0'>Activity</h4>"), filters, self.notice, self.table])
+        super().__init__([W.HTML("<h4 style='margin:4px 0'>Activity</h4>"), filters, self.notice, self.table,
+                          W.HTML("<h4 style='margin:8px 0 4px'>Runs</h4>"), self.runs])
         self.add_class("zw-activity-panel")
         self.kind.observe(lambda change: setattr(activity, "kind", change["new"]), "value")
         self.instance.observe(lambda change: setattr(activity, "instance_id", change["new"]), "value")
         self.refresh.on_click(lambda _: activity.reload())
         self.export.on_click(lambda _: activity.export_csv())
-        activity.observe(lambda _change: self.render(), ["rows", "notice", "error"])
+        activity.observe(lambda _change: self.render(), ["rows", "runs", "notice", "error"])
         self.render()
 
     def render(self) -> None:
@@ -100,3 +132,4 @@ class ActivityView(W.VBox):
             self.notice.value = f'<div class="zw-notice">{html.escape(message)}{export_link(self.activity)}</div>' \
                 if message else ""
             self.table.value = activity_table(self.activity.rows)
+            self.runs.value = runs_table(self.activity.runs)
