@@ -8,7 +8,7 @@ and puts a failed load or refresh in the error box, cleared by the next good one
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.inventory import load_inventory_async, refresh_images_async
@@ -144,19 +144,20 @@ class Loading:
 
     def set_image_poll(self, on: bool) -> None:
         """Start or stop :meth:`follow_images`."""
-        if on and self.image_task is None:
-            self.image_task = self.studio.tasks.spawn(self.follow_images())
-        elif not on and self.image_task is not None:
-            self.image_task.cancel()
-            self.image_task = None
+        self.image_task = self._toggle(on, self.image_task, self.follow_images)
 
     def set_auto_refresh(self, on: bool) -> None:
         """Start or stop the auto-refresh loop."""
-        if on and self.auto_task is None:
-            self.auto_task = self.studio.tasks.spawn(self.auto_refresh())
-        elif not on and self.auto_task is not None:
-            self.auto_task.cancel()
-            self.auto_task = None
+        self.auto_task = self._toggle(on, self.auto_task, self.auto_refresh)
+
+    def _toggle(self, on: bool, running: Any, loop: Callable[[], Coroutine[Any, Any, None]]) -> Any:
+        """Start ``loop`` as a task (none running) or cancel the one running; returns the task running now."""
+        if on and running is None:
+            return self.studio.tasks.spawn(loop())
+        if not on and running is not None:
+            running.cancel()
+            return None
+        return running
 
 
 __all__ = ["IDLE_AFTER", "IDLE_EVERY", "IMAGES_EVERY", "Loading"]
