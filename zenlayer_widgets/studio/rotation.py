@@ -249,7 +249,7 @@ class Rotation(T.HasTraits):
             self.progress = {item.instance_id: PHASES["waiting"] for item in plan.creates}
             self.outcome, self.outcome_rows, self.outcome_summary, self.outcome_quota = None, [], "", []
 
-        async def run() -> None:
+        async def apply() -> None:
             nonlocal outcome
             client = self._client()
             with recorded_run(client, policy.name, asdict(policy), kind="studio", runbook="studio", ledger=self.ledger) as run:
@@ -262,7 +262,7 @@ class Rotation(T.HasTraits):
                 self.error = explain(error, f"Applying policy {policy.name}").text()
                 self.notice = ""
 
-        await attempt(self, "applying", run, failed=failed, start=begin, then=lambda: self._show_outcome(outcome),
+        await attempt(self, "applying", apply, failed=failed, start=begin, then=lambda: self._show_outcome(outcome),
                       current=lambda: epoch == self._epoch)
         if self._after_apply is not None and epoch == self._epoch:
             await self._after_apply(self.outcome_summary or self.error)

@@ -2,8 +2,9 @@
 
 One trait per piece of state; a view observes the traits it shows (``state.observe(fn, "progress")``)
 and calls the input methods below; :class:`~zenlayer_widgets.studio.controller.StudioController`
-adds the parts whose calls change the account (each shares this state). Everything derived (the chosen instance, the checks,
-whether a submit may go out, the filtered instances) is a property of the traits, never stored.
+adds the parts whose calls change the account (each shares this state). Everything derived (the
+chosen instance, the checks, whether a submit may go out, the filtered instances) is a property of
+the traits, never stored, and none of them reads the ledger (what the ledger says is loaded on refresh).
 """
 
 from __future__ import annotations
