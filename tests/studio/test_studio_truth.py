@@ -176,3 +176,11 @@ async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_
     await controller.tasks.drain()
     assert sent == ["DescribeImages"] and controller.editing == third.image.image_id
     assert "gone" not in third.note.value
+
+
+async def test_the_image_tables_say_when_they_were_read_and_how_often(controller):
+    from zenlayer_widgets.widgets.inventory_view import InventoryView
+
+    view = InventoryView(controller)
+    assert "As of " in view.as_of.value and "checked every 10 s while the studio is open" in view.as_of.value
+    view.close()
