@@ -1,6 +1,6 @@
 """Every public function that sends something checks its arguments first: a bad one is a clear
 ``BadArgument`` (ValueError) or ``BadArgumentType`` (TypeError), both ``ZenlayerError``, naming the
-parameter, and **0 requests** reach the emulator (counted at the real server's request pipeline)."""
+parameter, and **0 requests** reach the emulator (counted at its request pipeline)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ HUGE = "n" * 10_000_000  # 10 MB
 
 
 @pytest.fixture
-def bodies(emulator) -> Iterator[list[bytes]]:
-    """The body of every request the emulator server receives, in order."""
+def bodies(request: pytest.FixtureRequest) -> Iterator[list[bytes]]:
+    """The body of every request the test's emulator receives, in order: ``mock_emulator`` (in this process) when
+    the test asks for it, else the ``emulator`` server (zw.connect sends over a socket of its own)."""
+    emulator = request.getfixturevalue("mock_emulator" if "mock_emulator" in request.fixturenames else "emulator")
     seen: list[bytes] = []
     handle = emulator.pipeline.handle
 
@@ -143,15 +145,15 @@ CASES: list[Any] = [
 
 
 @pytest.mark.parametrize(("call", "error", "parameter"), CASES)
-def test_a_bad_argument_is_refused_before_anything_is_sent(emulator, client, bodies, call: Call, error, parameter):
-    ids, image = ids_by_name(emulator), image_of(emulator)
-    images_before = dict(emulator.backend.images)
+def test_a_bad_argument_is_refused_before_anything_is_sent(mock_emulator, mock_client, bodies, call: Call, error, parameter):
+    ids, image = ids_by_name(mock_emulator), image_of(mock_emulator)
+    images_before = dict(mock_emulator.backend.images)
     bodies.clear()
     with pytest.raises(error) as caught:
-        call(client, ids, image)
+        call(mock_client, ids, image)
     assert isinstance(caught.value, ZenlayerError) and parameter in str(caught.value)
-    assert bodies == []  # 0 requests reached the emulator
-    assert dict(emulator.backend.images) == images_before
+    assert bodies == []  # 0 requests reached the mock_emulator
+    assert dict(mock_emulator.backend.images) == images_before
 
 
 @pytest.mark.parametrize("timeout", [math.nan, "10", -1, 0])
@@ -161,17 +163,17 @@ def test_connect_refuses_a_bad_timeout_at_once(emulator, bodies, timeout):
     assert bodies == []
 
 
-def test_preflight_never_sends_a_name_that_breaks_the_rule(emulator, client, bodies):
+def test_preflight_never_sends_a_name_that_breaks_the_rule(mock_emulator, mock_client, bodies):
     """A 10 MB name: the verdict says why, and no request carries the name (it is not even looked up)."""
-    build = ids_by_name(emulator)["build-hkg-01"]
-    checks = zw.preflight(client, build, HUGE)
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    checks = zw.preflight(mock_client, build, HUGE)
     assert not checks.ok and [c.key for c in checks.failures] == ["name"]
     assert bodies and not any(HUGE[:1000].encode() in body for body in bodies)
     bodies.clear()
     with pytest.raises(zw.PreflightFailed, match="Image name"):
-        zw.create_image(client, build, HUGE)
+        zw.create_image(mock_client, build, HUGE)
     assert not any(HUGE[:1000].encode() in body for body in bodies)
-    assert HUGE not in {i.image_name for i in emulator.backend.images.values()}
+    assert HUGE not in {i.image_name for i in mock_emulator.backend.images.values()}
 
 
 @pytest.mark.parametrize(("name", "description", "failing"), [
@@ -180,14 +182,14 @@ def test_preflight_never_sends_a_name_that_breaks_the_rule(emulator, client, bod
     pytest.param("", None, ["name"], id="name-empty"),
     pytest.param("ok-1", "d" * 10_000, ["description"], id="description-rule"),
 ])
-def test_create_image_refuses_a_name_breaking_the_rule_before_anything_is_sent(emulator, client, bodies, name,
+def test_create_image_refuses_a_name_breaking_the_rule_before_anything_is_sent(mock_emulator, mock_client, bodies, name,
                                                                              description, failing):
     """The local rules come first: PreflightFailed naming the rule, and not even the instance is looked up."""
-    build = ids_by_name(emulator)[BUILD]
-    images_before = dict(emulator.backend.images)
+    build = ids_by_name(mock_emulator)[BUILD]
+    images_before = dict(mock_emulator.backend.images)
     bodies.clear()
     with pytest.raises(zw.PreflightFailed) as refused:
-        zw.create_image(client, build, name, description)
+        zw.create_image(mock_client, build, name, description)
     assert [c.key for c in refused.value.preflight.failures] == failing
-    assert bodies == []  # 0 requests reached the emulator
-    assert dict(emulator.backend.images) == images_before
+    assert bodies == []  # 0 requests reached the mock_emulator
+    assert dict(mock_emulator.backend.images) == images_before

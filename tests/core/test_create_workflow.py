@@ -15,32 +15,32 @@ def names_in(emulator, zone: str) -> list[str]:
     return sorted(i.image_name for i in emulator.backend.images.values() if i.zone_id == zone and i.image_type == "CUSTOM_IMAGE")
 
 
-def test_sync_create_image_waits_until_available(client, emulator):
+def test_sync_create_image_waits_until_available(mock_client, mock_emulator):
     seen: list[str] = []
     result = zw.create_image(
-        client, ids_by_name(emulator)["build-hkg-01"], "nightly-1", "from the runbook", poll_interval=0.1,
+        mock_client, ids_by_name(mock_emulator)["build-hkg-01"], "nightly-1", "from the runbook", poll_interval=0.1,
         on_progress=lambda p: seen.append(p.phase),
     )
     assert result.status == "AVAILABLE" and result.image.image_size == 60
     assert result.request_id.startswith("T") and not result.adopted
     assert "submitting" in seen and "done" in seen
-    assert names_in(emulator, "HKG-A") == ["nightly-1", "web-golden-2025"]
+    assert names_in(mock_emulator, "HKG-A") == ["nightly-1", "web-golden-2025"]
 
 
-def test_sync_preflight_reports_every_reason(client, emulator):
-    checks = zw.preflight(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
+def test_sync_preflight_reports_every_reason(mock_client, mock_emulator):
+    checks = zw.preflight(mock_client, ids_by_name(mock_emulator)["media-lax-01"], "bad name!")
     assert not checks.ok
     assert {c.key for c in checks.failures} == {"name", "power_state", "zone"}
     assert "LAX-A does not support custom images" in checks.summary()
     with pytest.raises(zw.PreflightFailed) as refused:  # the name rule refuses it before the instance is looked up
-        zw.create_image(client, ids_by_name(emulator)["media-lax-01"], "bad name!")
+        zw.create_image(mock_client, ids_by_name(mock_emulator)["media-lax-01"], "bad name!")
     assert [c.key for c in refused.value.preflight.failures] == ["name"] and "Image name" in str(refused.value)
-    assert names_in(emulator, "LAX-A") == []
+    assert names_in(mock_emulator, "LAX-A") == []
 
 
-def test_unknown_instance_is_a_preflight_failure(client):
+def test_unknown_instance_is_a_preflight_failure(mock_client):
     with pytest.raises(zw.PreflightFailed, match="Instance 404404 was not found"):
-        zw.create_image(client, "404404", "x1")
+        zw.create_image(mock_client, "404404", "x1")
 
 
 def test_wait_timeout_reports_the_image_id_and_last_status():
@@ -84,17 +84,17 @@ def test_unknown_outcome_is_reconciled_never_duplicated(emulator, fault, monkeyp
             assert names_in(emulator, "HKG-A").count("exactly-once") == 1
 
 
-async def test_stop_instance_follows_stopping_to_stopped(aclient, emulator):
-    web = ids_by_name(emulator)["web-hkg-01"]
+async def test_stop_instance_follows_stopping_to_stopped(mock_aclient, mock_emulator):
+    web = ids_by_name(mock_emulator)["web-hkg-01"]
     states: list[str] = []
-    emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
+    mock_emulator.backend.transition_seconds = 3600  # STOPPING until the caller has seen it (then the clock moves)
 
     def on_status(status: str) -> None:
         states.append(status)
         if status == "STOPPING":
-            emulator.backend.advance(3600)
+            mock_emulator.backend.advance(3600)
 
-    assert await stop_instance_async(aclient, web, poll_interval=0.1, on_status=on_status) == "STOPPED"
+    assert await stop_instance_async(mock_aclient, web, poll_interval=0.1, on_status=on_status) == "STOPPED"
     assert states[0] == "STOPPING" and states[-1] == "STOPPED"
 
 
@@ -106,9 +106,9 @@ class _no_error:
         return False
 
 
-def test_a_lone_surrogate_in_a_name_is_refused_before_sending_with_a_clear_message(client, emulator):
-    sent = client.request_count
+def test_a_lone_surrogate_in_a_name_is_refused_before_sending_with_a_clear_message(mock_client, mock_emulator):
+    sent = mock_client.request_count
     with pytest.raises(ValueError, match="U\\+D800, a lone surrogate UTF-8 cannot carry; nothing was sent"):
-        client.create_image(ids_by_name(emulator)["build-hkg-01"], "bad\ud800name")
-    assert client.request_count == sent
-    assert names_in(emulator, "HKG-A") == ["web-golden-2025"]
+        mock_client.create_image(ids_by_name(mock_emulator)["build-hkg-01"], "bad\ud800name")
+    assert mock_client.request_count == sent
+    assert names_in(mock_emulator, "HKG-A") == ["web-golden-2025"]

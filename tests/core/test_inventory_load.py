@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from zenlayer_widgets.api import AsyncZenlayerClient, Credentials
+from zenlayer_widgets.api import AsyncZenlayerClient
 from zenlayer_widgets.core.inventory import load_inventory_async
-from zenlayer_widgets.emulator import InProcessEmulator, RunningEmulator, mock_zenlayer, start_emulator
+from zenlayer_widgets.emulator import InProcessEmulator, RunningEmulator, mock_zenlayer
 
 FLEET = 2500  # three pages of 1,000
 
@@ -116,9 +116,8 @@ async def test_a_refresh_is_one_round_of_requests(mock_aclient: AsyncZenlayerCli
 async def test_a_fleet_that_grew_or_shrank_is_still_loaded_in_full(mock_aclient: AsyncZenlayerClient, now: int, one_round: bool) -> None:
     """A fleet past the pages sent falls back to a full load; fewer instances fit the pages already sent."""
     loaded = await load_inventory_async(mock_aclient)
-    with start_emulator(instances=now) as changed:
-        credentials = Credentials(access_key_id=changed.access_key_id, access_key_password=changed.access_key_password)
-        async with AsyncZenlayerClient(credentials, base_url=changed.url) as other:
+    with mock_zenlayer(instances=now) as changed:
+        async with changed.async_client() as other:
             refreshed = await load_inventory_async(other, previous=loaded)
             assert _same_snapshot(refreshed, await load_inventory_async(other))
     assert refreshed.refreshed is one_round

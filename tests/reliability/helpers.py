@@ -16,6 +16,7 @@ from zenlayer_widgets.api.credentials import Credentials
 from zenlayer_widgets.api.retry import RetryPolicy
 from zenlayer_widgets.emulator import RunningEmulator
 from zenlayer_widgets.emulator.backend import EmulatorBackend
+from zenlayer_widgets.emulator.transport import InProcessEmulator
 
 #: Retries that wait milliseconds, not seconds, so fault loops stay fast.
 FAST_RETRIES = RetryPolicy(max_throttle_retries=12, budget_seconds=10.0, base_delay=0.002, max_delay=0.02)
@@ -60,14 +61,15 @@ def allow_duplicate_names(backend: EmulatorBackend) -> None:
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Real HTTP, with a log of ``(action, status or exception name)`` per request, in order.
+    """Real HTTP (or, given to :func:`async_client` with the in-process emulator, its transport), with a log of
+    ``(action, status or exception name)`` per request, in order.
 
     ``fail_connects[action] = n`` makes the next ``n`` requests of ``action`` fail with
     ``httpx.ConnectError`` before a byte leaves (as a refused connection does).
     """
 
     def __init__(self, on_status: Callable[[int], None] | None = None) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+        self.inner: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
         self.log: list[tuple[str, Any]] = []
         self.fail_connects: Counter[str] = Counter()
         self._on_status = on_status
@@ -79,7 +81,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             self.log.append((action, "ConnectError"))
             raise httpx.ConnectError("connection refused (injected)", request=request)
         try:
-            response = await self._inner.handle_async_request(request)
+            response = await self.inner.handle_async_request(request)
         except httpx.HTTPError as error:
             self.log.append((action, type(error).__name__))
             raise
@@ -89,7 +91,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self.inner.aclose()
 
     def mark(self) -> int:
         """Where the log is now (slice ``log[mark:]`` later)."""
@@ -111,9 +113,15 @@ def blind_resends(log: list[tuple[str, Any]]) -> list[int]:
     return blind
 
 
-def async_client(emulator: RunningEmulator, transport: httpx.AsyncBaseTransport | None = None,
+def async_client(emulator: RunningEmulator | InProcessEmulator, transport: httpx.AsyncBaseTransport | None = None,
                  policy: RetryPolicy = FAST_RETRIES, **options: Any) -> AsyncZenlayerClient:
-    """Our async client for ``emulator`` (not labelled sandbox: its creates use a file journal if any)."""
+    """Our async client for ``emulator`` (not labelled sandbox: its creates use a file journal if any). The in-process
+    emulator is reached through its transport, behind ``transport`` when that is a :class:`RecordingTransport`."""
+    if isinstance(emulator, InProcessEmulator):
+        if isinstance(transport, RecordingTransport):
+            transport.inner = emulator.transport
+        else:
+            transport = transport or emulator.transport
     credentials = Credentials(access_key_id=emulator.access_key_id, access_key_password=emulator.access_key_password)
     client = AsyncZenlayerClient(credentials, base_url=emulator.url, transport=transport, **options)
     client.retry_policy = policy

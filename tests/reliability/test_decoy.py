@@ -1,5 +1,6 @@
 """The decoy IMAGING: our lost create is never settled by a colleague's same-named image just because our
-instance happens to be IMAGING for another create (a real emulator server; images take a minute)."""
+instance happens to be IMAGING for another create (the in-process emulator: the timeout is injected; images take a
+minute)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from shared import ids_by_name
 from zenlayer_widgets.core import reconcile
 from zenlayer_widgets.core.create import CreateOutcomeUnknown, create_image_async
 from zenlayer_widgets.core.ledger import UNKNOWN, Ledger
-from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.emulator import mock_zenlayer
 
 from .helpers import RecordingTransport, async_client, custom_images_named, fast_sleep
 
@@ -41,7 +42,7 @@ def short_settle(monkeypatch):
 
 @pytest.mark.parametrize("decoy", ["unexplained-image", "open-intent"])
 async def test_imaging_for_another_create_is_no_evidence(ledger_url, decoy):
-    with start_emulator(transition_seconds=60) as emulator:
+    with mock_zenlayer(transition_seconds=60) as emulator:
         ids = ids_by_name(emulator)
         ours, colleagues = ids["db-hkg-01"], ids["build-hkg-01"]  # HKG-A; the colleague's disk is the smaller
         ledger = Ledger(ledger_url)  # SQLite and PostgreSQL

@@ -18,7 +18,7 @@ from zenlayer_widgets.core.ledger import (
     LedgerError,
     ledger_for,
 )
-from zenlayer_widgets.emulator import start_emulator
+from zenlayer_widgets.emulator import mock_zenlayer
 
 from .helpers import RecordingTransport, async_client, custom_images_named, fast_sleep, log_creates
 
@@ -27,15 +27,16 @@ DEAD_OWNER = "0" * 32  # an owner token of no live run (another process, long go
 
 
 @pytest.fixture
-def emulator():
-    with start_emulator(transition_seconds=0.05, access_key_password=SECRET) as running:
+def mock_emulator():
+    """The in-process emulator (no socket needed here) with 0.05 s transitions and a password to look for."""
+    with mock_zenlayer(transition_seconds=0.05, access_key_password=SECRET) as running:
         yield running
 
 
 @pytest.fixture
 def slow():
-    """Images take a minute: the instance stays IMAGING, as on the real API while a re-run looks."""
-    with start_emulator(transition_seconds=60, access_key_password=SECRET) as running:
+    """Images take a minute: the instance stays IMAGING, as on the real API while a re-run looks (in-process)."""
+    with mock_zenlayer(transition_seconds=60, access_key_password=SECRET) as running:
         yield running
 
 
@@ -71,12 +72,12 @@ def database_bytes(ledger: Ledger) -> bytes:
     return b"".join(p.read_bytes() for p in Path(ledger.path).parent.glob("ledger.sqlite3*"))
 
 
-async def test_an_intent_and_its_outcomes_without_secrets(emulator, ledger):
-    async with async_client(emulator) as client:
-        result = await create(client, emulator, "build-hkg-01", "nightly-1", ledger, description="from the runbook")
+async def test_an_intent_and_its_outcomes_without_secrets(mock_emulator, ledger):
+    async with async_client(mock_emulator) as client:
+        result = await create(client, mock_emulator, "build-hkg-01", "nightly-1", ledger, description="from the runbook")
     [entry] = ledger.entries()
     assert (entry.account, entry.instance_id, entry.zone_id, entry.image_name, entry.description) == (
-        account_for(emulator), ids_by_name(emulator)["build-hkg-01"], "HKG-A", "nightly-1", "from the runbook")
+        account_for(mock_emulator), ids_by_name(mock_emulator)["build-hkg-01"], "HKG-A", "nightly-1", "from the runbook")
     assert (entry.outcome, entry.image_id, entry.request_id, entry.open) == (AVAILABLE_OUTCOME, result.image_id,
                                                                              result.request_id, False)
     assert entry.snapshot["instance_status"] == "STOPPED" and result.image_id not in entry.snapshot["image_ids"]
@@ -103,48 +104,48 @@ async def test_an_intent_left_open_while_the_instance_images_adopts_that_image(s
     assert (entry.outcome, entry.image_id, entry.evidence["seen_imaging"]) == ("adopted", made.image_id, True)
 
 
-async def test_a_same_named_image_without_evidence_is_unknown_never_adopted(emulator, ledger):
+async def test_a_same_named_image_without_evidence_is_unknown_never_adopted(mock_emulator, ledger):
     """The image appeared, but the instance is STOPPED: ours that finished, or a colleague's from another
     instance? Zenlayer's records cannot tell, so the run says unknown and names the candidate."""
-    ours = crashed_intent(ledger, emulator, "db-hkg-01", "whose-image")  # a 100 GB disk
-    theirs = emulator.backend.create_image(ids_by_name(emulator)["build-hkg-01"], "whose-image")  # 60 GB: it fits
-    emulator.backend.advance(1)
+    ours = crashed_intent(ledger, mock_emulator, "db-hkg-01", "whose-image")  # a 100 GB disk
+    theirs = mock_emulator.backend.create_image(ids_by_name(mock_emulator)["build-hkg-01"], "whose-image")  # 60 GB: it fits
+    mock_emulator.backend.advance(1)
     transport = RecordingTransport()
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         with pytest.raises(CreateOutcomeUnknown, match=rf"{theirs.image_id}.*settle_intent") as unknown:
-            await create(client, emulator, "db-hkg-01", "whose-image", ledger)
+            await create(client, mock_emulator, "db-hkg-01", "whose-image", ledger)
     assert [c.image_id for c in unknown.value.candidates] == [theirs.image_id]
     assert "CreateImage" not in [a for a, _ in transport.log]
     [entry] = ledger.entries()
     assert (entry.outcome, entry.open, entry.image_id) == (UNKNOWN, True, None) and ours == entry.instance_id
 
 
-async def test_an_image_larger_than_the_disk_is_not_a_candidate(emulator, ledger):
+async def test_an_image_larger_than_the_disk_is_not_a_candidate(mock_emulator, ledger):
     """A colleague's image of a 100 GB disk cannot come from our 60 GB one: nothing of ours was made, and
     the name is taken: a clear refusal, no second send, nothing adopted."""
-    crashed_intent(ledger, emulator, "build-hkg-01", "too-big")
-    emulator.backend.create_image(ids_by_name(emulator)["db-hkg-01"], "too-big")
-    emulator.backend.advance(1)
-    async with async_client(emulator) as client:
+    crashed_intent(ledger, mock_emulator, "build-hkg-01", "too-big")
+    mock_emulator.backend.create_image(ids_by_name(mock_emulator)["db-hkg-01"], "too-big")
+    mock_emulator.backend.advance(1)
+    async with async_client(mock_emulator) as client:
         with pytest.raises(PreflightFailed, match="already has an image named 'too-big'"):
-            await create(client, emulator, "build-hkg-01", "too-big", ledger)
+            await create(client, mock_emulator, "build-hkg-01", "too-big", ledger)
     assert ledger.entries()[0].outcome == NOT_MADE
 
 
-async def test_an_intent_never_sent_is_closed_and_made_once(emulator, ledger):
-    crashed_intent(ledger, emulator, "build-hkg-01", "never-sent", sent=False)
-    creates = log_creates(emulator.backend)
-    async with async_client(emulator) as client:
-        result = await create(client, emulator, "build-hkg-01", "never-sent", ledger)
+async def test_an_intent_never_sent_is_closed_and_made_once(mock_emulator, ledger):
+    crashed_intent(ledger, mock_emulator, "build-hkg-01", "never-sent", sent=False)
+    creates = log_creates(mock_emulator.backend)
+    async with async_client(mock_emulator) as client:
+        result = await create(client, mock_emulator, "build-hkg-01", "never-sent", ledger)
     assert not result.adopted and creates.images_for("never-sent") == [result.image_id]
     assert [e.outcome for e in ledger.entries()] == [NOT_MADE, AVAILABLE_OUTCOME]
 
 
-async def test_a_sent_intent_with_no_image_is_closed_once_nothing_can_land(emulator, ledger):
-    crashed_intent(ledger, emulator, "build-hkg-01", "lost-on-the-way", settle=0.0)  # its settle window is over
-    creates = log_creates(emulator.backend)
-    async with async_client(emulator) as client:
-        result = await create(client, emulator, "build-hkg-01", "lost-on-the-way", ledger)
+async def test_a_sent_intent_with_no_image_is_closed_once_nothing_can_land(mock_emulator, ledger):
+    crashed_intent(ledger, mock_emulator, "build-hkg-01", "lost-on-the-way", settle=0.0)  # its settle window is over
+    creates = log_creates(mock_emulator.backend)
+    async with async_client(mock_emulator) as client:
+        result = await create(client, mock_emulator, "build-hkg-01", "lost-on-the-way", ledger)
     assert not result.adopted and creates.images_for("lost-on-the-way") == [result.image_id]
     assert [e.outcome for e in ledger.entries()] == [NOT_MADE, AVAILABLE_OUTCOME]
 
@@ -171,7 +172,7 @@ async def test_an_unforeseen_failure_after_sending_stays_open_and_is_adopted(slo
 
 
 async def test_a_wait_timeout_stays_open_and_the_rerun_follows_the_same_image(ledger):
-    with start_emulator(transition_seconds=3600) as slow:
+    with mock_zenlayer(transition_seconds=3600) as slow:
         creates = log_creates(slow.backend)
         async with async_client(slow) as client:
             with pytest.raises(ImageWaitTimeout):
@@ -182,58 +183,58 @@ async def test_a_wait_timeout_stays_open_and_the_rerun_follows_the_same_image(le
     assert result.adopted and result.status == "AVAILABLE" and creates.images_for("slow-image") == [result.image_id]
 
 
-async def test_a_finished_intent_is_reported_not_made_again(emulator, ledger):
+async def test_a_finished_intent_is_reported_not_made_again(mock_emulator, ledger):
     """The re-run of a create that finished reports its image (tests/reliability/test_rerun.py has the rest)."""
-    creates = log_creates(emulator.backend)
-    async with async_client(emulator) as client:
-        first = await create(client, emulator, "build-hkg-01", "done-once", ledger)
-        again = await create(client, emulator, "build-hkg-01", "done-once", ledger)
+    creates = log_creates(mock_emulator.backend)
+    async with async_client(mock_emulator) as client:
+        first = await create(client, mock_emulator, "build-hkg-01", "done-once", ledger)
+        again = await create(client, mock_emulator, "build-hkg-01", "done-once", ledger)
     assert again.already_made and again.image_id == first.image_id
     assert creates.images_for("done-once") == [first.image_id]
 
 
-async def test_an_image_deleted_since_closes_the_intent_as_gone(emulator, ledger):
+async def test_an_image_deleted_since_closes_the_intent_as_gone(mock_emulator, ledger):
     """Ours was deleted and another image took its name: not adopted (the intent follows its image id)."""
-    build = ids_by_name(emulator)["build-hkg-01"]
-    entry = ledger.begin(account_for(emulator), build, "HKG-A", "taken-over", None)
-    ours = emulator.backend.create_image(build, "taken-over")
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    entry = ledger.begin(account_for(mock_emulator), build, "HKG-A", "taken-over", None)
+    ours = mock_emulator.backend.create_image(build, "taken-over")
     ledger.record(entry.intent_id, SUBMITTED, account=entry.account, image_id=ours.image_id, status="CREATING")
-    emulator.backend.advance(1)
-    emulator.backend.delete_images([ours.image_id])
-    emulator.backend.create_image(ids_by_name(emulator)["db-hkg-01"], "taken-over")
-    async with async_client(emulator) as client:
+    mock_emulator.backend.advance(1)
+    mock_emulator.backend.delete_images([ours.image_id])
+    mock_emulator.backend.create_image(ids_by_name(mock_emulator)["db-hkg-01"], "taken-over")
+    async with async_client(mock_emulator) as client:
         with pytest.raises(PreflightFailed):
-            await create(client, emulator, "build-hkg-01", "taken-over", ledger)
+            await create(client, mock_emulator, "build-hkg-01", "taken-over", ledger)
     assert ledger.entries()[-1].outcome == GONE
-    assert len(custom_images_named(emulator.backend, "taken-over")) == 1
+    assert len(custom_images_named(mock_emulator.backend, "taken-over")) == 1
 
 
-async def test_intents_are_kept_per_account(emulator, ledger):
-    build = ids_by_name(emulator)["build-hkg-01"]
+async def test_intents_are_kept_per_account(mock_emulator, ledger):
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
     ledger.begin("https://console.zenlayer.com", build, "HKG-A", "elsewhere", None)
-    emulator.backend.create_image(build, "elsewhere")  # same name here, but not this account's intent
-    async with async_client(emulator) as client:
+    mock_emulator.backend.create_image(build, "elsewhere")  # same name here, but not this account's intent
+    async with async_client(mock_emulator) as client:
         with pytest.raises(PreflightFailed):
-            await create(client, emulator, "build-hkg-01", "elsewhere", ledger)
+            await create(client, mock_emulator, "build-hkg-01", "elsewhere", ledger)
     assert ledger.open_intent("https://console.zenlayer.com", build, "elsewhere") is not None
 
 
-async def test_an_unusable_ledger_stops_the_create_before_anything_is_sent(emulator, tmp_path, monkeypatch):
+async def test_an_unusable_ledger_stops_the_create_before_anything_is_sent(mock_emulator, tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     monkeypatch.setenv("ZENLAYER_JOURNAL", str(blocker / "ledger.sqlite3"))
     transport = RecordingTransport()
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         with pytest.raises(LedgerError, match="cannot be created.*nothing was sent.*ZENLAYER_JOURNAL"):
-            await create_image_async(client, ids_by_name(emulator)["build-hkg-01"], "unledgered",
+            await create_image_async(client, ids_by_name(mock_emulator)["build-hkg-01"], "unledgered",
                                      sleep=fast_sleep, poll_interval=0.1)
         assert "CreateImage" not in [a for a, _ in transport.log]
-    assert custom_images_named(emulator.backend, "unledgered") == []
+    assert custom_images_named(mock_emulator.backend, "unledgered") == []
     with pytest.raises(LedgerError, match="cannot be created"):
         Ledger(blocker / "ledger.sqlite3")
 
 
-async def test_an_outcome_that_cannot_be_written_warns_and_keeps_the_result(emulator, ledger):
+async def test_an_outcome_that_cannot_be_written_warns_and_keeps_the_result(mock_emulator, ledger):
     failures = []
 
     @sa.event.listens_for(ledger.engine, "before_cursor_execute")
@@ -242,9 +243,9 @@ async def test_an_outcome_that_cannot_be_written_warns_and_keeps_the_result(emul
             failures.append(statement)
             raise sa.exc.OperationalError(statement, parameters, OSError(28, "No space left on device"))
 
-    async with async_client(emulator) as client:
+    async with async_client(mock_emulator) as client:
         with pytest.warns(RuntimeWarning, match="could not record outcome"):
-            result = await create(client, emulator, "build-hkg-01", "disk-full", ledger)
+            result = await create(client, mock_emulator, "build-hkg-01", "disk-full", ledger)
     assert result.status == "AVAILABLE" and failures
 
 
@@ -259,7 +260,7 @@ def test_the_ledger_as_a_table(ledger):
 async def test_an_intent_whose_image_finished_since_does_not_block_the_next_create(ledger):
     """A wait that timed out and was never re-run leaves its intent open; once its image is done, a create
     of another name on the same instance closes it (AVAILABLE) and goes on."""
-    with start_emulator(transition_seconds=3600) as slow:
+    with mock_zenlayer(transition_seconds=3600) as slow:
         async with async_client(slow) as client:
             with pytest.raises(ImageWaitTimeout):
                 await create(client, slow, "game-tyo-02", "first", ledger, timeout=0.05)

@@ -81,16 +81,16 @@ def ledger_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in caught if "ledger" in str(w.message).lower()]
 
 
-async def test_a_200_while_the_ledger_is_down_is_a_success_with_its_image_id(emulator, broken):
+async def test_a_200_while_the_ledger_is_down_is_a_success_with_its_image_id(mock_emulator, broken):
     ledger, breaker = broken
     transport = BreaksLedgerOnCreate(breaker)
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = await create_image_async(client, ids_by_name(emulator)["build-hkg-01"], "ledger-down",
+            result = await create_image_async(client, ids_by_name(mock_emulator)["build-hkg-01"], "ledger-down",
                                               sleep=fast_sleep, poll_interval=0.1, ledger=ledger)
     assert (result.status, result.phase) == ("AVAILABLE", "done")
-    assert custom_images_named(emulator.backend, "ledger-down") == [result.image_id]
+    assert custom_images_named(mock_emulator.backend, "ledger-down") == [result.image_id]
     assert ledger_warnings(caught)  # said, not raised
     assert [a for a, _ in transport.log].count("CreateImage") == 1
 
@@ -115,15 +115,15 @@ async def test_a_lost_answer_while_the_ledger_is_down_names_the_image(broken, mo
     assert [a for a, _ in transport.log].count("CreateImage") == 1
 
 
-async def test_postgresql_gone_before_the_send_is_a_clear_error_and_nothing_is_sent(emulator, broken):
+async def test_postgresql_gone_before_the_send_is_a_clear_error_and_nothing_is_sent(mock_emulator, broken):
     ledger, breaker = broken
     breaker()
     transport = RecordingTransport()
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         with pytest.raises(LedgerError) as caught:
-            await create_image_async(client, ids_by_name(emulator)["build-hkg-01"], "never-sent", sleep=fast_sleep,
+            await create_image_async(client, ids_by_name(mock_emulator)["build-hkg-01"], "never-sent", sleep=fast_sleep,
                                      poll_interval=0.1, ledger=ledger)
     assert not isinstance(caught.value, sa.exc.SQLAlchemyError) and caught.value.__cause__ is None
     assert "Nothing was sent" in str(caught.value) or "cannot be read" in str(caught.value)
     assert "CreateImage" not in [a for a, _ in transport.log]
-    assert custom_images_named(emulator.backend, "never-sent") == []
+    assert custom_images_named(mock_emulator.backend, "never-sent") == []

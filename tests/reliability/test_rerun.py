@@ -1,6 +1,6 @@
 """A create run again after it finished: its image (``already_made``), nothing sent; the name used otherwise: a conflict.
 
-Against a real emulator server; every request our client sends is logged (``RecordingTransport``).
+Against the in-process emulator (no socket needed); every request our client sends is logged (``RecordingTransport``).
 """
 
 from __future__ import annotations
@@ -30,25 +30,25 @@ def sent(transport: RecordingTransport, since: int) -> list[str]:
     return [action for action, _ in transport.log[since:] if action in CHANGES]
 
 
-async def test_a_finished_create_run_again_returns_its_image_and_sends_nothing(emulator, ledger):
-    build = ids_by_name(emulator)["build-hkg-01"]
+async def test_a_finished_create_run_again_returns_its_image_and_sends_nothing(mock_emulator, ledger):
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
     transport = RecordingTransport()
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         first = await create(client, build, "made-once", "nightly", ledger)
         mark = transport.mark()
         again = await create(client, build, "made-once", "nightly", ledger)
     assert (again.image_id, again.status, again.already_made) == (first.image_id, "AVAILABLE", True)
     assert not first.already_made
     assert sent(transport, mark) == []  # not even a second CreateImage refused by the API
-    assert custom_images_named(emulator.backend, "made-once") == [first.image_id]
+    assert custom_images_named(mock_emulator.backend, "made-once") == [first.image_id]
 
 
 @pytest.mark.parametrize("other", ["description", "instance"])
-async def test_the_same_name_with_another_description_or_instance_is_a_named_conflict(emulator, ledger, other):
-    ids = ids_by_name(emulator)
+async def test_the_same_name_with_another_description_or_instance_is_a_named_conflict(mock_emulator, ledger, other):
+    ids = ids_by_name(mock_emulator)
     build, db = ids["build-hkg-01"], ids["db-hkg-01"]  # both in HKG-A, both STOPPED
     transport = RecordingTransport()
-    async with async_client(emulator, transport) as client:
+    async with async_client(mock_emulator, transport) as client:
         first = await create(client, build, "made-once", "nightly", ledger)
         mark = transport.mark()
         with pytest.raises(CreateConflict) as conflict:
@@ -61,15 +61,15 @@ async def test_the_same_name_with_another_description_or_instance_is_a_named_con
     assert ("'nightly', not 'weekly'" in said) if other == "description" else (f"instance {build}, not {db}" in said)
     assert (conflict.value.image_id, conflict.value.made_from) == (first.image_id, build)
     assert sent(transport, mark) == []
-    assert custom_images_named(emulator.backend, "made-once") == [first.image_id]
+    assert custom_images_named(mock_emulator.backend, "made-once") == [first.image_id]
 
 
-async def test_an_image_deleted_since_is_made_again(emulator, ledger):
+async def test_an_image_deleted_since_is_made_again(mock_emulator, ledger):
     """The ledger's image no longer exists: the re-run is a new create, not a report of a gone image."""
-    build = ids_by_name(emulator)["build-hkg-01"]
-    async with async_client(emulator) as client:
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    async with async_client(mock_emulator) as client:
         first = await create(client, build, "made-twice", None, ledger)
-        emulator.backend.delete_images([first.image_id])
+        mock_emulator.backend.delete_images([first.image_id])
         again = await create(client, build, "made-twice", None, ledger)
     assert not again.already_made and again.image_id != first.image_id
-    assert custom_images_named(emulator.backend, "made-twice") == [again.image_id]
+    assert custom_images_named(mock_emulator.backend, "made-twice") == [again.image_id]

@@ -150,7 +150,7 @@ async def test_wrong_secret_is_shown_and_nothing_loads(mock_emulator):
 
 
 async def test_stale_refresh_never_overwrites_a_newer_one(controller, monkeypatch):
-    import zenlayer_widgets.studio.controller as module
+    import zenlayer_widgets.studio.loading as module
 
     real = module.load_inventory_async
     gate = asyncio.Event()

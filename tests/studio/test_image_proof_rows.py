@@ -146,3 +146,19 @@ async def test_the_verify_question_shows_the_price_before_its_button_and_launch_
     question.new_name.value = "no spaces allowed"
     assert question.go_button.disabled
     view.close()
+
+
+async def test_a_row_question_reads_no_ledger_while_it_renders(controller, mock_emulator, monkeypatch) -> None:
+    """Opening Restore renders the chooser with the image's source chosen: from what load/refresh read, no query."""
+    from zenlayer_widgets.studio import proof_actions
+    from zenlayer_widgets.widgets.inventory_view import InventoryView
+
+    image = await made_image(controller, mock_emulator)
+    view = InventoryView(controller)
+    reads: list[object] = []
+    real = proof_actions.ledger_for
+    monkeypatch.setattr(proof_actions, "ledger_for", lambda client: reads.append(client) or real(client))
+    await controller.open_row_action(image.image_id, RESTORE)
+    assert view.rows[image.image_id].action.chooser.value == ids_by_name(mock_emulator)["db-hkg-01"]
+    assert reads == []  # the row's question rendered without a ledger query
+    view.close()

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from shared import ids_by_name
-from zenlayer_widgets.studio.controller import IDLE_EVERY, StudioController
+from zenlayer_widgets.studio.controller import StudioController
+from zenlayer_widgets.studio.loading import IDLE_EVERY
 
 
 class Clock:
@@ -62,7 +63,7 @@ async def test_images_made_and_deleted_elsewhere_show_without_a_click_and_the_po
     rounds = len(clock.pauses)
     clock.go.set()
     await asyncio.sleep(0.05)
-    assert len(clock.pauses) == rounds and controller._image_task is None  # stopped with the studio
+    assert len(clock.pauses) == rounds and controller.loading.image_task is None  # stopped with the studio
 
 
 async def test_the_rename_editor_refuses_a_name_taken_in_the_zone_before_save(controller, mock_emulator):
@@ -108,7 +109,7 @@ async def test_the_last_creates_progress_does_not_stay_under_the_next_instance(c
 
 
 async def test_the_form_reads_no_ledger_while_it_renders(controller, monkeypatch):
-    import zenlayer_widgets.studio.controller as module
+    from zenlayer_widgets.studio import create_loop, proof_actions
 
     def refuse(*_args, **_kwargs):
         raise AssertionError("a ledger query during render")
@@ -117,7 +118,8 @@ async def test_the_form_reads_no_ledger_while_it_renders(controller, monkeypatch
     from zenlayer_widgets.widgets.create_form import CreateForm
 
     controller.unknown = CreateOutcomeUnknown("HKG-A", "lost-answer", "timeout", instance_id=controller.selected_id)
-    monkeypatch.setattr(module, "ledger_for", refuse)
+    for module in (create_loop, proof_actions):  # the parts that read the ledger
+        monkeypatch.setattr(module, "ledger_for", refuse)
     form = CreateForm(controller)  # "check again" / "send again" are offered from traits only
     form.render()
     assert controller.can_send_again is False and form.send_again.disabled
@@ -174,3 +176,11 @@ async def test_edit_or_delete_of_an_image_deleted_elsewhere_says_it_is_gone_and_
     await controller.tasks.drain()
     assert sent == ["DescribeImages"] and controller.editing == third.image.image_id
     assert "gone" not in third.note.value
+
+
+async def test_the_image_tables_say_when_they_were_read_and_how_often(controller):
+    from zenlayer_widgets.widgets.inventory_view import InventoryView
+
+    view = InventoryView(controller)
+    assert "As of " in view.as_of.value and "checked every 10 s while the studio is open" in view.as_of.value
+    view.close()

@@ -21,6 +21,7 @@ from ..core.policy import Outcome, Plan, Policy, RotationFailed, apply_rotation_
 from ..core.policy.plan import CREATE, FAIL, SKIP
 from ..core.runs import recorded_run
 from .explain import explain
+from .outcome import attempt
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -193,19 +194,16 @@ class Rotation(T.HasTraits):
                 self.error, self.notice, self.confirming = f"Not previewed: {error}", "", ""
             return None
         edits, epoch = self._edits, self._epoch
-        with self.hold_trait_notifications():
-            self.previewing = True
+
+        def begin() -> None:
             self.error, self.notice, self.confirming = "", "", ""
-        try:
-            plan = await plan_rotation_async(self._client(), policy, self.ledger)
-        except Exception as error:  # noqa: BLE001 - shown in the panel
-            if epoch == self._epoch:
-                self.error = explain(error, f"Previewing policy {policy.name}").text()
-            return None
-        finally:
-            if epoch == self._epoch:
-                self.previewing = False
-        if epoch != self._epoch:  # the account was switched meanwhile
+
+        def failed(error: BaseException) -> None:
+            self.error = explain(error, f"Previewing policy {policy.name}").text()
+
+        done, plan = await attempt(self, "previewing", lambda: plan_rotation_async(self._client(), policy, self.ledger),
+                                   failed=failed, start=begin, current=lambda: epoch == self._epoch)
+        if not done or plan is None or epoch != self._epoch:  # failed, or the account was switched meanwhile
             return None
         with self.hold_trait_notifications():
             self.plan = plan
@@ -243,29 +241,29 @@ class Rotation(T.HasTraits):
         plan = self.plan
         assert plan is not None
         policy, epoch = plan.policy, self._epoch
-        with self.hold_trait_notifications():
-            self.applying = True  # before the first await: a double click finds it set
+        outcome: Outcome | None = None
+
+        def begin() -> None:  # with ``applying`` set before the first await: a double click finds it set
             self.confirming, self.error = "", ""
             self.notice = f"Applying policy {policy.name}…"
             self.progress = {item.instance_id: PHASES["waiting"] for item in plan.creates}
             self.outcome, self.outcome_rows, self.outcome_summary, self.outcome_quota = None, [], "", []
-        outcome: Outcome | None = None
-        try:
+
+        async def apply() -> None:
+            nonlocal outcome
             client = self._client()
             with recorded_run(client, policy.name, asdict(policy), kind="studio", runbook="studio", ledger=self.ledger) as run:
                 outcome = await apply_rotation_async(client, policy, self.ledger, poll_interval=self.poll_interval, plan=plan,
                                                      on_step=lambda instance_id, phase: self._step(epoch, instance_id, phase))
                 run.done(outcome.ok, outcome.summary())
-        except Exception as error:  # noqa: BLE001 - shown in the panel (PolicyBusy, API errors, the ledger...)
-            if epoch == self._epoch:
-                with self.hold_trait_notifications():
-                    self.error = explain(error, f"Applying policy {policy.name}").text()
-                    self.notice = ""
-        finally:
+
+        def failed(error: BaseException) -> None:  # PolicyBusy, API errors, the ledger...
             with self.hold_trait_notifications():
-                if epoch == self._epoch:
-                    self._show_outcome(outcome)
-                    self.applying = False
+                self.error = explain(error, f"Applying policy {policy.name}").text()
+                self.notice = ""
+
+        await attempt(self, "applying", apply, failed=failed, start=begin, then=lambda: self._show_outcome(outcome),
+                      current=lambda: epoch == self._epoch)
         if self._after_apply is not None and epoch == self._epoch:
             await self._after_apply(self.outcome_summary or self.error)
         return outcome

@@ -2,8 +2,9 @@
 
 One trait per piece of state; a view observes the traits it shows (``state.observe(fn, "progress")``)
 and calls the input methods below; :class:`~zenlayer_widgets.studio.controller.StudioController`
-adds the calls that change the account. Everything derived (the chosen instance, the checks,
-whether a submit may go out, the filtered instances) is a property of the traits, never stored.
+adds the parts whose calls change the account (each shares this state). Everything derived (the
+chosen instance, the checks, whether a submit may go out, the filtered instances) is a property of
+the traits, never stored, and none of them reads the ledger (what the ledger says is loaded on refresh).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ class StudioState(T.HasTraits):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._filtered: tuple[pd.DataFrame, InstanceFilters, pd.DataFrame] | None = None
-        self._inventory_at_submit: Inventory | None = None  # what the checks are judged against while a create runs
-        self._idle_for = 0.0  # seconds since someone used the studio, as the image poll counts them
+        self.inventory_at_submit: Inventory | None = None  # what the checks are judged against while a create runs
+        self.idle_for = 0.0  # seconds since someone used the studio, as the image poll counts them
 
     @T.observe("inventory")
     def _derive_instances(self, change: T.Bunch) -> None:
@@ -121,7 +122,7 @@ class StudioState(T.HasTraits):
         quota = names = None
         # while a create runs, its own image (its name, its quota slot, the IMAGING instance) must not
         # turn the checks red: they are judged against the account as it was when it was submitted
-        inventory = self._inventory_at_submit if self.creating and self._inventory_at_submit else self.inventory
+        inventory = self.inventory_at_submit if self.creating and self.inventory_at_submit else self.inventory
         if instance is not None and inventory is not None:
             instance = inventory.instance(instance.instance_id) or instance
             quota = inventory.quota_for(instance.zone_id)
@@ -157,6 +158,18 @@ class StudioState(T.HasTraits):
     def can_submit(self) -> bool:
         """Only when every check holds and no create or stop is in flight (no double submit)."""
         return self.preflight.ok and not (self.creating or self.stopping)
+
+    @property
+    def can_send_again(self) -> bool:
+        """Only after an unknown outcome, once no request of it can still land (then "none is mine" is safe).
+
+        Read from ``send_again_ready`` (set when the settle window ends): no ledger query while the form renders."""
+        return self.unknown is not None and self.send_again_ready and not (self.creating or self.stopping)
+
+    def label(self, instance_id: str) -> str:
+        """An instance as the operator knows it: its name (its id when it has none or is not listed)."""
+        instance = self.inventory.instance(instance_id) if self.inventory is not None else None
+        return (instance.instance_name if instance is not None else "") or instance_id
 
     def filtered_instances(self) -> pd.DataFrame:
         """The instances that pass :attr:`filters` (what the table pages through and the picker offers)."""
@@ -233,7 +246,7 @@ class StudioState(T.HasTraits):
     # -- inputs ------------------------------------------------------------------------------
     def touch(self) -> None:
         """Someone used the studio (the image poll keeps its quick pace)."""
-        self._idle_for = 0.0
+        self.idle_for = 0.0
 
     def select(self, instance_id: str | None) -> None:
         """Choose the instance to image (a pending confirmation is dropped; the last create's progress and the

@@ -321,7 +321,7 @@ class InventoryView(W.VBox):
 
     def _show_as_of(self) -> None:
         at = self.controller.images_at
-        every = getattr(self.controller, "images_every", None)
+        every = self.controller.loading.images_every
         follows = f" · checked every {every:g} s while the studio is open" if every else ""
         self.as_of.value = "" if at is None else f'<span class="zw-muted">As of {html.escape(clock_text(at))}{follows}</span>'
 
