@@ -25,6 +25,8 @@ class Conditions:
         self._injector = FaultInjector(self._initial, seed=seed)
         self.latency_ms = latency_ms
         self.rate_limit = rate_limit
+        #: Requests refused 429 by the rate limit since start (injected throttle faults not counted).
+        self.rate_limited = 0
 
     @property
     def rate_limit(self) -> float | None:
@@ -37,8 +39,12 @@ class Conditions:
         self._bucket = TokenBucket(rate) if rate is not None else None
 
     def admit(self, now: float) -> bool:
-        """Whether the rate limit lets a request through at clock time ``now`` (takes a token)."""
-        return self._bucket is None or self._bucket.take(now)
+        """Whether the rate limit lets a request through at clock time ``now`` (takes a token); each refusal is
+        counted in :attr:`rate_limited` (what a benchmark or test reads as "429s seen at the emulator")."""
+        if self._bucket is None or self._bucket.take(now):
+            return True
+        self.rate_limited += 1
+        return False
 
     @property
     def latency_ms(self) -> float:

@@ -12,7 +12,8 @@ the ones numbered after it).
 
 Versions: 1 intents, actions, legacy imports; 2 policy runs and steps; 3 policy leases; 5 (several changes in one
 transaction) the ``zw_intents_image`` index on the image id alone (5ed285b changed it without a migration) and
-the owner's process identity (``owner_process``) on intents and policy runs.
+the owner's process identity (``owner_process``) on intents and policy runs; 6 operations; 7 run history and
+windows; 10 fleet runs, their zone units and the shared request token buckets.
 """
 
 from __future__ import annotations
@@ -297,6 +298,27 @@ def _v7_run_history(connection: sa.Connection) -> None:
     metadata.create_all(connection, checkfirst=True)
 
 
+def _v10_fleet(connection: sa.Connection) -> None:
+    """Version 10: fleet runs, their (account, zone) units claimed by workers, and each account's shared request
+    token bucket (core/fleet), written out as they shipped."""
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_fleet_runs ("
+        " fleet_id VARCHAR(32) NOT NULL, account TEXT NOT NULL, policy TEXT NOT NULL, run_key TEXT NOT NULL,"
+        " started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT, who TEXT NOT NULL, PRIMARY KEY (fleet_id))"))
+    connection.execute(sa.text(
+        "CREATE UNIQUE INDEX IF NOT EXISTS zw_one_fleet_run_per_key ON zw_fleet_runs (account, policy, run_key)"))
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_fleet_units ("
+        " fleet_id VARCHAR(32) NOT NULL, zone_id TEXT NOT NULL, account TEXT NOT NULL, state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL, owner VARCHAR(32), owner_host TEXT, owner_pid INTEGER, owner_process TEXT,"
+        " heartbeat_at TEXT, started_at TEXT, finished_at TEXT, outcome TEXT, detail TEXT,"
+        " PRIMARY KEY (fleet_id, zone_id))"))
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_rate_buckets ("
+        " account TEXT NOT NULL, rate FLOAT NOT NULL, capacity FLOAT NOT NULL, tokens FLOAT NOT NULL,"
+        " updated_at FLOAT NOT NULL, PRIMARY KEY (account))"))
+
+
 MIGRATIONS: list[Migration] = [
     (1, "intents, actions and legacy imports", _v1_initial),
     (2, "rotation-policy runs and steps", _v2_policy_runs),
@@ -306,6 +328,7 @@ MIGRATIONS: list[Migration] = [
      _v5_image_index_and_owner_process),
     (6, "durable operations and their steps", _v6_operations),
     (7, "run history and period windows of unattended runs", _v7_run_history),
+    (10, "fleet runs, their zone units and the shared request token buckets", _v10_fleet),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)
 

@@ -22,7 +22,9 @@ from ..ledger.ownership import owner_fields
 from ..ledger.records import now_text, who_am_i
 
 PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
-SUBMITTED = "submitted"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
+SUBMITTED = "submitted"
+#: Between a policy's name and a zone in the name of one unit's run (``nightly@FRA-A``: core/fleet).
+UNIT_SEPARATOR = "@"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,20 @@ def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dic
                                                                                  i.image_id == s.image_id)))
              .where(s.account == account, s.image_id.is_not(None)))
     if policy is not None:
-        query = query.where(s.policy == policy)
+        query = query.where(_of_policy(s.policy, s.zone_id, policy))
     found: dict[str, OwnedImage] = {}
     for row in ledger._read(query):
         found[row.image_id] = OwnedImage(row.image_id, row.image_name or "", row.instance_id, row.zone_id,
                                          row.started_at or row.updated_at, row.policy)
     return found
+
+
+def _of_policy(column: sa.ColumnElement[str], zone: sa.ColumnElement[str], policy: str) -> sa.ColumnElement[bool]:
+    """Steps of ``policy``, of its units (``<policy>@<zone>``, the runs of workers sharing a fleet run: core/fleet) in
+    their own zone, and, for a unit, of the whole policy: one policy owns the same images however its runs were split."""
+    base, unit, _ = policy.rpartition(UNIT_SEPARATOR)
+    names = [policy, base] if unit else [policy]
+    return sa.or_(column.in_(names), *(column == sa.literal(name + UNIT_SEPARATOR) + zone for name in names))
 
 
 def made_by_run(ledger: Ledger, run: Run, step: Step | None, instance_id: str) -> str | None:
