@@ -110,6 +110,12 @@ def shared_bucket(account: str, rate: float) -> TokenBucket:
         return bucket
 
 
+def forget_buckets() -> None:
+    """Forget the shared buckets (zenlayer_widgets._state.reset_for_tests): the next client makes a full one."""
+    with _shared_lock:
+        _shared.clear()
+
+
 def env_rate(environ: Mapping[str, str]) -> float | None:
     """``ZENLAYER_RATE_LIMIT`` as requests per second (None: unset or empty); ValueError naming the variable."""
     text = (environ.get(RATE_LIMIT_ENV) or "").strip()

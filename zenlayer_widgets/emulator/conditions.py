@@ -25,7 +25,9 @@ class Conditions:
         self._injector = FaultInjector(self._initial, seed=seed)
         self.latency_ms = latency_ms
         self.rate_limit = rate_limit
-        #: Requests refused 429 by the rate limit since start (injected throttle faults not counted).
+        #: Authenticated API requests the rate limit let through, and the ones it refused 429, since start
+        #: (injected throttle faults are not counted).
+        self.admitted = 0
         self.rate_limited = 0
 
     @property
@@ -40,8 +42,10 @@ class Conditions:
 
     def admit(self, now: float) -> bool:
         """Whether the rate limit lets a request through at clock time ``now`` (takes a token); each refusal is
-        counted in :attr:`rate_limited` (what a benchmark or test reads as "429s seen at the emulator")."""
+        counted in :attr:`rate_limited` (what a benchmark or test reads as "429s seen at the emulator"), each admission in
+        :attr:`admitted`."""
         if self._bucket is None or self._bucket.take(now):
+            self.admitted += 1
             return True
         self.rate_limited += 1
         return False
