@@ -1,9 +1,10 @@
 """Benchmark 5: one rotation run shared by 1 worker vs 4 worker processes on one PostgreSQL ledger, under the
 account's rate limit (issue 22, item 5).
 
-200 instances in 20 zones (10 each, all RUNNING), a stop-image-start policy (``stop_if_running``, keep 1), the
-emulator at ``--rate-limit 20`` in this process (its STOPPING, BOOTING and CREATING shortened by
-``transition_seconds``). Each worker is its own process (``python -m benchmarks.fleet_workers --worker ...``)
+200 instances in 20 zones (10 each, all RUNNING); a stop-image-start policy (``stop_if_running``, keep 1) over 5 of
+each zone's 10 (100 instances: a zone holds 5 custom images, so one new image for each of 10 instances cannot fit,
+and 5 of them would only fail "zone full"); the emulator at ``--rate-limit 20`` in this process (its STOPPING,
+BOOTING and CREATING shortened by ``transition_seconds``). Each worker is its own process (``python -m benchmarks.fleet_workers --worker ...``)
 calling :func:`zenlayer_widgets.work_units` with ``rate_limit=20`` (the ledger's shared token bucket) and
 ``max_parallel`` zones at a time. Figures: wall time from the first worker's start to the last one's end, the
 ideal the rate limit allows (requests the emulator admitted during the run / 20 per s), 429s counted at the
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from zenlayer_widgets.rules import IMAGE_QUOTA_PER_ZONE
 
 from .common import Result
 
@@ -59,7 +62,7 @@ def fresh_schema(base_url: str) -> str:
 
 def twenty_zones(state: dict[str, Any], zones: int, per_zone: int) -> list[str]:
     """Rewrite an exported emulator state: ``zones`` zones that take images, ``per_zone`` RUNNING instances in each,
-    no custom images; the instance ids."""
+    no custom images; the ids of the policy's instances (the first :data:`IMAGE_QUOTA_PER_ZONE` of each zone)."""
     template = next(z for z in state["zones"] if z["zone_id"] == "FRA-A")
     state["zones"] = [{**template, "zone_id": f"Z{n:02d}-A", "zone_name": f"Bench zone {n:02d}"} for n in range(zones)]
     state["custom_images"], state["pending"] = [], []
@@ -67,7 +70,7 @@ def twenty_zones(state: dict[str, Any], zones: int, per_zone: int) -> list[str]:
     for n, instance in enumerate(instances):
         instance.update(zone_id=f"Z{n % zones:02d}-A", status="RUNNING", instance_name=f"bench-{n:03d}")
     state["instances"] = instances
-    return [i["instance_id"] for i in instances]
+    return [i["instance_id"] for n, i in enumerate(instances) if n // zones < IMAGE_QUOTA_PER_ZONE]
 
 
 def run_case(base_url: str, workers: int, *, zones: int, per_zone: int, transition: float, max_parallel: int,
@@ -100,7 +103,7 @@ def run_case(base_url: str, workers: int, *, zones: int, per_zone: int, transiti
         running = sum(emulator.backend.instances[i].status == "RUNNING" for i in ids)
     return {"workers": workers, "wall": wall, "requests": requests, "ideal": requests / RATE, "throttled": throttled,
             "imaged": len(made), "duplicates": sum(n - 1 for n in made.values() if n > 1), "running": running,
-            "instances": len(ids), "failed": failed}
+            "instances": len(ids), "fleet": zones * per_zone, "failed": failed}
 
 
 def worker(url: str, ledger_url: str, ids_file: str, max_parallel: str, poll: str) -> int:
@@ -120,11 +123,14 @@ def worker(url: str, ledger_url: str, ids_file: str, max_parallel: str, poll: st
     return 0 if outcome.ok else 1
 
 
-def run(quick: bool = False, *, transition: float = 6.0, max_parallel: int = 5, poll: float = 3.0) -> Result:
+def run(quick: bool = False, *, transition: float = 8.0, max_parallel: int = 5, poll: float = 4.0) -> Result:
     zones, per_zone = (4, 3) if quick else (ZONES, PER_ZONE)
     result = Result("workers", f"5. Fleet workers: 1 vs 4 worker processes on one PostgreSQL ledger "
                                f"({zones * per_zone} instances, {zones} zones, rate limit {RATE:g}/s)")
-    result.figure("policy", f"stop-image-start (stop_if_running, keep 1), {per_zone} RUNNING instances per zone")
+    chosen = min(per_zone, IMAGE_QUOTA_PER_ZONE)
+    result.figure("fleet / policy", f"{zones * per_zone} RUNNING instances, {per_zone} per zone / stop-image-start "
+                                    f"(stop_if_running, keep 1) of {chosen} per zone ({zones * chosen} instances: a zone "
+                                    f"holds {IMAGE_QUOTA_PER_ZONE} custom images)")
     result.figure("emulator", f"in this process, --rate-limit {RATE:g}; STOPPING, BOOTING and CREATING take {transition:g} s")
     result.figure("each worker", f"its own process, work_units(rate_limit={RATE:g}, max_parallel={max_parallel}, "
                                  f"poll_interval={poll:g})")
@@ -155,10 +161,10 @@ def run(quick: bool = False, *, transition: float = 6.0, max_parallel: int = 5, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="12 instances in 4 zones (a smoke test)")
-    parser.add_argument("--transition", type=float, default=6.0, help="emulator transition seconds (default 6)")
+    parser.add_argument("--quick", action="store_true", help="12 instances in 4 zones, 3 each (a smoke test)")
+    parser.add_argument("--transition", type=float, default=8.0, help="emulator transition seconds (default 8)")
     parser.add_argument("--max-parallel", type=int, default=5, help="zones each worker works at once (default 5)")
-    parser.add_argument("--poll", type=float, default=3.0, help="the workers' poll interval in seconds (default 3)")
+    parser.add_argument("--poll", type=float, default=4.0, help="the workers' poll interval in seconds (default 4)")
     parser.add_argument("--worker", nargs=5, metavar=("URL", "LEDGER", "IDS", "PARALLEL", "POLL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

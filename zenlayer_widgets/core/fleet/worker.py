@@ -86,7 +86,8 @@ class FleetOutcome:
     def units_frame(self) -> pd.DataFrame:
         """Every unit of the fleet run (all workers'), as the ledger has them now."""
         assert self.ledger is not None
-        return store.units_frame(self.ledger, self.fleet_id)
+        frame: pd.DataFrame = store.units_frame(self.ledger, self.fleet_id)
+        return frame
 
     def raise_for_failures(self) -> None:
         for outcome in self.units.values():
@@ -215,7 +216,8 @@ async def work_units_async(
                             if u.state in (store.WAITING, store.WORKING) and (zone is None or u.zone_id == zone)]
                     if not left or not wait:
                         break
-                    await asyncio.sleep(IDLE_POLL_SECONDS)
+                    # a unit still waiting was only locked by another worker's claim: look again soon
+                    await asyncio.sleep(0.2 if any(u.state == store.WAITING for u in left) else IDLE_POLL_SECONDS)
                     continue
                 done, tasks = await asyncio.wait(tasks, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
