@@ -125,6 +125,8 @@ def worker(url: str, ledger_url: str, ids_file: str, max_parallel: str, poll: st
 
 def run(quick: bool = False, *, transition: float = 8.0, max_parallel: int = 5, poll: float = 4.0) -> Result:
     zones, per_zone = (4, 3) if quick else (ZONES, PER_ZONE)
+    if quick:  # a smoke test: short transitions, a poll to match
+        transition, poll = 0.5, 0.25
     result = Result("workers", f"5. Fleet workers: 1 vs 4 worker processes on one PostgreSQL ledger "
                                f"({zones * per_zone} instances, {zones} zones, rate limit {RATE:g}/s)")
     chosen = min(per_zone, IMAGE_QUOTA_PER_ZONE)
