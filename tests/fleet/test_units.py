@@ -83,3 +83,13 @@ def test_the_run_finishes_when_its_last_unit_does_and_the_next_firing_begins_a_n
     run = store.get_run(ledger, fleet_id)
     assert run.finished_at is not None and run.outcome == store.FAILED_RUN and run.run_key == f"finished:{fleet_id}"
     assert store.open_run(ledger, "acct", "nightly", store.UNFINISHED_KEY, ZONES)[1]  # a new run, not the old one
+
+
+def test_a_policy_owns_the_images_of_its_unit_runs_in_their_zones_and_a_unit_the_policys():
+    from zenlayer_widgets.core.policy.records import of_policy
+
+    assert of_policy("nightly", "FRA-A", "nightly") and of_policy("nightly@FRA-A", "FRA-A", "nightly")
+    assert not of_policy("nightly@FRA-A", "HKG-A", "nightly")  # a unit's run owns only its own zone's images
+    assert of_policy("nightly", "FRA-A", "nightly@FRA-A") and of_policy("nightly@HKG-A", "HKG-A", "nightly@FRA-A")
+    assert not of_policy("weekly", "FRA-A", "nightly") and not of_policy("weekly@FRA-A", "FRA-A", "nightly")
+    assert not of_policy("nightly", "FRA-A", "weekly@FRA-A")

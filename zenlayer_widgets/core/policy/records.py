@@ -22,9 +22,9 @@ from ..ledger.ownership import owner_fields
 from ..ledger.records import now_text, who_am_i
 
 PLANNED, CREATED, DONE, SKIPPED, FAILED = "planned", "created", "done", "skipped", "failed"
-SUBMITTED = "submitted"
+SUBMITTED = "submitted"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
 #: Between a policy's name and a zone in the name of one unit's run (``nightly@FRA-A``: core/fleet).
-UNIT_SEPARATOR = "@"  # an on_step phase only (the step stays "planned", with the image id, until AVAILABLE)
+UNIT_SEPARATOR = "@"
 
 
 @dataclass(frozen=True)
@@ -141,21 +141,22 @@ def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dic
              .select_from(tables.policy_steps.outerjoin(tables.intents, sa.and_(i.account == s.account,
                                                                                  i.image_id == s.image_id)))
              .where(s.account == account, s.image_id.is_not(None)))
-    if policy is not None:
-        query = query.where(_of_policy(s.policy, s.zone_id, policy))
     found: dict[str, OwnedImage] = {}
     for row in ledger._read(query):
+        if policy is not None and not of_policy(row.policy, row.zone_id, policy):
+            continue
         found[row.image_id] = OwnedImage(row.image_id, row.image_name or "", row.instance_id, row.zone_id,
                                          row.started_at or row.updated_at, row.policy)
     return found
 
 
-def _of_policy(column: sa.ColumnElement[str], zone: sa.ColumnElement[str], policy: str) -> sa.ColumnElement[bool]:
-    """Steps of ``policy``, of its units (``<policy>@<zone>``, the runs of workers sharing a fleet run: core/fleet) in
-    their own zone, and, for a unit, of the whole policy: one policy owns the same images however its runs were split."""
+def of_policy(recorded: str | None, zone_id: str | None, policy: str) -> bool:
+    """Whether a step recorded under ``recorded`` (in ``zone_id``) is ``policy``'s: its own, one of its units' runs
+    (``<policy>@<zone>``: workers sharing a fleet run, core/fleet) in that unit's zone, and, for a unit, the whole
+    policy's. One policy owns the same images however its runs were split."""
     base, unit, _ = policy.rpartition(UNIT_SEPARATOR)
-    names = [policy, base] if unit else [policy]
-    return sa.or_(column.in_(names), *(column == sa.literal(name + UNIT_SEPARATOR) + zone for name in names))
+    names = (policy, base) if unit else (policy,)
+    return recorded in names or any(recorded == f"{name}{UNIT_SEPARATOR}{zone_id}" for name in names)
 
 
 def made_by_run(ledger: Ledger, run: Run, step: Step | None, instance_id: str) -> str | None:
