@@ -123,7 +123,7 @@ def worker(url: str, ledger_url: str, ids_file: str, max_parallel: str, poll: st
     return 0 if outcome.ok else 1
 
 
-def run(quick: bool = False, *, transition: float = 8.0, max_parallel: int = 5, poll: float = 8.0) -> Result:
+def run(quick: bool = False, *, transition: float = 12.0, max_parallel: int = 5, poll: float = 12.0) -> Result:
     zones, per_zone = (4, 3) if quick else (ZONES, PER_ZONE)
     if quick:  # a smoke test: short transitions, a poll to match
         transition, poll = 0.5, 0.25
@@ -164,9 +164,9 @@ def run(quick: bool = False, *, transition: float = 8.0, max_parallel: int = 5, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="12 instances in 4 zones, 3 each (a smoke test)")
-    parser.add_argument("--transition", type=float, default=8.0, help="emulator transition seconds (default 8)")
+    parser.add_argument("--transition", type=float, default=12.0, help="emulator transition seconds (default 12)")
     parser.add_argument("--max-parallel", type=int, default=5, help="zones each worker works at once (default 5)")
-    parser.add_argument("--poll", type=float, default=8.0, help="the workers' poll interval in seconds (default 8: once per transition)")
+    parser.add_argument("--poll", type=float, default=12.0, help="the workers' poll interval in seconds (default 12: once per transition)")
     parser.add_argument("--worker", nargs=5, metavar=("URL", "LEDGER", "IDS", "PARALLEL", "POLL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
