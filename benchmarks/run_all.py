@@ -51,7 +51,12 @@ def _benchmarks() -> dict[str, Callable[..., Result]]:
 
         return run(**kw)
 
-    return {"inventory": inventory, "keystroke": keystroke, "fleet": fleet, "emulator": emulator}
+    def workers(**kw: object) -> Result:
+        from .fleet_workers import run
+
+        return run(**kw)
+
+    return {"inventory": inventory, "keystroke": keystroke, "fleet": fleet, "emulator": emulator, "workers": workers}
 
 
 def run_benchmark(key: str, bench: Callable[..., Result], *, quick: bool, quiet_wait: float) -> Result:
@@ -73,7 +78,7 @@ def run_benchmark(key: str, bench: Callable[..., Result], *, quick: bool, quiet_
 
 
 #: The README section of each benchmark starts with "## <number>." (its title's first word).
-ORDER = {"inventory": "1.", "keystroke": "2.", "fleet": "3.", "emulator": "4."}
+ORDER = {"inventory": "1.", "keystroke": "2.", "fleet": "3.", "emulator": "4.", "workers": "5."}
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def render_readme(results: list[Result], machine: dict[str, str], started: datet
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="each benchmark once, small sizes; README untouched")
-    parser.add_argument("--only", default="", help="comma-separated: inventory, keystroke, fleet, emulator")
+    parser.add_argument("--only", default="", help="comma-separated: inventory, keystroke, fleet, emulator, workers")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw numbers here")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite benchmarks/README.md")
     parser.add_argument("--keep-others", action="store_true",

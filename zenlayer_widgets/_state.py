@@ -10,6 +10,8 @@
                                        process not in it belongs to a run that ended or crashed).
 ``api._network`` TLS contexts          verified ``ssl.SSLContext`` objects shared by clients while the CA files
                                        they were built from are unchanged.
+``api.throttle._shared``               one request token bucket per (account, rate) when ``ZENLAYER_RATE_LIMIT``
+                                       is set: every client and task of the process draws on the same budget.
 ``_runner._loop``                      the background event loop ``run_sync`` uses (never reset: async clients
                                        made on it keep their pools there).
 ``emulator.transport._numbers``        numbers in-process emulators' endpoints (never reset: two must never mix).
@@ -26,6 +28,7 @@ def reset_for_tests() -> None:
     """The process as a fresh kernel would have it: no cached client, ledger, stand-in sandbox, live owner or TLS
     context. For tests (tests/conftest.py calls it before every test); the background loop stays."""
     from .api.client import forget_tls_contexts
+    from .api.throttle import forget_buckets
     from .connection import forget_clients
     from .core.ledger import forget_ledgers
     from .core.ledger.ownership import live_owners
@@ -34,3 +37,4 @@ def reset_for_tests() -> None:
     forget_ledgers()
     live_owners.clear()
     forget_tls_contexts()
+    forget_buckets()

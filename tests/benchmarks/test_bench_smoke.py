@@ -51,6 +51,20 @@ def test_quick_inventory_and_emulator_benchmarks_run(tmp_path: Path) -> None:
     assert after == readme
 
 
+def test_quick_fleet_workers_benchmark_runs(tmp_path: Path, postgres_base_url: str) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run_all", "--quick", "--only", "workers", "--json", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "ZENLAYER_TEST_POSTGRES_URL": postgres_base_url},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    data = json.loads(out.read_text())["results"]["workers"]["data"]
+    for case in (data["workers_1"], data["workers_4"]):
+        assert (case["instances"], case["imaged"], case["duplicates"], case["failed"]) == (12, 12, 0, [])
+        assert case["requests"] > 0 and case["wall"] > 0
+
+
 def test_no_benchmark_imports_a_pytest_conftest() -> None:
     """A conftest belongs to pytest: importing one from a benchmark runs its hooks and import-time settings."""
     import ast

@@ -56,6 +56,26 @@ def test_each_version_builds_what_it_shipped_not_todays_tables(ledger_url):
     assert "owner" not in second["tables"]["zw_policy_runs"]["columns"] and "zw_one_unfinished_run" not in second["indexes"]
 
 
+def test_version_10_adds_the_fleet_tables_as_shipped(ledger_url):
+    """Version 10 (fleet runs, units, the shared token buckets) on a version-7 ledger: its three tables, the one-run-per-
+    key unique index, and nothing of the earlier tables changed."""
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=7)
+    engine.dispose()
+    seventh = schema_shape(ledger_url)
+    assert not {"zw_fleet_runs", "zw_fleet_units", "zw_rate_buckets"} & set(seventh["tables"])
+    engine = make_engine(ledger_url)
+    migrations.migrate(engine, up_to=10)
+    engine.dispose()
+    tenth = schema_shape(ledger_url)
+    assert {name: tenth["tables"][name] for name in seventh["tables"] if name != "zw_schema_version"} == {
+        name: table for name, table in seventh["tables"].items() if name != "zw_schema_version"}
+    assert tenth["tables"]["zw_fleet_units"]["primary_key"] == ["fleet_id", "zone_id"]
+    assert tenth["tables"]["zw_rate_buckets"]["primary_key"] == ["account"]
+    assert index_columns(tenth, "zw_one_fleet_run_per_key") == ["account", "policy", "run_key"]
+    assert "UNIQUE" in tenth["indexes"]["zw_one_fleet_run_per_key"]
+
+
 def test_version_numbers_are_unique_and_a_newer_ledger_is_refused(ledger_url):
     numbers = [number for number, _, _ in migrations.MIGRATIONS]
     assert len(numbers) == len(set(numbers)) and migrations.LATEST == max(numbers)

@@ -51,3 +51,22 @@ def test_a_running_instance_is_stopped_imaged_and_started_with_stop_if_running(s
     text = rotate(sandbox_env, "running.ipynb", instance_ids=demo_id("web-hkg-01"), apply=True, stop_if_running=True,
                   ledger_url=str(sandbox_env / "policy.sqlite3"))
     assert "1 created, 0 deleted, 0 skipped, 0 failed" in text
+
+
+def test_two_runbook_workers_share_one_run_each_on_its_zone(sandbox_env, postgres_base_url):  # noqa: F811
+    import pg_cluster
+
+    from zenlayer_widgets.core.ledger import Ledger, schema
+
+    ledger_url = pg_cluster.fresh_schema_url(postgres_base_url)
+    ids = f"{demo_id('build-hkg-01')},{demo_id('ci-nyc-01')}"
+    first = rotate(sandbox_env, "hkg.ipynb", instance_ids=ids, apply=True, worker=True, zone="HKG-A", rate_limit=10,
+                   ledger_url=ledger_url)
+    assert "this worker finished 1 unit(s) (HKG-A): 1 created, 0 failed" in first
+    runs = Ledger(ledger_url)._read(schema.fleet_runs.select())
+    assert len(runs) == 1 and runs[0].finished_at is None  # NYC-A's unit is still waiting for its worker
+    second = rotate(sandbox_env, "nyc.ipynb", instance_ids=ids, apply=True, worker=True, zone="NYC-A",
+                    ledger_url=ledger_url)
+    assert "this worker finished 1 unit(s) (NYC-A): 1 created, 0 failed" in second
+    (run,) = Ledger(ledger_url)._read(schema.fleet_runs.select())
+    assert run.outcome == "ok" and run.finished_at is not None

@@ -36,14 +36,16 @@ from ._wire import (
     Redactor,
     nothing_sent,
     past_deadline,
+    retry_after,
 )
 from .auth import ZC2Auth
-from .credentials import Credentials
+from .credentials import Credentials, credentials_key
 from .endpoint import DEFAULT_BASE_URL, env_base_url, normalize_base_url
 from .errors import CredentialsError
 from .params import seconds_arg
 from .read_only import resolve_read_only
 from .retry import RetryPolicy
+from .throttle import RateLimiter, check_limiter, env_rate, shared_bucket
 from .vocabulary import API_VERSIONS, DEFAULT_API_VERSION, SERVICE_PATH
 
 #: Without an explicit ``deadline``, one exchange may take this many times ``timeout`` in all.
@@ -117,6 +119,7 @@ class _BaseClient:
         read_only: bool | None = None,
         proxy: str | None = None,
         verify: Verify = True,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         if credentials is None:
             credentials = Credentials.discover()
@@ -152,6 +155,11 @@ class _BaseClient:
         self.max_pages = max_pages
         self.max_listing_bytes = max_listing_bytes
         self.sandbox = bool(sandbox)
+        #: Paces every request (retries too) and hears of every 429: given, else the process's shared bucket of this
+        #: account when ``ZENLAYER_RATE_LIMIT`` is set, else None (not paced).
+        self.rate_limiter = check_limiter(rate_limiter)
+        if self.rate_limiter is None and (rate := env_rate(os.environ)) is not None:
+            self.rate_limiter = shared_bucket(f"{self.base_url} {credentials_key(credentials)}", rate)
         self.retry_policy = RetryPolicy(max_throttle_retries=max_throttle_retries, budget_seconds=throttle_budget_seconds)
         self.redact = Redactor([credentials.access_key_password, credentials.token])
         #: HTTP requests actually sent (retries included; connections never made are not counted).
@@ -190,6 +198,7 @@ class _BaseClient:
             "read_only": self.read_only,
             "proxy": self.proxy,
             "verify": self.verify,
+            "rate_limiter": self.rate_limiter,
         }
 
     def signing_time(self) -> float:
@@ -210,9 +219,11 @@ class _BaseClient:
         except StopIteration as stop:
             return True, stop.value
 
-    def _count(self, error: httpx.HTTPError | None = None) -> None:
+    def _count(self, reply: httpx.Response | None, error: httpx.HTTPError | None = None) -> None:
         if error is None or not nothing_sent(error):
             self.request_count += 1
+        if reply is not None and reply.status_code == 429 and self.rate_limiter is not None:
+            self.rate_limiter.throttled(retry_after(reply))  # every user of the limiter backs off, not only this call
 
     def __repr__(self) -> str:
         sandbox = ", sandbox=True" if self.sandbox else ""
@@ -259,6 +270,8 @@ class ZenlayerClient(_BaseClient):
     seconds) is what requests are signed with, corrected once the server shows it is off.
     ``read_only`` (default: ``ZENLAYER_READ_ONLY``, else the profile's ``read_only`` flag) refuses every
     action but ``Describe*``/``Inquiry*`` with :class:`~.errors.ReadOnlyError` before anything is sent.
+    ``rate_limiter`` (:class:`~.throttle.RateLimiter`; default: with ``ZENLAYER_RATE_LIMIT`` set, the process's one
+    token bucket for this account) paces every request and makes all its users back off after a 429.
     """
 
     def _default_sleep(self) -> Callable[[float], Any]:
@@ -310,11 +323,13 @@ class ZenlayerClient(_BaseClient):
                 if isinstance(effect, Sleep):
                     self._sleep(effect.seconds)
                     continue
+                if self.rate_limiter is not None:
+                    self.rate_limiter.acquire_blocking()
                 try:
                     reply = self._send(effect.request)
                 except httpx.HTTPError as exc:
                     error = exc
-                self._count(error)
+                self._count(reply, error)
 
     def _async_transport(self) -> httpx.AsyncBaseTransport | None:
         """The transport an async counterpart shares, or None for httpx's default; refuses a sync-only one."""
@@ -447,11 +462,13 @@ class AsyncZenlayerClient(_BaseClient):
                 if isinstance(effect, Sleep):
                     await self._sleep(effect.seconds)
                     continue
+                if self.rate_limiter is not None:
+                    await self.rate_limiter.acquire()
                 try:
                     reply = await self._send(effect.request)
                 except httpx.HTTPError as exc:
                     error = exc
-                self._count(error)
+                self._count(reply, error)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -19,6 +19,7 @@ The password and the token never appear in ``repr``/``str`` or in an error messa
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -168,3 +169,12 @@ class Credentials:
         if found is not None:
             return found
         return cls.from_profile(environ=environ)
+
+
+def credentials_key(credentials: Credentials) -> str:
+    """``key=<access key id>`` or ``token=<digest>``: which credentials, never a secret (the ledger's accounts and the
+    process's shared rate limiters are keyed by it)."""
+    if credentials.kind == "access_key":
+        return f"key={credentials.access_key_id}"
+    digest = hashlib.sha256(b"zenlayer-widgets ledger account\n" + (credentials.token or "").encode("utf-8"))
+    return f"token={digest.hexdigest()[:16]}"

@@ -25,6 +25,10 @@ class Conditions:
         self._injector = FaultInjector(self._initial, seed=seed)
         self.latency_ms = latency_ms
         self.rate_limit = rate_limit
+        #: Authenticated API requests the rate limit let through, and the ones it refused 429, since start
+        #: (injected throttle faults are not counted).
+        self.admitted = 0
+        self.rate_limited = 0
 
     @property
     def rate_limit(self) -> float | None:
@@ -37,8 +41,14 @@ class Conditions:
         self._bucket = TokenBucket(rate) if rate is not None else None
 
     def admit(self, now: float) -> bool:
-        """Whether the rate limit lets a request through at clock time ``now`` (takes a token)."""
-        return self._bucket is None or self._bucket.take(now)
+        """Whether the rate limit lets a request through at clock time ``now`` (takes a token); each refusal is
+        counted in :attr:`rate_limited` (what a benchmark or test reads as "429s seen at the emulator"), each admission in
+        :attr:`admitted`."""
+        if self._bucket is None or self._bucket.take(now):
+            self.admitted += 1
+            return True
+        self.rate_limited += 1
+        return False
 
     @property
     def latency_ms(self) -> float:

@@ -11,22 +11,15 @@ show them, marked by :func:`unattributed`.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
+
+from ...api.credentials import credentials_key as credentials_key
 
 if TYPE_CHECKING:
     from ...api.credentials import Credentials
 
 #: Between the endpoint (or the name ZENLAYER_LEDGER_ACCOUNT gives) and the key.
 SEPARATOR = "#"
-
-
-def credentials_key(credentials: Credentials) -> str:
-    """``key=<access key id>`` or ``token=<digest>``: which credentials, never a secret."""
-    if credentials.kind == "access_key":
-        return f"key={credentials.access_key_id}"
-    digest = hashlib.sha256(b"zenlayer-widgets ledger account\n" + (credentials.token or "").encode("utf-8"))
-    return f"token={digest.hexdigest()[:16]}"
 
 
 def account_name(where: str, credentials: Credentials) -> str:

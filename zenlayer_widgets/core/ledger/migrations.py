@@ -15,7 +15,8 @@ transaction) the ``zw_intents_image`` index on the image id alone (5ed285b chang
 the owner's process identity (``owner_process``) on intents and policy runs; 6 durable operations; 7 run history
 and period windows; 8 (data only) each start owed in the old form (an instance whose newest ``start`` action is
 ``planned``) becomes an unfinished ``create`` operation owing it, so an upgrade loses no owed start (the action rows
-stay, as history); 9 policy runs and steps carried into operations (rotation runs on the engine).
+stay, as history); 9 policy runs and steps carried into operations (rotation runs on the engine); 10 fleet
+runs, their zone units and the shared request token buckets.
 """
 
 from __future__ import annotations
@@ -387,6 +388,25 @@ def _v9_rotation_operations(connection: sa.Connection) -> None:
             facts={"reason": step["reason"], "deleted": list(step["deleted"] or []), "image_name": step["image_name"]},
             outcome=outcomes.get(step["state"], "moved"), who=owner_run["who"] if owner_run is not None else "",
             started_at=step["updated_at"], updated_at=step["updated_at"], finished_at=step["updated_at"]))
+def _v10_fleet(connection: sa.Connection) -> None:
+    """Version 10: fleet runs, their (account, zone) units claimed by workers, and each account's shared request
+    token bucket (core/fleet), written out as they shipped."""
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_fleet_runs ("
+        " fleet_id VARCHAR(32) NOT NULL, account TEXT NOT NULL, policy TEXT NOT NULL, run_key TEXT NOT NULL,"
+        " started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT, who TEXT NOT NULL, PRIMARY KEY (fleet_id))"))
+    connection.execute(sa.text(
+        "CREATE UNIQUE INDEX IF NOT EXISTS zw_one_fleet_run_per_key ON zw_fleet_runs (account, policy, run_key)"))
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_fleet_units ("
+        " fleet_id VARCHAR(32) NOT NULL, zone_id TEXT NOT NULL, account TEXT NOT NULL, state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL, owner VARCHAR(32), owner_host TEXT, owner_pid INTEGER, owner_process TEXT,"
+        " heartbeat_at TEXT, started_at TEXT, finished_at TEXT, outcome TEXT, detail TEXT,"
+        " PRIMARY KEY (fleet_id, zone_id))"))
+    connection.execute(sa.text(
+        "CREATE TABLE IF NOT EXISTS zw_rate_buckets ("
+        " account TEXT NOT NULL, rate FLOAT NOT NULL, capacity FLOAT NOT NULL, tokens FLOAT NOT NULL,"
+        " updated_at FLOAT NOT NULL, PRIMARY KEY (account))"))
 
 
 MIGRATIONS: list[Migration] = [
@@ -400,6 +420,7 @@ MIGRATIONS: list[Migration] = [
     (7, "run history and period windows of unattended runs", _v7_run_history),
     (8, "starts owed in the old form (a planned start action) become unfinished create operations", _v8_owed_starts),
     (9, "rotation runs and steps carried into durable operations", _v9_rotation_operations),
+    (10, "fleet runs, their zone units and the shared request token buckets", _v10_fleet),
 ]
 LATEST = max(number for number, _, _ in MIGRATIONS)
 

@@ -227,3 +227,49 @@ run_windows = sa.Table(
     sa.Column("run_id", sa.String(32)),
     sa.Column("at", sa.Text, nullable=False),
 )
+
+#: Version 10: a run shared by several workers (core/fleet): one per (account, policy, key: the period window, or the
+#: run itself while it is unfinished).
+fleet_runs = sa.Table(
+    "zw_fleet_runs", metadata,
+    sa.Column("fleet_id", sa.String(32), primary_key=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("run_key", sa.Text, nullable=False),
+    sa.Column("started_at", sa.Text, nullable=False),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("outcome", sa.Text),
+    sa.Column("who", sa.Text, nullable=False),
+)
+sa.Index("zw_one_fleet_run_per_key", fleet_runs.c.account, fleet_runs.c.policy, fleet_runs.c.run_key, unique=True)
+
+#: Version 10: a fleet run's units of work, one per (account, zone), claimed ``FOR UPDATE SKIP LOCKED`` by a worker that
+#: then heartbeats it (the owner columns of core/ledger/ownership.py); a unit whose worker is gone is taken over.
+fleet_units = sa.Table(
+    "zw_fleet_units", metadata,
+    sa.Column("fleet_id", sa.String(32), primary_key=True),
+    sa.Column("zone_id", sa.Text, primary_key=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # waiting, working, done, failed
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("owner", sa.String(32)),
+    sa.Column("owner_host", sa.Text),
+    sa.Column("owner_pid", sa.Integer),
+    sa.Column("owner_process", sa.Text),
+    sa.Column("heartbeat_at", sa.Text),
+    sa.Column("started_at", sa.Text),
+    sa.Column("finished_at", sa.Text),
+    sa.Column("outcome", sa.Text),
+    sa.Column("detail", sa.Text),
+)
+
+#: Version 10: each account's request token bucket, shared by every worker on this ledger (core/fleet/bucket.py):
+#: ``tokens`` at ``updated_at`` (Unix seconds, the database's clock), refilled at ``rate`` up to ``capacity``.
+rate_buckets = sa.Table(
+    "zw_rate_buckets", metadata,
+    sa.Column("account", sa.Text, primary_key=True),
+    sa.Column("rate", sa.Float, nullable=False),
+    sa.Column("capacity", sa.Float, nullable=False),
+    sa.Column("tokens", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)

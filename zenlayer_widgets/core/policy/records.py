@@ -38,6 +38,8 @@ def run_key(policy: str) -> str:
 
 def instance_key(run_id: str, instance_id: str) -> str:
     return f"rotate:{run_id}:{instance_id}"
+#: Between a policy's name and a zone in the name of one unit's run (``nightly@FRA-A``: core/fleet).
+UNIT_SEPARATOR = "@"
 
 
 @dataclass(frozen=True)
@@ -199,10 +201,19 @@ def owned_images(ledger: Ledger, account: str, policy: str | None = None) -> dic
     found: dict[str, OwnedImage] = {}
     for row in ledger._read(query):
         params = row.params or {}
-        if policy is None or params.get("policy") == policy:
+        if policy is None or of_policy(params.get("policy"), row.zone_id, policy):
             found[row.image_id] = OwnedImage(row.image_id, params.get("image_name") or "", row.instance_id or "",
                                              row.zone_id or "", row.made_at or row.started_at, params.get("policy", ""))
     return found
+
+
+def of_policy(recorded: str | None, zone_id: str | None, policy: str) -> bool:
+    """Whether a step recorded under ``recorded`` (in ``zone_id``) is ``policy``'s: its own, one of its units' runs
+    (``<policy>@<zone>``: workers sharing a fleet run, core/fleet) in that unit's zone, and, for a unit, the whole
+    policy's. One policy owns the same images however its runs were split."""
+    base, unit, _ = policy.rpartition(UNIT_SEPARATOR)
+    names = (policy, base) if unit else (policy,)
+    return recorded in names or any(recorded == f"{name}{UNIT_SEPARATOR}{zone_id}" for name in names)
 
 
 def made_by_run(ledger: Ledger, run: Run, step: Step | None, instance_id: str) -> str | None:
