@@ -159,6 +159,9 @@ def start_voila(notebook: Path, env: Mapping[str, str], log_path: Path) -> Voila
     argv = [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
+        # jupyter-scheduler's Lab extension (the [scheduler] extra) needs Lab's file browser, which a Voila page has
+        # not: it logs "Shared module @jupyterlab/filebrowser doesn't exist" on every page. A dashboard needs no scheduler.
+        '--VoilaConfiguration.extension_denylist=["@jupyterlab/scheduler"]',
     ]  # fmt: skip
     process = _Process(argv, env, log_path, cwd=notebook.parent)
     server = VoilaServer(port, process, notebook)
