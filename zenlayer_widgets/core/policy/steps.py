@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...api.errors import APIError, TransportError
-from ...rules import AVAILABLE, CREATING
+from ...rules import AVAILABLE, CREATING, UNAVAILABLE
 from ..changes import ImageInUse, delete_image_async
 from ..create import create_image_async
 from ..create_errors import CreateImageError, ImageCreationFailed
@@ -98,7 +98,7 @@ class RotateImage(StepKind):
                 start_after=policy.start_after, ledger=run.ledger, poll_interval=float(run.extras.get("poll", 2.0)),
                 on_progress=progressed)
         except ImageCreationFailed as error:
-            status = error.progress.status or "UNAVAILABLE"
+            status = error.progress.status or UNAVAILABLE
             raise _failed(run, f"ENDED_{status}", f"the new image {image_name} ({zone}) ended {status}; nothing deleted, "
                                                   "the older images are kept") from None
         except CreateImageError as error:
