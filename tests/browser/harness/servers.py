@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from jupyter_core.paths import jupyter_config_path
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 _LOG_TAIL = 4000
+
+#: The repository: its voila.json is the one the README's Voila lines read (they run from here).
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 class ServerStartError(RuntimeError):
@@ -159,9 +163,8 @@ def start_voila(notebook: Path, env: Mapping[str, str], log_path: Path) -> Voila
     argv = [
         sys.executable, "-m", "voila", str(notebook),
         "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
-        # jupyter-scheduler's Lab extension (the [scheduler] extra) needs Lab's file browser, which a Voila page has
-        # not: it logs "Shared module @jupyterlab/filebrowser doesn't exist" on every page. A dashboard needs no scheduler.
-        '--VoilaConfiguration.extension_denylist=["@jupyterlab/scheduler"]',
+        # the repository's voila.json, as the README's Voila lines (run from the repository root) read it
+        *(f"--Voila.config_file_paths={path}" for path in (str(REPO_ROOT), *jupyter_config_path())),
     ]  # fmt: skip
     process = _Process(argv, env, log_path, cwd=notebook.parent)
     server = VoilaServer(port, process, notebook)
