@@ -8,59 +8,16 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 import zenlayer_widgets as zw
-from shared import credentials_for
+from shared import KILLED_WHILE_CREATING, credentials_for, custom_images, images_finish_when_polled
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.ledger import Ledger, account_of
 
 FAST = 0.1
 
-KILLED_WHILE_CREATING = textwrap.dedent("""
-    import os, signal, sys
-    import zenlayer_widgets as zw
-    from zenlayer_widgets.api.client import ZenlayerClient
-    from zenlayer_widgets.api.credentials import Credentials
-    from zenlayer_widgets.core.ledger import Ledger
-
-    credentials = Credentials(access_key_id=os.environ["ZW_TEST_KEY_ID"], access_key_password=os.environ["ZW_TEST_PASSWORD"])
-    def kill(instance_id, phase):
-        if phase == "submitted":  # CreateImage answered, the new image CREATING, nothing deleted yet
-            os.kill(os.getpid(), signal.SIGKILL)
-    with ZenlayerClient(credentials, base_url=sys.argv[1]) as client:
-        policy = zw.Policy("nightly", keep=1, instance_ids=(sys.argv[3],))
-        zw.apply_rotation(client, policy, Ledger(sys.argv[2]), on_step=kill, poll_interval=0.1)
-    print("not killed")
-""")
-
-
-def custom(emulator, zone: str) -> dict[str, tuple[str, str]]:
-    """Image id -> (name, status) of a zone's custom images."""
-    return {i: (r.image_name, r.status) for i, r in emulator.backend.images.items() if r.zone_id == zone}
-
-
-@contextmanager
-def images_finish_when_polled(backend) -> Iterator[None]:
-    """Images stay CREATING (hour-long transitions) until someone follows one by id: then the clock moves an hour
-    (a zone listing alone moves nothing)."""
-    original = backend.describe_images
-
-    def describe_images(zone_id, filters=None, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        followed = set((filters or {}).get("imageIds") or ())
-        if any(backend.images[i].status == "CREATING" for i in followed if i in backend.images):
-            backend.advance(3600)
-        return original(zone_id, filters, *args, **kwargs)
-
-    backend.describe_images = describe_images
-    try:
-        yield
-    finally:
-        backend.describe_images = original
 
 
 def test_a_run_killed_while_creating_whose_image_then_fails_keeps_the_old_image(slow_emulator, ledger_url):
@@ -80,22 +37,22 @@ def test_a_run_killed_while_creating_whose_image_then_fails_keeps_the_old_image(
         killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_CREATING, slow_emulator.url, ledger_url, build],
                                 env=env, capture_output=True, text=True, timeout=120)
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-        creating = [i for i, (_, status) in custom(slow_emulator, "HKG-A").items() if status == "CREATING"]
-        assert len(creating) == 1 and custom(slow_emulator, "HKG-A")[good][1] == "AVAILABLE"
+        creating = [i for i, (_, status) in custom_images(slow_emulator, "HKG-A").items() if status == "CREATING"]
+        assert len(creating) == 1 and custom_images(slow_emulator, "HKG-A")[good][1] == "AVAILABLE"
         with images_finish_when_polled(backend):  # the resumed run polls it: it ends UNAVAILABLE while followed
             again = zw.apply_rotation(client, policy, Ledger(ledger_url), poll_interval=FAST)
         assert again.resumed and not again.ok
         failure = again.results[0]
         assert failure.deleted == () and "ended UNAVAILABLE" in failure.reason and "nothing deleted" in failure.reason
-        assert custom(slow_emulator, "HKG-A")[good] == (first.results[0].image_name, "AVAILABLE")  # the good one stays
-        assert custom(slow_emulator, "HKG-A")[creating[0]][1] == "UNAVAILABLE"
+        assert custom_images(slow_emulator, "HKG-A")[good] == (first.results[0].image_name, "AVAILABLE")  # the good one stays
+        assert custom_images(slow_emulator, "HKG-A")[creating[0]][1] == "UNAVAILABLE"
         with pytest.raises(zw.RotationFailed, match=r"build-hkg-01 \(\d+\): the new image nightly-\S+ \(HKG-A\) ended"):
             again.raise_for_failures()
         slow_emulator.set_faults([])
         with images_finish_when_polled(backend):
             third = zw.apply_rotation(client, policy, Ledger(ledger_url), poll_interval=FAST)
         assert third.ok and third.results[0].deleted == (creating[0],)  # the failed image goes first (cap: 1)
-        assert custom(slow_emulator, "HKG-A")[good][1] == "AVAILABLE"
+        assert custom_images(slow_emulator, "HKG-A")[good][1] == "AVAILABLE"
 
 
 def test_a_hand_made_image_with_a_planned_name_and_a_renamed_policy_image_survive_three_applies(mock_emulator,
@@ -107,7 +64,7 @@ def test_a_hand_made_image_with_a_planned_name_and_a_renamed_policy_image_surviv
     failed = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
     mock_emulator.set_faults([])
     assert not failed.ok
-    [(broken, (planned, _))] = [(i, v) for i, v in custom(mock_emulator, "HKG-A").items() if v[1] == "UNAVAILABLE"]
+    [(broken, (planned, _))] = [(i, v) for i, v in custom_images(mock_emulator, "HKG-A").items() if v[1] == "UNAVAILABLE"]
     zw.delete_image(client, broken, zone_id="HKG-A", ledger=ledger)  # the operator cleans up, and makes one by hand
     hand = zw.create_image(client, build, planned, ledger=ledger, poll_interval=FAST).image_id  # the name the step planned
     first = zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
@@ -122,7 +79,7 @@ def test_a_hand_made_image_with_a_planned_name_and_a_renamed_policy_image_surviv
     assert plan.frame().loc[0, "deletes"] == "nightly-20200101T0000"
     applies += [zw.apply_rotation(client, policy, ledger, poll_interval=FAST) for _ in range(2)]
     assert all(a.ok for a in applies), [a.frame() for a in applies]
-    zone = custom(mock_emulator, "HKG-A")
+    zone = custom_images(mock_emulator, "HKG-A")
     assert zone[hand] == (planned, "AVAILABLE") and zone[golden] == ("pinned-golden", "AVAILABLE")
     assert renamed not in zone and applies[1].results[0].deleted == (renamed,)
     marked = zw.mark_policy_images(zw.load_inventory(client).images, ledger, account_of(client)).set_index("image_id")
@@ -143,9 +100,9 @@ def test_pin_image_keeps_an_image_through_applies_until_unpinned(mock_emulator, 
         zw.pin_image(client, kept, reason=" ", ledger=ledger)
     assert pins(ledger, account_of(client)) == {}
     pin = zw.pin_image(client, kept, reason="golden before the kernel upgrade", ledger=ledger)
-    assert (pin.zone_id, pin.image_name) == ("HKG-A", custom(mock_emulator, "HKG-A")[kept][0])
+    assert (pin.zone_id, pin.image_name) == ("HKG-A", custom_images(mock_emulator, "HKG-A")[kept][0])
     runs = [zw.apply_rotation(client, policy, ledger, poll_interval=FAST) for _ in range(2)]
-    assert all(r.ok for r in runs) and kept in custom(mock_emulator, "HKG-A")
+    assert all(r.ok for r in runs) and kept in custom_images(mock_emulator, "HKG-A")
     assert runs[1].results[0].deleted == (runs[0].results[0].image_id,)  # the unpinned one rotates as before
     marked = zw.mark_policy_images(zw.load_inventory(client).images, ledger, account_of(client)).set_index("image_id")
     assert marked.loc[kept, "pinned"] and marked.loc[kept, "pin_reason"] == "golden before the kernel upgrade"
@@ -168,7 +125,7 @@ def test_the_delete_cap_is_in_the_plan_and_holds_in_the_run(mock_emulator, tmp_p
     assert capped.ok and capped.results[0].deleted == (made[0],) and "kept for a later run" in capped.results[0].reason
     none = zw.apply_rotation(client, zw.Policy("nightly", keep=1, instance_ids=(build,), max_deletes=0), ledger,
                              poll_interval=FAST)
-    assert none.ok and none.results[0].deleted == () and set(made[1:]) <= set(custom(mock_emulator, "HKG-A"))
+    assert none.ok and none.results[0].deleted == () and set(made[1:]) <= set(custom_images(mock_emulator, "HKG-A"))
 
 
 @pytest.mark.parametrize(("values", "error", "message"), [

@@ -8,10 +8,9 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 
 import zenlayer_widgets as zw
-from shared import credentials_for
+from shared import KILLED_WHILE_CREATING, credentials_for, custom_images, images_finish_when_polled
 from zenlayer_widgets.api.client import ZenlayerClient
 from zenlayer_widgets.core.ledger import Ledger, account_of
 from zenlayer_widgets.core.operations import SENT, SUCCEEDED
@@ -20,27 +19,6 @@ from zenlayer_widgets.core.policy.records import operations_of
 
 FAST = 0.1
 
-KILLED_WHILE_CREATING = textwrap.dedent("""
-    import os, signal, sys
-    import zenlayer_widgets as zw
-    from zenlayer_widgets.api.client import ZenlayerClient
-    from zenlayer_widgets.api.credentials import Credentials
-    from zenlayer_widgets.core.ledger import Ledger
-
-    credentials = Credentials(access_key_id=os.environ["ZW_TEST_KEY_ID"], access_key_password=os.environ["ZW_TEST_PASSWORD"])
-    def kill(instance_id, phase):
-        if phase == "submitted":  # CreateImage answered, the new image CREATING, nothing deleted yet
-            os.kill(os.getpid(), signal.SIGKILL)
-    with ZenlayerClient(credentials, base_url=sys.argv[1]) as client:
-        policy = zw.Policy("nightly", keep=1, instance_ids=(sys.argv[3],))
-        zw.apply_rotation(client, policy, Ledger(sys.argv[2]), on_step=kill, poll_interval=0.1)
-    print("not killed")
-""")
-
-
-def custom(emulator, zone: str) -> dict[str, tuple[str, str]]:
-    """Image id -> (name, status) of a zone's custom images."""
-    return {i: (r.image_name, r.status) for i, r in emulator.backend.images.items() if r.zone_id == zone}
 
 
 def test_a_run_killed_mid_way_is_taken_over_by_the_next_apply_without_a_second_image(slow_emulator, ledger_url):
@@ -55,12 +33,12 @@ def test_a_run_killed_mid_way_is_taken_over_by_the_next_apply_without_a_second_i
         ledger = Ledger(ledger_url)
         first = _apply_finishing(client, policy, ledger, backend)
         good = first.results[0].image_id
-        before = set(custom(slow_emulator, "HKG-A"))
+        before = set(custom_images(slow_emulator, "HKG-A"))
         # the second run is killed while its new image is CREATING
         killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_CREATING, slow_emulator.url, ledger_url, build],
                                 env=env, capture_output=True, text=True, timeout=120)
         assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
-        [creating] = [i for i, (_, status) in custom(slow_emulator, "HKG-A").items() if status == "CREATING"]
+        [creating] = [i for i, (_, status) in custom_images(slow_emulator, "HKG-A").items() if status == "CREATING"]
         [unfinished] = [r for r in runs(ledger, account, "nightly") if r.finished_at is None]
         [operation] = operations_of(ledger, unfinished.run_id).values()
         assert operation.image_id == creating  # recorded when CreateImage answered: the policy owns it by id
@@ -70,7 +48,7 @@ def test_a_run_killed_mid_way_is_taken_over_by_the_next_apply_without_a_second_i
         again = _apply_finishing(client, policy, ledger, backend)
         assert again.resumed and again.ok and again.run_id == unfinished.run_id, again.frame()
         assert again.results[0].image_id == creating and again.results[0].deleted == (good,)
-        after = custom(slow_emulator, "HKG-A")
+        after = custom_images(slow_emulator, "HKG-A")
         assert set(after) - before == {creating}  # exactly one image made by the killed run and its take-over
         assert after[creating][1] == "AVAILABLE"
         [done] = operations_of(ledger, unfinished.run_id).values()
@@ -81,16 +59,5 @@ def test_a_run_killed_mid_way_is_taken_over_by_the_next_apply_without_a_second_i
 
 def _apply_finishing(client, policy, ledger, backend):
     """An apply during which images finish as soon as they are followed (transitions otherwise take an hour)."""
-    original = backend.describe_images
-
-    def describe_images(zone_id, filters=None, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        followed = set((filters or {}).get("imageIds") or ())
-        if any(backend.images[i].status == "CREATING" for i in followed if i in backend.images):
-            backend.advance(3600)
-        return original(zone_id, filters, *args, **kwargs)
-
-    backend.describe_images = describe_images
-    try:
+    with images_finish_when_polled(backend):
         return zw.apply_rotation(client, policy, ledger, poll_interval=FAST)
-    finally:
-        backend.describe_images = original

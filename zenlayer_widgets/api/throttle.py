@@ -44,7 +44,24 @@ def check_rate(value: object, what: str = "rate_limit") -> float:
     return float(value)
 
 
-class TokenBucket:
+class TakingLimiter:
+    """A limiter built on :meth:`take`: :meth:`acquire` and :meth:`acquire_blocking` wait the seconds it asks for,
+    then ask again."""
+
+    def take(self) -> float:
+        """Take a token: 0.0 when taken, else the seconds to wait before asking again."""
+        raise NotImplementedError
+
+    async def acquire(self) -> None:
+        while (wait := self.take()) > 0:
+            await asyncio.sleep(wait)
+
+    def acquire_blocking(self) -> None:
+        while (wait := self.take()) > 0:
+            time.sleep(wait)
+
+
+class TokenBucket(TakingLimiter):
     """``rate`` tokens per second, at most ``capacity`` (default: one second's worth, at least 1) held; starts full.
 
     Thread-safe; :meth:`acquire` sleeps on the running loop, :meth:`acquire_blocking` on the thread. ``clock``
@@ -76,14 +93,6 @@ class TokenBucket:
                 self.granted += 1
                 return 0.0
             return (1.0 - self._tokens) / self.rate
-
-    async def acquire(self) -> None:
-        while (wait := self.take()) > 0:
-            await asyncio.sleep(wait)
-
-    def acquire_blocking(self) -> None:
-        while (wait := self.take()) > 0:
-            time.sleep(wait)
 
     def throttled(self, retry_after: float | None = None) -> None:
         with self._lock:

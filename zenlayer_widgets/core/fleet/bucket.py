@@ -10,18 +10,17 @@ for everyone.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ...api.throttle import check_rate
+from ...api.throttle import TakingLimiter, check_rate
 from ..ledger import Ledger
 from ..ledger import schema as tables
 
 
-class LedgerBucket:
+class LedgerBucket(TakingLimiter):
     """``rate`` requests per second for ``account``, shared through ``ledger`` by every process using it.
 
     The bucket holds at most ``capacity`` tokens (default half a second's worth, at least 1: a burst that leaves room
@@ -71,14 +70,6 @@ class LedgerBucket:
                 return 0.0
             short = connection.execute(sa.select(1.0 - refilled, t.rate).where(t.account == self.account)).one()
         return max(float(short[0]), 0.0) / float(short[1]) + 0.001
-
-    async def acquire(self) -> None:
-        while (wait := self.take()) > 0:
-            await asyncio.sleep(wait)
-
-    def acquire_blocking(self) -> None:
-        while (wait := self.take()) > 0:
-            time.sleep(wait)
 
     def throttled(self, retry_after: float | None = None) -> None:
         """A 429: the bucket is emptied (minus ``retry_after``'s worth) for every worker."""
