@@ -24,7 +24,7 @@ from .recorded import DONE as DONE  # this module's API too
 from .recorded import REFUSED as REFUSED
 from .recorded import UNKNOWN as UNKNOWN
 from .recorded import recorded as recorded
-from .sync import AnyClient, async_side
+from .sync import AnyClient, async_side, shows_signature_of
 
 if TYPE_CHECKING:
     from ..api.client import AsyncZenlayerClient
@@ -125,11 +125,13 @@ def start_instance(client: AnyClient, instance_id: str, *, zone_id: str | None =
     return run_sync(start_instance_async(client, instance_id, zone_id=zone_id, detail=detail, ledger=ledger))
 
 
+@shows_signature_of(delete_image_async)
 def delete_image(client: AnyClient, image_id: str, **options: Any) -> list[str]:
     """:func:`delete_image_async` for synchronous code."""
     return run_sync(delete_image_async(client, image_id, **options))
 
 
+@shows_signature_of(rename_image_async)
 def rename_image(client: AnyClient, image_id: str, new_name: str, **options: Any) -> list[str]:
     """:func:`rename_image_async` for synchronous code."""
     return run_sync(rename_image_async(client, image_id, new_name, **options))

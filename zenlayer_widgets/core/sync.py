@@ -9,6 +9,10 @@ it works inside a notebook whose loop is already running, and an interrupted cel
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from ..api.client import AsyncZenlayerClient, ZenlayerClient
 
 AnyClient = ZenlayerClient | AsyncZenlayerClient
@@ -20,3 +24,17 @@ def async_side(client: AnyClient) -> AsyncZenlayerClient:
         return client.async_client()
     return client
 
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def shows_signature_of(async_form: Callable[..., Any]) -> Callable[[F], F]:
+    """Decorator for a sync form that passes ``**options`` on: it shows ``async_form``'s parameters (``help()``,
+    Tab completion, ``inspect.signature``) instead of ``**options``."""
+
+    def mark(function: F) -> F:
+        setattr(function, "__signature__", inspect.signature(async_form))  # noqa: B010 - mypy: no such attribute
+        return function
+
+    return mark

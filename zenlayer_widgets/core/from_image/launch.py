@@ -18,7 +18,7 @@ from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..operations import SUCCEEDED, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
-from ..sync import AnyClient, async_side
+from ..sync import AnyClient, async_side, shows_signature_of
 from .common import OperationFailed, OperationRefused, PriceCallback, fetch_existing, fetch_image, make_driver, planned
 
 KIND = "launch"
@@ -103,6 +103,7 @@ async def launch_from_image_async(
     return _result(done, reused=False)
 
 
+@shows_signature_of(launch_from_image_async)
 def launch_from_image(client: AnyClient, image_id: str, **options: Any) -> LaunchResult:
     """:func:`launch_from_image_async` for synchronous code."""
     return run_sync(launch_from_image_async(client, image_id, **options))

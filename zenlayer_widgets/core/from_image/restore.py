@@ -20,7 +20,7 @@ from .. import arguments
 from ..ledger import Ledger, account_of, ledger_for
 from ..operations import SUCCEEDED, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
-from ..sync import AnyClient, async_side
+from ..sync import AnyClient, async_side, shows_signature_of
 from .common import OperationFailed, OperationRefused, fetch_existing, fetch_image, make_driver, planned
 
 KIND = "restore"
@@ -112,6 +112,7 @@ async def restore_instance_async(
     return _result(done)
 
 
+@shows_signature_of(restore_instance_async)
 def restore_instance(client: AnyClient, instance_id: str, image_id: str, **options: Any) -> RestoreResult:
     """:func:`restore_instance_async` for synchronous code."""
     return run_sync(restore_instance_async(client, instance_id, image_id, **options))

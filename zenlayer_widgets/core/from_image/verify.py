@@ -23,7 +23,7 @@ from ..ledger import Ledger, account_of, ledger_for
 from ..operations import DONE, Operation, StepPlan, store
 from ..operations.steps.base import Sleep
 from ..operations.steps.instances import TAG_ROLE, THROWAWAY
-from ..sync import AnyClient, async_side
+from ..sync import AnyClient, async_side, shows_signature_of
 from .common import OperationFailed, PriceCallback, choose_shape, fetch_image, instance_name_for, make_driver, planned
 from .throwaways import release_orphans
 
@@ -113,6 +113,7 @@ async def verify_image_async(
     return _result(await driver.drive(operation, owner))
 
 
+@shows_signature_of(verify_image_async)
 def verify_image(client: AnyClient, image_id: str, **options: Any) -> VerifyResult:
     """:func:`verify_image_async` for synchronous code."""
     return run_sync(verify_image_async(client, image_id, **options))
