@@ -15,7 +15,7 @@ from zenlayer_widgets.core.ledger import account_of, open_ledger
 from zenlayer_widgets.core.runs import FAILED, OK, end_run, start_run
 from zenlayer_widgets.emulator import start_emulator
 
-from .harness.lab import open_notebook, run_all
+from .harness.lab import CONTRAST_JS, THEMES, open_notebook, run_all, screenshot, use_theme
 
 RUNBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "create_image.ipynb"
 
@@ -48,6 +48,17 @@ def test_a_run_in_the_activity_opens_its_output_notebook_in_lab(page: Page, cont
         link = runs.locator("a.zw-run-output")
         expect(link).to_have_text(output.name)
         expect(link).to_have_attribute("href", f"/lab/tree/runs/{output.name}")
+        page.set_viewport_size({"width": 900, "height": 1000})
+        try:
+            for theme in ("light", "dark"):  # the table at 900 px, readable in both themes
+                use_theme(page, THEMES[theme])
+                runs.scroll_into_view_if_needed()
+                low = [r for r in runs.evaluate(CONTRAST_JS) if r["ratio"] < 4.5]
+                assert low == [], f"text under 4.5:1 in {theme} at 900 px:\n" + "\n".join(map(str, low))
+                screenshot(runs, f"activity-runs-{theme}-900px")
+        finally:
+            use_theme(page, THEMES["light"])
+            page.set_viewport_size({"width": 1400, "height": 1000})
         with context.expect_page() as opened:
             link.click()
         tab = opened.value

@@ -62,8 +62,8 @@ def activity_table(rows: list[dict[str, object]]) -> str:
 def _run_cell(run: dict[str, object], column: str) -> str:
     """A run's cell: times in UTC with local time beside; the output as a Lab link, else its absolute path."""
     value = run.get(column)
-    if column in ("started", "ended") and isinstance(value, str) and value:
-        return _cell(clock_text(value, date=True))
+    if column in ("started", "ended") and isinstance(value, str) and value:  # wraps between date and time, not inside
+        return " ".join(f'<span class="zw-run-time">{_cell(part)}</span>' for part in clock_text(value, date=True).split(" "))
     if column == "output" and value and run.get("href"):
         return (f'<a class="zw-run-output" href="{html.escape(str(run["href"]), quote=True)}" target="_blank" '
                 f'title="{html.escape(str(value), quote=True)}">{_cell(os.path.basename(str(value)))}</a>')
