@@ -274,3 +274,53 @@ async def test_loading_and_reloads_close_no_page_module_widget(mock_aclient, moc
     assert closed == []
     studio.close()
     controller.close()
+
+
+async def test_reloads_update_the_zone_boxes_in_place_and_close_only_a_gone_row(mock_aclient, mock_client, mock_emulator,
+                                                                              monkeypatch):
+    """JupyterLab reports "widget model not found" (seen once in three browser runs, during a restore that made an
+    image) when a box reaches the page after a child of it was closed: a reload must not close what it showed
+    before. Across reloads that add and remove an image, the zones' boxes are the same widgets, and the only widgets
+    closed are the gone image's row (and its parts)."""
+    import ipywidgets as W
+
+    from zenlayer_widgets.studio.controller import StudioController
+
+    controller = StudioController(mock_aclient, poll_interval=0.1, auto_refresh_seconds=0.2)
+    studio = await studio_for(controller)
+    await controller.refresh()
+    boxes = list(studio.inventory.children)
+    hkg = studio.inventory.zone_box("HKG-A")
+    closed: list[W.Widget] = []
+    original = W.Widget.close
+    monkeypatch.setattr(W.Widget, "close", lambda self: (closed.append(self), original(self))[1])
+    build = ids_by_name(mock_emulator)["build-hkg-01"]
+    made = mock_client.create_image(build, "in-place-check")
+    mock_emulator.backend.advance(60)
+    await controller.refresh()  # a new row in HKG-A
+    row = studio.inventory.rows[made.image_id]
+    mock_client.delete_images([made.image_id])
+    await controller.refresh()  # that row gone
+    assert list(studio.inventory.children) == boxes and studio.inventory.zone_box("HKG-A") is hkg
+    assert row in closed
+    owned = _reachable(row)
+    assert [w for w in closed if id(w) not in owned] == []  # nothing but the gone row and what it holds
+    studio.close()
+    controller.close()
+
+
+def _reachable(root) -> set[int]:  # noqa: ANN001
+    """The ids of ``root`` and every widget it holds: children, layout, style and widget attributes, recursively."""
+    import ipywidgets as W
+
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        parts = [*getattr(node, "children", ()), getattr(node, "layout", None), getattr(node, "style", None),
+                 *vars(node).values()]
+        stack.extend(part for part in parts if isinstance(part, W.Widget))
+    return seen

@@ -308,7 +308,8 @@ class InventoryView(W.VBox):
         self.zone_notes: dict[str, W.HTML] = {}
         self.as_of = W.HTML()
         self.as_of.add_class("zw-images-as-of")
-        self._scaffold: list[W.Widget] = []  # the last render's boxes and headings: closed by the next one
+        self._parts: dict[str, W.Widget] = {}  # each zone's boxes and texts, kept across renders (see _part)
+        self._used: set[str] = set()
         # one for the view's life: anywidget's page code reports "Failed to initialize model" for a model closed
         # before its module loaded, which a stylesheet made per render and closed by the next one can be
         self.stylesheet = StyleSheet()
@@ -358,57 +359,79 @@ class InventoryView(W.VBox):
             row.show(image)
         return row
 
+    def _part(self, key: str, make: Callable[[], W.Widget]) -> W.Widget:
+        """The widget ``key`` of the last render, else a new one from ``make``: a render updates the widgets the page
+        already has rather than making and closing them (a box whose child is closed before the page has built it
+        fails there with "widget model not found")."""
+        widget = self._parts.get(key)
+        if widget is None:
+            widget = self._parts[key] = make()
+        self._used.add(key)
+        return widget
+
+    def _html(self, key: str, value: str, css: str = "") -> W.HTML:
+        widget = self._part(key, lambda: W.HTML())
+        assert isinstance(widget, W.HTML)
+        if css:
+            widget.add_class(css)
+        if widget.value != value:
+            widget.value = value
+        return widget
+
+    def _box(self, key: str, kind: type[W.Box], children: list[W.Widget], *css: str) -> W.Box:
+        widget = self._part(key, lambda: kind(layout=W.Layout(padding="4px 0")) if key.endswith(":box") else kind())
+        assert isinstance(widget, W.Box)
+        for name in css:
+            widget.add_class(name)
+        if list(widget.children) != children:
+            widget.children = children
+        return widget
+
     def render(self) -> None:
         inventory = self.controller.inventory
-        made: list[W.Widget] = []
-
-        def new(widget: W.Widget) -> W.Widget:
-            made.append(widget)
-            return widget
-
+        self._used = set()
         if inventory is None:
-            self._replace([new(W.HTML("<h4>Images and quota per zone</h4><p>Loading…</p>")), self.stylesheet], made)
+            loading = self._html("loading", "<h4>Images and quota per zone</h4><p>Loading…</p>")
+            self._show([loading, self.stylesheet])
             return
         self._show_as_of()
-        heading = new(W.HTML("<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>"))
-        rows: list[W.Widget] = [new(W.VBox([heading, self.as_of])), self.stylesheet]
+        heading = self._html("heading", "<h4 style='margin:8px 0 4px'>Images and quota per zone</h4>")
+        rows: list[W.Widget] = [self._box("top", W.VBox, [heading, self.as_of]), self.stylesheet]
         listed: set[str] = set()
         head = "".join(f'<span class="zw-cell {css}">{html.escape(label)}</span>' for label, css in IMAGE_ROW_COLUMNS)
         for zone in inventory.zones:
-            supports = zone_supports_images(zone.zone_id)
-            title = zone_title(zone.zone_id, zone.zone_name, supports)
-            quota = new(W.HTML(quota_bar(inventory.quota_for(zone.zone_id), supports)))
-            quota.add_class("zw-quota")
+            key, supports = zone.zone_id, zone_supports_images(zone.zone_id)
+            title = self._html(f"{key}:title", zone_title(zone.zone_id, zone.zone_name, supports))
+            quota = self._html(f"{key}:quota", quota_bar(inventory.quota_for(zone.zone_id), supports), "zw-quota")
             images = [image for image in inventory.image_list if image.zone_id == zone.zone_id]
             listed.update(image.image_id for image in images)
             if not supports:
                 cells: list[W.Widget] = []
             elif images:
-                cells = [new(W.HTML(f'<div class="zw-image-head">{head}</div>')), *(self._row(image) for image in images)]
+                cells = [self._html(f"{key}:head", f'<div class="zw-image-head">{head}</div>'),
+                         *(self._row(image) for image in images)]
             else:
-                cells = [new(W.HTML('<p class="zw-empty">No custom images.</p>'))]
-            table = new(W.VBox([*cells, self._zone_note(zone.zone_id)] if supports else cells))
-            table.add_class("zw-zone-images")
-            body = new(W.HBox([table, quota]))
-            body.add_class("zw-zone-body")
-            box = new(W.VBox([new(W.HTML(title)), body], layout=W.Layout(padding="4px 0")))
-            box.add_class("zw-zone")
-            box.add_class(f"zw-zone-{css_token(zone.zone_id)}")
-            if not supports:
-                box.add_class("zw-zone-refuses")
+                cells = [self._html(f"{key}:empty", '<p class="zw-empty">No custom images.</p>')]
+            table = self._box(f"{key}:table", W.VBox, [*cells, self._zone_note(key)] if supports else cells,
+                              "zw-zone-images")
+            body = self._box(f"{key}:body", W.HBox, [table, quota], "zw-zone-body")
+            box = self._box(f"{key}:box", W.VBox, [title, body], "zw-zone", f"zw-zone-{css_token(key)}",
+                            *(() if supports else ("zw-zone-refuses",)))
             rows.append(box)
         gone = [self.rows.pop(image_id) for image_id in set(self.rows) - listed]
-        self._replace(rows, made)
+        self._show(rows)
         for row in gone:
             row.close()
         self._show_zone_notes()
 
-    def _replace(self, children: list[W.Widget], made: list[W.Widget]) -> None:
-        """Show ``children``; close what the last render made (no widget leaks across reloads, and no box left
-        pointing at a closed row)."""
-        self.children = children
-        old, self._scaffold = self._scaffold, made
-        close_tree(old, keep=[*self.rows.values(), *self.zone_notes.values(), self.as_of])
+    def _show(self, children: list[W.Widget]) -> None:
+        """Show ``children``; close the parts this render did not use (a zone no longer listed, the "Loading…"
+        text): nothing leaks across reloads, and nothing the page is still building is closed under it."""
+        if list(self.children) != children:  # type: ignore[has-type]  # a trait of the (untyped) Box
+            self.children = children
+        unused = [key for key in self._parts if key not in self._used]
+        close_tree([self._parts.pop(key) for key in unused],
+                   keep=[*self.rows.values(), *self.zone_notes.values(), self.as_of])
 
     def zone_box(self, zone_id: str) -> W.VBox | None:
         """The box of one zone (for tests and notebooks)."""
